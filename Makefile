@@ -1,0 +1,66 @@
+# One entry point for set-up, synthesis, deployment, tests and the local demo.
+# Every target installs what it needs itself: a fresh clone only needs Python 3.11+ and Node 20+.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CDK := node_modules/.bin/cdk
+ENV ?= staging
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help install synth diff deploy lint test demo invoke bench build clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip==25.3
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(VENV)/.installed node_modules/.installed ## Create .venv (pinned pip packages) and install the pinned CDK CLI
+
+synth: install ## Synthesize the stack for ENV (staging|production) into cdk.out/ (bundles the Lambdas)
+	$(CDK) synth --quiet -c env=$(ENV)
+
+diff: install ## Show what `make deploy ENV=...` would change in the AWS account
+	$(CDK) diff -c env=$(ENV)
+
+deploy: install ## Deploy the stack for ENV to the AWS account of the current credentials
+	$(CDK) deploy -c env=$(ENV) --require-approval broadening
+
+build: install ## Same as synth, for every environment
+	$(CDK) synth --quiet -c env=staging -o cdk.out/staging
+	$(CDK) synth --quiet -c env=production -o cdk.out/production
+
+lint: install ## ruff, mypy, and cfn-lint on both environments' templates
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+	$(PY) -m tools.synth_all --out build/lint-templates
+	$(VENV)/bin/cfn-lint --non-zero-exit-code error -- build/lint-templates/*.template.json
+
+test: install ## Run the whole test suite (unit, infra with cdk-nag and cfn-lint, integration, end-to-end)
+	$(PY) -m pytest
+
+demo: install ## Run the whole alerting pipeline locally on 127.0.0.1 (no AWS account needed)
+	$(PY) -m tools.demo $(ARGS)
+
+invoke: install ## Run one Lambda locally: make invoke FN=alert_router EVENT=events/alert_router/x.json
+	$(PY) -m tools.invoke $(FN) $(EVENT)
+
+bench: install ## Print the benchmarks (parse/route/render time, cold starts, probe concurrency, cost)
+	$(PY) bench/alert_router_bench.py
+	$(PY) bench/synthetic_monitor_bench.py
+
+clean: ## Remove build output (keeps .venv and node_modules)
+	rm -rf cdk.out build .pytest_cache .mypy_cache .ruff_cache

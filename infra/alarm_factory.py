@@ -1,0 +1,69 @@
+"""One way to make an alarm: stable name, routing metadata in the description, actions to the topic.
+
+Every construct that alarms (service alarms, router, synthetics) goes through AlarmFactory, so each
+alarm carries its severity, category and runbook link (lambdas/shared/alarm_metadata.py) and sends
+both ALARM and OK to the alert topic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from infra.config import EnvironmentConfig
+from lambdas.shared.alarm_metadata import Category, Severity, format_alarm_description
+
+
+@dataclass
+class AlarmFactory:
+    config: EnvironmentConfig
+    topic: sns.ITopic
+    # Every alarm made, in order: the dashboard's overview and the tests read it.
+    created: list[cw.Alarm] = field(default_factory=list)
+
+    def runbook_url(self, runbook: str) -> str:
+        return f"{self.config.runbook_base}/runbooks/{runbook}.md"
+
+    def create(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name: str,
+        summary: str,
+        metric: cw.IMetric,
+        threshold: float,
+        comparison: cw.ComparisonOperator,
+        evaluation_periods: int,
+        datapoints_to_alarm: int | None = None,
+        treat_missing_data: cw.TreatMissingData,
+        severity: Severity,
+        category: Category,
+        runbook: str,
+        extra_topics: tuple[sns.ITopic, ...] = (),
+    ) -> cw.Alarm:
+        """Create `<service>-<env>-<name>` with ALARM and OK actions to the alert topic."""
+        alarm = cw.Alarm(
+            scope,
+            construct_id,
+            alarm_name=f"{self.config.prefix}-{name}",
+            alarm_description=format_alarm_description(
+                summary, severity=severity, category=category, runbook_url=self.runbook_url(runbook)
+            ),
+            metric=metric,
+            threshold=threshold,
+            comparison_operator=comparison,
+            evaluation_periods=evaluation_periods,
+            datapoints_to_alarm=datapoints_to_alarm or evaluation_periods,
+            treat_missing_data=treat_missing_data,
+        )
+        for topic in (self.topic, *extra_topics):
+            action = cw_actions.SnsAction(topic)
+            alarm.add_alarm_action(action)
+            alarm.add_ok_action(action)
+        self.created.append(alarm)
+        return alarm

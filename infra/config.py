@@ -1,0 +1,226 @@
+"""Typed, validated configuration of one environment (config/<env>.yaml).
+
+Everything that differs between staging and production lives here, not in the constructs.
+A bad or missing value stops synthesis with one line naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator, model_validator
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+ENVIRONMENTS = ("staging", "production")
+
+Percent = Annotated[float, Field(gt=0, le=100)]
+PositiveInt = Annotated[int, Field(gt=0)]
+Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,40}$")]
+ResourceId = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9._/:-]+$")]
+
+
+class ConfigError(Exception):
+    """A config file is missing, unreadable or invalid; the message is one line for a human."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EcsConfig(_Strict):
+    cluster_name: ResourceId
+    backend_service_name: ResourceId
+    frontend_service_name: ResourceId
+
+
+class TargetGroupConfig(_Strict):
+    name: Slug
+    full_name: Annotated[str, Field(pattern=r"^targetgroup/[A-Za-z0-9-]+/[0-9a-f]+$")]
+
+
+class AlbConfig(_Strict):
+    full_name: Annotated[str, Field(pattern=r"^app/[A-Za-z0-9-]+/[0-9a-f]+$")]
+    target_groups: Annotated[list[TargetGroupConfig], Field(min_length=1)]
+
+
+class RdsConfig(_Strict):
+    instance_identifier: ResourceId
+    max_connections: Annotated[int, Field(gt=0, le=100_000)]
+
+
+class ElastiCacheConfig(_Strict):
+    """Redis nodes are alarmed one by one: each member cluster of the replication group is one node."""
+
+    replication_group_id: ResourceId
+    cache_cluster_ids: Annotated[list[ResourceId], Field(min_length=1, max_length=20)]
+    cache_node_id: Annotated[str, Field(pattern=r"^[0-9]{4}$")] = "0001"
+
+
+class Thresholds(_Strict):
+    """Alarm thresholds; the defaults are the design report's alarm table."""
+
+    ecs_cpu_percent: Percent = 80
+    ecs_memory_percent: Percent = 80
+    alb_target_5xx_count: PositiveInt = 10
+    alb_latency_seconds: Annotated[float, Field(gt=0, le=60)] = 3
+    rds_connections_percent: Percent = 80
+    rds_cpu_percent: Percent = 80
+    redis_memory_percent: Percent = 80
+    redis_connections: PositiveInt = 1000
+    evaluation_minutes: Annotated[int, Field(ge=1, le=60)] = 5
+
+
+class SlackChannels(_Strict):
+    critical: Slug = "alerts-critical"
+    errors: Slug = "alerts-errors"
+    performance: Slug = "alerts-performance"
+
+
+class LogRetention(_Strict):
+    """Retention in days per ECS log group; CloudWatch accepts only its fixed list of values."""
+
+    application: PositiveInt = 30
+    access: PositiveInt = 30
+    error: PositiveInt = 90
+    audit: PositiveInt = 365
+    lambda_functions: PositiveInt = 30
+
+    @field_validator("*")
+    @classmethod
+    def _cloudwatch_accepts(cls, days: int) -> int:
+        if days not in CLOUDWATCH_RETENTION_DAYS:
+            raise ValueError(f"{days} is not a CloudWatch retention; use one of {CLOUDWATCH_RETENTION_DAYS}")
+        return days
+
+
+# The only values CloudWatch Logs accepts.
+CLOUDWATCH_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653)
+
+
+class RouterOverride(_Strict):
+    """Alarms whose name matches `match` (shell-style pattern) get this severity and/or channel."""
+
+    match: Annotated[str, Field(min_length=1)]
+    severity: Literal["critical", "warning", "info"] | None = None
+    category: Literal["errors", "performance"] | None = None
+    channel: Slug | None = None
+
+    @model_validator(mode="after")
+    def _says_something(self) -> RouterOverride:
+        if self.severity is None and self.category is None and self.channel is None:
+            raise ValueError("an override needs at least one of severity, category, channel")
+        return self
+
+
+class RouterConfig(_Strict):
+    reserved_concurrency: Annotated[int, Field(ge=1, le=50)] = 5
+    timeout_seconds: Annotated[int, Field(ge=10, le=300)] = 60
+    idempotency_ttl_hours: Annotated[int, Field(ge=1, le=168)] = 24
+    overrides: list[RouterOverride] = []
+    # Second path for the router's own alarms (DLQ depth, router errors): they must reach a human
+    # even when the router is broken, so they also go to an email subscription.
+    fallback_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+
+
+class VpcConfig(_Strict):
+    vpc_id: Annotated[str, Field(pattern=r"^vpc-[0-9a-f]+$")]
+    subnet_ids: Annotated[list[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]+$")]], Field(min_length=1)]
+    security_group_ids: Annotated[list[Annotated[str, Field(pattern=r"^sg-[0-9a-f]+$")]], Field(min_length=1)]
+
+
+class SyntheticsConfig(_Strict):
+    schedule_minutes: Annotated[int, Field(ge=1, le=60)] = 1
+    check_timeout_ms: Annotated[int, Field(ge=100, le=30_000)] = 3000
+    run_deadline_ms: Annotated[int, Field(ge=500, le=60_000)] = 10_000
+    lambda_timeout_seconds: Annotated[int, Field(ge=5, le=120)] = 30
+    alarm_datapoints: Annotated[int, Field(ge=1, le=10)] = 3
+    certificate_warning_days: Annotated[int, Field(ge=1, le=90)] = 21
+    vpc: VpcConfig | None = None
+    # None: the four default checks of lambdas/synthetic_monitor (the report's health endpoints).
+    checks: list[dict[str, Any]] | None = None
+
+    @model_validator(mode="after")
+    def _deadlines_nest(self) -> SyntheticsConfig:
+        if self.check_timeout_ms > self.run_deadline_ms:
+            raise ValueError("check_timeout_ms must not exceed run_deadline_ms")
+        if self.run_deadline_ms > self.lambda_timeout_seconds * 1000 // 2:
+            raise ValueError("run_deadline_ms must stay well below the Lambda timeout (at most half of it)")
+        return self
+
+
+class SentryConfig(_Strict):
+    # A DSN is Sentry's public client key: config is the right place for it.
+    dsn: Annotated[str, Field(pattern=r"^https://[0-9a-f]+@[A-Za-z0-9.-]+/[0-9]+$")] | None = None
+    traces_sample_rate: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+
+class EnvironmentConfig(_Strict):
+    service_name: Slug
+    environment: Literal["staging", "production"]
+    account: Annotated[str, Field(pattern=r"^[0-9]{12}$")] | None = None
+    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$")] | None = None
+    display_time_zone: str = "Asia/Tokyo"
+    runbook_base_url: HttpUrl
+    metrics_namespace: Annotated[str, Field(pattern=r"^[A-Za-z0-9]+$")] = "PeopleBooster"
+    ecs: EcsConfig
+    alb: AlbConfig
+    rds: RdsConfig
+    elasticache: ElastiCacheConfig
+    health_base_url: HttpUrl
+    thresholds: Thresholds = Thresholds()
+    slack_channels: SlackChannels = SlackChannels()
+    log_retention: LogRetention = LogRetention()
+    router: RouterConfig = RouterConfig()
+    synthetics: SyntheticsConfig = SyntheticsConfig()
+    sentry: SentryConfig = SentryConfig()
+
+    @field_validator("display_time_zone")
+    @classmethod
+    def _known_time_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {name!r}") from error
+        return name
+
+    @property
+    def prefix(self) -> str:
+        """Stable prefix of every physical name: `<service>-<environment>`."""
+        return f"{self.service_name}-{self.environment}"
+
+    @property
+    def runbook_base(self) -> str:
+        return str(self.runbook_base_url).rstrip("/")
+
+
+def load_config(environment: str, config_dir: Path = CONFIG_DIR) -> EnvironmentConfig:
+    """Read and validate config/<environment>.yaml; raise ConfigError with one clear line."""
+    if environment not in ENVIRONMENTS:
+        raise ConfigError(f"unknown environment {environment!r}: use one of {', '.join(ENVIRONMENTS)}")
+    path = config_dir / f"{environment}.yaml"
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise ConfigError(f"{path}: file not found") from error
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML ({_one_line(str(error))})") from error
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    try:
+        config = EnvironmentConfig.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+        raise ConfigError(f"{path}: {field}: {_one_line(first['msg'])}{more}") from error
+    if config.environment != environment:
+        raise ConfigError(f"{path}: environment: says {config.environment!r} but the file is for {environment!r}")
+    return config
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()

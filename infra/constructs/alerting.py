@@ -1,0 +1,67 @@
+"""Alert topics: where every alarm sends ALARM and OK.
+
+Encrypted with a customer-managed KMS key that CloudWatch may use (the AWS-managed SNS key cannot be
+used by CloudWatch alarms), and an SSL-only topic policy.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from infra.config import EnvironmentConfig
+
+
+class AlertingConstruct(Construct):
+    """`alert_topic` feeds the router; `fallback_topic` reaches a human when the router itself is broken."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig) -> None:
+        super().__init__(scope, construct_id)
+        self.key = kms.Key(
+            self,
+            "TopicKey",
+            alias=f"alias/{config.prefix}-alerts",
+            description=f"Encrypts the {config.prefix} alert topics; CloudWatch alarms may publish with it",
+            enable_key_rotation=True,
+            pending_window=Duration.days(7),
+            removal_policy=RemovalPolicy.RETAIN if config.environment == "production" else RemovalPolicy.DESTROY,
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarmsToPublish",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+            )
+        )
+        self.alert_topic = self._topic("AlertTopic", f"{config.prefix}-alerts", "Alarms for the alert router")
+        self.fallback_topic = self._topic(
+            "FallbackTopic",
+            f"{config.prefix}-alerts-fallback",
+            "Alarms about the alert router itself (email, bypassing Slack)",
+        )
+        if config.router.fallback_email:
+            self.fallback_topic.add_subscription(subscriptions.EmailSubscription(config.router.fallback_email))
+
+    def _topic(self, construct_id: str, name: str, display_name: str) -> sns.Topic:
+        topic = sns.Topic(
+            self,
+            construct_id,
+            topic_name=name,
+            display_name=display_name,
+            master_key=self.key,
+            enforce_ssl=True,
+        )
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarms",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+            )
+        )
+        return topic

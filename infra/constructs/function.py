@@ -1,0 +1,82 @@
+"""Shared defaults of every Lambda in this project: one place for runtime, architecture and logging."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.config import EnvironmentConfig
+from infra.constructs.logs import RETENTION
+from infra.packaging import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, lambda_code
+
+
+class ProjectFunction(Construct):
+    """Python 3.13 on arm64, X-Ray active, JSON logs into an explicit log group with retention.
+
+    `function_name` is `<service>-<env>-<name>`; `handler` is the module path under lambdas/.
+    Environment values are names and settings only: secrets are read at run time from Secrets Manager.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        name: str,
+        handler: str,
+        description: str,
+        environment: Mapping[str, str],
+        timeout: Duration,
+        memory_size: int = 256,
+        reserved_concurrency: int | None = None,
+        **function_props: object,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        function_name = f"{config.prefix}-{name}"
+        self.log_group = logs.LogGroup(
+            self,
+            "LogGroup",
+            log_group_name=f"/aws/lambda/{function_name}",
+            retention=RETENTION[config.log_retention.lambda_functions],
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Runs {function_name}",
+        )
+        self.log_group.grant_write(self.role)
+        sentry_env = {"SENTRY_DSN": config.sentry.dsn} if config.sentry.dsn else {}
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            function_name=function_name,
+            description=description,
+            runtime=LAMBDA_RUNTIME,
+            architecture=LAMBDA_ARCHITECTURE,
+            code=lambda_code(),
+            handler=handler,
+            role=self.role,
+            timeout=timeout,
+            memory_size=memory_size,
+            reserved_concurrent_executions=reserved_concurrency,
+            tracing=lambda_.Tracing.ACTIVE,
+            logging_format=lambda_.LoggingFormat.JSON,
+            log_group=self.log_group,
+            environment={
+                "ENVIRONMENT": config.environment,
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+                "SENTRY_ENVIRONMENT": config.environment,
+                "SENTRY_TRACES_SAMPLE_RATE": str(config.sentry.traces_sample_rate),
+                **sentry_env,
+                **environment,
+            },
+            **function_props,  # type: ignore[arg-type]
+        )

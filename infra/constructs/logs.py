@@ -1,0 +1,144 @@
+"""The service's log groups (retention per the report) and the Logs Insights queries on-call asks first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.config import EnvironmentConfig
+
+
+@dataclass(frozen=True)
+class SavedQuery:
+    name: str
+    groups: tuple[str, ...]
+    fields: tuple[str, ...] = ()
+    filters: tuple[str, ...] = ()
+    stats: str | None = None
+    sort: str | None = None
+    limit: int | None = None
+
+    def query_string(self) -> logs.QueryString:
+        return logs.QueryString(
+            fields=list(self.fields) or None,
+            filter_statements=list(self.filters) or None,
+            stats_statements=[self.stats] if self.stats else None,
+            sort=self.sort,
+            limit=self.limit,
+        )
+
+
+# The PeopleBooster API logs JSON lines; these queries read its fields (level, route, method, status,
+# responseTime in ms, message, userId, action, resource, sourceIp). The runbooks name them by title.
+SAVED_QUERIES = (
+    SavedQuery(
+        "recent-errors-by-route",
+        ("error", "application"),
+        filters=("level = 'error' or status >= 500",),
+        stats="count(*) as errors, latest(message) as last_message by route",
+        sort="errors desc",
+        limit=25,
+    ),
+    SavedQuery(
+        "slowest-requests",
+        ("access",),
+        fields=("@timestamp", "method", "route", "status", "responseTime"),
+        filters=("ispresent(responseTime)",),
+        sort="responseTime desc",
+        limit=50,
+    ),
+    SavedQuery(
+        "5xx-over-time",
+        ("access",),
+        filters=("status >= 500",),
+        stats="count(*) as responses_5xx by bin(1m)",
+    ),
+    SavedQuery(
+        "audit-trail-for-one-user",
+        ("audit",),
+        fields=("@timestamp", "userId", "action", "resource", "sourceIp"),
+        filters=("userId = 'REPLACE_WITH_USER_ID'",),
+        sort="@timestamp desc",
+        limit=200,
+    ),
+)
+
+RETENTION = {
+    1: logs.RetentionDays.ONE_DAY, 3: logs.RetentionDays.THREE_DAYS, 5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK, 14: logs.RetentionDays.TWO_WEEKS, 30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS, 90: logs.RetentionDays.THREE_MONTHS, 120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS, 180: logs.RetentionDays.SIX_MONTHS, 365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS, 545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS, 1096: logs.RetentionDays.THREE_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS, 3653: logs.RetentionDays.TEN_YEARS,
+}  # fmt: skip
+
+
+class LogsConstruct(Construct):
+    """`/aws/ecs/{env}/{application,access,error,audit}`, KMS-encrypted; the audit group outlives the stack."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.key = kms.Key(
+            self,
+            "LogsKey",
+            alias=f"alias/{config.prefix}-logs",
+            description=f"Encrypts the {config.prefix} ECS log groups",
+            enable_key_rotation=True,
+            pending_window=Duration.days(30),
+            # The audit group is retained, so the key that decrypts it must be too.
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchLogs",
+                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                actions=[
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                            service="logs", resource="log-group", resource_name="*"
+                        )
+                    }
+                },
+            )
+        )
+        retention = config.log_retention
+        self.groups: dict[str, logs.LogGroup] = {}
+        for kind, days, removal in (
+            ("application", retention.application, RemovalPolicy.DESTROY),
+            ("access", retention.access, RemovalPolicy.DESTROY),
+            ("error", retention.error, RemovalPolicy.DESTROY),
+            ("audit", retention.audit, RemovalPolicy.RETAIN),
+        ):
+            self.groups[kind] = logs.LogGroup(
+                self,
+                f"{kind.capitalize()}LogGroup",
+                log_group_name=f"/aws/ecs/{config.environment}/{kind}",
+                retention=RETENTION[days],
+                encryption_key=self.key,
+                removal_policy=removal,
+            )
+        self.queries = [
+            logs.QueryDefinition(
+                self,
+                f"Query{index}",
+                query_definition_name=f"{config.prefix}/{saved.name}",
+                query_string=saved.query_string(),
+                log_groups=[self.groups[group] for group in saved.groups],
+            )
+            for index, saved in enumerate(SAVED_QUERIES)
+        ]

@@ -1,0 +1,98 @@
+"""Lambda packaging without Docker.
+
+The asset is the repository's `lambdas/` package copied under its own name (so the handler path
+`lambdas.<function>.handler.lambda_handler` is the same in Lambda and in pytest), plus the pinned
+runtime requirements installed for the Lambda platform with pip's --platform/--only-binary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsii
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import aws_lambda as lambda_
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+REQUIREMENTS = REPO_ROOT / "requirements.txt"
+LAMBDA_PYTHON_VERSION = "3.13"
+LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_13
+LAMBDA_ARCHITECTURE = lambda_.Architecture.ARM_64
+PIP_PLATFORM = "manylinux2014_aarch64"
+# The Lambda runtime ships boto3/botocore; bundling them would add ~20 MB for nothing.
+PROVIDED_BY_PLATFORM = frozenset({"boto3", "botocore", "s3transfer", "jmespath"})
+_IGNORED = ("__pycache__", "*.pyc", "*.pyo")
+
+
+def runtime_requirements(requirements: Path = REQUIREMENTS) -> list[str]:
+    """Pinned requirement lines of requirements.txt, less what the Lambda runtime provides."""
+    lines = []
+    for raw in requirements.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        name = re.split(r"[\[=<>!~ ;]", line, maxsplit=1)[0].lower().replace("_", "-")
+        if name not in PROVIDED_BY_PLATFORM:
+            lines.append(line)
+    return lines
+
+
+@jsii.implements(ILocalBundling)
+class LocalPipBundling:
+    """Copies lambdas/ and pip-installs the runtime requirements for arm64 Lambda, no Docker."""
+
+    def try_bundle(self, output_dir: str, **_options: Any) -> bool:
+        out = Path(output_dir)
+        shutil.copytree(REPO_ROOT / "lambdas", out / "lambdas", ignore=shutil.ignore_patterns(*_IGNORED))
+        requirements = runtime_requirements()
+        if requirements:
+            subprocess.run(  # noqa: S603 - fixed argument list, no shell
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "--target",
+                    str(out),
+                    "--platform",
+                    PIP_PLATFORM,
+                    "--implementation",
+                    "cp",
+                    "--python-version",
+                    LAMBDA_PYTHON_VERSION,
+                    "--only-binary=:all:",
+                    *requirements,
+                ],
+                check=True,
+            )
+        return True
+
+
+def lambda_code() -> lambda_.Code:
+    """The one asset shared by every function of this project (handlers differ, code is the same)."""
+    return lambda_.Code.from_asset(
+        str(REPO_ROOT / "lambdas"),
+        # The hash covers the requirements too, so a new pin is a new asset.
+        asset_hash=_source_hash(),
+        asset_hash_type=AssetHashType.CUSTOM,
+        bundling=BundlingOptions(
+            image=DockerImage.from_registry("unused-local-bundling-only"),
+            local=LocalPipBundling(),
+        ),
+    )
+
+
+def _source_hash() -> str:
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes())
+    for path in sorted((REPO_ROOT / "lambdas").rglob("*.py")):
+        digest.update(str(path.relative_to(REPO_ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()

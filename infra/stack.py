@@ -1,0 +1,56 @@
+"""The monitoring stack of one environment: composes one construct per concern."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Acknowledgment, CfnOutput, Environment, Stack, Validations
+from constructs import Construct
+
+from infra.alarm_factory import AlarmFactory
+from infra.config import EnvironmentConfig
+from infra.constructs.alerting import AlertingConstruct
+from infra.constructs.dashboard import DashboardConstruct
+from infra.constructs.logs import LogsConstruct
+from infra.constructs.service_alarms import ServiceAlarmsConstruct
+
+
+def stack_name(config: EnvironmentConfig) -> str:
+    return f"{config.prefix}-monitoring"
+
+
+class MonitoringStack(Stack):
+    def __init__(self, scope: Construct, *, config: EnvironmentConfig, **kwargs: Any) -> None:
+        env = Environment(account=config.account, region=config.region) if config.account else None
+        super().__init__(
+            scope,
+            stack_name(config),
+            env=env,
+            description=f"Monitoring and alerting for {config.service_name} ({config.environment})",
+            tags={"service": config.service_name, "environment": config.environment, "managed-by": "cdk"},
+            **kwargs,
+        )
+        self.config = config
+        self.alerting = AlertingConstruct(self, "Alerting", config=config)
+        self.logs = LogsConstruct(self, "Logs", config=config)
+        self.alarm_factory = AlarmFactory(config=config, topic=self.alerting.alert_topic)
+        self.service_alarms = ServiceAlarmsConstruct(self, "ServiceAlarms", config=config, factory=self.alarm_factory)
+        self.dashboard = DashboardConstruct(self, "Dashboard", config=config, alarms=self.service_alarms)
+
+        self.dashboard.build(self.alarm_factory.created)
+
+        CfnOutput(self, "AlertTopicArn", value=self.alerting.alert_topic.topic_arn)
+        CfnOutput(self, "DashboardName", value=self.dashboard.dashboard_name)
+        self._acknowledge_nag_findings()
+
+    def _acknowledge_nag_findings(self) -> None:
+        """Each accepted cdk-nag finding, with the reason it is accepted."""
+        Validations.of(self).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5",
+                reason=(
+                    "X-Ray PutTraceSegments/PutTelemetryRecords only accept '*'; log-stream writes are scoped to"
+                    " each function's own log group ('<group>:*' is the log-stream wildcard)."
+                ),
+            ),
+        )

@@ -1,0 +1,79 @@
+"""The metadata our stack writes into every alarm description, and reads back in the router.
+
+CloudWatch sends the description (not tags) in each notification, so routing facts travel there,
+as `Key: value` lines a human also reads in the console:
+
+    ECS backend CPU above 80% for 5 minutes.
+
+    Severity: warning
+    Category: performance
+    Runbook: https://github.com/org/repo/blob/main/docs/operations/runbooks/ecs-cpu-high.md
+
+The same cdk-monitoring-constructs convention (`Runbook: <url>`) lets alarms made elsewhere join in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TypeVar
+
+MAX_DESCRIPTION_LENGTH = 1024  # CloudWatch's limit for AlarmDescription
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class Category(StrEnum):
+    ERRORS = "errors"
+    PERFORMANCE = "performance"
+
+
+@dataclass(frozen=True)
+class AlarmMetadata:
+    severity: Severity | None = None
+    category: Category | None = None
+    runbook_url: str | None = None
+    summary: str | None = None
+
+
+_LINE = re.compile(r"^\s*(severity|category|runbook)\s*:\s*(\S.*?)\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+def format_alarm_description(summary: str, *, severity: Severity, category: Category, runbook_url: str) -> str:
+    text = f"{summary.strip()}\n\nSeverity: {severity.value}\nCategory: {category.value}\nRunbook: {runbook_url}"
+    if len(text) > MAX_DESCRIPTION_LENGTH:
+        raise ValueError(f"alarm description is {len(text)} characters; CloudWatch allows {MAX_DESCRIPTION_LENGTH}")
+    return text
+
+
+def parse_alarm_metadata(description: str | None) -> AlarmMetadata:
+    """Read the Severity/Category/Runbook lines; anything missing or unknown stays None."""
+    if not description:
+        return AlarmMetadata()
+    found: dict[str, str] = {}
+    for match in _LINE.finditer(description):
+        found.setdefault(match.group(1).lower(), match.group(2))
+    severity = _enum_or_none(Severity, found.get("severity"))
+    category = _enum_or_none(Category, found.get("category"))
+    runbook = found.get("runbook")
+    runbook_url = runbook if runbook and re.match(r"^https?://\S+$", runbook) else None
+    first_line = description.strip().splitlines()[0].strip() if description.strip() else ""
+    summary = None if _LINE.match(first_line) else first_line or None
+    return AlarmMetadata(severity=severity, category=category, runbook_url=runbook_url, summary=summary)
+
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def _enum_or_none(enum: type[_E], value: str | None) -> _E | None:
+    if value is None:
+        return None
+    try:
+        return enum(value.strip().lower())
+    except ValueError:
+        return None

@@ -1,0 +1,110 @@
+"""Bad configs fail with one line that names the file and the field."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infra.config import CONFIG_DIR, ConfigError, load_config
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _write_variant(tmp_path: Path, change: dict[str, object], remove: tuple[str, ...] = ()) -> Path:
+    data = yaml.safe_load((CONFIG_DIR / "staging.yaml").read_text())
+    for dotted in remove:
+        *parents, leaf = dotted.split(".")
+        node = data
+        for part in parents:
+            node = node[part]
+        del node[leaf]
+    for dotted, value in change.items():
+        *parents, leaf = dotted.split(".")
+        node = data
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    (tmp_path / "staging.yaml").write_text(yaml.safe_dump(data))
+    return tmp_path
+
+
+def test_shipped_configs_load() -> None:
+    assert load_config("staging").thresholds.ecs_cpu_percent == 80
+    assert load_config("production").rds.max_connections == 405
+
+
+@pytest.mark.parametrize(
+    ("change", "remove", "expected"),
+    [
+        ({}, ("rds.max_connections",), "rds.max_connections: Field required"),
+        ({"rds.max_connections": "lots"}, (), "rds.max_connections: Input should be a valid integer"),
+        (
+            {"thresholds.ecs_cpu_percent": 150},
+            (),
+            "thresholds.ecs_cpu_percent: Input should be less than or equal to 100",
+        ),
+        (
+            {"log_retention.error": 100},
+            (),
+            "log_retention.error: Value error, 100 is not a CloudWatch retention",
+        ),
+        ({"display_time_zone": "Mars/Olympus"}, (), "display_time_zone: Value error, unknown time zone"),
+        ({"alb.full_name": "my-alb"}, (), "alb.full_name: String should match pattern"),
+        ({"surprise": 1}, (), "surprise: Extra inputs are not permitted"),
+        (
+            {"synthetics.run_deadline_ms": 29000},
+            (),
+            "synthetics: Value error, run_deadline_ms must stay well below",
+        ),
+    ],
+)
+def test_bad_value_names_file_and_field(
+    tmp_path: Path, change: dict[str, object], remove: tuple[str, ...], expected: str
+) -> None:
+    # Given a staging config with one bad or missing value
+    config_dir = _write_variant(tmp_path, change, remove)
+    # When it is loaded
+    with pytest.raises(ConfigError) as raised:
+        load_config("staging", config_dir)
+    # Then the one-line message names the file and the field
+    message = str(raised.value)
+    assert message.startswith(f"{config_dir / 'staging.yaml'}: {expected}")
+    assert "\n" not in message
+
+
+def test_unknown_environment_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown environment 'qa'"):
+        load_config("qa")
+    with pytest.raises(ConfigError, match=r"staging\.yaml: file not found"):
+        load_config("staging", tmp_path)
+
+
+def test_file_for_another_environment_is_refused(tmp_path: Path) -> None:
+    config_dir = _write_variant(tmp_path, {"environment": "production"})
+    with pytest.raises(ConfigError, match="says 'production' but the file is for 'staging'"):
+        load_config("staging", config_dir)
+
+
+@pytest.mark.slow
+def test_cdk_app_prints_one_clear_line_for_an_unknown_environment() -> None:
+    # Given the CDK app as `cdk synth -c env=qa` would run it
+    env = {**os.environ, "CDK_CONTEXT_JSON": '{"env": "qa"}', "CDK_OUTDIR": "/tmp/never-written"}
+    result = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    # Then it exits 1 with one line, not a jsii stack trace
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "config error: unknown environment 'qa': use one of staging, production"
+    ]
