@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator, model_validator
 
+from lambdas.synthetic_monitor.checks import DEFAULT_CHECK_SPECS, DEFAULT_TIMEOUT_MS, Check, parse_checks
+
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 ENVIRONMENTS = ("staging", "production")
 
@@ -149,7 +151,24 @@ class SyntheticsConfig(_Strict):
             raise ValueError("check_timeout_ms must not exceed run_deadline_ms")
         if self.run_deadline_ms > self.lambda_timeout_seconds * 1000 // 2:
             raise ValueError("run_deadline_ms must stay well below the Lambda timeout (at most half of it)")
+        slow = [check.name for check in self.parsed_checks() if check.timeout_ms > self.run_deadline_ms]
+        if slow:
+            raise ValueError(f"checks {', '.join(slow)}: timeout_ms must not exceed run_deadline_ms")
         return self
+
+    @field_validator("checks")
+    @classmethod
+    def _checks_parse(cls, checks: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+        # The Lambda's own parser, so synthesis rejects exactly what the monitor would reject at run time.
+        if checks is not None:
+            parse_checks(checks, default_timeout_ms=DEFAULT_TIMEOUT_MS)
+        return checks
+
+    def parsed_checks(self) -> tuple[Check, ...]:
+        """The checks the monitor will run (the defaults when `checks` is unset), for alarms and dashboards."""
+        if self.checks is None:
+            return parse_checks(DEFAULT_CHECK_SPECS, default_timeout_ms=self.check_timeout_ms)
+        return parse_checks(self.checks, default_timeout_ms=self.check_timeout_ms)
 
 
 class SentryConfig(_Strict):

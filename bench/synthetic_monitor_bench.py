@@ -1,0 +1,186 @@
+"""Benchmark of the synthetic monitor: parallelism, cold start, and monthly cost beside CloudWatch Synthetics.
+
+    .venv/bin/python -m bench.synthetic_monitor_bench [--runs 5]
+
+1. N checks against a local server that answers after L ms: wall time of one handler run / L
+   (median of the runs after a warm-up). Goals: 4 checks @ 200 ms <= 1.3; 50 checks @ 200 ms <= 1.5.
+2. Cold start: a fresh interpreter imports the handler and runs the 4 default checks once against the
+   local server; reported minus L. Goal < 150 ms. (This CPU; Lambda at 256 MB has a fraction of a vCPU.)
+3. Monthly cost of the default configuration beside CloudWatch Synthetics for the same coverage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from lambdas.shared.local_context import LocalLambdaContext
+from lambdas.synthetic_monitor.checks import DEFAULT_CHECKS
+from lambdas.synthetic_monitor.metric_names import KNOWN_DEPENDENCIES
+from tools.health_service import HealthService
+
+ROOT = Path(__file__).resolve().parent.parent
+LATENCY_MS = 200
+
+# Published on-demand prices, us-east-1 (ap-northeast-1 charges the same for the Lambda arm64 and
+# CloudWatch metric/alarm items below; logs ingestion there is $0.76/GB). Check before quoting.
+PRICES: dict[str, tuple[float, str]] = {
+    "lambda_request": (0.20 / 1_000_000, "https://aws.amazon.com/lambda/pricing/ (requests, $0.20 per 1M)"),
+    "lambda_gb_second_arm64": (
+        0.0000133334,
+        "https://aws.amazon.com/lambda/pricing/ (Arm duration, first 7.5B GB-s/month)",
+    ),
+    "custom_metric_month": (0.30, "https://aws.amazon.com/cloudwatch/pricing/ (metrics, first 10,000)"),
+    "standard_alarm_month": (0.10, "https://aws.amazon.com/cloudwatch/pricing/ (standard-resolution alarm)"),
+    "logs_ingest_gb": (0.50, "https://aws.amazon.com/cloudwatch/pricing/ (logs ingestion, Standard class)"),
+    "canary_run": (0.0012, "https://aws.amazon.com/cloudwatch/pricing/ (Synthetics, per canary run)"),
+}
+RUNS_PER_MONTH = 730 * 60  # every minute, 730 hours
+MEMORY_MB = 256
+
+
+def _run_once(base_url: str, checks: list[dict[str, Any]] | None) -> tuple[float, dict[str, Any], int]:
+    """One handler run; returns (seconds, summary, bytes written to stdout: the EMF + logs)."""
+    from lambdas.synthetic_monitor.handler import lambda_handler
+    from lambdas.synthetic_monitor.settings import load_settings
+
+    os.environ["HEALTH_BASE_URL"] = base_url
+    if checks is None:
+        os.environ.pop("CHECKS", None)
+    else:
+        os.environ["CHECKS"] = json.dumps(checks)
+    load_settings.cache_clear()
+    out = io.StringIO()
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(out):
+        summary = lambda_handler({"source": "bench"}, LocalLambdaContext(timeout_seconds=30))  # type: ignore[arg-type]
+    return time.perf_counter() - started, summary, len(out.getvalue().encode())
+
+
+def parallel_ratio(service: HealthService, count: int, runs: int) -> tuple[float, float]:
+    checks = [
+        {"name": f"c{i}", "url": "/health/live", "conditions": [{"status": 200}, {"latency_below_ms": 2000}]}
+        for i in range(count)
+    ]
+    _run_once(service.url, checks)  # warm-up: imports, thread start-up paths
+    times = []
+    for _ in range(runs):
+        seconds, summary, _ = _run_once(service.url, checks)
+        if not summary["ok"]:
+            raise SystemExit(f"benchmark run failed: {summary['results'][:2]}")
+        times.append(seconds)
+    latency = LATENCY_MS / 1000
+    return statistics.median(times) / latency, max(times) / latency
+
+
+_COLD = """
+import json, sys, time
+started = time.perf_counter()
+from lambdas.shared.local_context import LocalLambdaContext
+from lambdas.synthetic_monitor.handler import lambda_handler
+imported = time.perf_counter()
+summary = lambda_handler({"source": "bench"}, LocalLambdaContext(timeout_seconds=30))
+done = time.perf_counter()
+sys.stderr.write(json.dumps({"import": imported - started, "total": done - started, "ok": summary["ok"]}))
+"""
+
+
+def cold_start(service: HealthService, attempts: int = 3) -> tuple[float, float]:
+    """Best of `attempts` fresh interpreters: (import ms, import + first run - L ms)."""
+    env = {**os.environ, "HEALTH_BASE_URL": service.url, "PYTHONDONTWRITEBYTECODE": "0"}
+    env.pop("CHECKS", None)
+    best_import, best_total = math.inf, math.inf
+    for _ in range(attempts):
+        done = subprocess.run(
+            [sys.executable, "-c", _COLD], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        )
+        result = json.loads(done.stderr.strip().splitlines()[-1])
+        if not result["ok"]:
+            raise SystemExit("cold-start run failed")
+        best_import = min(best_import, result["import"] * 1000)
+        best_total = min(best_total, result["total"] * 1000 - LATENCY_MS)
+    return best_import, best_total
+
+
+def monthly_cost(run_seconds: float, output_bytes: int) -> list[tuple[str, float]]:
+    price = {name: value for name, (value, _source) in PRICES.items()}
+    checks = len(DEFAULT_CHECKS)
+    https_checks = checks  # staging and production health URLs are https
+    metrics = (
+        2 * checks  # CheckSuccess, CheckLatency
+        + https_checks  # CertificateDaysRemaining
+        + len(KNOWN_DEPENDENCIES)  # DependencyHealthy
+        + 2  # DependencyResponseTime: database, redis
+        + 3  # ServiceCpu, ServiceMemory, ServiceUptime
+    )
+    # Assumed alarm set (phase 2): success and latency per check, certificate per https check,
+    # one per known dependency, and the dead-man's switch on the monitor's invocations.
+    alarms = 2 * checks + https_checks + len(KNOWN_DEPENDENCIES) + 1
+    billed_ms = math.ceil(run_seconds * 1000)
+    gb_seconds = RUNS_PER_MONTH * billed_ms / 1000 * MEMORY_MB / 1024
+    log_gb = RUNS_PER_MONTH * (output_bytes + 400) / 1e9  # + START/END/REPORT lines
+    return [
+        (f"Lambda requests ({RUNS_PER_MONTH:,}/month)", RUNS_PER_MONTH * price["lambda_request"]),
+        (f"Lambda duration ({billed_ms} ms x {MEMORY_MB} MB arm64)", gb_seconds * price["lambda_gb_second_arm64"]),
+        (f"custom metrics ({metrics})", metrics * price["custom_metric_month"]),
+        (f"alarms ({alarms}, standard)", alarms * price["standard_alarm_month"]),
+        (f"logs ingestion ({log_gb:.2f} GB EMF + logs)", log_gb * price["logs_ingest_gb"]),
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="synthetic monitor benchmark")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("ENVIRONMENT", "bench")
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+
+    with HealthService() as service:
+        service.set_faults(delay_ms=LATENCY_MS)
+        four = parallel_ratio(service, 4, args.runs)
+        fifty = parallel_ratio(service, 50, args.runs)
+        import_ms, cold_ms = cold_start(service)
+        default_seconds, _summary, output_bytes = _run_once(service.url, None)
+
+    print(f"{'measure':<44}{'result':>12}{'goal':>10}  verdict")
+    rows = [
+        (f"4 checks @ {LATENCY_MS} ms: run / L (median; max)", four[0], f"{four[1]:.2f}", 1.3),
+        (f"50 checks @ {LATENCY_MS} ms: run / L (median; max)", fifty[0], f"{fifty[1]:.2f}", 1.5),
+    ]
+    for label, value, extra, goal in rows:
+        verdict = "ok" if value <= goal else "MISSED"
+        print(f"{label:<44}{value:>7.2f}; {extra:<4}{'<= ' + str(goal):>10}  {verdict}")
+    cold_verdict = "ok" if cold_ms < 150 else "MISSED"
+    print(f"{'cold start: import + first run - L (ms)':<44}{cold_ms:>12.0f}{'< 150':>10}  {cold_verdict}")
+    print(f"{'  of which import (ms)':<44}{import_ms:>12.0f}")
+    print(f"{'EMF + log bytes per default run':<44}{output_bytes:>12,}")
+
+    print("\nMonthly cost, default configuration (4 checks every minute), us-east-1 on-demand prices:")
+    items = monthly_cost(default_seconds, output_bytes)
+    for label, dollars in items:
+        print(f"  {label:<52}${dollars:>8.2f}")
+    ours = sum(dollars for _, dollars in items)
+    canaries = len(DEFAULT_CHECKS) * RUNS_PER_MONTH * PRICES["canary_run"][0]
+    synthetics_alarms = (len(DEFAULT_CHECKS) + 1) * PRICES["standard_alarm_month"][0]
+    print(f"  {'this monitor, total':<52}${ours:>8.2f}")
+    print(
+        f"  {'CloudWatch Synthetics: 4 canaries x every minute':<52}${canaries:>8.2f}"
+        f"  (+ ~${synthetics_alarms:.2f} alarms, + the canaries' own Lambda/S3)"
+    )
+    print("\nPrices used (source pages):")
+    for name, (value, source) in PRICES.items():
+        print(f"  {name:<24}{value:<14.10g}{source}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,200 @@
+"""Alert router Lambda: SNS (or EventBridge) alarm notifications -> the right Slack channel, none lost.
+
+The edge of the function: it wires settings, the pure core (parsing -> routing -> rendering) and the I/O
+adapters (Slack webhooks, idempotency store), and owns logging, metrics, tracing and Sentry.
+Environment variables are documented in lambdas/alert_router/settings.py.
+
+Every record of the event is handled; a record that cannot be delivered does not stop the others, and
+makes the invocation raise at the end, so Lambda's async retries and then the dead-letter destination
+keep the original event. Successfully delivered records are remembered by message id, so the retry
+does not post them twice.
+
+Metrics (EMF, namespace POWERTOOLS_METRICS_NAMESPACE, default PeopleBooster/AlertRouter), all Count:
+    Received, Unparsed, Suppressed, Duplicates, Retries, DeliveryFailures   dimensions: service, environment
+    Delivered                                    dimensions: service, environment, channel, severity
+`service` is always "alert-router" (set explicitly, so POWERTOOLS_SERVICE_NAME cannot change the
+dimension set under the alarms).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from lambdas.alert_router.idempotency import Deduplicator, DynamoDBDeduplicator, InMemoryDeduplicator, Result
+from lambdas.alert_router.models import Alert
+from lambdas.alert_router.parsing import parse_event
+from lambdas.alert_router.rendering import render
+from lambdas.alert_router.routing import Route, route
+from lambdas.alert_router.settings import Settings, load_settings, load_webhooks
+from lambdas.alert_router.slack import DeliveryError, DryRunSender, Sender, WebhookSender
+from lambdas.shared.observability import init_sentry, traced
+
+SERVICE = "alert-router"
+METRICS_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "PeopleBooster/AlertRouter"
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
+init_sentry(SERVICE)
+
+
+@traced
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(
+    event: dict[str, Any],
+    context: Any,
+    *,
+    sender: Sender | None = None,
+    deduplicator: Deduplicator | None = None,
+) -> dict[str, Any]:
+    settings = load_settings()
+    metrics.set_default_dimensions(environment=settings.environment)
+    alerts = parse_event(event)
+    metrics.add_metric(name="Received", unit=MetricUnit.Count, value=len(alerts))
+    sender = sender or default_sender(settings, context)
+    deduplicator = deduplicator or default_deduplicator(settings, context)
+
+    results: list[dict[str, Any]] = []
+    failures: list[str] = []
+    for alert in alerts:
+        logger.set_correlation_id(alert.message_id)
+        try:
+            results.append(handle_alert(alert, settings, sender, deduplicator))
+        except DeliveryError as error:
+            _count("DeliveryFailures")
+            _count("Retries", max(0, len(error.attempts) - 1))
+            logger.error(
+                "delivery failed",
+                extra={
+                    "channel": error.channel,
+                    "error": str(error),
+                    "attempts": _attempts_log(error.attempts),
+                },
+            )
+            failures.append(f"{alert.message_id or 'record'}: {error}")
+            results.append({"message_id": alert.message_id, "status": "failed", "error": str(error)})
+        except Exception as error:  # e.g. the same message in progress elsewhere: retry the event later
+            _count("DeliveryFailures")
+            logger.exception("record not handled")
+            failures.append(f"{alert.message_id or 'record'}: {type(error).__name__}")
+            results.append({"message_id": alert.message_id, "status": "failed", "error": type(error).__name__})
+    logger.set_correlation_id(None)
+    if failures:
+        raise DeliveryError(f"{len(failures)} of {len(alerts)} records not delivered: " + "; ".join(failures))
+    return {"results": results}
+
+
+def handle_alert(alert: Alert, settings: Settings, sender: Sender, deduplicator: Deduplicator) -> dict[str, Any]:
+    decision = route(alert, settings.routing)
+    # The full, untruncated reason goes to the log; Slack gets the truncated one.
+    logger.info(
+        "routed",
+        extra={
+            "alarm_name": alert.alarm_name,
+            "source": alert.source.value,
+            "alarm_kind": alert.alarm_kind.value if alert.alarm_kind else None,
+            "state": alert.state.value if alert.state else None,
+            "previous_state": alert.previous_state.value if alert.previous_state else None,
+            "channel": decision.channel,
+            "severity": decision.severity.value,
+            "category": decision.category.value if decision.category else None,
+            "decided_by": decision.decided_by,
+            "note": decision.note,
+            "reason": alert.reason,
+        },
+    )
+    if alert.is_unparsed:
+        _count("Unparsed")
+    base = {"message_id": alert.message_id, "alarm_name": alert.alarm_name}
+    if decision.channel is None:
+        _count("Suppressed")
+        logger.info("suppressed", extra={"note": decision.note})
+        return {**base, "status": "suppressed", "note": decision.note}
+
+    channel = decision.channel
+    payload = render(alert, decision, settings.render_context(alert.region))
+
+    def deliver() -> Result:
+        report = sender.send(channel, payload)
+        if report.attempts:
+            logger.info("delivered", extra={"channel": channel, "attempts": _attempts_log(report.attempts)})
+        return {
+            **base,
+            "status": "dry-run" if report.dry_run else "delivered",
+            "channel": channel,
+            "attempts": len(report.attempts),
+            "plain_text_fallback": report.plain_text_fallback,
+        }
+
+    if alert.message_id:
+        result, duplicate = deduplicator.run_once(alert.message_id, deliver)
+    else:
+        result, duplicate = deliver(), False
+    if duplicate:
+        _count("Duplicates")
+        logger.info("duplicate message, already delivered", extra={"channel": channel})
+        return {**result, "status": "duplicate"}
+    _count("Retries", max(0, int(result.get("attempts", 0)) - 1))
+    _count_delivered(settings, channel, decision)
+    return result
+
+
+def default_sender(settings: Settings, context: Any) -> Sender:
+    webhooks = load_webhooks(settings)
+    if webhooks is None:
+        return DryRunSender()
+    sender = _webhook_sender(tuple(sorted(webhooks.items())))
+    sender.remaining_seconds = lambda: context.get_remaining_time_in_millis() / 1000
+    return sender
+
+
+@functools.lru_cache(maxsize=4)
+def _webhook_sender(webhooks: tuple[tuple[str, str], ...]) -> WebhookSender:
+    # One sender per process (and per webhook set, so a rotated secret takes effect): it keeps the spacing.
+    return WebhookSender(webhooks=dict(webhooks))
+
+
+def default_deduplicator(settings: Settings, context: Any) -> Deduplicator:
+    if settings.idempotency_table:
+        deduplicator = _dynamodb_deduplicator(settings.idempotency_table, settings.idempotency_ttl_seconds)
+        deduplicator.register_lambda_context(context)
+        return deduplicator
+    return _in_memory_deduplicator(settings.idempotency_ttl_seconds)
+
+
+@functools.cache
+def _dynamodb_deduplicator(table: str, ttl_seconds: int) -> DynamoDBDeduplicator:
+    return DynamoDBDeduplicator(table, ttl_seconds)
+
+
+@functools.cache
+def _in_memory_deduplicator(ttl_seconds: int) -> InMemoryDeduplicator:
+    return InMemoryDeduplicator(ttl_seconds=ttl_seconds)
+
+
+def _count(name: str, value: int = 1) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def _count_delivered(settings: Settings, channel: str, decision: Route) -> None:
+    with single_metric(
+        name="Delivered",
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=METRICS_NAMESPACE,
+        default_dimensions={"service": SERVICE, "environment": settings.environment},
+    ) as metric:
+        metric.add_dimension(name="channel", value=channel)
+        metric.add_dimension(name="severity", value=decision.severity.value)
+
+
+def _attempts_log(attempts: tuple[Any, ...]) -> list[dict[str, Any]]:
+    return [
+        {"status": a.status, "verdict": a.verdict.value, "answer": a.answer, "waited_s": round(a.waited, 3)}
+        for a in attempts
+    ]

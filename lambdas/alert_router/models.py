@@ -1,0 +1,122 @@
+"""The router's typed internal model: every input shape is parsed into one `Alert`.
+
+Plain frozen dataclasses (no pydantic) keep the cold start small. Every optional fact is `None` or an
+empty tuple when the input did not carry it; renderers skip what is missing instead of printing `None`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class State(StrEnum):
+    ALARM = "ALARM"
+    OK = "OK"
+    INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
+
+    @property
+    def emoji(self) -> str:
+        return _STATE_EMOJI[self]
+
+    @property
+    def colour(self) -> str:
+        return _STATE_COLOUR[self]
+
+    @property
+    def label(self) -> str:
+        return _STATE_LABEL[self]
+
+
+_STATE_EMOJI = {State.ALARM: "🔴", State.OK: "✅", State.INSUFFICIENT_DATA: "⚪"}
+_STATE_COLOUR = {State.ALARM: "#d0021b", State.OK: "#2eb67d", State.INSUFFICIENT_DATA: "#9b9b9b"}
+_STATE_LABEL = {State.ALARM: "ALARM", State.OK: "OK", State.INSUFFICIENT_DATA: "INSUFFICIENT DATA"}
+
+UNPARSED_EMOJI = "ℹ️"  # noqa: RUF001 - the information emoji, on purpose
+UNPARSED_COLOUR = "#439fe0"
+
+
+class SourceKind(StrEnum):
+    SNS_ALARM = "sns-alarm"
+    EVENTBRIDGE_ALARM = "eventbridge-alarm"
+    UNPARSED = "unparsed"
+
+
+class AlarmKind(StrEnum):
+    METRIC = "metric"
+    METRIC_MATH = "metric-math"
+    ANOMALY = "anomaly-detection"
+    COMPOSITE = "composite"
+
+
+Dimensions = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class MetricQuery:
+    """One entry of a metric-math or anomaly alarm's `Metrics` list."""
+
+    id: str
+    expression: str | None = None
+    label: str | None = None
+    namespace: str | None = None
+    metric_name: str | None = None
+    dimensions: Dimensions = ()
+    stat: str | None = None
+    period: int | None = None
+    return_data: bool = False
+
+
+@dataclass(frozen=True)
+class Alert:
+    source: SourceKind
+    message_id: str | None = None
+    # Alarm facts (None for unparsed input)
+    alarm_kind: AlarmKind | None = None
+    state: State | None = None
+    previous_state: State | None = None
+    alarm_name: str | None = None
+    description: str | None = None
+    reason: str | None = None
+    region: str | None = None
+    partition: str | None = None
+    account: str | None = None
+    alarm_arn: str | None = None
+    state_change_time: datetime | None = None
+    # Single-metric trigger
+    namespace: str | None = None
+    metric_name: str | None = None
+    dimensions: Dimensions = ()
+    statistic: str | None = None
+    unit: str | None = None
+    threshold: float | None = None
+    comparison: str | None = None
+    period: int | None = None
+    evaluation_periods: int | None = None
+    datapoints_to_alarm: int | None = None
+    treat_missing_data: str | None = None
+    datapoints: tuple[float, ...] = ()
+    # Metric math / anomaly detection
+    metrics: tuple[MetricQuery, ...] = ()
+    threshold_metric_id: str | None = None
+    # Composite
+    alarm_rule: str | None = None
+    triggering_children: tuple[str, ...] = ()
+    # Envelope and unparsed input
+    subject: str | None = None
+    topic_arn: str | None = None
+    raw_text: str | None = None
+
+    @property
+    def is_unparsed(self) -> bool:
+        return self.source is SourceKind.UNPARSED
+
+    @property
+    def primary_metric(self) -> MetricQuery | None:
+        """The metric a human thinks of: the single metric, else the first metric of a math/anomaly alarm."""
+        if self.metric_name:
+            return MetricQuery(
+                id="m1", namespace=self.namespace, metric_name=self.metric_name, dimensions=self.dimensions
+            )
+        return next((query for query in self.metrics if query.metric_name), None)

@@ -1,0 +1,224 @@
+"""Pure, data-driven routing: Alert -> Route (channel, severity, category, and why).
+
+Severity and category are each taken from the first source that knows them:
+1. a config override whose shell-style pattern matches the alarm name (operator intent wins);
+2. the metadata our stack writes into every alarm description (`Severity:` / `Category:` lines);
+3. an explicit word in the description or name (`Severity: Fatal`, `FATAL`, `[CRITICAL]`);
+4. the default rule table below (namespace + metric), encoding the design report's alarm table so that
+   alarms created outside this stack still route sensibly;
+5. the fallback: warning / errors.
+
+Then: critical -> the critical channel whatever the category; otherwise the category's channel.
+State rules: OK goes where its alarm goes; INSUFFICIENT_DATA never goes to the critical channel;
+INSUFFICIENT_DATA -> OK (data arriving after a deploy) is suppressed; unparsed input is Info in the
+errors channel and never critical.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+from lambdas.alert_router.models import Alert, MetricQuery, State
+from lambdas.shared.alarm_metadata import Category, Severity, parse_alarm_metadata
+
+SYNTHETICS_NAMESPACE = "PeopleBooster/Synthetics"
+# The synthetic monitor's liveness and readiness checks: failing means users are affected now.
+CRITICAL_SYNTHETIC_CHECKS = frozenset({"live", "ready", "health-live", "health-ready"})
+
+
+@dataclass(frozen=True)
+class Channels:
+    critical: str = "alerts-critical"
+    errors: str = "alerts-errors"
+    performance: str = "alerts-performance"
+
+    def for_category(self, category: Category | None) -> str:
+        return self.performance if category is Category.PERFORMANCE else self.errors
+
+
+@dataclass(frozen=True)
+class Override:
+    """Alarms whose name matches `match` (shell-style, case-insensitive) get these values."""
+
+    match: str
+    severity: Severity | None = None
+    category: Category | None = None
+    channel: str | None = None
+
+    def matches(self, alarm_name: str | None) -> bool:
+        return alarm_name is not None and fnmatchcase(alarm_name.lower(), self.match.lower())
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Default severity/category for a namespace + metric (regex, full match), optionally one dimension."""
+
+    name: str
+    namespace: str  # regex; ".*" for any namespace
+    metric: str  # regex
+    severity: Severity
+    category: Category
+    when: Callable[[MetricQuery], bool] | None = None
+
+    def matches(self, metric: MetricQuery) -> bool:
+        return (
+            re.fullmatch(self.namespace, metric.namespace or "") is not None
+            and re.fullmatch(self.metric, metric.metric_name or "") is not None
+            and (self.when is None or self.when(metric))
+        )
+
+
+def _critical_check(metric: MetricQuery) -> bool:
+    return any(
+        name.lower() == "check" and value.lower() in CRITICAL_SYNTHETIC_CHECKS for name, value in metric.dimensions
+    )
+
+
+def default_rules(synthetics_namespace: str = SYNTHETICS_NAMESPACE) -> tuple[Rule, ...]:
+    """The report's alarm table and the synthetic monitor's alarms; first match wins."""
+    synthetics = re.escape(synthetics_namespace)
+    crit, warn = Severity.CRITICAL, Severity.WARNING
+    errors, perf = Category.ERRORS, Category.PERFORMANCE
+    return (
+        Rule("alb-target-5xx", r"AWS/ApplicationELB", r"HTTPCode_Target_5XX_Count", crit, errors),
+        Rule("synthetic-live-ready", synthetics, r"CheckSuccess", crit, errors, when=_critical_check),
+        Rule(
+            "synthetic-check",
+            synthetics,
+            r"CheckSuccess|DependencyHealthy|CertificateDaysRemaining",
+            warn,
+            errors,
+        ),
+        Rule("synthetic-latency", synthetics, r"CheckLatency", warn, perf),
+        Rule(
+            "dlq-depth",
+            r"AWS/SQS",
+            r"ApproximateNumberOfMessagesVisible|ApproximateAgeOfOldestMessage",
+            warn,
+            errors,
+        ),
+        Rule(
+            "lambda-errors",
+            r"AWS/Lambda",
+            r"Errors|Throttles|DeadLetterErrors|DestinationDeliveryFailures",
+            warn,
+            errors,
+        ),
+        Rule("health-checks", r".*", r"(?i).*(unhealthy|healthcheck|healthy).*", warn, errors),
+        Rule("error-counts", r".*", r"(?i).*(error|fault|fail|5xx|4xx).*", warn, errors),
+        Rule(
+            "resource-usage",
+            r".*",
+            r"(?i).*(cpu|memory|latency|responsetime|duration|connection|iops|swap|evictions).*",
+            warn,
+            perf,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class RoutingConfig:
+    channels: Channels = Channels()
+    overrides: tuple[Override, ...] = ()
+    rules: tuple[Rule, ...] = default_rules()
+
+
+@dataclass(frozen=True)
+class Route:
+    channel: str | None  # None: suppressed, nothing is posted
+    severity: Severity
+    category: Category | None
+    decided_by: str  # where severity came from, for the log
+    note: str | None = None  # why the route differs from the plain rule (suppression, demotion)
+
+    @property
+    def suppressed(self) -> bool:
+        return self.channel is None
+
+
+_EXPLICIT_SEVERITY = (
+    (re.compile(r"(?i)\bseverity\s*[:=]\s*(critical|fatal|sev0|sev1|p1)\b"), Severity.CRITICAL),
+    (re.compile(r"(?i)\[(critical|fatal)\]"), Severity.CRITICAL),
+    (re.compile(r"\b(CRITICAL|FATAL)\b"), Severity.CRITICAL),  # upper case only: "critical path" is prose
+    (re.compile(r"(?i)\bseverity\s*[:=]\s*(warning|warn|error|high|medium)\b"), Severity.WARNING),
+    (re.compile(r"(?i)\[(warning|warn)\]"), Severity.WARNING),
+    (re.compile(r"(?i)\bseverity\s*[:=]\s*(info|low|notice)\b"), Severity.INFO),
+    (re.compile(r"(?i)\[info\]"), Severity.INFO),
+)
+
+
+def explicit_severity(*texts: str | None) -> Severity | None:
+    for text in texts:
+        if not text:
+            continue
+        for pattern, severity in _EXPLICIT_SEVERITY:
+            if pattern.search(text):
+                return severity
+    return None
+
+
+def match_rule(alert: Alert, rules: tuple[Rule, ...]) -> Rule | None:
+    candidates = [alert.primary_metric] if alert.metric_name else [q for q in alert.metrics if q.metric_name]
+    for rule in rules:
+        if any(metric is not None and rule.matches(metric) for metric in candidates):
+            return rule
+    return None
+
+
+def route(alert: Alert, config: RoutingConfig) -> Route:
+    channels = config.channels
+    if alert.is_unparsed:
+        return Route(channel=channels.errors, severity=Severity.INFO, category=None, decided_by="unparsed")
+
+    override = next((item for item in config.overrides if item.matches(alert.alarm_name)), None)
+    metadata = parse_alarm_metadata(alert.description)
+    explicit = explicit_severity(alert.description, alert.alarm_name)
+    rule = match_rule(alert, config.rules)
+
+    severity_sources: tuple[tuple[str, Severity | None], ...] = (
+        (f"override {override.match}" if override else "override", override.severity if override else None),
+        ("metadata", metadata.severity),
+        ("explicit word", explicit),
+        (f"rule {rule.name}" if rule else "rule", rule.severity if rule else None),
+    )
+    decided_by, severity = next(
+        ((source, value) for source, value in severity_sources if value is not None),
+        ("fallback", Severity.WARNING),
+    )
+    category = next(
+        (
+            value
+            for value in (
+                override.category if override else None,
+                metadata.category,
+                rule.category if rule else None,
+            )
+            if value is not None
+        ),
+        Category.ERRORS,
+    )
+    channel = channels.critical if severity is Severity.CRITICAL else channels.for_category(category)
+    if override and override.channel:
+        channel = override.channel
+
+    if alert.state is State.INSUFFICIENT_DATA and (severity is Severity.CRITICAL or channel == channels.critical):
+        # Missing data is a monitoring problem, not (yet) an outage: nobody is paged for it.
+        return Route(
+            channel=channels.for_category(category) if channel == channels.critical else channel,
+            severity=Severity.WARNING,
+            category=category,
+            decided_by=decided_by,
+            note="INSUFFICIENT_DATA is never critical",
+        )
+    if alert.state is State.OK and alert.previous_state is State.INSUFFICIENT_DATA:
+        return Route(
+            channel=None,
+            severity=severity,
+            category=category,
+            decided_by=decided_by,
+            note="INSUFFICIENT_DATA -> OK is data arriving (e.g. after a deploy), not a recovery",
+        )
+    return Route(channel=channel, severity=severity, category=category, decided_by=decided_by)

@@ -1,0 +1,187 @@
+"""The router's settings, read once from the environment (set by the CDK construct; all optional locally).
+
+Environment variables:
+    ENVIRONMENT                  environment name shown in messages and used as metric dimension ("local")
+    DISPLAY_TIME_ZONE            IANA zone for the second timestamp in messages ("Asia/Tokyo")
+    DASHBOARD_URL                link to the dashboard; or DASHBOARD_NAME, turned into a console link
+                                 in the region of the alarm
+    SLACK_WEBHOOK_SECRET_ARN     Secrets Manager secret (ARN or name; SLACK_WEBHOOK_SECRET_NAME also works)
+                                 holding {"alerts-critical": url, "alerts-errors": url,
+                                 "alerts-performance": url}; only https://hooks.slack.com/ URLs are accepted
+    SLACK_WEBHOOK_URLS           local only, when no secret is set: the same JSON, and http://127.0.0.1 URLs
+                                 are allowed (neither set: dry run, payloads are printed)
+    IDEMPOTENCY_TABLE_NAME       DynamoDB table for idempotency on the SNS MessageId (none: in-memory)
+    IDEMPOTENCY_TTL_SECONDS      how long a MessageId is remembered (86400)
+    ROUTING_OVERRIDES            JSON list of {"match": "<shell pattern on alarm name>", "severity"?,
+                                 "category"?, "channel"?}
+    CHANNELS                     JSON {"critical": .., "errors": .., "performance": ..} channel names
+                                 (alerts-critical / alerts-errors / alerts-performance)
+    SYNTHETICS_NAMESPACE         namespace of the synthetic monitor's metrics ("PeopleBooster/Synthetics")
+    POWERTOOLS_METRICS_NAMESPACE metrics namespace ("PeopleBooster/AlertRouter")
+    SENTRY_DSN, SENTRY_ENVIRONMENT, SENTRY_RELEASE
+                                 Sentry (off without a DSN), see lambdas.shared.observability
+
+The webhook URLs are secrets: they are never logged, never put in an exception message, never in env vars
+of the deployed function.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lambdas.alert_router.rendering import RenderContext, dashboard_console_url
+from lambdas.alert_router.routing import (
+    SYNTHETICS_NAMESPACE,
+    Channels,
+    Override,
+    RoutingConfig,
+    default_rules,
+)
+from lambdas.shared.alarm_metadata import Category, Severity
+
+SECRET_MAX_AGE_SECONDS = 300  # a rotated webhook is picked up within 5 minutes
+_DEPLOYED_URL = re.compile(r"^https://hooks\.slack\.com/\S+$")
+_LOCAL_URL = re.compile(r"^(https://hooks\.slack\.com/|http://127\.0\.0\.1(:\d+)?/)\S*$")
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid. The message names the variable, never a secret value."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str = "local"
+    display_time_zone: str = "Asia/Tokyo"
+    dashboard_url: str | None = None
+    dashboard_name: str | None = None
+    webhook_secret_id: str | None = None
+    local_webhook_urls: str | None = None  # the raw JSON; parsed (and validated) by load_webhooks
+    idempotency_table: str | None = None
+    idempotency_ttl_seconds: int = 86_400
+    routing: RoutingConfig = field(default_factory=RoutingConfig)
+
+    def render_context(self, region: str | None) -> RenderContext:
+        dashboard = self.dashboard_url
+        if dashboard is None and self.dashboard_name and region:
+            dashboard = dashboard_console_url(self.dashboard_name, region)
+        return RenderContext(
+            environment=self.environment, display_time_zone=self.display_time_zone, dashboard_url=dashboard
+        )
+
+
+def settings_from_env(environ: Mapping[str, str]) -> Settings:
+    def get(name: str) -> str | None:
+        value = environ.get(name, "").strip()
+        return value or None
+
+    channels = Channels(**_json_object(get("CHANNELS"), "CHANNELS", allowed={"critical", "errors", "performance"}))
+    return Settings(
+        environment=get("ENVIRONMENT") or "local",
+        display_time_zone=get("DISPLAY_TIME_ZONE") or "Asia/Tokyo",
+        dashboard_url=get("DASHBOARD_URL"),
+        dashboard_name=get("DASHBOARD_NAME"),
+        webhook_secret_id=get("SLACK_WEBHOOK_SECRET_ARN") or get("SLACK_WEBHOOK_SECRET_NAME"),
+        local_webhook_urls=get("SLACK_WEBHOOK_URLS"),
+        idempotency_table=get("IDEMPOTENCY_TABLE_NAME"),
+        idempotency_ttl_seconds=_positive_int(get("IDEMPOTENCY_TTL_SECONDS"), "IDEMPOTENCY_TTL_SECONDS", 86_400),
+        routing=RoutingConfig(
+            channels=channels,
+            overrides=_overrides(get("ROUTING_OVERRIDES")),
+            rules=default_rules(get("SYNTHETICS_NAMESPACE") or SYNTHETICS_NAMESPACE),
+        ),
+    )
+
+
+@functools.cache
+def load_settings() -> Settings:
+    """Settings of this process (cached; tests call `load_settings.cache_clear()` after monkeypatching)."""
+    return settings_from_env(os.environ)
+
+
+def load_webhooks(settings: Settings) -> dict[str, str] | None:
+    """Channel -> webhook URL from the secret, else from SLACK_WEBHOOK_URLS; None means dry run."""
+    if settings.webhook_secret_id:
+        # boto3 and Parameters cost ~100 ms to import: only a deployed function with a secret pays it.
+        from aws_lambda_powertools.utilities.parameters import get_secret  # noqa: PLC0415
+
+        text = get_secret(settings.webhook_secret_id, max_age=SECRET_MAX_AGE_SECONDS)
+        return _webhooks(text, "the webhook secret", _DEPLOYED_URL)
+    if settings.local_webhook_urls:
+        return _webhooks(settings.local_webhook_urls, "SLACK_WEBHOOK_URLS", _LOCAL_URL)
+    return None
+
+
+def _webhooks(text: str, source: str, allowed: re.Pattern[str]) -> dict[str, str]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise SettingsError(f"{source} is not valid JSON") from None  # the text may hold URLs: not chained
+    if not isinstance(value, dict) or not value:
+        raise SettingsError(f"{source} must be a JSON object of channel name -> webhook URL")
+    webhooks: dict[str, str] = {}
+    for channel, url in value.items():
+        if not isinstance(url, str) or not allowed.match(url.strip()):
+            raise SettingsError(f"{source}: the URL for channel {channel!r} is not an accepted webhook URL")
+        webhooks[str(channel)] = url.strip()
+    return webhooks
+
+
+def _json_object(text: str | None, name: str, *, allowed: set[str]) -> dict[str, str]:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise SettingsError(f"{name} is not valid JSON: {error}") from None
+    if (
+        not isinstance(value, dict)
+        or not set(value) <= allowed
+        or not all(isinstance(v, str) and v for v in value.values())
+    ):
+        raise SettingsError(f"{name} must be a JSON object with string values for keys {sorted(allowed)}")
+    return value
+
+
+def _overrides(text: str | None) -> tuple[Override, ...]:
+    if not text:
+        return ()
+    try:
+        items: Any = json.loads(text)
+    except ValueError as error:
+        raise SettingsError(f"ROUTING_OVERRIDES is not valid JSON: {error}") from None
+    if not isinstance(items, list):
+        raise SettingsError("ROUTING_OVERRIDES must be a JSON list")
+    overrides = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get("match"), str) or not item["match"]:
+            raise SettingsError(f"ROUTING_OVERRIDES[{index}] needs a non-empty string 'match'")
+        try:
+            overrides.append(
+                Override(
+                    match=item["match"],
+                    severity=Severity(item["severity"]) if item.get("severity") else None,
+                    category=Category(item["category"]) if item.get("category") else None,
+                    channel=str(item["channel"]) if item.get("channel") else None,
+                )
+            )
+        except ValueError as error:
+            raise SettingsError(f"ROUTING_OVERRIDES[{index}]: {error}") from None
+    return tuple(overrides)
+
+
+def _positive_int(text: str | None, name: str, default: int) -> int:
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number of seconds") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive")
+    return value

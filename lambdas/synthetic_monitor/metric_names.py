@@ -1,0 +1,58 @@
+"""The metric contract between the monitor (EMF it prints) and the alarms and dashboard (CDK).
+
+Both sides import these constants, so a renamed metric or dimension cannot silently leave an alarm
+watching a metric nobody writes. Dimension sets are exact: CloudWatch treats every distinct set of
+dimension names as a different metric, and the monitor never adds Powertools' `service` dimension.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+NAMESPACE_SUFFIX = "Synthetics"  # the namespace is f"{config.metrics_namespace}/{NAMESPACE_SUFFIX}"
+DEFAULT_NAMESPACE = f"PeopleBooster/{NAMESPACE_SUFFIX}"
+
+ENVIRONMENT = "environment"
+CHECK = "check"
+DEPENDENCY = "dependency"
+
+CHECK_DIMENSIONS = (ENVIRONMENT, CHECK)
+DEPENDENCY_DIMENSIONS = (ENVIRONMENT, DEPENDENCY)
+SERVICE_DIMENSIONS = (ENVIRONMENT,)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    name: str
+    unit: str  # a CloudWatch unit name, as EMF writes it
+    dimensions: tuple[str, ...]
+
+
+# 1 when the endpoint answered and every condition except the latency budget held; written for every
+# check on every run, so missing data means the monitor itself did not run (the dead-man's switch).
+CHECK_SUCCESS = MetricSpec("CheckSuccess", "Count", CHECK_DIMENSIONS)
+# Time to the full body, written only when a complete response arrived (a timeout is CheckSuccess 0).
+CHECK_LATENCY = MetricSpec("CheckLatency", "Milliseconds", CHECK_DIMENSIONS)
+# https targets only: days until the served certificate's notAfter.
+CERTIFICATE_DAYS_REMAINING = MetricSpec("CertificateDaysRemaining", "None", CHECK_DIMENSIONS)
+# From the /health body: 1 when a dependency reports "healthy", and its responseTime when it has one.
+DEPENDENCY_HEALTHY = MetricSpec("DependencyHealthy", "Count", DEPENDENCY_DIMENSIONS)
+DEPENDENCY_RESPONSE_TIME = MetricSpec("DependencyResponseTime", "Milliseconds", DEPENDENCY_DIMENSIONS)
+# From the /health/metrics body.
+SERVICE_CPU = MetricSpec("ServiceCpu", "Percent", SERVICE_DIMENSIONS)
+SERVICE_MEMORY = MetricSpec("ServiceMemory", "Percent", SERVICE_DIMENSIONS)
+SERVICE_UPTIME = MetricSpec("ServiceUptime", "Seconds", SERVICE_DIMENSIONS)
+
+ALL_METRICS = (
+    CHECK_SUCCESS,
+    CHECK_LATENCY,
+    CERTIFICATE_DAYS_REMAINING,
+    DEPENDENCY_HEALTHY,
+    DEPENDENCY_RESPONSE_TIME,
+    SERVICE_CPU,
+    SERVICE_MEMORY,
+    SERVICE_UPTIME,
+)
+
+# The dependencies the default /health contract reports; alarms are made for these names.
+KNOWN_DEPENDENCIES = ("database", "redis", "openai", "stripe", "s3")

@@ -1,0 +1,62 @@
+"""EMF output of one run: one blob per dimension set, names and dimensions from metric_names.
+
+Printed to stdout (CloudWatch Logs turns it into metrics; no PutMetricData). EphemeralMetrics keeps
+no state between runs, and service="" stops Powertools from adding a `service` dimension even when
+POWERTOOLS_SERVICE_NAME is set: the alarms use exactly the dimension sets in metric_names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_lambda_powertools.metrics import EphemeralMetrics
+
+from lambdas.synthetic_monitor import metric_names as names
+from lambdas.synthetic_monitor.checks import CheckResult
+
+
+def emit_metrics(results: Sequence[CheckResult], *, environment: str, namespace: str) -> None:
+    for result in results:
+        blob = _blob(namespace, environment, names.CHECK, result.name)
+        _add(blob, names.CHECK_SUCCESS, 1 if result.up else 0)
+        if result.complete:
+            _add(blob, names.CHECK_LATENCY, result.latency_ms)
+        if result.certificate_days is not None:
+            _add(blob, names.CERTIFICATE_DAYS_REMAINING, result.certificate_days)
+        blob.flush_metrics()
+
+    seen: set[str] = set()
+    for result in results:
+        for dependency in result.dependencies:
+            if dependency.name in seen:  # two checks reading the same dependency: the first one counts
+                continue
+            seen.add(dependency.name)
+            blob = _blob(namespace, environment, names.DEPENDENCY, dependency.name)
+            _add(blob, names.DEPENDENCY_HEALTHY, 1 if dependency.healthy else 0)
+            if dependency.response_time_ms is not None:
+                _add(blob, names.DEPENDENCY_RESPONSE_TIME, dependency.response_time_ms)
+            blob.flush_metrics()
+
+    service = next((r.service for r in results if r.service is not None), None)
+    if service is not None:
+        blob = _blob(namespace, environment)
+        for spec, value in (
+            (names.SERVICE_CPU, service.cpu_percent),
+            (names.SERVICE_MEMORY, service.memory_percent),
+            (names.SERVICE_UPTIME, service.uptime_seconds),
+        ):
+            if value is not None:
+                _add(blob, spec, value)
+        blob.flush_metrics()
+
+
+def _blob(namespace: str, environment: str, key: str | None = None, value: str | None = None) -> EphemeralMetrics:
+    blob = EphemeralMetrics(namespace=namespace, service="")
+    blob.add_dimension(names.ENVIRONMENT, environment)
+    if key is not None and value is not None:
+        blob.add_dimension(key, value)
+    return blob
+
+
+def _add(blob: EphemeralMetrics, spec: names.MetricSpec, value: float) -> None:
+    blob.add_metric(name=spec.name, unit=spec.unit, value=value)

@@ -1,0 +1,231 @@
+"""HTTP probing with hard time bounds: the I/O edge of the synthetic monitor.
+
+Guarantees, whatever the server does (hang, trickle one byte at a time, stream gigabytes):
+- one deadline per request covers connect, TLS handshake, headers and body. Every socket read gets
+  only the time left until that deadline (not a fresh per-read timeout), so a trickling server
+  cannot stretch a request past it;
+- the body is read at most MAX_BODY_BYTES (+1 to notice the excess); redirects at most MAX_REDIRECTS;
+- all probes of a run run in parallel threads, and `probe_all` returns by the run deadline even if a
+  thread is stuck where no socket timeout reaches (a DNS lookup): that probe reports a timeout.
+
+Only stdlib (http.client, ssl): requests has no total deadline and costs ~60 ms of cold start.
+TLS is always verified against the system trust store (or the given context).
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from lambdas.synthetic_monitor.checks import Response
+
+MAX_BODY_BYTES = 1 << 20
+MAX_REDIRECTS = 3
+USER_AGENT = "PeopleBooster-SyntheticMonitor/1.0"
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_CHUNK = 64 * 1024
+# Time for a stuck thread's own deadline to fire before probe_all gives up on it.
+_JOIN_GRACE_S = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    url: str
+    timeout_ms: int
+
+
+class _Failure(Exception):
+    """A failure worded by the probe itself (body too large, redirects)."""
+
+
+class _Deadline:
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+    def remaining(self) -> float:
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        return left
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A socket's read side where every read waits at most until the shared deadline."""
+
+    def __init__(self, sock: socket.socket, deadline: _Deadline) -> None:
+        self._sock = sock
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        self._sock.settimeout(self._deadline.remaining())
+        return self._sock.recv_into(buffer)
+
+
+class _DeadlineSocket:
+    """What http.client.HTTPResponse needs from a socket (makefile), bound to a deadline."""
+
+    def __init__(self, sock: socket.socket, deadline: _Deadline) -> None:
+        self._reader = _DeadlineReader(sock, deadline)
+
+    def makefile(self, _mode: str) -> io.BufferedReader:
+        return io.BufferedReader(self._reader)
+
+
+def default_ssl_context() -> ssl.SSLContext:
+    return ssl.create_default_context()
+
+
+def probe(target: Target, *, deadline_ms: int | None = None, ssl_context: ssl.SSLContext | None = None) -> Response:
+    """GET target.url within min(target.timeout_ms, deadline_ms); every failure is a worded Response."""
+    budget_ms = min(target.timeout_ms, deadline_ms) if deadline_ms is not None else target.timeout_ms
+    started = time.monotonic()
+    deadline = _Deadline(started + budget_ms / 1000)
+    statuses: list[int] = []  # the status line, when one arrived before a failure
+    try:
+        body, not_after = _get(target.url, deadline, ssl_context, statuses)
+    except (OSError, http.client.HTTPException, _Failure) as error:
+        elapsed = (time.monotonic() - started) * 1000
+        status = statuses[-1] if statuses else None
+        return Response(target.url, status, b"", elapsed, error=_describe(error, budget_ms))
+    latency = (time.monotonic() - started) * 1000
+    return Response(target.url, statuses[-1], body, latency, certificate_not_after=not_after)
+
+
+def _get(
+    url: str, deadline: _Deadline, ssl_context: ssl.SSLContext | None, statuses: list[int]
+) -> tuple[bytes, float | None]:
+    for _ in range(MAX_REDIRECTS + 1):
+        sock, not_after = _connect(url, deadline, ssl_context)
+        with sock:
+            response = _send(sock, url, deadline)
+            statuses.append(response.status)
+            location = response.getheader("Location")
+            if response.status not in _REDIRECTS or not location:
+                return _read_capped(response), not_after
+        url = urljoin(url, location)
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise _Failure(f"redirect to unsupported URL {url}")
+    raise _Failure(f"more than {MAX_REDIRECTS} redirects")
+
+
+_WORDING: tuple[tuple[type[BaseException], str], ...] = (
+    (ssl.SSLCertVerificationError, "TLS verify failed"),
+    (ConnectionRefusedError, "connection refused"),
+    (socket.gaierror, "DNS lookup failed"),
+    (http.client.RemoteDisconnected, "connection closed without response"),
+    (ConnectionResetError, "connection reset"),
+)
+
+
+def _describe(error: BaseException, budget_ms: int) -> str:
+    """The reason a human reads in the alert: short, stable (no addresses or errno noise)."""
+    if isinstance(error, TimeoutError):
+        return f"timeout after {budget_ms} ms"
+    if isinstance(error, _Failure):
+        return str(error)
+    for kind, wording in _WORDING:
+        if isinstance(error, kind):
+            return wording
+    if isinstance(error, ssl.SSLError):
+        return f"TLS error ({error.reason or 'handshake failed'})"
+    if isinstance(error, http.client.HTTPException):
+        return f"invalid HTTP response ({type(error).__name__})"
+    strerror = error.strerror if isinstance(error, OSError) else None
+    return f"network error ({strerror or type(error).__name__})"
+
+
+def _connect(url: str, deadline: _Deadline, ssl_context: ssl.SSLContext | None) -> tuple[socket.socket, float | None]:
+    parts = urlsplit(url)
+    https = parts.scheme == "https"
+    host = parts.hostname or ""
+    sock = socket.create_connection((host, parts.port or (443 if https else 80)), timeout=deadline.remaining())
+    if not https:
+        return sock, None
+    try:
+        # CPython bounds the whole handshake by the socket timeout, not each record.
+        sock.settimeout(deadline.remaining())
+        tls = (ssl_context or default_ssl_context()).wrap_socket(sock, server_hostname=host)
+    except BaseException:
+        sock.close()
+        raise
+    not_after = (tls.getpeercert() or {}).get("notAfter")
+    return tls, ssl.cert_time_to_seconds(not_after) if isinstance(not_after, str) else None
+
+
+def _send(sock: socket.socket, url: str, deadline: _Deadline) -> http.client.HTTPResponse:
+    parts = urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    host = parts.netloc.rpartition("@")[2]  # never send userinfo
+    request = (
+        f"GET {target} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {USER_AGENT}\r\n"
+        "Accept: application/json, */*;q=0.5\r\nConnection: close\r\n\r\n"
+    )
+    sock.settimeout(deadline.remaining())
+    sock.sendall(request.encode("ascii"))
+    response = http.client.HTTPResponse(_DeadlineSocket(sock, deadline), method="GET")  # type: ignore[arg-type]
+    response.begin()
+    return response
+
+
+def _read_capped(response: http.client.HTTPResponse) -> bytes:
+    declared = response.getheader("Content-Length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _Failure("body over 1 MiB")
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := response.read(_CHUNK):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _Failure("body over 1 MiB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def probe_all(
+    targets: Sequence[Target], *, run_deadline_ms: int, ssl_context: ssl.SSLContext | None = None
+) -> list[Response]:
+    """Probe every target in parallel; return, in order, by run_deadline_ms (+ a short grace) at the latest.
+
+    An exception inside a probe is a bug in the monitor, not a target failure: it is re-raised here.
+    """
+    started = time.monotonic()
+    context = ssl_context
+    if context is None and any(t.url.startswith("https:") for t in targets):
+        context = default_ssl_context()  # once per run: loading the trust store costs a few ms
+    outcomes: list[Response | BaseException | None] = [None] * len(targets)
+
+    def run(index: int) -> None:
+        try:
+            outcomes[index] = probe(targets[index], deadline_ms=run_deadline_ms, ssl_context=context)
+        except BaseException as error:  # handed to the caller's thread below
+            outcomes[index] = error
+
+    # Daemon threads: one stuck in a DNS lookup must not hold up the run or the process exit.
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(targets))]
+    for thread in threads:
+        thread.start()
+    give_up_at = started + run_deadline_ms / 1000 + _JOIN_GRACE_S
+    for thread in threads:
+        thread.join(max(0.0, give_up_at - time.monotonic()))
+
+    responses: list[Response] = []
+    for target, outcome in zip(targets, outcomes, strict=True):
+        if isinstance(outcome, BaseException):
+            raise outcome
+        if outcome is None:
+            budget = min(target.timeout_ms, run_deadline_ms)
+            elapsed = (time.monotonic() - started) * 1000
+            responses.append(Response(target.url, None, b"", elapsed, error=f"timeout after {budget} ms"))
+        else:
+            responses.append(outcome)
+    return responses

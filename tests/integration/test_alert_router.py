@@ -1,0 +1,454 @@
+"""The alert router end to end against a real Slack-compatible receiver on 127.0.0.1.
+
+Waits are injected (a recording sleep), so the fault matrix checks the exact waits without sleeping.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import socket
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from lambdas.alert_router import handler
+from lambdas.alert_router.idempotency import InMemoryDeduplicator
+from lambdas.alert_router.settings import load_settings, load_webhooks
+from lambdas.alert_router.slack import DeliveryError, DeliveryReport, RetryPolicy, WebhookSender
+from lambdas.shared.local_context import LocalLambdaContext
+from tests.unit.alert_router.slack_limits import slack_problems
+from tools.local_slack import LocalSlack, render_terminal
+
+EVENTS = Path(__file__).resolve().parents[2] / "events" / "alert_router"
+FAST = RetryPolicy(base_delay=0.25, max_delay=2.0, request_timeout=0.3, min_interval=0.0, reserve=0.1)
+SPACED = replace(FAST, min_interval=1.0)
+
+EXPECTED_CHANNELS = {
+    "eventbridge_alarm_state_change.json": ["alerts-performance"],
+    "sns_anomaly_detection_alarm.json": ["alerts-errors"],
+    "sns_batch_with_bad_record.json": ["alerts-performance", "alerts-errors", "alerts-errors"],
+    "sns_composite_alarm.json": ["alerts-critical"],
+    "sns_insufficient_data.json": ["alerts-errors"],
+    "sns_japanese_description.json": ["alerts-performance"],
+    "sns_legacy_without_alarm_arn.json": ["alerts-performance"],
+    "sns_malicious_description.json": ["alerts-errors"],
+    "sns_metric_alarm_ecs_cpu.json": ["alerts-performance"],
+    "sns_metric_math_alarm.json": ["alerts-critical"],
+    "sns_ok_recovery.json": ["alerts-performance"],
+    "sns_percentile_alarm_alb_latency_p95.json": ["alerts-performance"],
+    "sns_plain_text.json": ["alerts-errors"],
+    "sns_synthetic_live_check_failing.json": ["alerts-critical"],
+    "sns_unknown_json_rds_event.json": ["alerts-errors"],
+}
+
+
+def load(name: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((EVENTS / name).read_text())
+    return event
+
+
+class Clock:
+    """Fake time: sleep() advances it, so spacing and backoff are computed but never waited."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 3))
+        self.now += seconds
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def slack() -> Iterator[LocalSlack]:
+    with LocalSlack() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def environment(slack: LocalSlack, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    slack.reset()
+    for name in (
+        "SLACK_WEBHOOK_SECRET_ARN",
+        "IDEMPOTENCY_TABLE_NAME",
+        "ROUTING_OVERRIDES",
+        "CHANNELS",
+        "DASHBOARD_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ENVIRONMENT", "staging")
+    monkeypatch.setenv("DISPLAY_TIME_ZONE", "Asia/Tokyo")
+    monkeypatch.setenv("DASHBOARD_NAME", "peoplebooster-staging")
+    monkeypatch.setenv("SLACK_WEBHOOK_URLS", slack.webhook_urls())
+    load_settings.cache_clear()
+    yield
+    load_settings.cache_clear()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def sender_for(slack: LocalSlack, clock: Clock, policy: RetryPolicy = FAST, remaining: float = 60.0) -> WebhookSender:
+    webhooks = load_webhooks(load_settings())
+    assert webhooks is not None
+    return WebhookSender(
+        webhooks=webhooks, policy=policy, sleep=clock.sleep, clock=clock, remaining_seconds=lambda: remaining
+    )
+
+
+def invoke(event: dict[str, Any], sender: Any, deduplicator: InMemoryDeduplicator | None = None) -> dict[str, Any]:
+    result: dict[str, Any] = handler.lambda_handler(
+        event,
+        LocalLambdaContext(function_name="alert-router", timeout_seconds=60),
+        sender=sender,
+        deduplicator=deduplicator or InMemoryDeduplicator(),
+    )
+    return result
+
+
+# --- every event kind lands in the expected channel, with a valid, reviewed payload --------------------------
+
+
+@pytest.mark.parametrize("fixture", sorted(EXPECTED_CHANNELS))
+def test_each_event_lands_in_its_channel(
+    fixture: str, slack: LocalSlack, clock: Clock, snapshot: SnapshotAssertion
+) -> None:
+    # Given a realistic event and the local Slack
+    event = load(fixture)
+    # When the handler runs
+    result = invoke(event, sender_for(slack, clock))
+    # Then each record was posted once to the expected channel, with a valid message
+    assert [r["channel"] for r in result["results"]] == EXPECTED_CHANNELS[fixture]
+    received = slack.all_messages()
+    assert sum(len(v) for v in received.values()) == len(EXPECTED_CHANNELS[fixture])
+    for channel in set(EXPECTED_CHANNELS[fixture]):
+        assert len(received[channel]) == EXPECTED_CHANNELS[fixture].count(channel)
+    payloads = [p for channel in sorted(received) for p in received[channel]]
+    for payload in payloads:
+        assert slack_problems(payload) == []
+    assert payloads == snapshot(extension_class=JSONSnapshotExtension)
+
+
+def test_no_record_goes_to_critical_when_it_is_unparsed(slack: LocalSlack, clock: Clock) -> None:
+    invoke(load("sns_unknown_json_rds_event.json"), sender_for(slack, clock))
+    assert slack.messages("alerts-critical") == []
+
+
+def test_insufficient_data_to_ok_is_not_posted(slack: LocalSlack, clock: Clock) -> None:
+    event = load("sns_ok_recovery.json")
+    message = json.loads(event["Records"][0]["Sns"]["Message"])
+    message["OldStateValue"] = "INSUFFICIENT_DATA"
+    event["Records"][0]["Sns"]["Message"] = json.dumps(message)
+    result = invoke(event, sender_for(slack, clock))
+    assert result["results"][0]["status"] == "suppressed"
+    assert slack.all_messages() == {}
+
+
+def test_terminal_rendering_of_a_received_message(slack: LocalSlack, clock: Clock) -> None:
+    invoke(load("sns_metric_alarm_ecs_cpu.json"), sender_for(slack, clock))
+    [payload] = slack.messages("alerts-performance")
+    text = render_terminal(payload)
+    assert text.splitlines()[0] == "🔴 ALARM · WARNING · peoplebooster-production-ecs-backend-cpu-high"
+    assert "CPUUtilization 93.4% > 80% for 5 min" in text
+    assert (
+        "Runbook <https://github.com/peoplebooster/monitoring/blob/main/docs/operations/runbooks/ecs-cpu-high.md>"
+        in text
+    )
+
+
+# --- the fault matrix -----------------------------------------------------------------------------------------
+
+CHANNEL = "alerts-performance"  # where the ECS CPU fixture goes
+
+
+def deliver_cpu_alarm(slack: LocalSlack, clock: Clock, **kwargs: Any) -> dict[str, Any]:
+    return invoke(load("sns_metric_alarm_ecs_cpu.json"), sender_for(slack, clock, **kwargs))
+
+
+def test_429_waits_retry_after_then_delivers(slack: LocalSlack, clock: Clock) -> None:
+    slack.fail(CHANNEL, status=429, body="rate_limited", retry_after="7", times=2)
+    result = deliver_cpu_alarm(slack, clock)
+    assert result["results"][0]["attempts"] == 3
+    assert clock.sleeps == [7.0, 7.0]
+    assert len(slack.messages(CHANNEL)) == 1
+
+
+def test_500_then_success_backs_off_exponentially(slack: LocalSlack, clock: Clock) -> None:
+    slack.fail(CHANNEL, status=500, body="internal_error", times=3)
+    result = deliver_cpu_alarm(slack, clock)
+    assert result["results"][0]["attempts"] == 4
+    assert clock.sleeps == [0.25, 0.5, 1.0]
+    assert slack.request_count(CHANNEL) == 4
+
+
+def test_persistent_500_gives_up_after_max_attempts_and_raises(slack: LocalSlack, clock: Clock) -> None:
+    slack.fail(CHANNEL, status=503, body="service_unavailable", times=100)
+    with pytest.raises(DeliveryError, match="gave up on channel 'alerts-performance' after 6 attempts"):
+        deliver_cpu_alarm(slack, clock)
+    assert clock.sleeps == [0.25, 0.5, 1.0, 2.0, 2.0]
+
+
+def test_timeout_is_retried(slack: LocalSlack, clock: Clock) -> None:
+    slack.fail(CHANNEL, status=200, body="ok", delay=0.6, times=1)  # answers after the 0.3 s timeout
+    result = deliver_cpu_alarm(slack, clock)
+    assert result["results"][0]["attempts"] == 2
+    assert clock.sleeps == [0.25]
+
+
+def test_connection_refused_is_retried_then_fails(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    closed = {c: f"http://127.0.0.1:{port}/{c}" for c in ("alerts-critical", "alerts-errors", "alerts-performance")}
+    monkeypatch.setenv("SLACK_WEBHOOK_URLS", json.dumps(closed))
+    load_settings.cache_clear()
+    sender = WebhookSender(webhooks=closed, policy=FAST, sleep=clock.sleep, clock=clock)
+    with pytest.raises(DeliveryError, match="connection refused") as raised:
+        invoke(load("sns_metric_alarm_ecs_cpu.json"), sender)
+    assert len(clock.sleeps) == 5
+    assert "127.0.0.1" not in str(raised.value)
+
+
+def test_no_service_is_not_retried_and_reports_slacks_answer(slack: LocalSlack, clock: Clock) -> None:
+    slack.fail(CHANNEL, status=404, body="no_service", times=1)
+    with pytest.raises(DeliveryError, match="no_service") as raised:
+        deliver_cpu_alarm(slack, clock)
+    assert slack.request_count(CHANNEL) == 1
+    assert "http" not in str(raised.value)
+
+
+def test_invalid_payload_is_retried_once_as_plain_text(slack: LocalSlack, clock: Clock) -> None:
+    slack.fail(CHANNEL, status=400, body="invalid_payload", times=1)
+    result = deliver_cpu_alarm(slack, clock)
+    assert result["results"][0]["plain_text_fallback"] is True
+    [payload] = slack.messages(CHANNEL)
+    assert set(payload) == {"text"}
+    assert payload["text"].startswith("🔴 [staging] ALARM · WARNING: peoplebooster-production-ecs-backend-cpu-high")
+
+
+def test_invalid_payload_twice_fails(slack: LocalSlack, clock: Clock) -> None:
+    slack.fail(CHANNEL, status=400, body="invalid_payload", times=2)
+    with pytest.raises(DeliveryError, match="rejected"):
+        deliver_cpu_alarm(slack, clock)
+    assert slack.request_count(CHANNEL) == 2
+
+
+def test_retries_stop_when_lambda_time_runs_out(slack: LocalSlack, clock: Clock) -> None:
+    slack.fail(CHANNEL, status=429, body="rate_limited", retry_after="20", times=5)
+    with pytest.raises(DeliveryError, match="not enough Lambda time left"):
+        deliver_cpu_alarm(slack, clock, remaining=10.0)
+    assert slack.request_count(CHANNEL) == 1  # a 20 s wait does not fit in 10 s
+
+
+def test_200_with_another_body_is_not_success(slack: LocalSlack, clock: Clock) -> None:
+    slack.fail(CHANNEL, status=200, body="<html>captive portal</html>", times=1)
+    result = deliver_cpu_alarm(slack, clock)
+    assert result["results"][0]["attempts"] == 2
+
+
+def test_posts_to_one_webhook_are_spaced(slack: LocalSlack, clock: Clock) -> None:
+    # Given three alarms for the same channel in one batch
+    event = load("sns_metric_alarm_ecs_cpu.json")
+    records = [json.loads(json.dumps(event["Records"][0])) for _ in range(3)]
+    for index, record in enumerate(records):
+        record["Sns"]["MessageId"] = f"spaced-{index}"
+    # When delivered
+    invoke({"Records": records}, sender_for(slack, clock, policy=SPACED))
+    # Then the second and third waited for the 1 s spacing
+    assert clock.sleeps == [1.0, 1.0]
+    assert len(slack.messages(CHANNEL)) == 3
+
+
+def test_a_retry_waits_for_the_spacing_too(slack: LocalSlack, clock: Clock) -> None:
+    # A retry is a post like any other for Slack's rate limit
+    slack.fail(CHANNEL, status=500, body="internal_error", times=1)
+    deliver_cpu_alarm(slack, clock, policy=SPACED)
+    assert clock.sleeps == [1.0]
+
+
+def test_one_failing_record_does_not_lose_the_others(slack: LocalSlack, clock: Clock) -> None:
+    # Given a batch where the errors channel is broken
+    slack.fail("alerts-errors", status=410, body="channel_is_archived", times=1)
+    # When the batch is handled
+    with pytest.raises(DeliveryError, match="1 of 3 records not delivered"):
+        invoke(load("sns_batch_with_bad_record.json"), sender_for(slack, clock))
+    # Then the other records were still delivered
+    assert len(slack.messages("alerts-performance")) == 1
+    assert len(slack.messages("alerts-errors")) == 1
+
+
+def test_a_retry_of_a_partly_failed_batch_posts_only_what_is_missing(slack: LocalSlack, clock: Clock) -> None:
+    deduplicator = InMemoryDeduplicator()
+    slack.fail("alerts-errors", status=500, body="internal_error", times=6)
+    with pytest.raises(DeliveryError):
+        invoke(load("sns_batch_with_bad_record.json"), sender_for(slack, clock), deduplicator)
+    # When Lambda retries the same event
+    result = invoke(load("sns_batch_with_bad_record.json"), sender_for(slack, clock), deduplicator)
+    # Then the records delivered the first time are skipped, and the failed one is posted now
+    assert [r["status"] for r in result["results"]] == ["duplicate", "delivered", "duplicate"]
+    assert len(slack.messages("alerts-performance")) == 1
+    assert len(slack.messages("alerts-errors")) == 2
+
+
+# --- idempotency -------------------------------------------------------------------------------------------------
+
+
+def test_duplicate_message_id_posts_once(slack: LocalSlack, clock: Clock) -> None:
+    deduplicator = InMemoryDeduplicator()
+    event = load("sns_metric_alarm_ecs_cpu.json")
+    first = invoke(event, sender_for(slack, clock), deduplicator)
+    second = invoke(event, sender_for(slack, clock), deduplicator)
+    assert first["results"][0]["status"] == "delivered"
+    assert second["results"][0]["status"] == "duplicate"
+    assert len(slack.messages(CHANNEL)) == 1
+
+
+def test_default_path_uses_env_webhooks_and_in_memory_idempotency(slack: LocalSlack) -> None:
+    # Given only SLACK_WEBHOOK_URLS (no injected adapters)
+    handler._in_memory_deduplicator.cache_clear()
+    handler._webhook_sender.cache_clear()
+    event = load("sns_composite_alarm.json")
+    context = LocalLambdaContext(function_name="alert-router")
+    # When the same message arrives twice
+    handler.lambda_handler(event, context)
+    handler.lambda_handler(event, context)
+    # Then it is posted once, to the critical channel
+    assert len(slack.messages("alerts-critical")) == 1
+
+
+def test_dry_run_prints_the_payload_without_webhooks(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("SLACK_WEBHOOK_URLS")
+    load_settings.cache_clear()
+    handler._in_memory_deduplicator.cache_clear()
+    result = handler.lambda_handler(load("sns_plain_text.json"), LocalLambdaContext())
+    assert result["results"][0]["status"] == "dry-run"
+    assert '"channel": "alerts-errors"' in capfd.readouterr().out
+
+
+# --- logs and metrics ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def json_logs() -> Iterator[io.StringIO]:
+    """The router's JSON log lines, exactly as Lambda would ship them (Powertools formatter)."""
+    stream = io.StringIO()
+    extra = logging.StreamHandler(stream)
+    extra.setFormatter(handler.logger.registered_formatter)
+    router_logger = logging.getLogger(handler.logger.name)  # the stdlib logger behind Powertools' Logger
+    router_logger.addHandler(extra)
+    yield stream
+    router_logger.removeHandler(extra)
+
+
+def test_logs_never_contain_a_webhook_url(
+    slack: LocalSlack, clock: Clock, capfd: pytest.CaptureFixture[str], json_logs: io.StringIO
+) -> None:
+    # Given failures of every kind on every channel, some echoing the URL back
+    for channel in slack.channels:
+        slack.fail(channel, status=500, body=f"oops {slack.url(channel)}", times=2)
+        slack.fail(channel, status=403, body="invalid_token", times=1)
+    # When a batch fails to deliver
+    with pytest.raises(DeliveryError) as raised:
+        invoke(load("sns_batch_with_bad_record.json"), sender_for(slack, clock))
+    # Then neither the logs, the output nor the exception show a webhook URL
+    captured = capfd.readouterr()
+    logs = json_logs.getvalue()
+    assert "delivery failed" in logs
+    assert "invalid_token" in logs
+    for text in (logs, captured.out, captured.err, str(raised.value)):
+        assert slack.base_url not in text
+        assert "127.0.0.1" not in text
+    assert '"correlation_id":"7ef24e0c-49f8-57da-fbca-d1e2f3041520"' in logs
+
+
+def test_emf_metrics_have_the_documented_names_and_dimensions(
+    slack: LocalSlack, clock: Clock, capfd: pytest.CaptureFixture[str]
+) -> None:
+    invoke(load("sns_batch_with_bad_record.json"), sender_for(slack, clock))
+    blobs = [json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    seen: dict[str, list[str]] = {}
+    for blob in blobs:
+        for directive in blob["_aws"]["CloudWatchMetrics"]:
+            assert directive["Namespace"] == "PeopleBooster/AlertRouter"
+            for metric in directive["Metrics"]:
+                seen.setdefault(metric["Name"], sorted(directive["Dimensions"][0]))
+        assert blob["service"] == "alert-router"
+        assert blob["environment"] == "staging"
+    assert seen["Received"] == ["environment", "service"]
+    assert seen["Unparsed"] == ["environment", "service"]
+    assert seen["Delivered"] == ["channel", "environment", "service", "severity"]
+    delivered = [b for b in blobs if "Delivered" in b]
+    assert sorted((b["channel"], b["severity"]) for b in delivered) == [
+        ("alerts-errors", "info"),
+        ("alerts-errors", "warning"),
+        ("alerts-performance", "warning"),
+    ]
+
+
+# --- property: arbitrary SNS messages never make the handler raise ------------------------------------------
+
+_KEYS = [
+    "AlarmName", "AlarmDescription", "NewStateValue", "OldStateValue", "NewStateReason", "StateChangeTime",
+    "AlarmArn", "Region", "AWSAccountId", "Trigger", "AlarmRule", "TriggeringChildren", "MetricName",
+    "Namespace", "Dimensions", "Metrics", "Threshold", "ThresholdMetricId", "Period", "EvaluationPeriods",
+    "ExtendedStatistic", "Statistic", "ComparisonOperator", "detail-type", "detail", "Id", "MetricStat",
+]  # fmt: skip
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(
+        ["ALARM", "OK", "INSUFFICIENT_DATA", "2026-11-29T03:14:15.926+0000", "arn:aws:cloudwatch:x:1:alarm:a"]
+    ),
+    st.text(max_size=40),
+)
+_JSON = st.recursive(
+    _SCALARS,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.sampled_from(_KEYS) | st.text(max_size=8), children, max_size=6)
+    ),
+    max_leaves=25,
+)
+
+
+class AcceptingSender:
+    """Accepts any valid message; a message breaking Slack's rules is a failed test, not a delivery."""
+
+    def send(self, channel: str, payload: dict[str, Any]) -> DeliveryReport:
+        assert slack_problems(payload, placeholders=False) == [], payload
+        assert channel in ("alerts-critical", "alerts-errors", "alerts-performance")
+        return DeliveryReport(channel=channel, attempts=())
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    message=st.one_of(_JSON.map(json.dumps), st.text(max_size=200)),
+    subject=st.one_of(st.none(), st.text(max_size=120)),
+    message_id=st.one_of(st.none(), st.uuids().map(str)),
+)
+def test_arbitrary_sns_messages_never_raise(message: str, subject: str | None, message_id: str | None) -> None:
+    event = {
+        "Records": [
+            {"EventSource": "aws:sns", "Sns": {"MessageId": message_id, "Subject": subject, "Message": message}}
+        ]
+    }
+    result = invoke(event, AcceptingSender())
+    assert len(result["results"]) == 1

@@ -1,0 +1,69 @@
+"""A checker for the Slack limits and safety rules every rendered message must meet (shared by the tests)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# A "<" in mrkdwn is only ours: links <https://...|label>; anything else means unescaped input.
+_OUR_LINK = re.compile(r"<https://[^|<>\s]+\|[^<>]+>")
+_FORBIDDEN_RENDERINGS = ("None", "null", "nan")
+
+
+def _mrkdwn_texts(blocks: list[dict[str, Any]]) -> list[str]:
+    texts = []
+    for block in blocks:
+        if block.get("type") == "section":
+            if "text" in block:
+                texts.append(block["text"]["text"])
+            texts += [field["text"] for field in block.get("fields", [])]
+        elif block.get("type") == "context":
+            texts += [element["text"] for element in block["elements"]]
+    return texts
+
+
+def slack_problems(payload: dict[str, Any], *, placeholders: bool = True) -> list[str]:  # noqa: PLR0912 - one branch per rule, on purpose
+    """Every rule the message breaks (empty list: valid).
+
+    placeholders=False skips the None/null check, for arbitrary input where "None" may be the real text.
+    """
+    problems: list[str] = []
+    text = payload.get("text")
+    if not isinstance(text, str) or not text.strip():
+        problems.append("top-level text missing")
+    blocks: list[dict[str, Any]] = list(payload.get("blocks", []))
+    for attachment in payload.get("attachments", []):
+        blocks += attachment.get("blocks", [])
+    if len(blocks) > 50:
+        problems.append(f"{len(blocks)} blocks")
+    for block in blocks:
+        if block["type"] == "header":
+            header = block["text"]
+            if header["type"] != "plain_text" or not 0 < len(header["text"]) <= 150:
+                problems.append(f"bad header {header!r}")
+        elif block["type"] == "section":
+            if "text" in block and not 0 < len(block["text"]["text"]) <= 3000:
+                problems.append("section text length")
+            fields = block.get("fields", [])
+            if len(fields) > 10 or any(not 0 < len(f["text"]) <= 2000 for f in fields):
+                problems.append("fields")
+            if "text" not in block and not fields:
+                problems.append("empty section")
+        elif block["type"] == "context":
+            if not block["elements"] or any(not e["text"] for e in block["elements"]):
+                problems.append("empty context")
+        else:
+            problems.append(f"unexpected block {block['type']}")
+    for mrkdwn in [*_mrkdwn_texts(blocks), text if isinstance(text, str) else ""]:
+        leftover = _OUR_LINK.sub("", mrkdwn)
+        if "<" in leftover or ">" in leftover:
+            problems.append(f"unescaped < or > in {mrkdwn[:80]!r}")
+        if re.search(r"&(?!amp;|lt;|gt;)", leftover):
+            problems.append(f"unescaped & in {mrkdwn[:80]!r}")
+        outside_code = re.sub(r"```.*?```", "", leftover, flags=re.DOTALL)  # raw input is shown as received
+        for word in _FORBIDDEN_RENDERINGS if placeholders else ():
+            if re.search(rf"(^|[\s:*_(]){word}($|[\s,.)*_])", outside_code):
+                problems.append(f"{word!r} rendered in {mrkdwn[:80]!r}")
+        if re.search(r"@(channel|here|everyone)\b", leftover):  # escaped ones carry a word joiner
+            problems.append("a broadcast mention would ping")
+    return problems

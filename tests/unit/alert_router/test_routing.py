@@ -1,0 +1,163 @@
+"""Routing: severity/category sources in order, the rule table, overrides and the state rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from lambdas.alert_router.models import Alert, MetricQuery, SourceKind, State
+from lambdas.alert_router.routing import Override, RoutingConfig, route
+from lambdas.shared.alarm_metadata import Category, Severity
+
+CONFIG = RoutingConfig()
+
+
+def alarm(
+    *,
+    name: str = "some-alarm",
+    description: str | None = None,
+    namespace: str | None = None,
+    metric: str | None = None,
+    dimensions: tuple[tuple[str, str], ...] = (),
+    state: State = State.ALARM,
+    previous: State | None = State.OK,
+    metrics: tuple[MetricQuery, ...] = (),
+) -> Alert:
+    return Alert(
+        source=SourceKind.SNS_ALARM,
+        alarm_name=name,
+        description=description,
+        namespace=namespace,
+        metric_name=metric,
+        dimensions=dimensions,
+        state=state,
+        previous_state=previous,
+        metrics=metrics,
+    )
+
+
+@pytest.mark.parametrize(
+    ("namespace", "metric", "dimensions", "channel", "severity"),
+    [
+        ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", (), "alerts-critical", Severity.CRITICAL),
+        ("AWS/ECS", "CPUUtilization", (), "alerts-performance", Severity.WARNING),
+        ("AWS/ECS", "MemoryUtilization", (), "alerts-performance", Severity.WARNING),
+        ("AWS/ApplicationELB", "TargetResponseTime", (), "alerts-performance", Severity.WARNING),
+        ("AWS/RDS", "DatabaseConnections", (), "alerts-performance", Severity.WARNING),
+        ("AWS/ElastiCache", "CurrConnections", (), "alerts-performance", Severity.WARNING),
+        ("AWS/Lambda", "Errors", (), "alerts-errors", Severity.WARNING),
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible", (), "alerts-errors", Severity.WARNING),
+        ("AWS/ApplicationELB", "UnHealthyHostCount", (), "alerts-errors", Severity.WARNING),
+        ("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", (), "alerts-errors", Severity.WARNING),
+        ("PeopleBooster/Synthetics", "CheckSuccess", (("check", "live"),), "alerts-critical", Severity.CRITICAL),
+        ("PeopleBooster/Synthetics", "CheckSuccess", (("check", "ready"),), "alerts-critical", Severity.CRITICAL),
+        ("PeopleBooster/Synthetics", "CheckSuccess", (("check", "health"),), "alerts-errors", Severity.WARNING),
+        ("PeopleBooster/Synthetics", "DependencyHealthy", (("check", "health"),), "alerts-errors", Severity.WARNING),
+        ("PeopleBooster/Synthetics", "CertificateDaysRemaining", (), "alerts-errors", Severity.WARNING),
+        ("PeopleBooster/Synthetics", "CheckLatency", (("check", "live"),), "alerts-performance", Severity.WARNING),
+        ("Custom/Thing", "Widgets", (), "alerts-errors", Severity.WARNING),  # fallback
+    ],
+)
+def test_default_rule_table(
+    namespace: str, metric: str, dimensions: tuple[tuple[str, str], ...], channel: str, severity: Severity
+) -> None:
+    # Given an alarm made outside this stack (no metadata in its description)
+    alert = alarm(namespace=namespace, metric=metric, dimensions=dimensions)
+    # When routed
+    decision = route(alert, CONFIG)
+    # Then the rule table decides
+    assert (decision.channel, decision.severity) == (channel, severity)
+
+
+def test_metadata_beats_the_rule_table() -> None:
+    alert = alarm(
+        namespace="AWS/ApplicationELB",
+        metric="HTTPCode_Target_5XX_Count",
+        description="Staging 5xx.\n\nSeverity: warning\nCategory: errors\nRunbook: https://x.example/rb",
+    )
+    decision = route(alert, CONFIG)
+    assert (decision.channel, decision.severity, decision.decided_by) == ("alerts-errors", Severity.WARNING, "metadata")
+
+
+def test_critical_goes_to_the_critical_channel_whatever_the_category() -> None:
+    alert = alarm(description="Severity: critical\nCategory: performance", metric="CPUUtilization", namespace="AWS/ECS")
+    assert route(alert, CONFIG).channel == "alerts-critical"
+
+
+@pytest.mark.parametrize(
+    ("name", "description"),
+    [
+        ("db-down", "Severity: Fatal"),
+        ("db-down", "[CRITICAL] primary database unreachable"),
+        ("FATAL-db-down", None),
+        ("db-down", "FATAL: primary lost"),
+    ],
+)
+def test_explicit_words_make_an_alarm_critical(name: str, description: str | None) -> None:
+    decision = route(alarm(name=name, description=description), CONFIG)
+    assert (decision.channel, decision.decided_by) == ("alerts-critical", "explicit word")
+
+
+def test_prose_critical_in_lower_case_is_not_a_severity() -> None:
+    decision = route(alarm(description="latency on the critical path", metric="Latency", namespace="X"), CONFIG)
+    assert decision.channel == "alerts-performance"
+
+
+def test_override_wins_and_can_pick_a_channel() -> None:
+    config = RoutingConfig(overrides=(Override(match="*-batch-*", severity=Severity.INFO, channel="alerts-batch"),))
+    alert = alarm(name="prod-batch-cpu", description="Severity: critical", metric="CPUUtilization", namespace="AWS/ECS")
+    decision = route(alert, config)
+    assert (decision.channel, decision.severity, decision.decided_by) == (
+        "alerts-batch",
+        Severity.INFO,
+        "override *-batch-*",
+    )
+
+
+def test_override_category_only_keeps_the_other_sources_for_severity() -> None:
+    config = RoutingConfig(overrides=(Override(match="PROD-*", category=Category.PERFORMANCE),))
+    decision = route(alarm(name="prod-queue-depth", metric="Widgets", namespace="X"), config)
+    assert (decision.channel, decision.category, decision.decided_by) == (
+        "alerts-performance",
+        Category.PERFORMANCE,
+        "fallback",
+    )
+
+
+def test_ok_goes_where_its_alarm_goes() -> None:
+    firing = alarm(namespace="AWS/ApplicationELB", metric="HTTPCode_Target_5XX_Count")
+    resolved = alarm(
+        namespace="AWS/ApplicationELB", metric="HTTPCode_Target_5XX_Count", state=State.OK, previous=State.ALARM
+    )
+    assert route(resolved, CONFIG).channel == route(firing, CONFIG).channel == "alerts-critical"
+
+
+@pytest.mark.parametrize("config", [CONFIG, RoutingConfig(overrides=(Override(match="*", channel="alerts-critical"),))])
+def test_insufficient_data_is_never_critical(config: RoutingConfig) -> None:
+    alert = alarm(description="Severity: critical", state=State.INSUFFICIENT_DATA, previous=State.ALARM)
+    decision = route(alert, config)
+    assert decision.channel == "alerts-errors"
+    assert decision.severity is Severity.WARNING
+    assert decision.note == "INSUFFICIENT_DATA is never critical"
+
+
+def test_insufficient_data_to_ok_is_suppressed_with_a_reason() -> None:
+    decision = route(alarm(state=State.OK, previous=State.INSUFFICIENT_DATA), CONFIG)
+    assert decision.suppressed
+    assert decision.note is not None
+    assert "not a recovery" in decision.note
+
+
+def test_unparsed_is_info_in_errors_never_critical() -> None:
+    unparsed = Alert(source=SourceKind.UNPARSED, raw_text="FATAL [CRITICAL] Severity: critical")
+    decision = route(unparsed, CONFIG)
+    assert (decision.channel, decision.severity) == ("alerts-errors", Severity.INFO)
+
+
+def test_metric_math_alarm_is_routed_by_its_metrics() -> None:
+    alert = alarm(
+        metrics=(
+            MetricQuery(id="e1", expression="m1/m2"),
+            MetricQuery(id="m1", namespace="AWS/Lambda", metric_name="Errors"),
+        )
+    )
+    assert route(alert, CONFIG).channel == "alerts-errors"
