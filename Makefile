@@ -59,8 +59,8 @@ invoke: install ## Run one Lambda locally: make invoke FN=alert_router EVENT=eve
 	$(PY) -m tools.invoke $(FN) $(EVENT)
 
 bench: install ## Print the benchmarks (parse/route/render time, cold starts, probe concurrency, cost)
-	$(PY) bench/alert_router_bench.py
-	$(PY) bench/synthetic_monitor_bench.py
+	$(PY) -m bench.alert_router_bench
+	$(PY) -m bench.synthetic_monitor_bench
 
 clean: ## Remove build output (keeps .venv and node_modules)
 	rm -rf cdk.out build .pytest_cache .mypy_cache .ruff_cache

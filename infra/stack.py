@@ -9,10 +9,13 @@ from constructs import Construct
 
 from infra.alarm_factory import AlarmFactory
 from infra.config import EnvironmentConfig
+from infra.constructs.alert_router import AlertRouterConstruct
 from infra.constructs.alerting import AlertingConstruct
 from infra.constructs.dashboard import DashboardConstruct
 from infra.constructs.logs import LogsConstruct
+from infra.constructs.sentry_intake import SentryIntakeConstruct
 from infra.constructs.service_alarms import ServiceAlarmsConstruct
+from infra.constructs.synthetics import SyntheticsConstruct
 
 
 def stack_name(config: EnvironmentConfig) -> str:
@@ -36,6 +39,21 @@ class MonitoringStack(Stack):
         self.alarm_factory = AlarmFactory(config=config, topic=self.alerting.alert_topic)
         self.service_alarms = ServiceAlarmsConstruct(self, "ServiceAlarms", config=config, factory=self.alarm_factory)
         self.dashboard = DashboardConstruct(self, "Dashboard", config=config, alarms=self.service_alarms)
+        self.alert_router = AlertRouterConstruct(
+            self,
+            "AlertRouter",
+            config=config,
+            factory=self.alarm_factory,
+            alert_topic=self.alerting.alert_topic,
+            fallback_topic=self.alerting.fallback_topic,
+            dashboard_name=self.dashboard.dashboard_name,
+        )
+        self.dashboard.add_row("Alert router", self.alert_router.widgets)
+        self.sentry_intake = SentryIntakeConstruct(
+            self, "SentryIntake", config=config, alert_topic=self.alerting.alert_topic
+        )
+        self.synthetics = SyntheticsConstruct(self, "Synthetics", config=config, factory=self.alarm_factory)
+        self.dashboard.add_row("Synthetic monitor", self.synthetics.dashboard_widgets)
 
         self.dashboard.build(self.alarm_factory.created)
 

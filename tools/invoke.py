@@ -5,7 +5,10 @@
 
 The handler is the deployed one (`lambdas.<fn>.handler.lambda_handler`), configured from the environment:
 SLACK_WEBHOOK_URLS for the router (without it, the payloads are printed, not sent), HEALTH_BASE_URL for
-the synthetic monitor.
+the synthetic monitor. For the Sentry intake, SENTRY_CLIENT_SECRET is the client secret the signature is
+checked with; when neither it nor SENTRY_CLIENT_SECRET_ARN is set, the test secret of
+tools/sentry_events.py (which signed events/sentry_intake/) is used, and accepted alerts go straight to
+the local router (which then posts to SLACK_WEBHOOK_URLS or prints).
 """
 
 from __future__ import annotations
@@ -13,12 +16,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from pathlib import Path
 
 from lambdas.shared.local_context import LocalLambdaContext
 
-FUNCTIONS = ("alert_router", "synthetic_monitor")
+FUNCTIONS = ("alert_router", "synthetic_monitor", "sentry_intake")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, json.JSONDecodeError) as error:
         print(f"cannot read the event {args.event}: {error}", file=sys.stderr)
         return 2
+    if args.function == "sentry_intake" and not os.environ.get("SENTRY_CLIENT_SECRET_ARN"):
+        from tools.sentry_events import TEST_SECRET  # noqa: PLC0415 - only this function needs it
+
+        os.environ.setdefault("SENTRY_CLIENT_SECRET", TEST_SECRET)
     handler = importlib.import_module(f"lambdas.{args.function}.handler").lambda_handler
     context = LocalLambdaContext(function_name=f"local-{args.function.replace('_', '-')}")
     result = handler(event, context)

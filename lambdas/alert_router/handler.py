@@ -106,6 +106,7 @@ def handle_alert(alert: Alert, settings: Settings, sender: Sender, deduplicator:
             "decided_by": decision.decided_by,
             "note": decision.note,
             "reason": alert.reason,
+            "delivery_id": alert.delivery_id,
         },
     )
     if alert.is_unparsed:
@@ -131,8 +132,8 @@ def handle_alert(alert: Alert, settings: Settings, sender: Sender, deduplicator:
             "plain_text_fallback": report.plain_text_fallback,
         }
 
-    if alert.message_id:
-        result, duplicate = deduplicator.run_once(alert.message_id, deliver)
+    if alert.dedup_key:  # Sentry's delivery id for Sentry webhooks, else the SNS MessageId
+        result, duplicate = deduplicator.run_once(alert.dedup_key, deliver)
     else:
         result, duplicate = deliver(), False
     if duplicate:

@@ -40,6 +40,7 @@ UNPARSED_COLOUR = "#439fe0"
 class SourceKind(StrEnum):
     SNS_ALARM = "sns-alarm"
     EVENTBRIDGE_ALARM = "eventbridge-alarm"
+    SENTRY = "sentry"
     UNPARSED = "unparsed"
 
 
@@ -51,6 +52,29 @@ class AlarmKind(StrEnum):
 
 
 Dimensions = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class SentryFacts:
+    """What a Sentry webhook (issue, issue alert or metric alert) tells about the problem."""
+
+    resource: str  # Sentry-Hook-Resource: event_alert | issue | metric_alert
+    action: str | None = None  # triggered | created | critical | warning | resolved
+    title: str | None = None
+    level: str | None = None  # fatal | error | warning | info | debug
+    issue_category: str | None = None  # error | performance | ...
+    project: str | None = None
+    sentry_environment: str | None = None
+    culprit: str | None = None
+    event_count: int | None = None
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    issue_url: str | None = None  # web URL of the issue (or of the metric alert rule)
+    project_url: str | None = None
+    rule_name: str | None = None  # the issue alert rule or metric alert rule that fired
+    aggregate: str | None = None  # metric alert: "p95(transaction.duration)", "count()", ...
+    dataset: str | None = None
+    description: str | None = None  # metric alert: "1000 events in the last 10 minutes"
 
 
 @dataclass(frozen=True)
@@ -107,6 +131,18 @@ class Alert:
     subject: str | None = None
     topic_arn: str | None = None
     raw_text: str | None = None
+    # Sentry webhooks (source SENTRY); delivery_id is Sentry's Request-ID, stable across redeliveries
+    sentry: SentryFacts | None = None
+    delivery_id: str | None = None
+
+    @property
+    def dedup_key(self) -> str | None:
+        """What idempotency remembers: the sender's delivery id when there is one, else the SNS MessageId.
+
+        SNS gives every publish a new MessageId, so a webhook Sentry delivers twice is only recognised by
+        Sentry's own id.
+        """
+        return f"sentry:{self.delivery_id}" if self.delivery_id else self.message_id
 
     @property
     def is_unparsed(self) -> bool:

@@ -4,6 +4,8 @@ Shapes understood:
 - SNS records whose `Message` is a CloudWatch alarm notification (metric, percentile, metric-math,
   anomaly-detection and composite alarms; old messages without `AlarmArn`);
 - EventBridge `CloudWatch Alarm State Change` events, delivered directly or wrapped in an SNS message;
+- Sentry webhooks (issue alert, issue created, metric alert) that the Sentry intake wrapped in an SNS
+  message marked `"source": "sentry"` (see `sentry_envelope`);
 - anything else (plain text, unknown JSON such as RDS event notifications) becomes an unparsed Alert that
   carries the raw text, so nothing is dropped.
 
@@ -19,7 +21,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from lambdas.alert_router.models import AlarmKind, Alert, Dimensions, MetricQuery, SourceKind, State
+from lambdas.alert_router.models import AlarmKind, Alert, Dimensions, MetricQuery, SentryFacts, SourceKind, State
 
 EVENTBRIDGE_DETAIL_TYPE = "CloudWatch Alarm State Change"
 _RAW_TEXT_LIMIT = 20_000  # what we keep of unparsed input; the renderer truncates further for Slack
@@ -75,6 +77,8 @@ def parse_sns_message(
     if isinstance(payload, Mapping):
         if payload.get("detail-type") == EVENTBRIDGE_DETAIL_TYPE:
             return _safe(parse_eventbridge, payload, **envelope)
+        if payload.get("source") == SENTRY_SOURCE and isinstance(payload.get("payload"), Mapping):
+            return _safe(parse_sentry, payload, **envelope)
         if _str(payload, "AlarmName") or _str(payload, "AlarmArn"):
             return _safe(parse_cloudwatch_alarm, payload, **envelope)
     return unparsed(message, message_id=message_id, subject=subject, topic_arn=topic_arn)
@@ -191,6 +195,122 @@ def parse_eventbridge(
         subject=subject,
         topic_arn=topic_arn,
     )
+
+
+SENTRY_SOURCE = "sentry"
+# Sentry's metric alert action -> our state; issue alerts and new issues are always a firing problem
+_SENTRY_STATE = {"critical": State.ALARM, "warning": State.ALARM, "resolved": State.OK}
+
+
+def sentry_envelope(
+    *, resource: str, delivery_id: str | None, hook_timestamp: str | None, payload: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The SNS message the Sentry intake publishes: the verified webhook body plus its headers' facts."""
+    return {
+        "source": SENTRY_SOURCE,
+        "resource": resource,
+        "delivery_id": delivery_id,
+        "hook_timestamp": hook_timestamp,
+        "payload": payload,
+    }
+
+
+def parse_sentry(
+    envelope: Mapping[str, Any],
+    *,
+    message_id: str | None = None,
+    topic_arn: str | None = None,
+    subject: str | None = None,
+) -> Alert:
+    """A Sentry webhook (event_alert, issue, metric_alert) inside the intake's envelope."""
+    resource = _str(envelope, "resource") or "unknown"
+    body = _map(envelope, "payload")
+    data = _map(body, "data")
+    action = _str(body, "action")
+    if resource == "metric_alert":
+        facts = _sentry_metric_alert(data, action)
+        state = _SENTRY_STATE.get(action or "", State.ALARM)
+        previous = State.ALARM if state is State.OK else None
+        name = facts.rule_name or facts.title
+        when = _time(_str(_map(data, "metric_alert"), "date_closed" if state is State.OK else "date_started"))
+    else:
+        facts = _sentry_issue(data, resource, action)
+        state, previous, name = State.ALARM, None, facts.title
+        when = facts.last_seen
+    arn = _parse_arn(topic_arn) or {}
+    return Alert(
+        source=SourceKind.SENTRY,
+        message_id=message_id,
+        state=state,
+        previous_state=previous,
+        alarm_name=name,
+        description=facts.description,
+        reason=facts.description,
+        region=arn.get("region"),
+        partition=arn.get("partition"),
+        account=arn.get("account"),
+        state_change_time=when,
+        subject=subject,
+        topic_arn=topic_arn,
+        sentry=facts,
+        delivery_id=_str(envelope, "delivery_id") or _str(data, "id"),
+    )
+
+
+def _sentry_metric_alert(data: Mapping[str, Any], action: str | None) -> SentryFacts:
+    incident = _map(data, "metric_alert")
+    rule = _map(incident, "alert_rule")
+    projects = [item for item in _list(rule, "projects") or _list(incident, "projects") if isinstance(item, str)]
+    return SentryFacts(
+        resource="metric_alert",
+        action=action,
+        title=_str(data, "description_title") or _str(incident, "title"),
+        project=", ".join(projects) or None,
+        sentry_environment=_str(rule, "environment"),
+        issue_url=_str(data, "web_url"),
+        rule_name=_str(rule, "name"),
+        aggregate=_str(rule, "aggregate"),
+        dataset=_str(rule, "dataset"),
+        description=_str(data, "description_text"),
+        first_seen=_time(_str(incident, "date_started")),
+    )
+
+
+def _sentry_issue(data: Mapping[str, Any], resource: str, action: str | None) -> SentryFacts:
+    """`issue` webhooks carry data.issue; `event_alert` webhooks carry data.event (one event of the issue)."""
+    issue = _map(data, "issue")
+    event = _map(data, "event")
+    source = issue or event
+    project = _map(issue, "project")
+    tags = {
+        str(pair[0]): str(pair[1])
+        for pair in _list(event, "tags")
+        if isinstance(pair, list) and len(pair) == 2  # Sentry tags are [key, value] pairs
+    }
+    return SentryFacts(
+        resource=resource,
+        action=action,
+        title=_str(source, "title") or _str(source, "message"),
+        level=(_str(source, "level") or tags.get("level") or "").lower() or None,
+        issue_category=_str(issue, "issueCategory") or _str(event, "issue_category") or _str(event, "type"),
+        project=_str(project, "slug") or _str(project, "name") or _str(event, "project_slug"),
+        sentry_environment=_str(event, "environment") or tags.get("environment"),
+        culprit=_str(source, "culprit"),
+        event_count=_int(issue.get("count")),
+        first_seen=_time(_str(issue, "firstSeen")),
+        last_seen=_time(_str(issue, "lastSeen")) or _time(_str(event, "datetime")),
+        issue_url=_str(issue, "web_url") or _issue_web_url(_str(event, "web_url")),
+        project_url=_str(issue, "project_url"),
+        rule_name=_str(data, "triggered_rule") or _str(_map(data, "issue_alert"), "title"),
+    )
+
+
+def _issue_web_url(event_url: str | None) -> str | None:
+    """An event's web URL ends in /events/<id>/; the issue is the part before it."""
+    if not event_url:
+        return None
+    head, sep, _ = event_url.partition("/events/")
+    return f"{head}/" if sep else event_url
 
 
 def unparsed(

@@ -20,7 +20,16 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from lambdas.alert_router.models import UNPARSED_COLOUR, UNPARSED_EMOJI, AlarmKind, Alert, MetricQuery, State
+from lambdas.alert_router.models import (
+    UNPARSED_COLOUR,
+    UNPARSED_EMOJI,
+    AlarmKind,
+    Alert,
+    MetricQuery,
+    SentryFacts,
+    SourceKind,
+    State,
+)
 from lambdas.alert_router.routing import Route
 from lambdas.shared.alarm_metadata import parse_alarm_metadata
 
@@ -278,6 +287,8 @@ def _message(text: str, colour: str, blocks: list[dict[str, Any] | None]) -> Pay
 
 
 def render(alert: Alert, route: Route, context: RenderContext) -> Payload:
+    if alert.source is SourceKind.SENTRY and alert.sentry is not None:
+        return _render_sentry(alert, alert.sentry, route, context)
     if alert.is_unparsed or alert.state is None:
         return _render_unparsed(alert, context)
     return _render_alarm(alert, route, context)
@@ -388,3 +399,59 @@ def _readable(raw: str) -> str:
     except ValueError:
         return raw
     return json.dumps(value, ensure_ascii=False, indent=2) if isinstance(value, dict | list) else raw
+
+
+# --- Sentry ------------------------------------------------------------------------------------------------
+
+_SENTRY_KIND = {"event_alert": "Sentry issue alert", "issue": "New Sentry issue", "metric_alert": "Sentry metric alert"}
+
+
+def _render_sentry(alert: Alert, facts: SentryFacts, route: Route, context: RenderContext) -> Payload:
+    """Same shape as an alarm message: header, summary, fields, links; the state decides emoji and colour."""
+    state = alert.state or State.ALARM
+    title = facts.title or facts.rule_name or "Sentry alert"
+    severity = route.severity.value.upper()
+    label = state.label if state is State.OK else f"{state.label} · {severity}"
+    header = f"{state.emoji} {label} · {title}"
+    kind = _SENTRY_KIND.get(facts.resource, "Sentry")
+    fallback = f"{state.emoji} [{context.environment}] {label}: {escape(title)}" + (
+        f" - {escape(facts.project)}" if facts.project else ""
+    )
+    summary = [
+        f"*{escape(kind)}*" + (f" · {escape(facts.action)}" if facts.action else ""),
+        f"_{escape(facts.description)}_" if facts.description else None,
+    ]
+    first = format_times(facts.first_seen, context.display_time_zone) if facts.first_seen else None
+    last = format_times(facts.last_seen, context.display_time_zone) if facts.last_seen else None
+    blocks: list[dict[str, Any] | None] = [
+        _header(header),
+        _section("\n".join(part for part in summary if part)),
+        _fields(
+            [
+                ("Environment", escape(context.environment)),
+                ("Severity", f"{route.severity.value}" + (f" · {route.category.value}" if route.category else "")),
+                ("Project", escape(facts.project) if facts.project else None),
+                ("Sentry environment", escape(facts.sentry_environment) if facts.sentry_environment else None),
+                ("Level", escape(facts.level) if facts.level else None),
+                ("Culprit", f"`{escape(facts.culprit)}`" if facts.culprit else None),
+                ("Events", format_number(facts.event_count) if facts.event_count is not None else None),
+                ("Metric", f"`{escape(facts.aggregate)}`" if facts.aggregate else None),
+                ("First seen", " / ".join(t for t in first if t) if first else None),
+                ("Last seen", " / ".join(t for t in last if t) if last else None),
+            ]
+        ),
+        _context(
+            [
+                f"Rule {escape(facts.rule_name)}" if facts.rule_name else None,
+                _https_link(facts.issue_url, "Open in Sentry"),
+                _https_link(facts.project_url, "Project"),
+                link(context.dashboard_url, "Dashboard") if context.dashboard_url else None,
+            ]
+        ),
+    ]
+    return _message(fallback, state.colour, blocks)
+
+
+def _https_link(url: str | None, label: str) -> str | None:
+    # links come from the webhook body: only plain https links are shown
+    return link(url, label) if url and url.startswith("https://") else None

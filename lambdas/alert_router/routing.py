@@ -12,6 +12,11 @@ Then: critical -> the critical channel whatever the category; otherwise the cate
 State rules: OK goes where its alarm goes; INSUFFICIENT_DATA never goes to the critical channel;
 INSUFFICIENT_DATA -> OK (data arriving after a deploy) is suppressed; unparsed input is Info in the
 errors channel and never critical.
+
+Sentry alerts (source SENTRY) are routed by `SentryRouting`, a data table: level fatal or an alert rule
+marked critical -> critical; performance issues and metric alerts on latency/throughput -> performance;
+everything else (a new error issue, an error-count metric alert) -> errors. A resolved metric alert
+carries its rule, so it is routed to the channel of the alert it resolves, like a CloudWatch OK.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
-from lambdas.alert_router.models import Alert, MetricQuery, State
+from lambdas.alert_router.models import Alert, MetricQuery, SentryFacts, SourceKind, State
 from lambdas.shared.alarm_metadata import Category, Severity, parse_alarm_metadata
 
 SYNTHETICS_NAMESPACE = "PeopleBooster/Synthetics"
@@ -120,10 +125,25 @@ def default_rules(synthetics_namespace: str = SYNTHETICS_NAMESPACE) -> tuple[Rul
 
 
 @dataclass(frozen=True)
+class SentryRouting:
+    """How Sentry's facts map to severity and category; every entry is a case-insensitive regex."""
+
+    critical_levels: str = r"fatal"
+    # a rule "marked critical": its name says so ("[CRITICAL] checkout down", "Severity: Critical", "P1 ...")
+    critical_rule: str = r".*(\[critical\]|\[fatal\]|severity\s*[:=]\s*(critical|fatal)|\bp1\b|\bsev[01]\b).*"
+    performance_issue_category: str = r"performance|perf.*"
+    performance_aggregate: str = (
+        r".*(transaction\.duration|span\.duration|measurements\.|apdex|p\d+\(|percentile|avg\(.*duration"
+        r"|epm\(|tpm\(|spm\(|eps\(|throughput|latency).*"
+    )
+
+
+@dataclass(frozen=True)
 class RoutingConfig:
     channels: Channels = Channels()
     overrides: tuple[Override, ...] = ()
     rules: tuple[Rule, ...] = default_rules()
+    sentry: SentryRouting = SentryRouting()
 
 
 @dataclass(frozen=True)
@@ -172,6 +192,8 @@ def route(alert: Alert, config: RoutingConfig) -> Route:
     channels = config.channels
     if alert.is_unparsed:
         return Route(channel=channels.errors, severity=Severity.INFO, category=None, decided_by="unparsed")
+    if alert.source is SourceKind.SENTRY and alert.sentry is not None:
+        return route_sentry(alert, alert.sentry, config)
 
     override = next((item for item in config.overrides if item.matches(alert.alarm_name)), None)
     metadata = parse_alarm_metadata(alert.description)
@@ -221,4 +243,37 @@ def route(alert: Alert, config: RoutingConfig) -> Route:
             decided_by=decided_by,
             note="INSUFFICIENT_DATA -> OK is data arriving (e.g. after a deploy), not a recovery",
         )
+    return Route(channel=channel, severity=severity, category=category, decided_by=decided_by)
+
+
+def _matches(pattern: str, text: str | None) -> bool:
+    return bool(text) and re.fullmatch(pattern, text or "", re.IGNORECASE | re.DOTALL) is not None
+
+
+def sentry_severity(facts: SentryFacts, table: SentryRouting) -> tuple[str, Severity]:
+    if _matches(table.critical_levels, facts.level):
+        return f"sentry level {facts.level}", Severity.CRITICAL
+    if _matches(table.critical_rule, facts.rule_name):
+        return "sentry rule marked critical", Severity.CRITICAL
+    return "sentry default", Severity.WARNING
+
+
+def sentry_category(facts: SentryFacts, table: SentryRouting) -> Category:
+    if _matches(table.performance_issue_category, facts.issue_category):
+        return Category.PERFORMANCE
+    if facts.resource == "metric_alert" and _matches(table.performance_aggregate, facts.aggregate):
+        return Category.PERFORMANCE
+    return Category.ERRORS
+
+
+def route_sentry(alert: Alert, facts: SentryFacts, config: RoutingConfig) -> Route:
+    """The channel depends on the rule and the issue, not on the action, so `resolved` follows its alert."""
+    override = next((item for item in config.overrides if item.matches(alert.alarm_name)), None)
+    decided_by, severity = sentry_severity(facts, config.sentry)
+    if override and override.severity:
+        decided_by, severity = f"override {override.match}", override.severity
+    category = (override.category if override else None) or sentry_category(facts, config.sentry)
+    channel = config.channels.critical if severity is Severity.CRITICAL else config.channels.for_category(category)
+    if override and override.channel:
+        channel = override.channel
     return Route(channel=channel, severity=severity, category=category, decided_by=decided_by)

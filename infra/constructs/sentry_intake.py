@@ -1,0 +1,110 @@
+"""The Sentry intake in AWS: a Lambda Function URL that verifies Sentry webhooks and publishes to the alert topic.
+
+The URL's auth type is NONE because Sentry cannot sign requests with AWS SigV4: authenticity is the
+`Sentry-Hook-Signature` HMAC, checked by the function with the client secret from Secrets Manager before
+anything is published. Throttling is reserved concurrency (a flood can use at most that many executions,
+and never starves the router or the rest of the account). The client secret is created with a
+placeholder; the operator writes Sentry's client secret into it (docs/operations: deployment guide).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, CfnOutput, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from infra.config import EnvironmentConfig
+from infra.constructs.function import ProjectFunction
+
+NAME = "sentry-intake"
+HANDLER = "lambdas.sentry_intake.handler.lambda_handler"
+RESERVED_CONCURRENCY = 2  # Sentry sends a handful of webhooks a minute; a flood is capped here
+TIMEOUT = Duration.seconds(10)  # verify + one SNS publish; Sentry gives up on a webhook after 1 s anyway
+
+
+class SentryIntakeConstruct(Construct):
+    """Public: `function`, `role`, `secret`, `url` (the Function URL to register in Sentry)."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, alert_topic: sns.ITopic
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.secret = secretsmanager.Secret(
+            self,
+            "ClientSecret",
+            secret_name=f"{config.prefix}/sentry-client-secret",
+            description=(
+                "Client secret of the Sentry internal integration that sends alert webhooks; it signs each"
+                " webhook (Sentry-Hook-Signature). Created with a generated placeholder; fill with"
+                " aws secretsmanager put-secret-value."
+            ),
+            removal_policy=RemovalPolicy.RETAIN if config.environment == "production" else RemovalPolicy.DESTROY,
+        )
+        Validations.of(self.secret).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-SMG4",
+                reason=(
+                    "Sentry issues the integration's client secret in its UI; it cannot be rotated by a Lambda."
+                    " The operator writes a new one after rotating it in Sentry; the intake re-reads it every 5 min."
+                ),
+            )
+        )
+        intake = ProjectFunction(
+            self,
+            "Function",
+            config=config,
+            name=NAME,
+            handler=HANDLER,
+            description="Verifies Sentry alert webhooks and publishes them to the alert topic",
+            timeout=TIMEOUT,
+            memory_size=256,
+            reserved_concurrency=RESERVED_CONCURRENCY,
+            environment={
+                "SENTRY_CLIENT_SECRET_ARN": self.secret.secret_arn,
+                "ALERT_TOPIC_ARN": alert_topic.topic_arn,
+            },
+        )
+        self.function = intake.function
+        self.role = intake.role
+        Validations.of(intake).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                reason="X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) only accept '*'.",
+            ),
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+                reason=(
+                    "Publishing to the KMS-encrypted alert topic needs kms:GenerateDataKey* on that one topic key"
+                    " (CDK's Topic.grant_publish); the resource is the key's ARN, not '*'."
+                ),
+            ),
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-L1",
+                reason=(
+                    "The runtime is pinned once in infra/packaging.py (Python 3.13), the version the asset's"
+                    " wheels are installed for; moving all functions to a newer runtime is one change there."
+                ),
+            ),
+        )
+        # Least privilege: read this one secret, publish to the alert topic (and use its KMS key for that).
+        self.secret.grant_read(self.role)
+        alert_topic.grant_publish(self.role)
+        self.url = self.function.add_function_url(
+            auth_type=lambda_.FunctionUrlAuthType.NONE,  # Sentry cannot sign with SigV4: the HMAC is the auth
+            invoke_mode=lambda_.InvokeMode.BUFFERED,
+        )
+        stack = Stack.of(self)
+        CfnOutput(
+            stack,
+            "SentryWebhookUrl",
+            value=self.url.url,
+            description="Register as the Webhook URL of the Sentry internal integration (Alert Rule Action on)",
+        )
+        CfnOutput(
+            stack,
+            "SentryClientSecretName",
+            value=f"{config.prefix}/sentry-client-secret",
+            description="Fill with: aws secretsmanager put-secret-value --secret-id <this> --secret-string <secret>",
+        )

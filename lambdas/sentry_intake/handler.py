@@ -1,0 +1,59 @@
+"""Sentry intake Lambda (Function URL): verify a Sentry webhook, then hand it to the alert router.
+
+The edge: it reads the client secret, applies the pure decision (lambdas/sentry_intake/webhook.py) and
+publishes accepted alerts to the alert topic; the router does routing, rendering, delivery, retries,
+dead-lettering and idempotency (on Sentry's Request-ID). Nothing is published unless the signature is
+valid. Logs carry ids only (resource, action, Request-ID, size), never payload content or the secret.
+Environment variables are documented in lambdas/sentry_intake/settings.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from lambdas.sentry_intake.publisher import LocalRouterPublisher, Publisher, SnsPublisher
+from lambdas.sentry_intake.settings import Settings, load_client_secret, load_settings
+from lambdas.sentry_intake.webhook import Decision, MalformedEvent, decide, encode_message, request_from_event
+from lambdas.shared.observability import init_sentry, traced
+
+SERVICE = "sentry-intake"
+logger = Logger(service=SERVICE)
+init_sentry(SERVICE)
+
+
+@traced
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: Any, *, publisher: Publisher | None = None) -> dict[str, Any]:
+    settings = load_settings()
+    try:
+        request = request_from_event(event)
+    except MalformedEvent as error:
+        logger.warning("rejected", extra={"status": 400, "outcome": str(error)})
+        return Decision(400, "rejected: malformed request").response()
+    decision = decide(request, load_client_secret(settings))
+    logger.set_correlation_id(decision.log.get("request_id"))
+    if decision.message is not None:
+        publisher = publisher or default_publisher(settings)
+        message_id = publisher.publish(encode_message(decision.message))
+        logger.info("published", extra={**decision.log, "message_id": message_id})
+    elif decision.status >= 400:
+        logger.warning("rejected", extra={**decision.log, "status": decision.status, "outcome": decision.outcome})
+    else:
+        logger.info("ignored: resource or action not routed", extra=decision.log)
+    return decision.response()
+
+
+def default_publisher(settings: Settings) -> Publisher:
+    if settings.topic_arn:
+        return _sns_publisher(settings.topic_arn)
+    return LocalRouterPublisher()
+
+
+_PUBLISHERS: dict[str, SnsPublisher] = {}
+
+
+def _sns_publisher(topic_arn: str) -> SnsPublisher:
+    # one client per warm container
+    return _PUBLISHERS.setdefault(topic_arn, SnsPublisher(topic_arn))

@@ -1,0 +1,160 @@
+"""Pure core of the Sentry intake: HTTP request in, a decision out (respond, ignore, or hand over).
+
+Order of checks, cheapest refusal first and nothing trusted before the signature:
+1. only POST (405); body at most MAX_BODY_BYTES (413);
+2. `Sentry-Hook-Signature` = hex HMAC-SHA256 of the raw body bytes with the integration's client secret,
+   compared in constant time (401 when missing or wrong);
+3. the body is a JSON object (400);
+4. resource/action we route (`event_alert` triggered, `issue` created, `metric_alert`
+   critical/warning/resolved); anything else is acknowledged and ignored (202), so Sentry does not retry it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lambdas.alert_router.parsing import sentry_envelope
+
+MAX_BODY_BYTES = 256 * 1024
+ROUTED = {
+    "event_alert": frozenset({"triggered"}),
+    "issue": frozenset({"created"}),
+    "metric_alert": frozenset({"critical", "warning", "resolved"}),
+}
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: int
+    outcome: str  # accepted | ignored | rejected: <why>
+    message: dict[str, Any] | None = None  # the alert to publish (accepted only)
+    log: dict[str, str | None] = field(default_factory=dict)  # ids only, never payload content
+
+    def response(self) -> dict[str, Any]:
+        """A Function URL (payload 2.0) response; the body says only what the sender may know."""
+        return {
+            "statusCode": self.status,
+            "headers": {"content-type": "application/json"},
+            "body": json.dumps({"status": self.outcome}),
+        }
+
+
+class MalformedEvent(ValueError):
+    """The Lambda event is not an HTTP request we understand (e.g. undecodable base64)."""
+
+
+def sign(body: bytes, secret: str) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signature_valid(body: bytes, signature: str | None, secret: str) -> bool:
+    if not signature or not secret:
+        return False
+    return hmac.compare_digest(sign(body, secret), signature.strip().lower())
+
+
+def request_from_event(event: Mapping[str, Any]) -> HttpRequest:
+    """A Lambda Function URL / API Gateway HTTP API (payload 2.0) event -> the raw request."""
+    context = event.get("requestContext")
+    http = context.get("http") if isinstance(context, Mapping) else None
+    method = http.get("method") if isinstance(http, Mapping) else None
+    headers = event.get("headers")
+    body = event.get("body") or ""
+    if not isinstance(body, str):
+        raise MalformedEvent("body is not a string")
+    if event.get("isBase64Encoded") is True:
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise MalformedEvent("body is not valid base64") from None
+    else:
+        raw = body.encode()
+    return HttpRequest(
+        method=str(method or "POST").upper(),
+        headers={str(k).lower(): str(v) for k, v in headers.items()} if isinstance(headers, Mapping) else {},
+        body=raw,
+    )
+
+
+def decide(request: HttpRequest, secret: str) -> Decision:  # noqa: PLR0911 - one return per refusal
+    resource = request.headers.get("sentry-hook-resource")
+    delivery_id = request.headers.get("request-id")
+    ids: dict[str, str | None] = {"resource": resource, "request_id": delivery_id, "bytes": str(len(request.body))}
+    if request.method != "POST":
+        return Decision(405, "rejected: method", log=ids)
+    if len(request.body) > MAX_BODY_BYTES:
+        return Decision(413, "rejected: too large", log=ids)
+    if not signature_valid(request.body, request.headers.get("sentry-hook-signature"), secret):
+        return Decision(401, "rejected: signature", log=ids)
+    try:
+        payload = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return Decision(400, "rejected: malformed JSON", log=ids)
+    if not isinstance(payload, dict):
+        return Decision(400, "rejected: not a JSON object", log=ids)
+    action = payload.get("action") if isinstance(payload.get("action"), str) else None
+    ids["action"] = action
+    if resource not in ROUTED or action not in ROUTED[resource]:
+        return Decision(202, "ignored", log=ids)
+    # Without a Request-ID the body's digest identifies the delivery (a redelivery has the same body).
+    delivery_id = delivery_id or hashlib.sha256(request.body).hexdigest()
+    ids["request_id"] = delivery_id
+    message = sentry_envelope(
+        resource=resource,
+        delivery_id=delivery_id,
+        hook_timestamp=request.headers.get("sentry-hook-timestamp"),
+        payload=payload,
+    )
+    return Decision(202, "accepted", message=message, log=ids)
+
+
+SNS_MESSAGE_LIMIT = 256 * 1024
+# What the router reads from an issue alert's event; the rest (stack traces, breadcrumbs) may go.
+_EVENT_KEYS = (
+    "event_id",
+    "issue_id",
+    "title",
+    "message",
+    "level",
+    "culprit",
+    "environment",
+    "datetime",
+    "web_url",
+    "issue_url",
+    "project",
+    "type",
+    "issue_category",
+    "tags",
+)
+
+
+def encode_message(message: Mapping[str, Any]) -> str:
+    """The SNS message text, within SNS's 256 KiB: a large event keeps only the fields the router reads."""
+    text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+    if len(text.encode()) <= SNS_MESSAGE_LIMIT:
+        return text
+    payload = dict(message.get("payload") or {})
+    data = dict(payload.get("data") or {})
+    event = data.get("event")
+    if isinstance(event, Mapping):
+        data["event"] = {key: event[key] for key in _EVENT_KEYS if key in event}
+    data.pop("issue_alert", None)
+    payload["data"] = data
+    text = json.dumps({**message, "payload": payload}, ensure_ascii=False, separators=(",", ":"))
+    if len(text.encode()) <= SNS_MESSAGE_LIMIT:
+        return text
+    raise ValueError("the Sentry webhook does not fit in an SNS message even without its event details")

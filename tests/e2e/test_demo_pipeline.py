@@ -1,0 +1,75 @@
+"""The demo's scenario end to end: real monitor -> local alarm evaluation -> real router -> local Slack."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tools.demo import SCENARIOS, DemoFailure, Phase, run_scenario
+from tools.synth_all import synth_templates
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    (path,) = synth_templates(tmp_path_factory.mktemp("demo-templates"), ("staging",))
+    loaded: dict[str, Any] = json.loads(Path(path).read_text())
+    return loaded
+
+
+def _text(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, ensure_ascii=False)
+
+
+def test_full_scenario_fires_the_right_alarms_into_the_right_channels_and_recovers(template: dict[str, Any]) -> None:
+    # Given the staging template and the demo's full scenario
+    out = io.StringIO()
+    # When it runs against the reference service and the local Slack receiver
+    result = run_scenario(SCENARIOS["full"], template=template, out=out)
+    # Then the database fault fired the database dependency alarm and the liveness fault the live alarm
+    fired = set(result.alarms_fired)
+    assert "peoplebooster-staging-synthetic-dependency-database" in fired
+    assert "peoplebooster-staging-synthetic-live-failing" in fired
+    # And the liveness alarm is Critical: its ALARM landed in #alerts-critical, never in the others
+    critical = [_text(m) for m in result.messages.get("alerts-critical", [])]
+    errors = [_text(m) for m in result.messages.get("alerts-errors", [])]
+    assert any("synthetic-live-failing" in m and "ALARM" in m for m in critical)
+    assert not any("synthetic-live-failing" in m for m in errors)
+    assert any("synthetic-dependency-database" in m for m in errors)
+    # And every alarm that fired came back to OK, announced in the same channel after its alarm
+    for alarm in fired:
+        changes = [(old, new) for name, old, new in result.transitions if name == alarm]
+        assert changes[-1] == ("ALARM", "OK"), alarm
+    for channel, payloads in result.messages.items():
+        texts = [_text(p) for p in payloads]
+        for alarm in fired:
+            mine = [t for t in texts if alarm in t]
+            if mine:
+                assert "OK" in mine[-1], (channel, alarm)
+    # And the start-up INSUFFICIENT_DATA -> OK transitions were not announced as recoveries
+    assert sum(len(p) for p in result.messages.values()) < len(result.transitions)
+
+
+def test_a_metric_name_mismatch_is_caught(template: dict[str, Any]) -> None:
+    # Given an alarm whose metric name differs from what the monitor writes (a typo)
+    broken = copy.deepcopy(template)
+    (alarm,) = [
+        resource["Properties"]
+        for resource in broken["Resources"].values()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+        and resource["Properties"]["AlarmName"] == "peoplebooster-staging-synthetic-live-failing"
+    ]
+    alarm["MetricName"] = "CheckSucess"
+    # When the monitor runs, then the demo stops and says the alarm found no data, naming what it looked for
+    with pytest.raises(DemoFailure) as failure:
+        run_scenario((Phase("healthy service", {}),), template=broken, out=io.StringIO(), cycles_per_phase=1)
+    message = str(failure.value)
+    assert "alarms that never received data" in message
+    assert "peoplebooster-staging-synthetic-live-failing: no datapoint matched" in message
+    assert "CheckSucess" in message

@@ -1,0 +1,451 @@
+"""The alert router's infrastructure, read from the synthesized templates, and its metric contract."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambdas.alert_router.settings import load_settings
+from lambdas.shared.alarm_metadata import parse_alarm_metadata
+from lambdas.shared.local_context import LocalLambdaContext
+from tests.infra.conftest import Synthesized, resolve_join
+from tools.demo import lambda_environment
+from tools.local_slack import LocalSlack
+
+EVENTS_DIR = Path(__file__).resolve().parents[2] / "events" / "alert_router"
+ROUTER_NAMESPACE = "PeopleBooster/AlertRouter"
+ROUTER_HANDLER = "lambdas.alert_router.handler.lambda_handler"
+POWERTOOLS_IDEMPOTENCY_ACTIONS = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+SECRET_READ_ACTIONS = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+SLACK_SECRET_PATTERN = re.compile(r"hooks\.slack\.com|xox[abprs]-", re.IGNORECASE)
+
+
+def _one(synth: Synthesized, resource_type: str, **properties: Any) -> tuple[str, dict[str, Any]]:
+    matches = [
+        (logical_id, resource["Properties"])
+        for logical_id, resource in synth.resources(resource_type).items()
+        if all(resource["Properties"].get(key) == value for key, value in properties.items())
+    ]
+    assert len(matches) == 1, (resource_type, properties, [m[0] for m in matches])
+    return matches[0]
+
+
+def _router(synth: Synthesized) -> tuple[str, dict[str, Any]]:
+    return _one(synth, "AWS::Lambda::Function", Handler=ROUTER_HANDLER)
+
+
+def _topic_ref(synth: Synthesized, suffix: str) -> dict[str, str]:
+    logical_id, _ = _one(synth, "AWS::SNS::Topic", TopicName=f"{synth.config.prefix}-{suffix}")
+    return {"Ref": logical_id}
+
+
+def _queue_id(synth: Synthesized) -> str:
+    logical_id, _ = _one(synth, "AWS::SQS::Queue", QueueName=f"{synth.config.prefix}-alert-router-dlq")
+    return logical_id
+
+
+def _secret_id(synth: Synthesized) -> str:
+    logical_id, _ = _one(synth, "AWS::SecretsManager::Secret", Name=f"{synth.config.prefix}/slack-webhooks")
+    return logical_id
+
+
+def _table_id(synth: Synthesized) -> str:
+    (logical_id,) = [
+        logical_id
+        for logical_id, table in synth.resources("AWS::DynamoDB::Table").items()
+        if logical_id.startswith("AlertRouter")
+    ]
+    return logical_id
+
+
+# --- the function ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_function_runtime_handler_concurrency_and_environment(
+    synthesized: dict[str, Synthesized], environment: str
+) -> None:
+    # Given the synthesized environment and its config
+    synth = synthesized[environment]
+    config = synth.config
+    # When the router function is read
+    _, function = _router(synth)
+    # Then it is the project's standard Lambda with the router's own settings
+    assert function["FunctionName"] == f"{config.prefix}-alert-router"
+    assert function["Runtime"] == "python3.13"
+    assert function["Architectures"] == ["arm64"]
+    assert function["MemorySize"] == 256
+    assert function["Timeout"] == config.router.timeout_seconds
+    assert function["ReservedConcurrentExecutions"] == config.router.reserved_concurrency
+    assert function["TracingConfig"] == {"Mode": "Active"}
+    variables = function["Environment"]["Variables"]
+    assert variables["ENVIRONMENT"] == environment
+    assert variables["DISPLAY_TIME_ZONE"] == "Asia/Tokyo"
+    assert variables["DASHBOARD_NAME"] == f"{config.prefix}-service"
+    assert variables["IDEMPOTENCY_TTL_SECONDS"] == str(config.router.idempotency_ttl_hours * 3600)
+    assert json.loads(variables["ROUTING_OVERRIDES"]) == [
+        override.model_dump(exclude_none=True) for override in config.router.overrides
+    ]
+    assert json.loads(variables["CHANNELS"]) == {
+        "critical": "alerts-critical",
+        "errors": "alerts-errors",
+        "performance": "alerts-performance",
+    }
+    assert variables["SYNTHETICS_NAMESPACE"] == "PeopleBooster/Synthetics"
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == ROUTER_NAMESPACE
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "alert-router"
+    # And the secret and the table are passed by reference, never by value
+    assert variables["SLACK_WEBHOOK_SECRET_ARN"] == {"Ref": _secret_id(synth)}
+    assert variables["IDEMPOTENCY_TABLE_NAME"] == {"Ref": _table_id(synth)}
+    assert not [name for name, value in variables.items() if SLACK_SECRET_PATTERN.search(json.dumps(value))]
+
+
+def test_router_settings_accept_the_synthesized_environment(synthesized: dict[str, Synthesized]) -> None:
+    from lambdas.alert_router.settings import settings_from_env
+
+    for synth in synthesized.values():
+        # Given the plain-string environment of the deployed function
+        _, function = _router(synth)
+        variables = {k: v for k, v in function["Environment"]["Variables"].items() if isinstance(v, str)}
+        # When the router parses it, then it is valid and means what the config says
+        settings = settings_from_env(variables)
+        assert settings.environment == synth.config.environment
+        assert settings.dashboard_name == f"{synth.config.prefix}-service"
+        assert settings.idempotency_ttl_seconds == synth.config.router.idempotency_ttl_hours * 3600
+        assert len(settings.routing.overrides) == len(synth.config.router.overrides)
+
+
+def test_no_template_contains_a_webhook_url_or_token(synthesized: dict[str, Synthesized]) -> None:
+    for synth in synthesized.values():
+        text = synth.template_path.read_text()
+        assert not SLACK_SECRET_PATTERN.search(text), synth.config.environment
+
+
+# --- the secret -----------------------------------------------------------------------------------------------
+
+
+def test_secret_has_no_value_in_the_template_and_is_kept_in_production(
+    synthesized: dict[str, Synthesized],
+) -> None:
+    for environment, policy in (("staging", "Delete"), ("production", "Retain")):
+        synth = synthesized[environment]
+        resource = synth.raw["Resources"][_secret_id(synth)]
+        properties = resource["Properties"]
+        # Then the stack creates it with a generated placeholder only; the operator writes the URLs
+        assert "SecretString" not in properties
+        assert properties["GenerateSecretString"] == {}
+        assert resource["DeletionPolicy"] == policy
+        assert resource["UpdateReplacePolicy"] == policy
+        # And the outputs tell the operator where to put them
+        outputs = synth.raw["Outputs"]
+        assert outputs["SlackWebhookSecretName"]["Value"] == f"{synth.config.prefix}/slack-webhooks"
+        assert outputs["SlackWebhookSecretArn"]["Value"] == {"Ref": _secret_id(synth)}
+
+
+# --- delivery path: subscription, async retries, dead letters ------------------------------------------------
+
+
+def test_router_is_subscribed_to_the_alert_topic_with_a_redrive_queue(staging: Synthesized) -> None:
+    router_id, _ = _router(staging)
+    # When the subscriptions are read, then exactly one goes to the router: from the alert topic, over lambda
+    (subscription,) = [
+        s["Properties"]
+        for s in staging.resources("AWS::SNS::Subscription").values()
+        if s["Properties"]["Endpoint"] == {"Fn::GetAtt": [router_id, "Arn"]}
+    ]
+    assert subscription["Protocol"] == "lambda"
+    assert subscription["TopicArn"] == _topic_ref(staging, "alerts")
+    assert subscription["Endpoint"] == {"Fn::GetAtt": [router_id, "Arn"]}
+    assert subscription["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": [_queue_id(staging), "Arn"]}}
+    # And SNS may invoke the function from that topic only
+    _one(
+        staging,
+        "AWS::Lambda::Permission",
+        Principal="sns.amazonaws.com",
+        SourceArn=_topic_ref(staging, "alerts"),
+        FunctionName={"Fn::GetAtt": [router_id, "Arn"]},
+    )
+
+
+def test_async_invoke_retries_twice_then_keeps_the_event_in_the_dlq(staging: Synthesized) -> None:
+    router_id, _ = _router(staging)
+    _, invoke_config = _one(staging, "AWS::Lambda::EventInvokeConfig", FunctionName={"Ref": router_id})
+    assert invoke_config["MaximumRetryAttempts"] == 2
+    assert invoke_config["MaximumEventAgeInSeconds"] == 6 * 3600
+    assert invoke_config["DestinationConfig"] == {
+        "OnFailure": {"Destination": {"Fn::GetAtt": [_queue_id(staging), "Arn"]}}
+    }
+
+
+def test_dead_letter_queue_is_encrypted_ssl_only_and_keeps_two_weeks(staging: Synthesized) -> None:
+    queue_id = _queue_id(staging)
+    queue = staging.raw["Resources"][queue_id]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True
+    assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
+    (policy,) = [
+        p["Properties"]["PolicyDocument"]["Statement"]
+        for p in staging.resources("AWS::SQS::QueuePolicy").values()
+        if p["Properties"]["Queues"] == [{"Ref": queue_id}]
+    ]
+    deny = [s for s in policy if s["Effect"] == "Deny"]
+    assert deny == [
+        {
+            "Action": "sqs:*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Resource": {"Fn::GetAtt": [queue_id, "Arn"]},
+        }
+    ]
+    # And only the alert topic's SNS may write dead letters into it from outside the account's role
+    (allow,) = [s for s in policy if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": _topic_ref(staging, "alerts")}}
+
+
+# --- idempotency table ----------------------------------------------------------------------------------------
+
+
+def test_idempotency_table_key_ttl_pitr_and_encryption(staging: Synthesized) -> None:
+    table = staging.raw["Resources"][_table_id(staging)]["Properties"]
+    assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert table["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "S"}]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert table["SSESpecification"] == {"SSEEnabled": True}
+
+
+# --- IAM ------------------------------------------------------------------------------------------------------
+
+
+def test_role_grants_exactly_what_the_router_does(synthesized: dict[str, Synthesized]) -> None:
+    for synth in synthesized.values():
+        _, function = _router(synth)
+        role_id = function["Role"]["Fn::GetAtt"][0]
+        # Given every policy attached to the router's role (inline or managed)
+        assert "ManagedPolicyArns" not in synth.raw["Resources"][role_id]["Properties"]
+        statements = [
+            statement
+            for policy in synth.resources("AWS::IAM::Policy").values()
+            if {"Ref": role_id} in policy["Properties"]["Roles"]
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        ]
+        grants = {json.dumps(s["Resource"], sort_keys=True): sorted(_list(s["Action"])) for s in statements}
+        # Then each resource gets exactly its actions, and '*' only for X-Ray
+        assert all(s["Effect"] == "Allow" and "Condition" not in s for s in statements)
+        table_arn = json.dumps({"Fn::GetAtt": [_table_id(synth), "Arn"]}, sort_keys=True)
+        secret_arn = json.dumps({"Ref": _secret_id(synth)}, sort_keys=True)
+        queue_arn = json.dumps({"Fn::GetAtt": [_queue_id(synth), "Arn"]}, sort_keys=True)
+        log_group = json.dumps({"Fn::GetAtt": [function["LoggingConfig"]["LogGroup"]["Ref"], "Arn"]}, sort_keys=True)
+        assert grants == {
+            table_arn: POWERTOOLS_IDEMPOTENCY_ACTIONS,
+            secret_arn: SECRET_READ_ACTIONS,
+            queue_arn: ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"],
+            log_group: ["logs:CreateLogStream", "logs:PutLogEvents"],
+            '"*"': ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+        }, synth.config.environment
+
+
+def _list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+# --- alarms ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_router_alarms_reach_both_topics(synthesized: dict[str, Synthesized], environment: str) -> None:
+    synth = synthesized[environment]
+    alarms = synth.alarms_by_name()
+    both = [_topic_ref(synth, "alerts"), _topic_ref(synth, "alerts-fallback")]
+    router_id, _ = _router(synth)
+    # name, namespace, metric, dimensions, statistic, period, threshold, severity, runbook
+    expected = [
+        ("router-dead-letter-queue", "AWS/SQS", "ApproximateNumberOfMessagesVisible",
+         [{"Name": "QueueName", "Value": {"Fn::GetAtt": [_queue_id(synth), "QueueName"]}}],
+         "Maximum", 60, "critical", "router-dead-letter-queue"),
+        ("router-errors", "AWS/Lambda", "Errors",
+         [{"Name": "FunctionName", "Value": {"Ref": router_id}}],
+         "Sum", 300, "warning", "router-errors"),
+    ]  # fmt: skip
+    for name, namespace, metric, dimensions, statistic, period, severity, runbook in expected:
+        alarm = alarms[f"{synth.config.prefix}-{name}"]
+        assert alarm["Namespace"] == namespace
+        assert alarm["MetricName"] == metric
+        assert alarm["Dimensions"] == dimensions
+        assert alarm["Statistic"] == statistic
+        assert alarm["Period"] == period
+        assert alarm["EvaluationPeriods"] == 1
+        assert alarm["DatapointsToAlarm"] == 1
+        assert alarm["Threshold"] == 0
+        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+        assert alarm["TreatMissingData"] == "notBreaching"
+        # And both the Slack path and the path around the router get ALARM and OK
+        assert alarm["AlarmActions"] == both
+        assert alarm["OKActions"] == both
+        metadata = parse_alarm_metadata(alarm["AlarmDescription"])
+        assert metadata.severity == severity
+        assert metadata.category == "errors"
+        assert metadata.runbook_url == f"{synth.config.runbook_base}/runbooks/{runbook}.md"
+
+
+def test_fallback_topic_mails_a_human_in_production(production: Synthesized) -> None:
+    _one(
+        production,
+        "AWS::SNS::Subscription",
+        Protocol="email",
+        Endpoint="sre-oncall@peoplebooster.example.com",
+        TopicArn=_topic_ref(production, "alerts-fallback"),
+    )
+
+
+# --- dashboard ------------------------------------------------------------------------------------------------
+
+
+def _dashboard_widgets(synth: Synthesized) -> list[dict[str, Any]]:
+    (dashboard,) = synth.resources("AWS::CloudWatch::Dashboard").values()
+    body = json.loads(resolve_join(dashboard["Properties"]["DashboardBody"]))
+    widgets: list[dict[str, Any]] = body["widgets"]
+    return widgets
+
+
+def _router_row(synth: Synthesized) -> list[dict[str, Any]]:
+    widgets = _dashboard_widgets(synth)
+    start = next(i for i, w in enumerate(widgets) if w["properties"].get("markdown") == "## Alert router")
+    row = []
+    for widget in widgets[start + 1 :]:
+        if widget["type"] == "text":
+            break
+        row.append(widget)
+    return row
+
+
+def test_dashboard_row_shows_invocations_deliveries_failures_and_dlq(staging: Synthesized) -> None:
+    row = _router_row(staging)
+    titles = [w["properties"]["title"] for w in row]
+    assert titles == [
+        "Router invocations / errors / throttles",
+        "Slack messages delivered (channel, severity)",
+        "Router retries / failures / unparsed / suppressed",
+        "Router dead-letter queue (messages)",
+    ]
+    lambda_metrics = [m[1] for m in row[0]["properties"]["metrics"]]
+    assert lambda_metrics == ["Invocations", "Errors", "Throttles"]
+    # The DLQ graph and the invocations graph carry their alarm's threshold line
+    for widget in (row[0], row[3]):
+        assert widget["properties"]["annotations"]["horizontal"][0]["value"] == 0
+
+
+# --- the handler's EMF matches what the template watches ------------------------------------------------------
+
+
+@pytest.fixture
+def deployed_router(staging: Synthesized, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, LocalSlack]]:
+    """The real handler module, imported with the function's plain-string env from the template and a local Slack."""
+    env = lambda_environment(staging.raw, "lambdas.alert_router")
+    with LocalSlack() as slack:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("SLACK_WEBHOOK_URLS", slack.webhook_urls())
+        monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
+        for name in ("SLACK_WEBHOOK_SECRET_ARN", "IDEMPOTENCY_TABLE_NAME", "SENTRY_DSN"):
+            monkeypatch.delenv(name, raising=False)
+        load_settings.cache_clear()
+        module = importlib.reload(importlib.import_module("lambdas.alert_router.handler"))
+        yield module, slack
+    # Leave the module as other tests import it: built from their environment, not this one.
+    monkeypatch.undo()
+    load_settings.cache_clear()
+    importlib.reload(module)
+
+
+def _event(name: str, **message_changes: Any) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((EVENTS_DIR / name).read_text())
+    if message_changes:
+        event = copy.deepcopy(event)
+        for record in event["Records"]:
+            message = json.loads(record["Sns"]["Message"])
+            message.update(message_changes)
+            record["Sns"]["Message"] = json.dumps(message)
+            record["Sns"]["MessageId"] = f"{record['Sns']['MessageId']}-changed"
+    return event
+
+
+def _emf_blobs(stdout: str) -> list[dict[str, Any]]:
+    blobs = []
+    for line in stdout.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            blobs.append(json.loads(line))
+    return blobs
+
+
+def _emitted(blobs: list[dict[str, Any]]) -> dict[str, set[tuple[str, tuple[tuple[str, str], ...]]]]:
+    """metric name -> {(namespace, ((dimension, value), ...))} as CloudWatch would store them."""
+    emitted: dict[str, set[tuple[str, tuple[tuple[str, str], ...]]]] = {}
+    for blob in blobs:
+        for directive in blob["_aws"]["CloudWatchMetrics"]:
+            for dimension_set in directive["Dimensions"]:
+                dims = tuple(sorted((name, str(blob[name])) for name in dimension_set))
+                for metric in directive["Metrics"]:
+                    emitted.setdefault(metric["Name"], set()).add((directive["Namespace"], dims))
+    return emitted
+
+
+def test_handler_emf_matches_the_dashboard_and_alarms(
+    staging: Synthesized, deployed_router: tuple[Any, LocalSlack], capsys: pytest.CaptureFixture[str]
+) -> None:
+    module, slack = deployed_router
+    context = LocalLambdaContext(function_name="alert-router", timeout_seconds=60)
+    # Given events that make the router emit every metric it has
+    module.lambda_handler(_event("sns_plain_text.json"), context)  # Received, Unparsed, Delivered
+    module.lambda_handler(_event("sns_metric_alarm_ecs_cpu.json"), context)  # Delivered, Retries
+    module.lambda_handler(_event("sns_metric_alarm_ecs_cpu.json"), context)  # Duplicates
+    module.lambda_handler(_event("sns_ok_recovery.json", OldStateValue="INSUFFICIENT_DATA"), context)  # Suppressed
+    slack.fail("alerts-critical", status=404, body="no_service", times=1)
+    with pytest.raises(Exception, match="not delivered"):
+        module.lambda_handler(_event("sns_synthetic_live_check_failing.json"), context)  # DeliveryFailures
+    emitted = _emitted(_emf_blobs(capsys.readouterr().out))
+    counts = {("environment", "staging"), ("service", "alert-router")}
+    for name in ("Received", "Unparsed", "Duplicates", "Suppressed", "Retries", "DeliveryFailures"):
+        assert emitted[name] == {(ROUTER_NAMESPACE, tuple(sorted(counts)))}, name
+    assert {dims for _, dims in emitted["Delivered"]} == {
+        tuple(sorted({*counts, ("channel", "alerts-errors"), ("severity", "info")})),
+        tuple(sorted({*counts, ("channel", "alerts-performance"), ("severity", "warning")})),
+    }
+
+    # Then every router metric the dashboard draws is one the handler writes, with the same dimensions
+    watched = 0
+    for widget in _router_row(staging):
+        for metric in widget["properties"].get("metrics", []):
+            first = metric[0]
+            if isinstance(first, dict):  # the SEARCH expression over Delivered
+                search = re.fullmatch(r"SEARCH\('\{([^}]*)\} (.*)', 'Sum', 300\)", first["expression"])
+                assert search, first["expression"]
+                namespace, *dimension_names = search.group(1).split(",")
+                filters = dict(re.findall(r'(\w+)="([^"]*)"', search.group(2)))
+                assert filters.pop("MetricName") == "Delivered"
+                for emitted_namespace, dims in emitted["Delivered"]:
+                    assert namespace == emitted_namespace
+                    assert sorted(dimension_names) == sorted(name for name, _ in dims)
+                    assert set(filters.items()) <= set(dims)
+                watched += 1
+            elif first == ROUTER_NAMESPACE:
+                name, pairs = metric[1], metric[2:-1] if isinstance(metric[-1], dict) else metric[2:]
+                dims = tuple(sorted(zip(pairs[::2], pairs[1::2], strict=True)))
+                assert emitted[name] == {(ROUTER_NAMESPACE, dims)}, name
+                watched += 1
+    assert watched == 6
+    # And so does every alarm on a router metric (today none: the alarms watch AWS/Lambda and AWS/SQS,
+    # which also count a crash before the handler could write a metric)
+    for alarm_name, alarm in staging.alarms_by_name().items():
+        if alarm.get("Namespace") == ROUTER_NAMESPACE:
+            dims = tuple(sorted((d["Name"], d["Value"]) for d in alarm["Dimensions"]))
+            assert (ROUTER_NAMESPACE, dims) in emitted[alarm["MetricName"]], alarm_name

@@ -1,0 +1,60 @@
+"""The Sentry intake in the synthesized template: Function URL, secret, least privilege, throttling, output."""
+
+from __future__ import annotations
+
+import json
+
+from tests.infra.conftest import Synthesized
+
+
+def _intake(staging: Synthesized) -> tuple[str, dict]:  # type: ignore[type-arg]
+    [(logical_id, function)] = [
+        (key, value)
+        for key, value in staging.resources("AWS::Lambda::Function").items()
+        if value["Properties"].get("Handler") == "lambdas.sentry_intake.handler.lambda_handler"
+    ]
+    return logical_id, function["Properties"]
+
+
+def test_function_is_throttled_and_configured_by_names_only(staging: Synthesized) -> None:
+    _, props = _intake(staging)
+    assert props["ReservedConcurrentExecutions"] == 2
+    env = props["Environment"]["Variables"]
+    assert set(env) >= {"SENTRY_CLIENT_SECRET_ARN", "ALERT_TOPIC_ARN"}
+    assert "SENTRY_CLIENT_SECRET" not in env  # the secret value is never an env var
+
+
+def test_function_url_is_public_because_sentry_signs_with_hmac(staging: Synthesized) -> None:
+    logical_id, _ = _intake(staging)
+    staging.template.has_resource_properties(
+        "AWS::Lambda::Url", {"AuthType": "NONE", "TargetFunctionArn": {"Fn::GetAtt": [logical_id, "Arn"]}}
+    )
+    outputs = staging.raw["Outputs"]
+    assert "SentryWebhookUrl" in outputs
+    assert "SentryClientSecretName" in outputs
+
+
+def test_secret_exists_with_the_documented_name(staging: Synthesized) -> None:
+    staging.template.has_resource_properties(
+        "AWS::SecretsManager::Secret", {"Name": "peoplebooster-staging/sentry-client-secret"}
+    )
+
+
+def test_role_may_only_read_its_secret_and_publish_to_the_alert_topic(staging: Synthesized) -> None:
+    _, props = _intake(staging)
+    role_id = props["Role"]["Fn::GetAtt"][0]
+    policies = [
+        p["Properties"]
+        for p in staging.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in p["Properties"]["Roles"]
+    ]
+    statements = [s for p in policies for s in p["PolicyDocument"]["Statement"]]
+    actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert "sns:Publish" in actions
+    assert {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"} <= actions
+    assert {"kms:Decrypt", "kms:GenerateDataKey*"} & actions  # the topic's customer-managed key
+    assert not any(a.endswith(":*") or a == "*" for a in actions)
+    publish = next(s for s in statements if "sns:Publish" in json.dumps(s["Action"]))
+    assert "AlertTopic" in json.dumps(publish["Resource"])
+    secret_read = next(s for s in statements if "secretsmanager:GetSecretValue" in json.dumps(s["Action"]))
+    assert "SentryIntakeClientSecret" in json.dumps(secret_read["Resource"])

@@ -1,0 +1,83 @@
+"""Sentry messages in the router: parsed into the same Alert, routed by the data table, deduplicated by Sentry's id."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lambdas.alert_router.models import SourceKind, State
+from lambdas.alert_router.parsing import parse_event, sentry_envelope
+from lambdas.alert_router.rendering import RenderContext, render
+from lambdas.alert_router.routing import RoutingConfig, route
+from tests.unit.alert_router.slack_limits import slack_problems
+from tools.sentry_events import EVENTS
+
+
+def sns_event(name: str, message_id: str = "sns-1") -> dict:  # type: ignore[type-arg]
+    resource, request_id, payload, _ = EVENTS[name]
+    message = sentry_envelope(resource=resource, delivery_id=request_id, hook_timestamp=None, payload=payload)
+    return {"Records": [{"Sns": {"MessageId": message_id, "Message": json.dumps(message)}}]}
+
+
+@pytest.mark.parametrize(
+    ("name", "channel", "state"),
+    [
+        ("event_alert_fatal.json", "alerts-critical", State.ALARM),
+        ("issue_created.json", "alerts-errors", State.ALARM),
+        ("metric_alert_critical.json", "alerts-performance", State.ALARM),
+        ("metric_alert_warning.json", "alerts-errors", State.ALARM),
+        ("metric_alert_resolved.json", "alerts-performance", State.OK),
+    ],
+)
+def test_each_sentry_kind_is_parsed_and_routed(name: str, channel: str, state: State) -> None:
+    [alert] = parse_event(sns_event(name))
+    assert alert.source is SourceKind.SENTRY
+    assert alert.state is state
+    assert route(alert, RoutingConfig()).channel == channel
+    assert slack_problems(render(alert, route(alert, RoutingConfig()), RenderContext())) == []
+
+
+def test_resolved_goes_where_its_alert_went() -> None:
+    [fired] = parse_event(sns_event("metric_alert_critical.json"))
+    [resolved] = parse_event(sns_event("metric_alert_resolved.json"))
+    assert route(fired, RoutingConfig()).channel == route(resolved, RoutingConfig()).channel
+
+
+def test_rule_marked_critical_goes_to_critical() -> None:
+    event = sns_event("metric_alert_warning.json")
+    message = json.loads(event["Records"][0]["Sns"]["Message"])
+    message["payload"]["data"]["metric_alert"]["alert_rule"]["name"] = "[CRITICAL] Error count"
+    event["Records"][0]["Sns"]["Message"] = json.dumps(message)
+    [alert] = parse_event(event)
+    assert route(alert, RoutingConfig()).channel == "alerts-critical"
+
+
+def test_dedup_key_is_sentrys_delivery_id_not_the_sns_message_id() -> None:
+    [first] = parse_event(sns_event("issue_created.json", message_id="sns-1"))
+    [again] = parse_event(sns_event("issue_created.json", message_id="sns-2"))
+    assert first.dedup_key == again.dedup_key == "sentry:2f6c1d1e-0002-4a1b-9c1d-000000000002"
+
+
+def test_cloudwatch_alerts_keep_the_sns_message_id_as_key() -> None:
+    [alert] = parse_event({"Records": [{"Sns": {"MessageId": "m-1", "Message": "plain text"}}]})
+    assert alert.dedup_key == "m-1"
+
+
+def test_untrusted_sentry_text_is_escaped_and_non_https_links_dropped() -> None:
+    event = sns_event("issue_created.json")
+    message = json.loads(event["Records"][0]["Sns"]["Message"])
+    issue = message["payload"]["data"]["issue"]
+    issue["title"] = "<!channel> @here boom"
+    issue["culprit"] = "<javascript:alert(1)|click>"
+    issue["web_url"] = "javascript:alert(1)"
+    event["Records"][0]["Sns"]["Message"] = json.dumps(message)
+    [alert] = parse_event(event)
+    payload = render(alert, route(alert, RoutingConfig()), RenderContext())
+    # the header is plain_text (never parsed by Slack); every mrkdwn text must be escaped
+    blocks = [b for b in payload["attachments"][0]["blocks"] if b["type"] != "header"]
+    text = json.dumps([payload["text"], blocks])
+    assert "<!channel>" not in text
+    assert "&lt;!channel&gt;" in text
+    assert "<javascript" not in text
+    assert "Open in Sentry" not in text

@@ -1,0 +1,168 @@
+"""The intake's pure decision: signature, size, JSON, resource; and the SNS message size."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from lambdas.sentry_intake.settings import SettingsError, client_secret_from_text
+from lambdas.sentry_intake.webhook import (
+    MAX_BODY_BYTES,
+    SNS_MESSAGE_LIMIT,
+    HttpRequest,
+    MalformedEvent,
+    decide,
+    encode_message,
+    request_from_event,
+    sign,
+    signature_valid,
+)
+from tools.sentry_events import EVENTS, TEST_SECRET, build_event, function_url_event
+
+SECRET = "s3cr3t"
+
+
+def signed(body: bytes, resource: str = "metric_alert", **headers: str) -> HttpRequest:
+    base = {"sentry-hook-resource": resource, "request-id": "req-1", "sentry-hook-signature": sign(body, SECRET)}
+    return HttpRequest(method="POST", headers={**base, **headers}, body=body)
+
+
+BODY = json.dumps({"action": "critical", "data": {"metric_alert": {}}}).encode()
+
+
+def test_signature_is_hex_hmac_sha256_of_the_raw_body() -> None:
+    # Given a known vector (computed independently: printf "{}" | openssl dgst -sha256 -hmac s3cr3t)
+    # Then our signature matches it, and only it
+    assert sign(b"{}", SECRET) == "608b0c406f3dda19702d71a048483b8c331283106d80a208e3cf43dbde505286"
+    assert signature_valid(b"{}", sign(b"{}", SECRET), SECRET)
+    assert signature_valid(b"{}", sign(b"{}", SECRET).upper(), SECRET)
+    assert not signature_valid(b"{} ", sign(b"{}", SECRET), SECRET)
+    assert not signature_valid(b"{}", sign(b"{}", "other"), SECRET)
+    assert not signature_valid(b"{}", None, SECRET)
+    assert not signature_valid(b"{}", "", SECRET)
+    assert not signature_valid(b"{}", sign(b"{}", ""), "")
+
+
+def test_signed_routed_webhook_is_accepted_with_an_envelope() -> None:
+    decision = decide(signed(BODY, **{"sentry-hook-timestamp": "1764400000"}), SECRET)
+    assert (decision.status, decision.outcome) == (202, "accepted")
+    assert decision.message == {
+        "source": "sentry",
+        "resource": "metric_alert",
+        "delivery_id": "req-1",
+        "hook_timestamp": "1764400000",
+        "payload": json.loads(BODY),
+    }
+
+
+@pytest.mark.parametrize(
+    ("request_", "status"),
+    [
+        (HttpRequest("POST", {"sentry-hook-resource": "metric_alert"}, BODY), 401),
+        (signed(BODY, **{"sentry-hook-signature": sign(BODY, "forged")}), 401),
+        (HttpRequest("POST", signed(BODY).headers, BODY + b" "), 401),  # body changed after signing
+        (signed(b"{not json"), 400),
+        (signed(b"[1, 2]"), 400),
+        (signed(b"\xff\xfe"), 400),
+        (signed(b"x" * (MAX_BODY_BYTES + 1)), 413),
+        (HttpRequest("GET", signed(BODY).headers, BODY), 405),
+    ],
+    ids=["unsigned", "forged", "changed-body", "malformed", "not-object", "not-utf8", "oversize", "get"],
+)
+def test_refusals_publish_nothing(request_: HttpRequest, status: int) -> None:
+    decision = decide(request_, SECRET)
+    assert decision.status == status
+    assert decision.message is None
+
+
+def test_oversize_is_refused_before_the_signature_is_computed() -> None:
+    # an oversize unsigned body is 413, not 401: size is the cheapest check
+    assert decide(HttpRequest("POST", {}, b"x" * (MAX_BODY_BYTES + 1)), SECRET).status == 413
+
+
+@pytest.mark.parametrize(
+    ("resource", "action"), [("installation", "created"), ("issue", "resolved"), ("metric_alert", "open"), (None, "x")]
+)
+def test_unrouted_resources_are_acknowledged_and_ignored(resource: str | None, action: str) -> None:
+    body = json.dumps({"action": action, "data": {}}).encode()
+    headers = {"sentry-hook-signature": sign(body, SECRET), **({"sentry-hook-resource": resource} if resource else {})}
+    decision = decide(HttpRequest("POST", headers, body), SECRET)
+    assert (decision.status, decision.outcome, decision.message) == (202, "ignored", None)
+
+
+def test_without_request_id_the_body_digest_identifies_the_delivery() -> None:
+    request = HttpRequest(
+        "POST", {"sentry-hook-resource": "metric_alert", "sentry-hook-signature": sign(BODY, SECRET)}, BODY
+    )
+    first, second = decide(request, SECRET), decide(request, SECRET)
+    assert first.message
+    assert second.message
+    assert first.message["delivery_id"] == second.message["delivery_id"]
+    assert len(first.message["delivery_id"]) == 64
+
+
+def test_logs_carry_ids_only() -> None:
+    decision = decide(signed(BODY), SECRET)
+    assert set(decision.log) == {"resource", "request_id", "bytes", "action"}
+    assert 'metric_alert": {' not in json.dumps(decision.log)
+
+
+def test_base64_bodies_are_decoded_to_the_signed_bytes() -> None:
+    body = "日本語 ✓".encode()
+    event = function_url_event(body, resource="issue", request_id="r", secret=SECRET, base64_body=True)
+    request = request_from_event(event)
+    assert request.body == body
+    assert signature_valid(request.body, request.headers["sentry-hook-signature"], SECRET)
+
+
+def test_broken_base64_is_a_malformed_event() -> None:
+    event = {**function_url_event(b"{}", resource="issue", request_id="r"), "body": "%%%", "isBase64Encoded": True}
+    with pytest.raises(MalformedEvent):
+        request_from_event(event)
+
+
+@pytest.mark.parametrize("name", sorted(EVENTS))
+def test_committed_events_are_signed_with_the_test_secret(name: str) -> None:
+    # Given the committed event file; Then it is exactly what the tool writes (run `python -m tools.sentry_events`)
+    from tools.sentry_events import EVENTS_DIR
+
+    committed = json.loads((EVENTS_DIR / name).read_text())
+    assert committed == build_event(name)
+    assert decide(request_from_event(committed), TEST_SECRET).outcome == "accepted"
+
+
+def test_a_large_event_is_slimmed_to_fit_sns() -> None:
+    resource, _, payload, _ = EVENTS["event_alert_fatal.json"]
+    payload = json.loads(json.dumps(payload))
+    payload["data"]["event"]["breadcrumbs"] = ["x" * 1000] * 300  # 300 KB of details
+    message = {"source": "sentry", "resource": resource, "delivery_id": "d", "payload": payload}
+    text = encode_message(message)
+    assert len(text.encode()) <= SNS_MESSAGE_LIMIT
+    event = json.loads(text)["payload"]["data"]["event"]
+    assert "breadcrumbs" not in event
+    assert event["title"] == payload["data"]["event"]["title"]
+
+
+def test_a_small_message_is_kept_whole() -> None:
+    message = {"source": "sentry", "payload": {"data": {"event": {"exception": {"values": []}}}}}
+    assert json.loads(encode_message(message)) == message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("abc", "abc"), (' {"client_secret": "abc"} ', "abc"), ("abc\n", "abc")]
+)
+def test_client_secret_text(text: str, expected: str) -> None:
+    assert client_secret_from_text(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "{}", '{"client_secret": ""}', "{oops"])
+def test_empty_or_broken_client_secret_is_an_error_without_the_value(text: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        client_secret_from_text(text)
+    assert "oops" not in str(error.value)
+
+
+def test_base64_helper_round_trip() -> None:
+    assert base64.b64decode(build_event("issue_created.json")["body"]).startswith(b"{")

@@ -1,0 +1,302 @@
+"""`make demo`: the whole alerting pipeline on 127.0.0.1, with no AWS account.
+
+1. Synthesizes the staging stack (same code and config as `cdk deploy`; the Lambda asset is not built).
+2. Starts the reference health service and a local Slack-compatible receiver on free loopback ports.
+3. Runs the real synthetic monitor handler, one run per schedule period, against the healthy service.
+4. Breaks the service (database unhealthy, then /health/live down) and evaluates the alarms read from
+   the synthesized template against the EMF the monitor printed (tools/local_cloudwatch.py: a
+   development stand-in for CloudWatch, not a replacement).
+5. Sends every alarm state change as the SNS event CloudWatch would publish to the real alert router,
+   which posts to the local Slack receiver.
+6. Heals the service; the recoveries arrive in the same channels.
+7. Prints the Slack messages by channel and a summary; exits non-zero with the reason if a step failed.
+
+Time is compressed: each monitor run stands for one schedule period (1 minute by default).
+
+    python -m tools.demo                      # the full scenario
+    python -m tools.demo --scenario database  # one fault only (database | live)
+    python -m tools.demo --replay events/alert_router/sns_metric_alarm_ecs_cpu.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import io
+import json
+import os
+import ssl
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_DIR = REPO_ROOT / "build" / "demo-templates"
+ENVIRONMENT = "staging"
+CYCLES_PER_PHASE = 4  # enough for 3-of-3 alarms to fire and to recover
+
+
+@dataclass(frozen=True)
+class Phase:
+    title: str
+    faults: Mapping[str, Any]
+    expect_alarm: tuple[str, ...] = ()  # alarm-name suffixes that must be in ALARM at the end of the phase
+
+
+SCENARIOS: dict[str, tuple[Phase, ...]] = {
+    "full": (
+        Phase("healthy service", {}),
+        Phase("database unhealthy", {"database": "unhealthy"}, expect_alarm=("synthetic-dependency-database",)),
+        Phase("/health/live down", {"endpoints": {"/health/live": "down"}}, expect_alarm=("synthetic-live-failing",)),
+        Phase("service healed", {}),
+    ),
+    "database": (
+        Phase("healthy service", {}),
+        Phase("database unhealthy", {"database": "unhealthy"}, expect_alarm=("synthetic-dependency-database",)),
+        Phase("service healed", {}),
+    ),
+    "live": (
+        Phase("healthy service", {}),
+        Phase("/health/live down", {"endpoints": {"/health/live": "down"}}, expect_alarm=("synthetic-live-failing",)),
+        Phase("service healed", {}),
+    ),
+}
+
+
+class DemoFailure(Exception):
+    """A step of the demo did not do what it must; the message says which and why."""
+
+
+@dataclass
+class DemoResult:
+    checks_run: int = 0
+    transitions: list[tuple[str, str, str]] = field(default_factory=list)  # (alarm, old, new)
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    alarms_without_data: list[str] = field(default_factory=list)
+    not_evaluated: list[str] = field(default_factory=list)
+
+    @property
+    def alarms_fired(self) -> list[str]:
+        return [alarm for alarm, _old, new in self.transitions if new == "ALARM"]
+
+
+def lambda_environment(template: Mapping[str, Any], handler_module: str) -> dict[str, str]:
+    """The plain-string environment the stack gives a function (tokens such as ARNs are left out)."""
+    for resource in template.get("Resources", {}).values():
+        props = resource.get("Properties", {})
+        if resource.get("Type") == "AWS::Lambda::Function" and str(props.get("Handler", "")).startswith(handler_module):
+            variables = props.get("Environment", {}).get("Variables", {})
+            return {key: value for key, value in variables.items() if isinstance(value, str)}
+    raise DemoFailure(f"the synthesized template has no Lambda function with handler {handler_module}.*")
+
+
+@contextlib.contextmanager
+def patched_environ(values: Mapping[str, str], remove: tuple[str, ...] = ()) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.update(values)
+    for key in remove:
+        os.environ.pop(key, None)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def run_scenario(
+    phases: tuple[Phase, ...],
+    *,
+    template: Mapping[str, Any],
+    out: TextIO,
+    cycles_per_phase: int = CYCLES_PER_PHASE,
+    alarm_filter: Callable[[str], bool] | None = None,
+) -> DemoResult:
+    """Drive the real handlers through the phases; return what happened. Pure of printing to the terminal
+    except through `out`, so the end-to-end test runs exactly this."""
+    from lambdas.shared.local_context import LocalLambdaContext  # noqa: PLC0415
+    from tools.health_service import HealthService  # noqa: PLC0415
+    from tools.local_cloudwatch import AlarmEvaluator, alarms_from_template, datapoints_from_emf, sns_event_for  # noqa: PLC0415
+    from tools.local_slack import LocalSlack  # noqa: PLC0415
+
+    result = DemoResult()
+    monitor_env = lambda_environment(template, "lambdas.synthetic_monitor")
+    router_env = lambda_environment(template, "lambdas.alert_router")
+    namespace = monitor_env.get("POWERTOOLS_METRICS_NAMESPACE", "")
+    alarms, unsupported = alarms_from_template(template)
+    local_alarms = [a for a in alarms if a.namespace == namespace and (alarm_filter is None or alarm_filter(a.name))]
+    result.not_evaluated = unsupported + [
+        f"{a.name}: {a.namespace} metrics have no local source" for a in alarms if a.namespace != namespace
+    ]
+    if not local_alarms:
+        raise DemoFailure(f"no alarm in the template watches the monitor's namespace {namespace!r}")
+    evaluator = AlarmEvaluator(local_alarms)
+    period = max(alarm.period for alarm in local_alarms)
+    clock = float(int(time.time()) // period * period)
+
+    # https like the real target, so the certificate alarm is evaluated too (the monitor trusts the
+    # reference service's self-signed certificate through the handler's ssl_context parameter).
+    with HealthService(tls=True) as service, LocalSlack() as slack:
+        trust = ssl.create_default_context(cafile=str(service.cert_file))
+        print(f"reference health service: {service.url}    local Slack receiver: {slack.base_url}", file=out)
+        local = {
+            "HEALTH_BASE_URL": service.url,
+            "SLACK_WEBHOOK_URLS": slack.webhook_urls(),
+            # The functions' JSON logs would drown the story; DEMO_LOG_LEVEL=INFO shows them.
+            "POWERTOOLS_LOG_LEVEL": os.environ.get("DEMO_LOG_LEVEL", "ERROR"),
+        }
+        # Each function has its own environment in AWS (both set POWERTOOLS_METRICS_NAMESPACE, for one).
+        monitor = _in_environ("lambdas.synthetic_monitor", {**monitor_env, **local})
+        router = _in_environ("lambdas.alert_router", {**router_env, **local})
+        for phase in phases:
+            service.reset()
+            if phase.faults:
+                service.set_faults(**phase.faults)
+            print(f"\n── {phase.title} " + "─" * max(0, 60 - len(phase.title)), file=out)
+            for _cycle in range(cycles_per_phase):
+                captured = io.StringIO()
+                with contextlib.redirect_stdout(captured):
+                    summary = monitor(
+                        {"source": "aws.events", "detail-type": "Scheduled Event"},
+                        LocalLambdaContext(function_name="synthetic-monitor"),
+                        ssl_context=trust,
+                    )
+                results = summary["results"]
+                result.checks_run += len(results)
+                print("  " + "  ".join(_check_cell(r) for r in results), file=out)
+                evaluator.add(datapoints_from_emf(captured.getvalue().splitlines(), timestamp=clock + 1))
+                clock += period
+                for transition in evaluator.evaluate(clock):
+                    result.transitions.append((transition.alarm.name, transition.old_state, transition.new_state))
+                    print(f"  → {transition.alarm.name}: {transition.old_state} → {transition.new_state}", file=out)
+                    with contextlib.redirect_stdout(io.StringIO()):  # the router's EMF, not for the terminal
+                        router(sns_event_for(transition), LocalLambdaContext(function_name="alert-router"))
+            firing = {name for name, state in evaluator.states.items() if state == "ALARM"}
+            for suffix in phase.expect_alarm:
+                if not any(name.endswith(suffix) for name in firing):
+                    raise DemoFailure(f"after '{phase.title}' no alarm ending in {suffix!r} fired")
+        # Checked first: an alarm that never saw a datapoint is a wiring bug (metric name, namespace or
+        # dimensions differ between the monitor and the alarm), whatever state it ended in.
+        result.alarms_without_data = [
+            f"{a.name}: no datapoint matched {a.namespace} / {a.metric_name} / {dict(a.dimensions)}"
+            for a in local_alarms
+            if not evaluator.has_data_for(a)
+        ]
+        if result.alarms_without_data:
+            raise DemoFailure(
+                "alarms that never received data (does the monitor write what they watch?): "
+                + "; ".join(result.alarms_without_data)
+            )
+        if phases and any(state == "ALARM" for state in evaluator.states.values()) and not phases[-1].faults:
+            still = sorted(name for name, state in evaluator.states.items() if state == "ALARM")
+            raise DemoFailure(f"the service was healed but these alarms did not recover: {', '.join(still)}")
+        result.messages = slack.all_messages()
+    return result
+
+
+def _in_environ(package: str, env: Mapping[str, str]) -> Callable[..., dict[str, Any]]:
+    """The package's handler, imported and invoked only inside `env` (its settings cache is reset first)."""
+    remove = ("SLACK_WEBHOOK_SECRET_ARN", "IDEMPOTENCY_TABLE_NAME")
+    with patched_environ(env, remove):
+        importlib.import_module(f"{package}.settings").load_settings.cache_clear()
+        handler = _fresh_handler(f"{package}.handler")
+
+    def call(event: dict[str, Any], context: Any, **options: Any) -> dict[str, Any]:
+        with patched_environ(env, remove):
+            return handler(event, context, **options)
+
+    return call
+
+
+def _fresh_handler(module: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """Import the handler after the environment is set (settings are read at import or first call)."""
+    if module in sys.modules:
+        importlib.reload(sys.modules[module])
+    return importlib.import_module(module).lambda_handler  # type: ignore[no-any-return]
+
+
+def _check_cell(check: Mapping[str, Any]) -> str:
+    mark = "✓" if check.get("ok") else "✗"
+    detail = f"{check.get('latency_ms', 0):.0f}ms" if check.get("ok") else str(check.get("reason") or "failed")
+    return f"{mark} {check.get('name')} ({detail})"
+
+
+def print_messages(messages: Mapping[str, list[dict[str, Any]]], out: TextIO) -> None:
+    from tools.local_slack import render_terminal  # noqa: PLC0415
+
+    for channel in sorted(messages):
+        print(f"\n#{channel}  ({len(messages[channel])} messages)", file=out)
+        print("─" * 72, file=out)
+        for payload in messages[channel]:
+            print(_indent(render_terminal(payload)), file=out)
+            print("", file=out)
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" for line in text.splitlines())
+
+
+def load_template(environment: str = ENVIRONMENT) -> dict[str, Any]:
+    from tools.synth_all import synth_templates  # noqa: PLC0415
+
+    (path,) = synth_templates(TEMPLATE_DIR, (environment,))
+    template: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return template
+
+
+def replay(event_path: Path, out: TextIO) -> int:
+    """Send one Lambda test event through the real router into the local Slack receiver."""
+    from lambdas.shared.local_context import LocalLambdaContext  # noqa: PLC0415
+    from tools.local_slack import LocalSlack  # noqa: PLC0415
+
+    event = json.loads(event_path.read_text(encoding="utf-8"))
+    with LocalSlack() as slack, patched_environ({"SLACK_WEBHOOK_URLS": slack.webhook_urls()}):
+        router = _fresh_handler("lambdas.alert_router.handler")
+        router(event, LocalLambdaContext(function_name="alert-router"))
+        print_messages(slack.all_messages(), out)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the alerting pipeline locally on 127.0.0.1.")
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="full")
+    parser.add_argument("--replay", type=Path, help="send one Lambda test event through the router and stop")
+    args = parser.parse_args(argv)
+    out = sys.stdout
+    started = time.monotonic()
+    try:
+        if args.replay:
+            return replay(args.replay, out)
+        print("1. synthesizing the staging stack (cdk-nag included) ...", file=out)
+        template = load_template()
+        print("2-6. running the scenario with the real monitor and router handlers", file=out)
+        result = run_scenario(SCENARIOS[args.scenario], template=template, out=out)
+    except DemoFailure as failure:
+        print(f"\ndemo FAILED: {failure}", file=sys.stderr)
+        return 1
+    print("\n7. Slack messages, by channel", file=out)
+    print_messages(result.messages, out)
+    for line in result.alarms_without_data:
+        print(f"note: {line}", file=out)
+    if result.not_evaluated:
+        print(f"note: {len(result.not_evaluated)} alarms watch AWS metrics that have no local source "
+              "(ECS, ALB, RDS, Redis, Lambda, SQS); CloudWatch evaluates them once deployed.", file=out)  # fmt: skip
+    per_channel = ", ".join(f"#{channel} {len(items)}" for channel, items in sorted(result.messages.items()))
+    print(
+        f"\nsummary: {result.checks_run} checks run, {len(result.alarms_fired)} alarms fired, "
+        f"{len(result.transitions)} state changes; messages: {per_channel or 'none'}; "
+        f"{time.monotonic() - started:.1f} s",
+        file=out,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # the servers are threads of this process and stop with it
+        print("\ninterrupted", file=sys.stderr)
+        sys.exit(130)

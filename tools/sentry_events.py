@@ -1,0 +1,215 @@
+"""Sentry webhook test events (Lambda Function URL, payload 2.0), signed with the documented test secret.
+
+    python -m tools.sentry_events            # (re)writes events/sentry_intake/*.json
+    SENTRY_CLIENT_SECRET=test-sentry-client-secret make invoke FN=sentry_intake \
+        EVENT=events/sentry_intake/metric_alert_critical.json
+
+TEST_SECRET is for tests and local use only; `tools/invoke.py` uses it for `FN=sentry_intake` when
+SENTRY_CLIENT_SECRET is not set. The payloads follow Sentry's integration-platform webhook documentation
+(issue, issue alert, metric alert), trimmed to realistic essentials.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from lambdas.sentry_intake.webhook import sign
+
+TEST_SECRET = "test-sentry-client-secret"  # a documented test value, not a credential
+EVENTS_DIR = Path(__file__).resolve().parents[1] / "events" / "sentry_intake"
+ORG = "https://peoplebooster.sentry.io"
+
+
+def function_url_event(
+    body: bytes,
+    *,
+    resource: str,
+    request_id: str,
+    secret: str | None = TEST_SECRET,
+    base64_body: bool = False,
+    timestamp: str = "1764400000",
+) -> dict[str, Any]:
+    """What Lambda receives from a Function URL for a Sentry POST (`secret=None`: unsigned)."""
+    headers = {
+        "content-type": "application/json",
+        "request-id": request_id,
+        "sentry-hook-resource": resource,
+        "sentry-hook-timestamp": timestamp,
+        "user-agent": "sentry-app",
+        "host": "abcdefghij.lambda-url.ap-northeast-1.on.aws",
+    }
+    if secret is not None:
+        headers["sentry-hook-signature"] = sign(body, secret)
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/",
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "accountId": "anonymous",
+            "apiId": "abcdefghij",
+            "domainName": "abcdefghij.lambda-url.ap-northeast-1.on.aws",
+            "http": {"method": "POST", "path": "/", "protocol": "HTTP/1.1", "sourceIp": "35.184.238.160"},
+            "requestId": "c2f0b1c4-0000-4000-8000-000000000001",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "29/Nov/2026:03:14:15 +0000",
+            "timeEpoch": 1764386055000,
+        },
+        "body": base64.b64encode(body).decode() if base64_body else body.decode(),
+        "isBase64Encoded": base64_body,
+    }
+
+
+def _metric_alert(action: str, *, name: str, aggregate: str, dataset: str, closed: bool) -> dict[str, Any]:
+    title = {"critical": "Critical", "warning": "Warning", "resolved": "Resolved"}[action]
+    return {
+        "action": action,
+        "actor": {"id": "sentry", "name": "Sentry", "type": "application"},
+        "data": {
+            "description_text": f"{aggregate} above threshold in the last 10 minutes",
+            "description_title": f"{title}: {name}",
+            "metric_alert": {
+                "alert_rule": {
+                    "aggregate": aggregate,
+                    "dataset": dataset,
+                    "environment": "production",
+                    "id": "7",
+                    "name": name,
+                    "projects": ["peoplebooster-backend"],
+                    "query": "",
+                    "resolution": 1,
+                    "status": 0,
+                    "threshold_type": 0,
+                    "time_window": 10,
+                    "triggers": [
+                        {"alert_threshold": 800, "label": "critical"},
+                        {"alert_threshold": 500, "label": "warning"},
+                    ],
+                },
+                "date_closed": "2026-11-29T03:40:00.000000Z" if closed else None,
+                "date_detected": "2026-11-29T03:10:00.000000Z",
+                "date_started": "2026-11-29T03:10:00.000000Z",
+                "id": "4",
+                "identifier": "2",
+                "organization_id": "1",
+                "projects": ["peoplebooster-backend"],
+                "status": 2 if closed else 20,
+                "title": name,
+            },
+            "web_url": f"{ORG}/alerts/rules/details/7/",
+        },
+        "installation": {"uuid": "7a485448-a9e2-4c85-8a3c-4f44175783c9"},
+    }
+
+
+def _issue_created() -> dict[str, Any]:
+    return {
+        "action": "created",
+        "actor": {"id": "sentry", "name": "Sentry", "type": "application"},
+        "data": {
+            "issue": {
+                "id": "1170820242",
+                "shortId": "PEOPLEBOOSTER-BACKEND-2Q",
+                "title": "KeyError: 'user_id'",
+                "culprit": "app.api.users in get_profile",
+                "level": "error",
+                "status": "unresolved",
+                "issueCategory": "error",
+                "issueType": "error",
+                "count": "3",
+                "userCount": 2,
+                "firstSeen": "2026-11-29T03:05:12.000000Z",
+                "lastSeen": "2026-11-29T03:14:15.000000Z",
+                "project": {"id": "2", "name": "peoplebooster-backend", "slug": "peoplebooster-backend"},
+                "url": "https://sentry.io/api/0/issues/1170820242/",
+                "web_url": f"{ORG}/issues/1170820242/",
+                "project_url": f"{ORG}/projects/peoplebooster-backend/",
+            }
+        },
+        "installation": {"uuid": "7a485448-a9e2-4c85-8a3c-4f44175783c9"},
+    }
+
+
+def _event_alert(level: str, rule: str) -> dict[str, Any]:
+    return {
+        "action": "triggered",
+        "actor": {"id": "sentry", "name": "Sentry", "type": "application"},
+        "data": {
+            "event": {
+                "event_id": "d11b3b1bfc4e4d6e8d4c0e9a1f0b2c3d",
+                "issue_id": "1170820299",
+                "title": 'OperationalError: connection to server at "db" failed',
+                "culprit": "app.db.pool in acquire",
+                "level": level,
+                "type": "error",
+                "datetime": "2026-11-29T03:14:15.123000Z",
+                "project": 2,
+                "tags": [["environment", "production"], ["level", level], ["server_name", "ip-10-0-1-23"]],
+                "url": "https://sentry.io/api/0/projects/peoplebooster/peoplebooster-backend/events/d11b3b1b/",
+                "web_url": f"{ORG}/issues/1170820299/events/d11b3b1bfc4e4d6e8d4c0e9a1f0b2c3d/",
+                "issue_url": "https://sentry.io/api/0/issues/1170820299/",
+                "exception": {"values": [{"type": "OperationalError", "value": "connection failed"}]},
+            },
+            "triggered_rule": rule,
+            "issue_alert": {"title": rule, "settings": []},
+        },
+        "installation": {"uuid": "7a485448-a9e2-4c85-8a3c-4f44175783c9"},
+    }
+
+
+# file name -> (resource, Request-ID, payload, base64-encoded body)
+EVENTS: dict[str, tuple[str, str, dict[str, Any], bool]] = {
+    "event_alert_fatal.json": (
+        "event_alert",
+        "2f6c1d1e-0001-4a1b-9c1d-000000000001",
+        _event_alert("fatal", "Database errors in production"),
+        False,
+    ),
+    "issue_created.json": ("issue", "2f6c1d1e-0002-4a1b-9c1d-000000000002", _issue_created(), True),
+    "metric_alert_critical.json": (
+        "metric_alert",
+        "2f6c1d1e-0003-4a1b-9c1d-000000000003",
+        _metric_alert(
+            "critical", name="p95 latency", aggregate="p95(transaction.duration)", dataset="transactions", closed=False
+        ),
+        False,
+    ),
+    "metric_alert_warning.json": (
+        "metric_alert",
+        "2f6c1d1e-0004-4a1b-9c1d-000000000004",
+        _metric_alert("warning", name="Error count", aggregate="count()", dataset="events", closed=False),
+        False,
+    ),
+    "metric_alert_resolved.json": (
+        "metric_alert",
+        "2f6c1d1e-0005-4a1b-9c1d-000000000005",
+        _metric_alert(
+            "resolved", name="p95 latency", aggregate="p95(transaction.duration)", dataset="transactions", closed=True
+        ),
+        False,
+    ),
+}
+
+
+def build_event(name: str, secret: str = TEST_SECRET) -> dict[str, Any]:
+    resource, request_id, payload, base64_body = EVENTS[name]
+    body = json.dumps(payload, indent=2).encode()
+    return function_url_event(body, resource=resource, request_id=request_id, secret=secret, base64_body=base64_body)
+
+
+def main() -> int:
+    EVENTS_DIR.mkdir(parents=True, exist_ok=True)
+    for name in EVENTS:
+        (EVENTS_DIR / name).write_text(json.dumps(build_event(name), indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {EVENTS_DIR / name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
