@@ -8,6 +8,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CDK := node_modules/.bin/cdk
 ENV ?= staging
+# cdk deploy's approval level; CI (no terminal) uses APPROVAL=never after a reviewed diff.
+APPROVAL ?= broadening
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
@@ -36,7 +38,7 @@ diff: install ## Show what `make deploy ENV=...` would change in the AWS account
 	$(CDK) diff -c env=$(ENV)
 
 deploy: install ## Deploy the stack for ENV to the AWS account of the current credentials
-	$(CDK) deploy -c env=$(ENV) --require-approval broadening
+	$(CDK) deploy -c env=$(ENV) --require-approval $(APPROVAL)
 
 build: install ## Same as synth, for every environment
 	$(CDK) synth --quiet -c env=staging -o cdk.out/staging
@@ -46,6 +48,7 @@ lint: install ## ruff, mypy, and cfn-lint on both environments' templates
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(PY) -m mypy app.py
 	$(PY) -m tools.synth_all --out build/lint-templates
 	$(VENV)/bin/cfn-lint --non-zero-exit-code error -- build/lint-templates/*.template.json
 
@@ -55,7 +58,7 @@ test: install ## Run the whole test suite (unit, infra with cdk-nag and cfn-lint
 demo: install ## Run the whole alerting pipeline locally on 127.0.0.1 (no AWS account needed)
 	$(PY) -m tools.demo $(ARGS)
 
-invoke: install ## Run one Lambda locally: make invoke FN=alert_router EVENT=events/alert_router/x.json
+invoke: install ## Run one Lambda locally: make invoke FN=alert_router|synthetic_monitor|sentry_intake EVENT=events/<fn>/x.json
 	$(PY) -m tools.invoke $(FN) $(EVENT)
 
 bench: install ## Print the benchmarks (parse/route/render time, cold starts, probe concurrency, cost)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Acknowledgment, CfnOutput, Environment, Stack, Validations
+from aws_cdk import CfnOutput, Environment, Stack
 from constructs import Construct
 
 from infra.alarm_factory import AlarmFactory
@@ -59,16 +59,3 @@ class MonitoringStack(Stack):
 
         CfnOutput(self, "AlertTopicArn", value=self.alerting.alert_topic.topic_arn)
         CfnOutput(self, "DashboardName", value=self.dashboard.dashboard_name)
-        self._acknowledge_nag_findings()
-
-    def _acknowledge_nag_findings(self) -> None:
-        """Each accepted cdk-nag finding, with the reason it is accepted."""
-        Validations.of(self).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM5",
-                reason=(
-                    "X-Ray PutTraceSegments/PutTelemetryRecords only accept '*'; log-stream writes are scoped to"
-                    " each function's own log group ('<group>:*' is the log-stream wildcard)."
-                ),
-            ),
-        )

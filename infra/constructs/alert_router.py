@@ -134,19 +134,6 @@ class AlertRouterConstruct(Construct):
         )
         self.function = router.function
         self.role = router.role
-        Validations.of(router).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-                reason="X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) only accept '*'.",
-            ),
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-L1",
-                reason=(
-                    "The runtime is pinned once in infra/packaging.py (Python 3.13), the version the asset's"
-                    " wheels are installed for; moving all functions to a newer runtime is one change there."
-                ),
-            ),
-        )
         self.secret.grant_read(self.role)
         self.table.grant(self.role, *IDEMPOTENCY_ACTIONS)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -79,4 +79,18 @@ class ProjectFunction(Construct):
                 **environment,
             },
             **function_props,  # type: ignore[arg-type]
+        )
+        # The two findings every function of this project shares, accepted once here.
+        Validations.of(self).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                reason="X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) only accept '*'.",
+            ),
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-L1",
+                reason=(
+                    "The runtime is pinned once in infra/packaging.py (Python 3.13), the version the asset's"
+                    " wheels are installed for; moving all functions to a newer runtime is one change there."
+                ),
+            ),
         )

@@ -70,21 +70,10 @@ class SentryIntakeConstruct(Construct):
         self.role = intake.role
         Validations.of(intake).acknowledge(
             Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-                reason="X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) only accept '*'.",
-            ),
-            Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
                 reason=(
                     "Publishing to the KMS-encrypted alert topic needs kms:GenerateDataKey* on that one topic key"
                     " (CDK's Topic.grant_publish); the resource is the key's ARN, not '*'."
-                ),
-            ),
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-L1",
-                reason=(
-                    "The runtime is pinned once in infra/packaging.py (Python 3.13), the version the asset's"
-                    " wheels are installed for; moving all functions to a newer runtime is one change there."
                 ),
             ),
         )

@@ -80,19 +80,6 @@ class SyntheticsConstruct(Construct):
         self.function = self.project_function.function
         if synthetics.vpc:
             self._grant_vpc_access()
-        Validations.of(self.project_function).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-                reason="X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) only accept '*'.",
-            ),
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-L1",
-                reason=(
-                    "The runtime is pinned once in infra/packaging.py (Python 3.13), the version the asset's"
-                    " wheels are installed for; moving all functions to a newer runtime is one change there."
-                ),
-            ),
-        )
         # A late run is worthless: do not let Lambda's async queue retry it after a function error or
         # replay it minutes later after a throttle.
         self.function.configure_async_invoke(retry_attempts=0, max_event_age=MAX_EVENT_AGE)

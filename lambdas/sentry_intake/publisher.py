@@ -26,7 +26,7 @@ class SnsPublisher:
 
     def publish(self, message: str) -> str:
         if self.client is None:
-            import boto3  # type: ignore[import-untyped]  # noqa: PLC0415 - only the deployed path needs it
+            import boto3  # noqa: PLC0415 - only the deployed path needs it
 
             self.client = boto3.client("sns")
         answer = self.client.publish(TopicArn=self.topic_arn, Message=message, Subject=SUBJECT)

@@ -28,7 +28,7 @@ class Synthesized:
 
     @property
     def raw(self) -> dict[str, Any]:
-        return self.template.to_json()  # type: ignore[no-any-return]
+        return dict(self.template.to_json())
 
     def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {

@@ -47,7 +47,7 @@ def _point(minute: int, value: float, dims: tuple[tuple[str, str], ...] = DIMS) 
 def test_three_of_three_failures_alarm_then_one_success_recovers() -> None:
     # Given a 3-of-3 alarm on CheckSuccess < 1
     evaluator = AlarmEvaluator([_alarm()])
-    states = []
+    states: list[tuple[int, str]] = []
     # When the check succeeds twice, fails three times, then succeeds
     for minute, value in enumerate([1, 1, 0, 0, 0, 1]):
         evaluator.add([_point(minute, value)])
