@@ -2,8 +2,9 @@
 
 The edge: it reads the client secret, applies the pure decision (lambdas/sentry_intake/webhook.py) and
 publishes accepted alerts to the alert topic; the router does routing, rendering, delivery, retries,
-dead-lettering and idempotency (on Sentry's Request-ID). Nothing is published unless the signature is
-valid. Logs carry ids only (resource, action, Request-ID, size), never payload content or the secret.
+dead-lettering and idempotency (on the SHA-256 of the signed body). Nothing is published unless the
+signature is valid. Logs carry ids only (resource, action, Request-ID, body digest, size), never payload
+content or the secret.
 Environment variables are documented in lambdas/sentry_intake/settings.py.
 """
 

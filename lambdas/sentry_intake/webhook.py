@@ -110,12 +110,13 @@ def decide(request: HttpRequest, secret: str) -> Decision:  # noqa: PLR0911 - on
     ids["action"] = action
     if resource not in ROUTED or action not in ROUTED[resource]:
         return Decision(202, "ignored", log=ids)
-    # Without a Request-ID the body's digest identifies the delivery (a redelivery has the same body).
-    delivery_id = delivery_id or hashlib.sha256(request.body).hexdigest()
-    ids["request_id"] = delivery_id
+    # The digest of the signed body identifies the delivery, not Request-ID: the signature does not cover
+    # headers, so a captured body replayed under a new Request-ID must still be a duplicate.
+    body_digest = hashlib.sha256(request.body).hexdigest()
+    ids["body_sha256"] = body_digest
     message = sentry_envelope(
         resource=resource,
-        delivery_id=delivery_id,
+        delivery_id=body_digest,
         hook_timestamp=request.headers.get("sentry-hook-timestamp"),
         payload=payload,
     )

@@ -57,11 +57,15 @@ class Intake:
             connection.close()
 
     def send(
-        self, name: str, *, secret: str | None = TEST_SECRET, body: bytes | None = None
+        self, name: str, *, secret: str | None = TEST_SECRET, body: bytes | None = None, request_id: str | None = None
     ) -> tuple[int, dict[str, Any]]:
-        resource, request_id, payload, _ = EVENTS[name]
+        resource, event_request_id, payload, _ = EVENTS[name]
         raw = json.dumps(payload).encode()
-        headers = {"Sentry-Hook-Resource": resource, "Request-ID": request_id, "Sentry-Hook-Timestamp": "1764400000"}
+        headers = {
+            "Sentry-Hook-Resource": resource,
+            "Request-ID": request_id or event_request_id,
+            "Sentry-Hook-Timestamp": "1764400000",
+        }
         if secret is not None:
             headers["Sentry-Hook-Signature"] = sign(raw, secret)
         return self.post(body if body is not None else raw, headers)
@@ -196,6 +200,16 @@ def test_redelivery_with_the_same_request_id_posts_once(intake: Intake, slack: L
     assert [r["results"][0]["status"] for r in intake.publisher.results] == ["delivered", "duplicate"]
 
 
+def test_a_captured_body_replayed_under_a_new_request_id_posts_once(intake: Intake, slack: LocalSlack) -> None:
+    # Given a signed webhook, and the same signed body replayed with a different Request-ID header
+    first = intake.send("event_alert_fatal.json")
+    replay = intake.send("event_alert_fatal.json", request_id="attacker-chosen-id")
+    # Then both are accepted (the signature is valid) but the channel got one message
+    assert first[0] == replay[0] == 202
+    assert len(slack.messages("alerts-critical")) == 1
+    assert [r["results"][0]["status"] for r in intake.publisher.results] == ["delivered", "duplicate"]
+
+
 def test_oversize_and_malformed_bodies_are_refused_cleanly(intake: Intake, slack: LocalSlack) -> None:
     big = b'{"action": "critical", "pad": "' + b"x" * MAX_BODY_BYTES + b'"}'
     assert (
@@ -259,7 +273,7 @@ def test_deployed_path_publishes_the_envelope_to_the_alert_topic(monkeypatch: py
     envelope = json.loads(json.loads(message["Body"])["Message"])
     assert envelope["source"] == "sentry"
     assert envelope["resource"] == "metric_alert"
-    assert envelope["delivery_id"] == "2f6c1d1e-0005-4a1b-9c1d-000000000005"
+    assert len(envelope["delivery_id"]) == 64  # the digest of the signed body
     assert envelope["payload"]["action"] == "resolved"
 
 
