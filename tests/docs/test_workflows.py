@@ -147,8 +147,8 @@ def test_main_deploys_staging_then_production_behind_approval(deploy: dict[str, 
     # The `production` environment carries the required reviewers (repository settings).
     assert production["environment"] == "production"
     assert production["needs"] == "deploy-staging"
-    assert any("env=staging" in step.get("run", "") for step in staging["steps"])
-    assert any("env=production" in step.get("run", "") for step in production["steps"])
+    assert any("make deploy ENV=staging" in step.get("run", "") for step in staging["steps"])
+    assert any("make deploy ENV=production" in step.get("run", "") for step in production["steps"])
     # A CloudFormation deployment must never be cancelled half-way by the next push.
     for job in (staging, production):
         assert job["concurrency"]["cancel-in-progress"] is False
