@@ -82,8 +82,50 @@ class ServiceAlarmsConstruct(Construct):
         super().__init__(scope, construct_id)
         metrics = ServiceMetrics(config)
         limits = config.thresholds
-        sustained = limits.evaluation_minutes
-        minutes = f"{sustained} min"
+        minutes = f"{limits.evaluation_minutes} min"
+
+        def sustained_high(
+            construct_id: str,
+            *,
+            name: str,
+            summary: str,
+            metric: cw.IMetric,
+            threshold: float,
+            missing: cw.TreatMissingData,
+            runbook: str,
+        ) -> cw.Alarm:
+            """A Warning/performance alarm: above the threshold in every minute of the evaluation window."""
+            return factory.create(
+                self,
+                construct_id,
+                name=name,
+                summary=summary,
+                metric=metric,
+                threshold=threshold,
+                comparison=GT,
+                evaluation_periods=limits.evaluation_minutes,
+                treat_missing_data=missing,
+                severity=Severity.WARNING,
+                category=Category.PERFORMANCE,
+                runbook=runbook,
+            )
+
+        def five_xx(construct_id: str, *, name: str, summary: str, metric_name: str) -> cw.Alarm:
+            """A Critical/errors alarm on a 5xx count summed over the evaluation window."""
+            return factory.create(
+                self,
+                construct_id,
+                name=name,
+                summary=summary,
+                metric=metrics.alb(metric_name, "Sum", period=Duration.minutes(limits.evaluation_minutes)),
+                threshold=limits.alb_target_5xx_count,
+                comparison=GT,
+                evaluation_periods=1,
+                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,  # no datapoint: no 5xx at all
+                severity=Severity.CRITICAL,
+                category=Category.ERRORS,
+                runbook="alb-5xx-errors",
+            )
 
         self.ecs_cpu: dict[str, cw.Alarm] = {}
         self.ecs_memory: dict[str, cw.Alarm] = {}
@@ -91,112 +133,71 @@ class ServiceAlarmsConstruct(Construct):
             ("backend", config.ecs.backend_service_name),
             ("frontend", config.ecs.frontend_service_name),
         ):
-            self.ecs_cpu[role] = factory.create(
-                self,
+            self.ecs_cpu[role] = sustained_high(
                 f"EcsCpuHigh{role.capitalize()}",
                 name=f"ecs-{role}-cpu-high",
                 summary=f"ECS {role} ({service_name}) CPU above {limits.ecs_cpu_percent:g}% for {minutes}.",
                 metric=metrics.ecs("CPUUtilization", service_name),
                 threshold=limits.ecs_cpu_percent,
-                comparison=GT,
-                evaluation_periods=sustained,
-                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-                severity=Severity.WARNING,
-                category=Category.PERFORMANCE,
+                missing=cw.TreatMissingData.NOT_BREACHING,
                 runbook="ecs-cpu-high",
             )
-            self.ecs_memory[role] = factory.create(
-                self,
+            self.ecs_memory[role] = sustained_high(
                 f"EcsMemoryHigh{role.capitalize()}",
                 name=f"ecs-{role}-memory-high",
                 summary=f"ECS {role} ({service_name}) memory above {limits.ecs_memory_percent:g}% for {minutes}.",
                 metric=metrics.ecs("MemoryUtilization", service_name),
                 threshold=limits.ecs_memory_percent,
-                comparison=GT,
-                evaluation_periods=sustained,
-                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-                severity=Severity.WARNING,
-                category=Category.PERFORMANCE,
+                missing=cw.TreatMissingData.NOT_BREACHING,
                 runbook="ecs-memory-high",
             )
 
-        window = Duration.minutes(sustained)
-        self.alb_target_5xx = factory.create(
-            self,
+        self.alb_target_5xx = five_xx(
             "AlbTarget5xx",
             name="alb-target-5xx",
             summary=f"Targets behind the ALB returned more than {limits.alb_target_5xx_count} 5xx in {minutes}.",
-            metric=metrics.alb("HTTPCode_Target_5XX_Count", "Sum", period=window),
-            threshold=limits.alb_target_5xx_count,
-            comparison=GT,
-            evaluation_periods=1,
-            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-            severity=Severity.CRITICAL,
-            category=Category.ERRORS,
-            runbook="alb-5xx-errors",
+            metric_name="HTTPCode_Target_5XX_Count",
         )
-        self.alb_elb_5xx = factory.create(
-            self,
+        self.alb_elb_5xx = five_xx(
             "AlbElb5xx",
             name="alb-elb-5xx",
             summary=(
                 f"The ALB itself returned more than {limits.alb_target_5xx_count} 5xx in {minutes} "
                 "(no healthy target, target timeout or connection error)."
             ),
-            metric=metrics.alb("HTTPCode_ELB_5XX_Count", "Sum", period=window),
-            threshold=limits.alb_target_5xx_count,
-            comparison=GT,
-            evaluation_periods=1,
-            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-            severity=Severity.CRITICAL,
-            category=Category.ERRORS,
-            runbook="alb-5xx-errors",
+            metric_name="HTTPCode_ELB_5XX_Count",
         )
-        self.alb_latency = factory.create(
-            self,
+        self.alb_latency = sustained_high(
             "AlbLatencyHigh",
             name="alb-latency-high",
             summary=f"ALB target response time p95 above {limits.alb_latency_seconds:g} s for {minutes}.",
             metric=metrics.alb("TargetResponseTime", "p95"),
             threshold=limits.alb_latency_seconds,
-            comparison=GT,
-            evaluation_periods=sustained,
-            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-            severity=Severity.WARNING,
-            category=Category.PERFORMANCE,
+            missing=cw.TreatMissingData.NOT_BREACHING,
             runbook="alb-high-latency",
         )
 
-        connection_limit = config.rds.max_connections * limits.rds_connections_percent / 100
-        self.rds_connections = factory.create(
-            self,
+        rds = config.rds
+        connection_limit = rds.max_connections * limits.rds_connections_percent / 100
+        self.rds_connections = sustained_high(
             "RdsConnectionsHigh",
             name="rds-connections-high",
             summary=(
-                f"RDS {config.rds.instance_identifier} connections above {connection_limit:g} "
-                f"({limits.rds_connections_percent:g}% of max_connections {config.rds.max_connections}) for {minutes}."
+                f"RDS {rds.instance_identifier} connections above {connection_limit:g} "
+                f"({limits.rds_connections_percent:g}% of max_connections {rds.max_connections}) for {minutes}."
             ),
             metric=metrics.rds("DatabaseConnections", "Maximum"),
             threshold=connection_limit,
-            comparison=GT,
-            evaluation_periods=sustained,
-            treat_missing_data=cw.TreatMissingData.MISSING,
-            severity=Severity.WARNING,
-            category=Category.PERFORMANCE,
+            missing=cw.TreatMissingData.MISSING,
             runbook="rds-connections-high",
         )
-        self.rds_cpu = factory.create(
-            self,
+        self.rds_cpu = sustained_high(
             "RdsCpuHigh",
             name="rds-cpu-high",
-            summary=f"RDS {config.rds.instance_identifier} CPU above {limits.rds_cpu_percent:g}% for {minutes}.",
+            summary=f"RDS {rds.instance_identifier} CPU above {limits.rds_cpu_percent:g}% for {minutes}.",
             metric=metrics.rds("CPUUtilization"),
             threshold=limits.rds_cpu_percent,
-            comparison=GT,
-            evaluation_periods=sustained,
-            treat_missing_data=cw.TreatMissingData.MISSING,
-            severity=Severity.WARNING,
-            category=Category.PERFORMANCE,
+            missing=cw.TreatMissingData.MISSING,
             runbook="rds-cpu-high",
         )
 
@@ -204,31 +205,21 @@ class ServiceAlarmsConstruct(Construct):
         self.redis_connections: dict[str, cw.Alarm] = {}
         for index, cluster_id in enumerate(config.elasticache.cache_cluster_ids, start=1):
             node = cluster_id.removeprefix(config.elasticache.replication_group_id + "-")
-            self.redis_memory[cluster_id] = factory.create(
-                self,
+            self.redis_memory[cluster_id] = sustained_high(
                 f"RedisMemoryHigh{index}",
                 name=f"redis-{node}-memory-high",
                 summary=f"Redis node {cluster_id} memory above {limits.redis_memory_percent:g}% for {minutes}.",
                 metric=metrics.redis("DatabaseMemoryUsagePercentage", cluster_id, "Maximum"),
                 threshold=limits.redis_memory_percent,
-                comparison=GT,
-                evaluation_periods=sustained,
-                treat_missing_data=cw.TreatMissingData.MISSING,
-                severity=Severity.WARNING,
-                category=Category.PERFORMANCE,
+                missing=cw.TreatMissingData.MISSING,
                 runbook="redis-memory-high",
             )
-            self.redis_connections[cluster_id] = factory.create(
-                self,
+            self.redis_connections[cluster_id] = sustained_high(
                 f"RedisConnectionsHigh{index}",
                 name=f"redis-{node}-connections-high",
                 summary=f"Redis node {cluster_id} has more than {limits.redis_connections} connections for {minutes}.",
                 metric=metrics.redis("CurrConnections", cluster_id, "Maximum"),
                 threshold=limits.redis_connections,
-                comparison=GT,
-                evaluation_periods=sustained,
-                treat_missing_data=cw.TreatMissingData.MISSING,
-                severity=Severity.WARNING,
-                category=Category.PERFORMANCE,
+                missing=cw.TreatMissingData.MISSING,
                 runbook="redis-connections-high",
             )

@@ -37,6 +37,15 @@ class Synthesized:
             if resource["Type"] == resource_type
         }
 
+    def topic_ref(self, suffix: str = "alerts") -> dict[str, str]:
+        """`{"Ref": <logical id>}` of the topic named `<prefix>-<suffix>`, as alarm actions cite it."""
+        (topic_id,) = [
+            logical_id
+            for logical_id, topic in self.resources("AWS::SNS::Topic").items()
+            if topic["Properties"]["TopicName"] == f"{self.config.prefix}-{suffix}"
+        ]
+        return {"Ref": topic_id}
+
     def alarms_by_name(self) -> dict[str, dict[str, Any]]:
         return {
             alarm["Properties"]["AlarmName"]: alarm["Properties"]

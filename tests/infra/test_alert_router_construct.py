@@ -41,11 +41,6 @@ def _router(synth: Synthesized) -> tuple[str, dict[str, Any]]:
     return _one(synth, "AWS::Lambda::Function", Handler=ROUTER_HANDLER)
 
 
-def _topic_ref(synth: Synthesized, suffix: str) -> dict[str, str]:
-    logical_id, _ = _one(synth, "AWS::SNS::Topic", TopicName=f"{synth.config.prefix}-{suffix}")
-    return {"Ref": logical_id}
-
-
 def _queue_id(synth: Synthesized) -> str:
     logical_id, _ = _one(synth, "AWS::SQS::Queue", QueueName=f"{synth.config.prefix}-alert-router-dlq")
     return logical_id
@@ -161,7 +156,7 @@ def test_router_is_subscribed_to_the_alert_topic_with_a_redrive_queue(staging: S
         if s["Properties"]["Endpoint"] == {"Fn::GetAtt": [router_id, "Arn"]}
     ]
     assert subscription["Protocol"] == "lambda"
-    assert subscription["TopicArn"] == _topic_ref(staging, "alerts")
+    assert subscription["TopicArn"] == staging.topic_ref("alerts")
     assert subscription["Endpoint"] == {"Fn::GetAtt": [router_id, "Arn"]}
     assert subscription["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": [_queue_id(staging), "Arn"]}}
     # And SNS may invoke the function from that topic only
@@ -169,7 +164,7 @@ def test_router_is_subscribed_to_the_alert_topic_with_a_redrive_queue(staging: S
         staging,
         "AWS::Lambda::Permission",
         Principal="sns.amazonaws.com",
-        SourceArn=_topic_ref(staging, "alerts"),
+        SourceArn=staging.topic_ref("alerts"),
         FunctionName={"Fn::GetAtt": [router_id, "Arn"]},
     )
 
@@ -207,7 +202,7 @@ def test_dead_letter_queue_is_encrypted_ssl_only_and_keeps_two_weeks(staging: Sy
     # And only the alert topic's SNS may write dead letters into it from outside the account's role
     (allow,) = [s for s in policy if s["Effect"] == "Allow"]
     assert allow["Principal"] == {"Service": "sns.amazonaws.com"}
-    assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": _topic_ref(staging, "alerts")}}
+    assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": staging.topic_ref("alerts")}}
 
 
 # --- idempotency table ----------------------------------------------------------------------------------------
@@ -265,7 +260,7 @@ def _list(value: str | list[str]) -> list[str]:
 def test_router_alarms_reach_both_topics(synthesized: dict[str, Synthesized], environment: str) -> None:
     synth = synthesized[environment]
     alarms = synth.alarms_by_name()
-    both = [_topic_ref(synth, "alerts"), _topic_ref(synth, "alerts-fallback")]
+    both = [synth.topic_ref("alerts"), synth.topic_ref("alerts-fallback")]
     router_id, _ = _router(synth)
     # name, namespace, metric, dimensions, statistic, period, threshold, severity, runbook
     expected = [
@@ -303,7 +298,7 @@ def test_fallback_topic_mails_a_human_in_production(production: Synthesized) -> 
         "AWS::SNS::Subscription",
         Protocol="email",
         Endpoint="sre-oncall@peoplebooster.example.com",
-        TopicArn=_topic_ref(production, "alerts-fallback"),
+        TopicArn=production.topic_ref("alerts-fallback"),
     )
 
 

@@ -48,15 +48,6 @@ STAGING_ALARMS: list[tuple[str, str, str, dict[str, str], str, int, int, float, 
 ]  # fmt: skip
 
 
-def _topic_ref(synth: Synthesized) -> dict[str, Any]:
-    (topic_id,) = [
-        logical_id
-        for logical_id, topic in synth.resources("AWS::SNS::Topic").items()
-        if topic["Properties"]["TopicName"] == f"{synth.config.prefix}-alerts"
-    ]
-    return {"Ref": topic_id}
-
-
 @pytest.mark.parametrize("expected", STAGING_ALARMS, ids=[row[0] for row in STAGING_ALARMS])
 def test_service_alarm_matches_the_report(staging: Synthesized, expected: tuple[Any, ...]) -> None:
     # Given the expected definition from the report's alarm table
@@ -79,8 +70,8 @@ def test_service_alarm_matches_the_report(staging: Synthesized, expected: tuple[
     assert alarm["Threshold"] == pytest.approx(threshold)
     assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
     assert alarm["TreatMissingData"] == missing
-    assert alarm["AlarmActions"] == [_topic_ref(staging)]
-    assert alarm["OKActions"] == [_topic_ref(staging)]
+    assert alarm["AlarmActions"] == [staging.topic_ref()]
+    assert alarm["OKActions"] == [staging.topic_ref()]
     metadata = parse_alarm_metadata(alarm["AlarmDescription"])
     assert metadata.severity == severity
     assert metadata.category == category

@@ -59,15 +59,6 @@ STAGING_SYNTHETIC_ALARMS: list[tuple[str, str, dict[str, str], str, float, str, 
 ]  # fmt: skip
 
 
-def _topic_ref(synth: Synthesized) -> dict[str, Any]:
-    (topic_id,) = [
-        logical_id
-        for logical_id, topic in synth.resources("AWS::SNS::Topic").items()
-        if topic["Properties"]["TopicName"] == f"{synth.config.prefix}-alerts"
-    ]
-    return {"Ref": topic_id}
-
-
 def _monitor_function(synth: Synthesized) -> tuple[str, dict[str, Any]]:
     (found,) = [
         (logical_id, resource["Properties"])
@@ -106,8 +97,8 @@ def test_synthetic_alarm_field_by_field(staging: Synthesized, expected: tuple[An
     assert alarm["ComparisonOperator"] == comparison
     assert alarm["TreatMissingData"] == missing
     # And it reaches the alert topic with its routing metadata
-    assert alarm["AlarmActions"] == [_topic_ref(staging)]
-    assert alarm["OKActions"] == [_topic_ref(staging)]
+    assert alarm["AlarmActions"] == [staging.topic_ref()]
+    assert alarm["OKActions"] == [staging.topic_ref()]
     metadata = parse_alarm_metadata(alarm["AlarmDescription"])
     assert (metadata.severity, metadata.category) == (severity, category)
     assert metadata.runbook_url == f"{RUNBOOKS}/{runbook}.md"
@@ -138,7 +129,7 @@ def test_the_monitors_own_alarms_watch_its_function(staging: Synthesized, expect
     metadata = parse_alarm_metadata(alarm["AlarmDescription"])
     assert (metadata.severity, metadata.category) == (severity, "errors")
     assert metadata.runbook_url == f"{RUNBOOKS}/synthetic-monitor-not-running.md"
-    assert alarm["AlarmActions"] == alarm["OKActions"] == [_topic_ref(staging)]
+    assert alarm["AlarmActions"] == alarm["OKActions"] == [staging.topic_ref()]
 
 
 def test_every_synthetic_alarm_is_expected(synthesized: dict[str, Synthesized]) -> None:
