@@ -6,6 +6,16 @@
         slack.fail("alerts-critical", status=429, body="rate_limited", retry_after="1", times=1)
         slack.messages("alerts-critical")     # the JSON payloads received, in order
 
+A local Slack Web API (bot-token mode): chat.postMessage and chat.update, bearer token checked.
+
+    with LocalSlackApi() as api:
+        os.environ |= {"SLACK_BOT_TOKEN": api.token, "SLACK_CHANNEL_IDS": api.channel_ids_json(),
+                       "SLACK_API_BASE_URL": api.base_url}
+        api.rate_limit(times=1, retry_after="2")   # the next call answers 429 {"ok": false, "error": "ratelimited"}
+        api.fail("chat.update", error="cant_update_message")   # the next chat.update answers ok: false
+        api.posts("C0CRITICAL"), api.replies("C0CRITICAL", ts), api.updates("C0CRITICAL")
+        print(api.render_channel("C0CRITICAL"))     # top-level messages (as updated) with their threads
+
 `render_terminal(payload)` turns a Block Kit message into plain text for a terminal.
 """
 
@@ -20,8 +30,11 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
+from urllib.parse import parse_qs
 
 DEFAULT_CHANNELS = ("alerts-critical", "alerts-errors", "alerts-performance")
+FAKE_BOT_TOKEN = "xoxb-test-XXXXXXXX"  # obviously fake; tests assert it never reaches a log
+DEFAULT_CHANNEL_IDS = {"alerts-critical": "C0CRITICAL", "alerts-errors": "C0ERRORS", "alerts-performance": "C0PERF"}
 
 
 @dataclass(frozen=True)
@@ -157,6 +170,221 @@ def _handler_for(slack: LocalSlack) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # quiet: tests and the demo print what matters
+
+    return Handler
+
+
+# --- the Web API (bot-token mode) ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApiFault:
+    status: int = 200
+    error: str = "internal_error"
+    retry_after: str | None = None
+
+
+class LocalSlackApi:
+    """chat.postMessage / chat.update on 127.0.0.1 with Slack's answers: `ok`, `ts`, `channel`, errors."""
+
+    def __init__(self, token: str = FAKE_BOT_TOKEN, channel_ids: dict[str, str] | None = None) -> None:
+        self.token = token
+        self.channel_ids = dict(channel_ids or DEFAULT_CHANNEL_IDS)
+        self._lock = threading.Lock()
+        self._counter = 0
+        self._messages: dict[str, list[dict[str, Any]]] = defaultdict(list)  # channel id -> posts, in order
+        self._updates: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._calls: list[str] = []
+        self._faults: dict[str, deque[ApiFault]] = defaultdict(deque)  # method ("*": any) -> next answers
+        self.auth_failures = 0
+        self.latency = 0.0  # seconds before every answer: makes concurrent clients overlap in tests
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _api_handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="local-slack-api", daemon=True)
+
+    def start(self) -> LocalSlackApi:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> LocalSlackApi:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """The SLACK_API_BASE_URL (ends with /api/ like Slack's)."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/api/"
+
+    def channel_ids_json(self) -> str:
+        """The JSON for SLACK_CHANNEL_IDS."""
+        return json.dumps(self.channel_ids)
+
+    # --- faults ---
+    def rate_limit(self, *, times: int = 1, retry_after: str = "1", method: str = "*") -> None:
+        """The next `times` calls (of `method`, default any) answer 429 + Retry-After, error `ratelimited`."""
+        self.fail(method, status=429, error="ratelimited", retry_after=retry_after, times=times)
+
+    def fail(
+        self,
+        method: str = "*",
+        *,
+        status: int = 200,
+        error: str = "internal_error",
+        retry_after: str | None = None,
+        times: int = 1,
+    ) -> None:
+        """The next `times` calls of `method` ("chat.update", "chat.postMessage", "*") answer `ok: false`."""
+        with self._lock:
+            self._faults[method].extend([ApiFault(status, error, retry_after)] * times)
+
+    # --- records ---
+    def posts(self, channel_id: str) -> list[dict[str, Any]]:
+        """Top-level messages of a channel (broadcast thread replies are not top-level), as last updated."""
+        with self._lock:
+            return [json.loads(json.dumps(m)) for m in self._messages[channel_id] if not m.get("thread_ts")]
+
+    def replies(self, channel_id: str, thread_ts: str | None = None) -> list[dict[str, Any]]:
+        """Thread replies of a channel (of one thread when thread_ts is given), in order."""
+        with self._lock:
+            return [
+                json.loads(json.dumps(m))
+                for m in self._messages[channel_id]
+                if m.get("thread_ts") and (thread_ts is None or m["thread_ts"] == thread_ts)
+            ]
+
+    def updates(self, channel_id: str) -> list[dict[str, Any]]:
+        """Every accepted chat.update of a channel (ts + new payload), in order."""
+        with self._lock:
+            return [json.loads(json.dumps(m)) for m in self._updates[channel_id]]
+
+    def calls(self) -> list[str]:
+        """Every API method called (answered ok or not), in order."""
+        with self._lock:
+            return list(self._calls)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._messages.clear()
+            self._updates.clear()
+            self._calls.clear()
+            self._faults.clear()
+            self.auth_failures = 0
+            self.latency = 0.0
+
+    def render_channel(self, channel_id: str) -> str:
+        """The channel as a terminal shows it: each top-level message, then its thread indented."""
+        lines: list[str] = []
+        for post in self.posts(channel_id):
+            lines.append(render_terminal(post))
+            for reply in self.replies(channel_id, post["ts"]):
+                marker = "  ↳ (also sent to the channel) " if reply.get("reply_broadcast") else "  ↳ "
+                lines.append(marker + render_terminal(reply).replace("\n", "\n    "))
+            lines.append("")
+        return "\n".join(lines)
+
+    # --- the API ---
+    def _call(  # noqa: PLR0911 - one answer per Slack error, in Slack's order of checks
+        self, method: str, authorization: str | None, args: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], str | None]:
+        with self._lock:
+            self._calls.append(method)
+            queue = self._faults[method] if self._faults[method] else self._faults["*"]
+            fault = queue.popleft() if queue else None
+        if fault is not None:
+            return fault.status, {"ok": False, "error": fault.error}, fault.retry_after
+        if authorization != f"Bearer {self.token}":
+            with self._lock:
+                self.auth_failures += 1
+            return 200, {"ok": False, "error": "not_authed" if not authorization else "invalid_auth"}, None
+        channel = str(args.get("channel") or "")
+        if channel not in self.channel_ids.values():
+            return 200, {"ok": False, "error": "channel_not_found"}, None
+        if not (args.get("text") or args.get("blocks") or args.get("attachments")):
+            return 200, {"ok": False, "error": "no_text"}, None
+        if method == "chat.postMessage":
+            return self._post(channel, args)
+        if method == "chat.update":
+            return self._update(channel, args)
+        return 200, {"ok": False, "error": "unknown_method"}, None
+
+    def _post(self, channel: str, args: dict[str, Any]) -> tuple[int, dict[str, Any], str | None]:
+        with self._lock:
+            thread_ts = args.get("thread_ts")
+            if thread_ts and not any(m["ts"] == thread_ts for m in self._messages[channel]):
+                return 200, {"ok": False, "error": "thread_not_found"}, None
+            self._counter += 1
+            ts = f"{1_780_000_000 + self._counter}.{self._counter:06d}"
+            message: dict[str, Any] = {k: args[k] for k in ("text", "blocks", "attachments", "thread_ts") if k in args}
+            message.update({"ts": ts, "channel": channel, "reply_broadcast": bool(args.get("reply_broadcast"))})
+            self._messages[channel].append(message)
+        return 200, {"ok": True, "channel": channel, "ts": ts, "message": message}, None
+
+    def _update(self, channel: str, args: dict[str, Any]) -> tuple[int, dict[str, Any], str | None]:
+        with self._lock:
+            ts = args.get("ts")
+            message = next((m for m in self._messages[channel] if m["ts"] == ts), None)
+            if message is None:
+                return 200, {"ok": False, "error": "message_not_found"}, None
+            for key in ("text", "blocks", "attachments"):
+                if key in args:
+                    message[key] = args[key]
+            self._updates[channel].append(
+                {"ts": ts, **{k: args[k] for k in ("text", "blocks", "attachments") if k in args}}
+            )
+        return 200, {"ok": True, "channel": channel, "ts": ts}, None
+
+
+def _api_args(content_type: str, body: bytes) -> dict[str, Any]:
+    if content_type.startswith("application/json"):
+        value = json.loads(body or b"{}")
+        return value if isinstance(value, dict) else {}
+    args: dict[str, Any] = {key: values[-1] for key, values in parse_qs(body.decode()).items()}
+    for key in ("blocks", "attachments"):  # form-encoded clients send these as JSON strings
+        if isinstance(args.get(key), str):
+            args[key] = json.loads(args[key])
+    return args
+
+
+def _api_handler_for(api: LocalSlackApi) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length)
+            method = self.path.split("?", 1)[0].removeprefix("/api/").strip("/")
+            try:
+                args = _api_args(self.headers.get("Content-Type") or "", body)
+            except ValueError:
+                self._answer(200, {"ok": False, "error": "invalid_json"})
+                return
+            if api.latency:
+                time.sleep(api.latency)
+            status, answer, retry_after = api._call(method, self.headers.get("Authorization"), args)
+            self._answer(status, answer, retry_after)
+
+        def _answer(self, status: int, answer: dict[str, Any], retry_after: str | None = None) -> None:
+            data = json.dumps(answer).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                if retry_after is not None:
+                    self.send_header("Retry-After", retry_after)
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
 
     return Handler
 

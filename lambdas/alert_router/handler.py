@@ -9,9 +9,15 @@ makes the invocation raise at the end, so Lambda's async retries and then the de
 keep the original event. Successfully delivered records are remembered by message id, so the retry
 does not post them twice.
 
+Bot-token mode (a bot token instead of webhooks, see settings.py) adds the incident lifecycle
+(lifecycle.py): one thread per incident, resolved in place, repeats, flapping, silences; a scheduled event
+(`{"source": "aws.events", "detail-type": "Scheduled Event"}` or `{"action": "sweep"}`) runs the sweep.
+
 Metrics (EMF, namespace POWERTOOLS_METRICS_NAMESPACE, default PeopleBooster/AlertRouter), all Count:
     Received, Unparsed, Suppressed, Duplicates, Retries, DeliveryFailures   dimensions: service, environment
     Delivered                                    dimensions: service, environment, channel, severity
+    bot-token mode: IncidentsOpened, ThreadReplies, Updates, UpdateFailures, Silenced, RepeatAnnouncements,
+    FlappingNotices, and from the sweep the OpenIncidents gauge   dimensions: service, environment
 `service` is always "alert-router" (set explicitly, so POWERTOOLS_SERVICE_NAME cannot change the
 dimension set under the alarms).
 """
@@ -20,7 +26,8 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -30,9 +37,14 @@ from lambdas.alert_router.models import Alert
 from lambdas.alert_router.parsing import parse_event
 from lambdas.alert_router.rendering import render
 from lambdas.alert_router.routing import Route, route
-from lambdas.alert_router.settings import Settings, load_settings, load_webhooks
+from lambdas.alert_router.settings import BotConfig, Settings, load_bot, load_settings, load_webhooks
 from lambdas.alert_router.slack import DeliveryError, DryRunSender, Sender, WebhookSender
 from lambdas.shared.observability import init_sentry, traced
+
+if TYPE_CHECKING:  # bot-token mode's modules import slack_sdk: loaded only when that mode is on
+    from lambdas.alert_router.incident_store import IncidentStore
+    from lambdas.alert_router.lifecycle import Lifecycle
+    from lambdas.alert_router.slack_api import SlackApi
 
 SERVICE = "alert-router"
 METRICS_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "PeopleBooster/AlertRouter"
@@ -51,12 +63,23 @@ def lambda_handler(
     *,
     sender: Sender | None = None,
     deduplicator: Deduplicator | None = None,
+    slack_api: SlackApi | None = None,
+    store: IncidentStore | None = None,
+    now: Callable[[], float] | None = None,
 ) -> dict[str, Any]:
     settings = load_settings()
     metrics.set_default_dimensions(environment=settings.environment)
+    bot = load_bot(settings)
+    lifecycle = _lifecycle(settings, bot, context, slack_api, store, now) if bot is not None else None
+    if _is_sweep(event):
+        if lifecycle is None:
+            logger.info("sweep skipped: webhook mode keeps no incident state")
+            return {"sweep": "skipped", "reason": "webhook mode"}
+        return lifecycle.sweep()
     alerts = parse_event(event)
     metrics.add_metric(name="Received", unit=MetricUnit.Count, value=len(alerts))
-    sender = sender or default_sender(settings, context)
+    if lifecycle is None:
+        sender = sender or default_sender(settings, context)
     deduplicator = deduplicator or default_deduplicator(settings, context)
 
     results: list[dict[str, Any]] = []
@@ -64,7 +87,7 @@ def lambda_handler(
     for alert in alerts:
         logger.set_correlation_id(alert.message_id)
         try:
-            results.append(handle_alert(alert, settings, sender, deduplicator))
+            results.append(handle_alert(alert, settings, sender, deduplicator, lifecycle))
         except DeliveryError as error:
             _count("DeliveryFailures")
             _count("Retries", max(0, len(error.attempts) - 1))
@@ -89,7 +112,13 @@ def lambda_handler(
     return {"results": results}
 
 
-def handle_alert(alert: Alert, settings: Settings, sender: Sender, deduplicator: Deduplicator) -> dict[str, Any]:
+def handle_alert(
+    alert: Alert,
+    settings: Settings,
+    sender: Sender | None,
+    deduplicator: Deduplicator,
+    lifecycle: Lifecycle | None = None,
+) -> dict[str, Any]:
     decision = route(alert, settings.routing)
     # The full, untruncated reason goes to the log; Slack gets the truncated one.
     logger.info(
@@ -121,6 +150,9 @@ def handle_alert(alert: Alert, settings: Settings, sender: Sender, deduplicator:
     payload = render(alert, decision, settings.render_context(alert.region))
 
     def deliver() -> Result:
+        if lifecycle is not None:
+            return lifecycle.handle(alert, decision, payload)
+        assert sender is not None  # webhook mode always has a sender
         report = sender.send(channel, payload)
         if report.attempts:
             logger.info("delivered", extra={"channel": channel, "attempts": _attempts_log(report.attempts)})
@@ -140,9 +172,72 @@ def handle_alert(alert: Alert, settings: Settings, sender: Sender, deduplicator:
         _count("Duplicates")
         logger.info("duplicate message, already delivered", extra={"channel": channel})
         return {**result, "status": "duplicate"}
+    if lifecycle is not None:
+        _count("Retries", int(result.get("retries", 0)))
+        logger.info("incident", extra={"outcome": result.get("outcome"), "status": result.get("status")})
+        if result.get("status") == "delivered":
+            _count_delivered(settings, channel, decision)
+        return result
     _count("Retries", max(0, int(result.get("attempts", 0)) - 1))
     _count_delivered(settings, channel, decision)
     return result
+
+
+def _is_sweep(event: object) -> bool:
+    # the same test as lifecycle.is_sweep_event, here so webhook mode does not import slack_sdk for it
+    if not isinstance(event, dict):
+        return False
+    scheduled = event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event"
+    return scheduled or event.get("action") == "sweep"
+
+
+def _lifecycle(  # noqa: PLR0917 - the handler's injectable adapters, passed through
+    settings: Settings,
+    bot: BotConfig,
+    context: Any,
+    slack_api: SlackApi | None,
+    store: IncidentStore | None,
+    now: Callable[[], float] | None,
+) -> Lifecycle:
+    from lambdas.alert_router.lifecycle import Lifecycle  # noqa: PLC0415 - bot-token mode only (slack_sdk)
+    from lambdas.alert_router.slack_api import WebApiClient  # noqa: PLC0415
+
+    def remaining() -> float:
+        return float(context.get_remaining_time_in_millis()) / 1000
+
+    lifecycle = Lifecycle(
+        settings=settings,
+        bot=bot,
+        api=slack_api or WebApiClient(token=bot.token, base_url=bot.base_url, remaining_seconds=remaining),
+        store=store or default_store(settings),
+        count=_count,
+        logger=logger,
+        remaining_seconds=remaining,
+    )
+    if now is not None:
+        lifecycle.now = now
+    return lifecycle
+
+
+def default_store(settings: Settings) -> IncidentStore:
+    if settings.incident_table:
+        return _dynamodb_store(settings.incident_table)
+    return _in_memory_store()
+
+
+@functools.cache
+def _dynamodb_store(table: str) -> IncidentStore:
+    from lambdas.alert_router.incident_store import DynamoDBIncidentStore  # noqa: PLC0415
+
+    return DynamoDBIncidentStore(table)
+
+
+@functools.cache
+def _in_memory_store() -> IncidentStore:
+    # one per process: several events handled by one local process see the same incidents
+    from lambdas.alert_router.incident_store import InMemoryIncidentStore  # noqa: PLC0415
+
+    return InMemoryIncidentStore()
 
 
 def default_sender(settings: Settings, context: Any) -> Sender:

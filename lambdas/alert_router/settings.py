@@ -10,6 +10,18 @@ Environment variables:
                                  "alerts-performance": url}; only https://hooks.slack.com/ URLs are accepted
     SLACK_WEBHOOK_URLS           local only, when no secret is set: the same JSON, and http://127.0.0.1 URLs
                                  are allowed (neither set: dry run, payloads are printed)
+    SLACK_BOT_TOKEN              local only: bot-token mode (xoxb-..., scope chat:write), before any webhook;
+                                 deployed, the secret above holds {"bot_token": "xoxb-...", "channel_ids":
+                                 {...}} instead of webhook URLs (the secret's shape decides the mode)
+    SLACK_CHANNEL_IDS            local bot-token mode: JSON {"alerts-critical": "C...", "alerts-errors": "C...",
+                                 "alerts-performance": "C..."} (channel name -> Slack channel id)
+    SLACK_API_BASE_URL           Slack Web API base ("https://slack.com/api/"); only that or http://127.0.0.1
+    INCIDENT_TABLE_NAME          bot-token mode: DynamoDB table of incidents and silences (none: in memory)
+    REPEAT_INTERVAL_MINUTES      re-announce an open critical incident after this long (60)
+    FLAPPING_TRANSITIONS         more state changes than this within the window is flapping (4)
+    FLAPPING_WINDOW_MINUTES      the flapping window, and the quiet time that makes it stable again (30)
+    MAINTENANCE_WINDOWS          JSON list of {"name", "match", "days": ["sun"], "start": "02:00",
+                                 "end": "04:00", "time_zone": "Asia/Tokyo"} (none)
     IDEMPOTENCY_TABLE_NAME       DynamoDB table for idempotency on the SNS MessageId (none: in-memory)
     IDEMPOTENCY_TTL_SECONDS      how long a MessageId is remembered (86400)
     ROUTING_OVERRIDES            JSON list of {"match": "<shell pattern on alarm name>", "severity"?,
@@ -21,7 +33,7 @@ Environment variables:
     SENTRY_DSN, SENTRY_ENVIRONMENT, SENTRY_RELEASE
                                  Sentry (off without a DSN), see lambdas.shared.observability
 
-The webhook URLs are secrets: they are never logged, never put in an exception message, never in env vars
+The webhook URLs and the bot token are secrets: never logged, never in an exception message, never in env vars
 of the deployed function.
 """
 
@@ -35,6 +47,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lambdas.alert_router.incidents import LifecycleConfig
 from lambdas.alert_router.rendering import RenderContext, dashboard_console_url
 from lambdas.alert_router.routing import (
     SYNTHETICS_NAMESPACE,
@@ -43,11 +56,16 @@ from lambdas.alert_router.routing import (
     RoutingConfig,
     default_rules,
 )
+from lambdas.alert_router.silences import MaintenanceWindow, SilenceError, parse_windows
 from lambdas.shared.alarm_metadata import Category, Severity
 
 SECRET_MAX_AGE_SECONDS = 300  # a rotated webhook is picked up within 5 minutes
 _DEPLOYED_URL = re.compile(r"^https://hooks\.slack\.com/\S+$")
 _LOCAL_URL = re.compile(r"^(https://hooks\.slack\.com/|http://127\.0\.0\.1(:\d+)?/)\S*$")
+SLACK_API = "https://slack.com/api/"
+_API_BASE = re.compile(r"^(https://slack\.com/api/|http://127\.0\.0\.1(:\d+)?/\S*)$")
+_BOT_TOKEN = re.compile(r"^xox[bp]-[A-Za-z0-9-]+$")
+_CHANNEL_ID = re.compile(r"^[A-Za-z0-9]+$")
 
 
 class SettingsError(Exception):
@@ -65,6 +83,12 @@ class Settings:
     idempotency_table: str | None = None
     idempotency_ttl_seconds: int = 86_400
     routing: RoutingConfig = field(default_factory=RoutingConfig)
+    local_bot_token: str | None = field(default=None, repr=False)
+    local_channel_ids: str | None = None  # the raw JSON; validated by load_bot
+    slack_api_base_url: str = SLACK_API
+    incident_table: str | None = None
+    lifecycle: LifecycleConfig = field(default_factory=LifecycleConfig)
+    maintenance_windows: tuple[MaintenanceWindow, ...] = ()
 
     def render_context(self, region: str | None) -> RenderContext:
         dashboard = self.dashboard_url
@@ -95,6 +119,16 @@ def settings_from_env(environ: Mapping[str, str]) -> Settings:
             overrides=_overrides(get("ROUTING_OVERRIDES")),
             rules=default_rules(get("SYNTHETICS_NAMESPACE") or SYNTHETICS_NAMESPACE),
         ),
+        local_bot_token=get("SLACK_BOT_TOKEN"),
+        local_channel_ids=get("SLACK_CHANNEL_IDS"),
+        slack_api_base_url=_api_base(get("SLACK_API_BASE_URL")),
+        incident_table=get("INCIDENT_TABLE_NAME"),
+        lifecycle=LifecycleConfig(
+            repeat_interval_seconds=60 * _positive_int(get("REPEAT_INTERVAL_MINUTES"), "REPEAT_INTERVAL_MINUTES", 60),
+            flapping_transitions=_positive_int(get("FLAPPING_TRANSITIONS"), "FLAPPING_TRANSITIONS", 4),
+            flapping_window_seconds=60 * _positive_int(get("FLAPPING_WINDOW_MINUTES"), "FLAPPING_WINDOW_MINUTES", 30),
+        ),
+        maintenance_windows=_windows(get("MAINTENANCE_WINDOWS")),
     )
 
 
@@ -115,6 +149,72 @@ def load_webhooks(settings: Settings) -> dict[str, str] | None:
     if settings.local_webhook_urls:
         return _webhooks(settings.local_webhook_urls, "SLACK_WEBHOOK_URLS", _LOCAL_URL)
     return None
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    """Bot-token mode: the token (a secret: never logged, not in repr) and channel name -> channel id."""
+
+    token: str = field(repr=False)
+    channel_ids: dict[str, str]
+    base_url: str = SLACK_API
+
+
+def load_bot(settings: Settings) -> BotConfig | None:
+    """Bot-token mode when SLACK_BOT_TOKEN is set (local) or the secret holds a bot token; else None."""
+    if settings.local_bot_token:
+        return _bot(settings.local_bot_token, settings.local_channel_ids, "SLACK_CHANNEL_IDS", settings)
+    if settings.webhook_secret_id:
+        from aws_lambda_powertools.utilities.parameters import get_secret  # noqa: PLC0415 - boto3
+
+        # cached by Parameters: load_webhooks reads the same value without another call
+        text = get_secret(settings.webhook_secret_id, max_age=SECRET_MAX_AGE_SECONDS)
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return None  # load_webhooks reports the invalid secret
+        if isinstance(value, dict) and "bot_token" in value:
+            token, ids = value.get("bot_token"), value.get("channel_ids")
+            return _bot(token if isinstance(token, str) else "", json.dumps(ids), "the secret's channel_ids", settings)
+    return None
+
+
+def _bot(token: str, channel_ids: str | None, source: str, settings: Settings) -> BotConfig:
+    if not _BOT_TOKEN.match(token.strip()):
+        raise SettingsError("the bot token is not a Slack bot token (xoxb-...)")
+    try:
+        ids: Any = json.loads(channel_ids or "")
+    except ValueError:
+        raise SettingsError(f"{source} is not valid JSON") from None
+    if (
+        not isinstance(ids, dict)
+        or not ids
+        or not all(isinstance(v, str) and _CHANNEL_ID.match(v) for v in ids.values())
+    ):
+        raise SettingsError(f"{source} must be a JSON object of channel name -> Slack channel id (C...)")
+    return BotConfig(
+        token=token.strip(), channel_ids={str(k): v for k, v in ids.items()}, base_url=settings.slack_api_base_url
+    )
+
+
+def _api_base(text: str | None) -> str:
+    if text is None:
+        return SLACK_API
+    base = text if text.endswith("/") else text + "/"
+    if not _API_BASE.match(base):
+        raise SettingsError("SLACK_API_BASE_URL must be https://slack.com/api/ or an http://127.0.0.1 URL")
+    return base
+
+
+def _windows(text: str | None) -> tuple[MaintenanceWindow, ...]:
+    if not text:
+        return ()
+    try:
+        return parse_windows(json.loads(text))
+    except ValueError as error:  # SilenceError too
+        raise SettingsError(
+            str(error) if isinstance(error, SilenceError) else "MAINTENANCE_WINDOWS is not JSON"
+        ) from None
 
 
 def _webhooks(text: str, source: str, allowed: re.Pattern[str]) -> dict[str, str]:

@@ -1,0 +1,177 @@
+"""Pure rendering of the incident thread: replies, the original updated in place, notices and summaries.
+
+The top-level message of an incident is the router's usual rendering (rendering.render). Everything here
+is smaller: a thread reply is one line with the state, the human reason and the time; the original, when
+updated, keeps its blocks and gets a status line (block id `incident-status`) and the new state's colour and
+header prefix, so the channel shows at a glance what is still open.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from lambdas.alert_router.models import Alert, State
+from lambdas.alert_router.rendering import (
+    FALLBACK_TEXT_LIMIT,
+    SECTION_LIMIT,
+    RenderContext,
+    escape,
+    format_times,
+    human_reason,
+    truncate,
+)
+
+Payload = dict[str, Any]
+STATUS_BLOCK_ID = "incident-status"
+RESOLVED_LABEL = "RESOLVED"
+FLAPPING_EMOJI = "🔁"
+REPEAT_EMOJI = "⏰"
+SILENCE_EMOJI = "🔕"
+# "🔴 ALARM" in the header, "🔴 [staging] ALARM" in the fallback text
+_PREFIX = re.compile(r"^(?:🔴|✅|⚪) (\[[^\]]*\] )?(?:ALARM|OK|INSUFFICIENT DATA|RESOLVED)")
+_MAX_SUMMARY_LINES = 20
+
+
+def format_elapsed(seconds: float) -> str:
+    """14 min, 1 h 5 min, 2 d 3 h, 40 s."""
+    total = max(0, int(seconds))
+    days, rest = divmod(total, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if minutes:
+        return f"{minutes} min"
+    return f"{secs} s"
+
+
+def _when(moment: float, context: RenderContext) -> str:
+    utc, local = format_times(datetime.fromtimestamp(moment, UTC), context.display_time_zone)
+    return f"{utc} ({local})" if local else utc
+
+
+def _message(text: str, colour: str, lines: list[str | None], context_line: str | None = None) -> Payload:
+    body = "\n".join(line for line in lines if line)
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": truncate(body, SECTION_LIMIT), "verbatim": True}}
+    ]
+    if context_line:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context_line, "verbatim": True}]})
+    return {"text": truncate(text, FALLBACK_TEXT_LIMIT), "attachments": [{"color": colour, "blocks": blocks}]}
+
+
+def render_state_reply(alert: Alert, context: RenderContext, *, again: bool) -> Payload:
+    """A state notification inside the thread: "🔴 ALARM again · CPUUtilization 93% > 80% for 5 min"."""
+    state = alert.state or State.ALARM
+    word = f"{state.label} again" if again else state.label
+    reason = human_reason(alert)
+    name = escape(alert.alarm_name or "alarm")
+    at = alert.state_change_time.timestamp() if alert.state_change_time else None
+    return _message(
+        f"{state.emoji} {word}: {name}" + (f" - {escape(reason)}" if reason else ""),
+        state.colour,
+        [f"{state.emoji} *{word}*" + (f" · {escape(reason)}" if reason else "")],
+        _when(at, context) if at is not None else None,
+    )
+
+
+def render_resolved_reply(alert: Alert, opened_at: float, resolved_at: float, context: RenderContext) -> Payload:
+    """The thread reply of a recovery: "✅ Resolved after 14 min"."""
+    elapsed = format_elapsed(resolved_at - opened_at)
+    reason = human_reason(alert)
+    name = escape(alert.alarm_name or "alarm")
+    return _message(
+        f"{State.OK.emoji} Resolved after {elapsed}: {name}",
+        State.OK.colour,
+        [f"{State.OK.emoji} *Resolved after {elapsed}*", escape(reason) if reason else None],
+        _when(resolved_at, context),
+    )
+
+
+def render_original(original: Mapping[str, Any], *, emoji: str, label: str, colour: str, status: str) -> Payload:
+    """The top-level message as first posted, with a new header prefix, colour and one status line."""
+    updated: Payload = copy.deepcopy(dict(original))
+
+    def new_prefix(found: re.Match[str]) -> str:
+        return f"{emoji} {found.group(1) or ''}{label}"
+
+    text = updated.get("text")
+    if isinstance(text, str):
+        updated["text"] = _PREFIX.sub(new_prefix, text, count=1)
+    for attachment in updated.get("attachments") or []:
+        attachment["color"] = colour
+        blocks = [block for block in attachment.get("blocks") or [] if block.get("block_id") != STATUS_BLOCK_ID]
+        for block in blocks:
+            if block.get("type") == "header":
+                header = block["text"]["text"]
+                block["text"]["text"] = _PREFIX.sub(new_prefix, header, count=1)
+        blocks.insert(
+            1,
+            {
+                "type": "context",
+                "block_id": STATUS_BLOCK_ID,
+                "elements": [{"type": "mrkdwn", "text": truncate(status, 2000), "verbatim": True}],
+            },
+        )
+        attachment["blocks"] = blocks[:50]
+    return updated
+
+
+def render_resolved_original(
+    original: Mapping[str, Any], opened_at: float, resolved_at: float, context: RenderContext
+) -> Payload:
+    status = f"*Resolved* {_when(resolved_at, context)} · open for {format_elapsed(resolved_at - opened_at)}"
+    return render_original(original, emoji=State.OK.emoji, label=RESOLVED_LABEL, colour=State.OK.colour, status=status)
+
+
+def render_reopened_original(original: Mapping[str, Any], at: float, context: RenderContext) -> Payload:
+    status = f"*Flapping* · in ALARM again since {_when(at, context)}; updates in the thread"
+    return render_original(original, emoji=State.ALARM.emoji, label="ALARM", colour=State.ALARM.colour, status=status)
+
+
+def render_flapping_notice(alarm_name: str, transitions: int, window_seconds: int, state: State) -> Payload:
+    name = escape(alarm_name)
+    line = (
+        f"{FLAPPING_EMOJI} *Flapping*: {transitions} state changes within {format_elapsed(window_seconds)},"
+        f" now {state.label}. Further changes go to this thread only until it is stable for"
+        f" {format_elapsed(window_seconds)}."
+    )
+    return _message(f"{FLAPPING_EMOJI} Flapping: {name}", "#f2c744", [line])
+
+
+def render_stable_notice(alarm_name: str, state: str, quiet_seconds: float) -> Payload:
+    label = State(state).label if state in State.__members__ else state
+    line = f"✔️ *Stable again*: no state change for {format_elapsed(quiet_seconds)}, now {escape(label)}."
+    return _message(f"Stable again: {escape(alarm_name)}", "#9b9b9b", [line])
+
+
+def render_repeat(alarm_name: str, opened_at: float, now: float, repeat: int) -> Payload:
+    elapsed = format_elapsed(now - opened_at)
+    line = f"{REPEAT_EMOJI} *Still in ALARM after {elapsed}* (reminder {repeat})"
+    return _message(f"{REPEAT_EMOJI} Still in ALARM after {elapsed}: {escape(alarm_name)}", State.ALARM.colour, [line])
+
+
+def render_silence_summary(
+    *, reason: str, match: str, starts_at: float, until: float, counts: Mapping[str, int], context: RenderContext
+) -> Payload:
+    """Posted in a channel when a silence ends: what it kept out of that channel."""
+    total = sum(counts.values())
+    lines = [f"• {escape(name)} x{count}" for name, count in sorted(counts.items())]
+    if len(lines) > _MAX_SUMMARY_LINES:
+        lines = [*lines[:_MAX_SUMMARY_LINES], f"… and {len(lines) - _MAX_SUMMARY_LINES} more alarms"]
+    head = (
+        f"{SILENCE_EMOJI} *Silence ended*: {escape(reason)} (`{escape(match)}`)"
+        f" · {total} alert{'s' if total != 1 else ''} not posted"
+    )
+    return _message(
+        f"{SILENCE_EMOJI} Silence ended: {total} alert{'s' if total != 1 else ''} not posted ({escape(reason)})",
+        "#9b9b9b",
+        [head, *lines],
+        f"{_when(starts_at, context)} → {_when(until, context)}",
+    )

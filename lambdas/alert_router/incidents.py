@@ -1,0 +1,311 @@
+"""Pure incident lifecycle (bot-token mode): (stored incident, alert, time, config) -> a plan.
+
+One record per alarm (its ARN, else account/region/name) holds the thread of the current or last incident:
+channel, message `ts`, the original payload (for chat.update), opened/resolved times, the last state, the
+recent transition times (flapping), repeat bookkeeping, the message ids already applied (SNS redelivery),
+and the lease and version used by the store's conditional writes.
+
+A plan has at most one message (a top-level post or a thread reply) and at most one chat.update, so a
+failure leaves nothing half-done that a retry could post twice: the message is the part that matters and
+is committed with the state; a failed update only marks the original stale for the sweep to redo.
+
+Rules:
+- ALARM with no open incident: a top-level post (the usual rendering) opens an incident.
+- ALARM (or INSUFFICIENT_DATA) while open: a thread reply.
+- OK while open: a thread reply "Resolved after 14 min" and the original updated in place.
+- OK with nothing open: nothing to resolve (logged); with no record at all: posted top-level as in
+  webhook mode (we know nothing about it). INSUFFICIENT_DATA with nothing open: top-level, no incident.
+- More than `flapping_transitions` state changes within `flapping_window`: one flapping notice (broadcast
+  to the channel), then thread-only replies, also for a re-ALARM after OK (the incident is re-opened in the
+  same thread instead of a new top-level post), until no change for the window ("stable again", by the sweep).
+- Repeat (sweep): a critical incident open for `repeat_interval` since its last announcement is
+  re-announced in its thread with reply_broadcast.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from lambdas.alert_router.incident_messages import (
+    render_flapping_notice,
+    render_reopened_original,
+    render_repeat,
+    render_resolved_original,
+    render_resolved_reply,
+    render_stable_notice,
+    render_state_reply,
+)
+from lambdas.alert_router.models import Alert, SourceKind, State
+from lambdas.alert_router.rendering import RenderContext
+from lambdas.shared.alarm_metadata import Severity
+
+Payload = dict[str, Any]
+APPLIED_KEPT = 20  # message ids remembered per alarm; SNS redelivers within minutes
+
+
+@dataclass(frozen=True)
+class LifecycleConfig:
+    repeat_interval_seconds: int = 3600
+    flapping_transitions: int = 4  # more than this many changes within the window is flapping
+    flapping_window_seconds: int = 1800
+
+
+@dataclass(frozen=True)
+class Incident:
+    key: str
+    alarm_name: str
+    channel: str  # channel name (route), for metrics and logs
+    channel_id: str
+    severity: str
+    state: str  # last state applied
+    open: bool = False
+    ts: str | None = None  # the top-level message of the current/last incident
+    original: Payload | None = None  # that message's payload, the base of chat.update
+    original_stale: bool = False  # the last chat.update failed; the sweep repeats it
+    update_attempts: int = 0
+    opened_at: float = 0.0
+    resolved_at: float | None = None
+    last_change_at: float = 0.0
+    transitions: tuple[float, ...] = ()
+    announced_at: float = 0.0  # last (re-)announcement, for repeats
+    repeats: int = 0
+    flapping: bool = False
+    applied: tuple[str, ...] = ()
+    lease_owner: str | None = None
+    lease_until: float = 0.0
+    version: int = 0  # store-managed, for conditional writes
+
+    @property
+    def needs_sweep(self) -> bool:
+        """Open, flapping or with a stale original: the sweep has something to check."""
+        return self.open or self.flapping or self.original_stale
+
+    def to_data(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("version")
+        return data
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any], version: int) -> Incident:
+        values = dict(data)
+        values["transitions"] = tuple(float(t) for t in values.get("transitions", ()))
+        values["applied"] = tuple(str(m) for m in values.get("applied", ()))
+        known = {name for name in cls.__dataclass_fields__ if name != "version"}
+        return cls(**{k: v for k, v in values.items() if k in known}, version=version)
+
+
+class StepKind(StrEnum):
+    POST = "post"  # top-level message; its ts becomes the incident's
+    REPLY = "reply"  # in the incident's thread
+    UPDATE = "update"  # chat.update of the original
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: StepKind
+    payload: Payload
+    broadcast: bool = False
+
+
+class Outcome(StrEnum):
+    OPENED = "opened"
+    REPLIED = "thread-reply"
+    RESOLVED = "resolved"
+    FLAPPING = "flapping"
+    POSTED = "posted"  # top-level, no incident (INSUFFICIENT_DATA, unknown OK)
+    NOTHING = "nothing-to-resolve"
+    DUPLICATE = "duplicate"
+    REPEATED = "repeated"
+    STABLE = "stable-again"
+    REPAIRED = "original-updated"
+    IDLE = "idle"
+
+
+@dataclass(frozen=True)
+class Plan:
+    outcome: Outcome
+    incident: Incident | None  # the state to commit once the message step succeeded
+    message: Step | None = None
+    update: Step | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def incident_key(alert: Alert) -> str | None:
+    """The alarm's identity; None for what has no lifecycle (Sentry, unparsed input, no name)."""
+    if alert.source not in (SourceKind.SNS_ALARM, SourceKind.EVENTBRIDGE_ALARM) or alert.state is None:
+        return None
+    if alert.alarm_arn:
+        return alert.alarm_arn
+    if not alert.alarm_name:
+        return None
+    return "alarm:" + ":".join(part for part in (alert.account, alert.region, alert.alarm_name) if part)
+
+
+def _recent(times: tuple[float, ...], now: float, window: int) -> tuple[float, ...]:
+    return tuple(t for t in times if now - t < window)
+
+
+def decide(  # noqa: PLR0911 - one return per lifecycle rule, in the order of the module docstring
+    previous: Incident | None,
+    alert: Alert,
+    *,
+    key: str,
+    channel: str,
+    channel_id: str,
+    severity: Severity,
+    payload: Payload,
+    context: RenderContext,
+    now: float,
+    config: LifecycleConfig,
+) -> Plan:
+    """What one alarm notification does to its incident (payload: the usual top-level rendering)."""
+    state = alert.state or State.ALARM
+    at = alert.state_change_time.timestamp() if alert.state_change_time else now
+    message_id = alert.message_id
+    if previous is not None and message_id and message_id in previous.applied:
+        return Plan(Outcome.DUPLICATE, None, notes=("message already applied to the incident",))
+
+    notes: list[str] = []
+    current = previous
+    if current is not None and current.flapping and at - current.last_change_at >= config.flapping_window_seconds:
+        notes.append("flapping ended without a sweep: quiet for the window")
+        current = replace(current, flapping=False, transitions=())
+    changed = current is None or current.state != state.value
+    history = current.transitions if current else ()
+    transitions = _recent((*history, at) if changed else history, at, config.flapping_window_seconds)
+    newly_flapping = changed and len(transitions) > config.flapping_transitions and not (current and current.flapping)
+    applied = ((*current.applied, message_id) if current else (message_id,)) if message_id else ()
+    base = current or Incident(
+        key=key,
+        alarm_name=alert.alarm_name or key,
+        channel=channel,
+        channel_id=channel_id,
+        severity=severity.value,
+        state=state.value,
+    )
+    base = replace(
+        base,
+        state=state.value,
+        transitions=transitions,
+        last_change_at=at if changed else base.last_change_at,
+        applied=applied[-APPLIED_KEPT:],
+    )
+    in_thread = current is not None and current.open and current.ts is not None
+    flapping = (current is not None and current.flapping) or newly_flapping
+    notice = (
+        Step(
+            StepKind.REPLY,
+            render_flapping_notice(base.alarm_name, len(transitions), config.flapping_window_seconds, state),
+            broadcast=True,
+        )
+        if newly_flapping
+        else None
+    )
+
+    if state is State.OK:
+        if in_thread and current is not None and current.ts is not None:
+            resolved = replace(base, open=False, resolved_at=at, flapping=flapping)
+            update = None
+            if current.original is not None:
+                update = Step(
+                    StepKind.UPDATE, render_resolved_original(current.original, current.opened_at, at, context)
+                )
+            reply = notice or Step(StepKind.REPLY, render_resolved_reply(alert, current.opened_at, at, context))
+            outcome = Outcome.FLAPPING if notice else Outcome.RESOLVED
+            return Plan(outcome, resolved, reply, update, tuple(notes))
+        if current is not None:
+            return Plan(Outcome.NOTHING, replace(base, flapping=flapping), notes=(*notes, "no open incident"))
+        return Plan(Outcome.POSTED, base, Step(StepKind.POST, payload), notes=tuple(notes))
+
+    if in_thread:
+        reply = notice or Step(StepKind.REPLY, render_state_reply(alert, context, again=not changed))
+        return Plan(
+            Outcome.FLAPPING if notice else Outcome.REPLIED, replace(base, flapping=flapping), reply, notes=tuple(notes)
+        )
+    if state is State.INSUFFICIENT_DATA:
+        return Plan(Outcome.POSTED, replace(base, flapping=flapping), Step(StepKind.POST, payload), notes=tuple(notes))
+
+    # ALARM with nothing open
+    if flapping and current is not None and current.ts is not None:
+        # re-open the last incident in its own thread: a flapping alarm gets no new top-level posts
+        reopened = replace(base, open=True, flapping=True, resolved_at=None)
+        reply = notice or Step(StepKind.REPLY, render_state_reply(alert, context, again=True))
+        update = (
+            Step(StepKind.UPDATE, render_reopened_original(current.original, at, context)) if current.original else None
+        )
+        return Plan(Outcome.FLAPPING if notice else Outcome.REPLIED, reopened, reply, update, tuple(notes))
+    opened = replace(
+        base,
+        open=True,
+        ts=None,  # filled with the new post's ts
+        original=payload,
+        original_stale=False,
+        update_attempts=0,
+        opened_at=at,
+        resolved_at=None,
+        announced_at=now,
+        repeats=0,
+        flapping=False,
+        channel=channel,
+        channel_id=channel_id,
+        severity=severity.value,
+    )
+    return Plan(Outcome.OPENED, opened, Step(StepKind.POST, payload), notes=tuple(notes))
+
+
+def plan_sweep(
+    incident: Incident,
+    *,
+    now: float,
+    silenced: bool,
+    config: LifecycleConfig,
+    context: RenderContext,
+    max_update_attempts: int = 5,
+) -> Plan:
+    """What the scheduled sweep does for one incident: stable again, a repeat, or a stale original redone."""
+    if incident.ts is None:
+        return Plan(Outcome.IDLE, replace(incident, flapping=False, original_stale=False))
+    if incident.flapping and now - incident.last_change_at >= config.flapping_window_seconds:
+        quiet = now - incident.last_change_at
+        stable = replace(incident, flapping=False, transitions=())
+        update = None
+        if not incident.open and incident.original is not None and incident.resolved_at is not None:
+            # the original may still say "flapping, in ALARM again": show the final resolution
+            update = Step(
+                StepKind.UPDATE,
+                render_resolved_original(incident.original, incident.opened_at, incident.resolved_at, context),
+            )
+        message = Step(StepKind.REPLY, render_stable_notice(incident.alarm_name, incident.state, quiet))
+        return Plan(Outcome.STABLE, stable, message, update)
+    if (
+        incident.open
+        and not incident.flapping
+        and not silenced
+        and incident.severity == Severity.CRITICAL.value
+        and incident.state == State.ALARM.value
+        and now - incident.announced_at >= config.repeat_interval_seconds
+    ):
+        repeat = incident.repeats + 1
+        message = Step(
+            StepKind.REPLY, render_repeat(incident.alarm_name, incident.opened_at, now, repeat), broadcast=True
+        )
+        return Plan(Outcome.REPEATED, replace(incident, announced_at=now, repeats=repeat), message)
+    if incident.original_stale and incident.original is not None:
+        if incident.update_attempts >= max_update_attempts:
+            return Plan(Outcome.IDLE, replace(incident, original_stale=False), notes=("gave up updating the original",))
+        if incident.open:
+            payload = render_reopened_original(incident.original, incident.last_change_at, context)
+        else:
+            payload = render_resolved_original(
+                incident.original, incident.opened_at, incident.resolved_at or incident.last_change_at, context
+            )
+        return Plan(Outcome.REPAIRED, replace(incident, original_stale=False), update=Step(StepKind.UPDATE, payload))
+    return Plan(Outcome.IDLE, None)
+
+
+def dumps(data: Mapping[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,338 @@
+"""Bot-token mode's I/O loop: read the incident, decide (pure), claim, talk to Slack, commit.
+
+Concurrency and redelivery: a record is claimed with a lease (a conditional write on the version read)
+before anything is posted, so of two invocations for one alarm only one posts; the other waits for the
+lease, re-reads and decides again (usually "thread reply" or "duplicate": applied message ids are kept in
+the record). A lease left by a crashed invocation expires after `lease_seconds`. When the Slack message
+fails the lease is released and the error raised (Lambda retries, then the DLQ keeps the event); when only
+chat.update fails the message and the state are kept and the original is marked stale for the sweep.
+
+The scheduled sweep (`sweep`) re-announces long-open critical incidents, says "stable again" when
+flapping stops, repeats failed updates, posts silence summaries and reports the OpenIncidents gauge.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from lambdas.alert_router.incident_messages import render_silence_summary
+from lambdas.alert_router.incident_store import Conflict, IncidentStore, update_with_retry
+from lambdas.alert_router.incidents import Incident, Outcome, Plan, StepKind, decide, incident_key, plan_sweep
+from lambdas.alert_router.models import Alert, State
+from lambdas.alert_router.routing import Route
+from lambdas.alert_router.settings import BotConfig, Settings
+from lambdas.alert_router.silences import Silence, find_silence
+from lambdas.alert_router.slack import DeliveryError
+from lambdas.alert_router.slack_api import SlackApi
+
+Payload = dict[str, Any]
+Counter = Callable[[str, int], None]
+
+
+class IncidentBusy(Exception):
+    """Another invocation holds the alarm's lease for longer than this one can wait: retry the event later."""
+
+
+def is_sweep_event(event: object) -> bool:
+    """The EventBridge schedule's event, or `{"action": "sweep"}` (make invoke, tests)."""
+    if not isinstance(event, dict):
+        return False
+    scheduled = event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event"
+    return scheduled or event.get("action") == "sweep"
+
+
+def _wall_clock() -> float:
+    return datetime.now(UTC).timestamp()
+
+
+def _forever() -> float:
+    return float("inf")
+
+
+@dataclass
+class Lifecycle:
+    settings: Settings
+    bot: BotConfig
+    api: SlackApi
+    store: IncidentStore
+    count: Counter
+    logger: Any  # Powertools Logger (info/warning/error with extra=)
+    now: Callable[[], float] = _wall_clock
+    sleep: Callable[[float], None] = time.sleep
+    remaining_seconds: Callable[[], float] = _forever
+    lease_seconds: float = 60.0
+    max_wait_seconds: float = 20.0
+    _silences: list[Silence] | None = field(default=None, repr=False)
+
+    # --- one alarm notification -------------------------------------------------------------------------------
+
+    def handle(self, alert: Alert, decision: Route, payload: Payload) -> dict[str, Any]:
+        channel = decision.channel or ""
+        channel_id = self._channel_id(channel)
+        key = incident_key(alert)
+        base: dict[str, Any] = {"message_id": alert.message_id, "alarm_name": alert.alarm_name, "channel": channel}
+        if key is None:  # no lifecycle (Sentry, unparsed input): a top-level post, as in webhook mode
+            result = self.api.post_message(channel_id, payload)
+            return {**base, "status": "delivered", "outcome": Outcome.POSTED.value, "retries": result.retries}
+        silenced = self._silenced(alert, key, channel, decision)
+        if silenced is not None:
+            return {**base, **silenced}
+        context = self.settings.render_context(alert.region)
+
+        def plan(previous: Incident | None) -> Plan:
+            return decide(
+                previous,
+                alert,
+                key=key,
+                channel=channel,
+                channel_id=channel_id,
+                severity=decision.severity,
+                payload=payload,
+                context=context,
+                now=self.now(),
+                config=self.settings.lifecycle,
+            )
+
+        outcome, retries = self._apply(key, plan)
+        status = "duplicate" if outcome is Outcome.DUPLICATE else "delivered"
+        if outcome is Outcome.NOTHING:
+            status = "nothing-to-resolve"
+        return {**base, "status": status, "outcome": outcome.value, "retries": retries}
+
+    def _channel_id(self, channel: str) -> str:
+        channel_id = self.bot.channel_ids.get(channel)
+        if not channel_id:
+            raise DeliveryError(f"no channel id configured for channel {channel!r}", channel=channel)
+        return channel_id
+
+    def _silenced(self, alert: Alert, key: str, channel: str, decision: Route) -> dict[str, Any] | None:
+        """Not posted when a silence matches, unless it belongs to an incident people already see."""
+        if self._silences is None:
+            self._silences = self.store.sweep_silences()  # once per invocation
+        now = datetime.fromtimestamp(self.now(), UTC)
+        hit = find_silence(alert.alarm_name, self._silences, self.settings.maintenance_windows, now)
+        if hit is None:
+            return None
+        previous = self.store.get_incident(key)
+        if previous is not None and previous.open:
+            return None
+        if previous is not None and alert.message_id and alert.message_id in previous.applied:
+            return {"status": "duplicate", "outcome": Outcome.DUPLICATE.value}
+        name = alert.alarm_name or key
+        state = (alert.state or State.ALARM).value
+
+        def remember(current: Incident | None) -> Incident:
+            # the alarm's state is kept, so the OK after the silence has nothing to resolve
+            record = current or Incident(
+                key=key,
+                alarm_name=name,
+                channel=channel,
+                channel_id=self._channel_id(channel),
+                severity=decision.severity.value,
+                state=state,
+            )
+            applied = (*record.applied, alert.message_id) if alert.message_id else record.applied
+            return replace(record, state=state, applied=applied[-20:])
+
+        update_with_retry(lambda: self.store.get_incident(key), remember, self.store.put_incident)
+        stored = update_with_retry(
+            lambda: self.store.get_silence(hit.silence.id) or (hit.silence if hit.window else None),
+            lambda current: current.with_suppressed(channel, name) if current is not None else None,
+            self.store.put_silence,
+        )
+        if stored is not None and hit.window is not None and self._silences is not None:
+            self._silences = [s for s in self._silences if s.id != stored.id] + [stored]
+        self.count("Silenced", 1)
+        self.logger.info(
+            "silenced",
+            extra={"silence_id": hit.silence.id, "reason": hit.silence.reason, "match": hit.silence.match},
+        )
+        return {"status": "silenced", "outcome": "silenced", "silence_id": hit.silence.id}
+
+    # --- the claim / post / commit loop -----------------------------------------------------------------------
+
+    def _apply(self, key: str, plan_for: Callable[[Incident | None], Plan]) -> tuple[Outcome, int]:
+        owner = uuid.uuid4().hex
+        budget = min(self.max_wait_seconds, self.remaining_seconds() - 5.0)
+        started = time.monotonic()
+        wait = 0.05
+        while True:
+            previous = self.store.get_incident(key)
+            moment = self.now()
+            if previous is not None and previous.lease_owner and previous.lease_until > moment:
+                if time.monotonic() - started + wait > budget:
+                    raise IncidentBusy(f"incident {key} is being updated by another invocation")
+                self.sleep(wait)
+                wait = min(1.0, wait * 2)
+                continue
+            basis = previous if previous is not None and previous.state else None  # "" = a claim left by a crash
+            expected = previous.version if previous is not None else None
+            plan = plan_for(basis)
+            for note in plan.notes:
+                self.logger.info("incident note", extra={"incident": key, "note": note})
+            if plan.incident is None:
+                return plan.outcome, 0
+            if plan.message is None and plan.update is None:
+                try:
+                    self.store.put_incident(_released(plan.incident), expected)
+                except Conflict:
+                    continue
+                return plan.outcome, 0
+            try:
+                claimed = self.store.put_incident(self._claim(previous, plan.incident, owner, moment), expected)
+            except Conflict:
+                continue
+            try:
+                final, retries = self._execute(plan)
+            except BaseException:
+                try:
+                    self.store.put_incident(_released(claimed), claimed.version)
+                except Conflict:
+                    self.logger.warning("lease already taken over", extra={"incident": key})
+                raise
+            try:
+                self.store.put_incident(final, claimed.version)
+            except Conflict:
+                # only possible when our lease expired and another invocation took over: Slack has the message
+                self.logger.error("incident state not saved: lease expired during delivery", extra={"incident": key})
+            return plan.outcome, retries
+
+    def _claim(self, previous: Incident | None, target: Incident, owner: str, moment: float) -> Incident:
+        record = previous or Incident(
+            key=target.key,
+            alarm_name=target.alarm_name,
+            channel=target.channel,
+            channel_id=target.channel_id,
+            severity=target.severity,
+            state="",
+        )
+        # held for this invocation's remaining time (its Slack retries fit in it), at least lease_seconds
+        lease = max(self.lease_seconds, min(self.remaining_seconds(), 900.0))
+        return replace(record, lease_owner=owner, lease_until=moment + lease)
+
+    def _execute(self, plan: Plan) -> tuple[Incident, int]:
+        incident = plan.incident
+        assert incident is not None  # _apply only executes plans with a target state
+        retries = 0
+        if plan.message is not None:
+            step = plan.message
+            if step.kind is StepKind.POST:
+                result = self.api.post_message(incident.channel_id, step.payload)
+                if plan.outcome is Outcome.OPENED:
+                    incident = replace(incident, ts=result.ts)
+                    self.count("IncidentsOpened", 1)
+            else:
+                result = self.api.post_message(
+                    incident.channel_id, step.payload, thread_ts=incident.ts, broadcast=step.broadcast
+                )
+                self.count("ThreadReplies", 1)
+                if plan.outcome is Outcome.FLAPPING:
+                    self.count("FlappingNotices", 1)
+                if plan.outcome is Outcome.REPEATED:
+                    self.count("RepeatAnnouncements", 1)
+            retries += result.retries
+        if plan.update is not None and incident.ts is not None:
+            try:
+                retries += self.api.update_message(incident.channel_id, incident.ts, plan.update.payload).retries
+                incident = replace(incident, original_stale=False, update_attempts=0)
+                self.count("Updates", 1)
+            except DeliveryError as error:
+                # the thread reply is posted and kept; the sweep repeats the update
+                self.count("UpdateFailures", 1)
+                self.logger.error("chat.update failed, the sweep will retry", extra={"error": str(error)})
+                incident = replace(incident, original_stale=True, update_attempts=incident.update_attempts + 1)
+        return _released(incident), retries
+
+    # --- the scheduled sweep ------------------------------------------------------------------------------------
+
+    def sweep(self) -> dict[str, Any]:
+        moment = self.now()
+        now = datetime.fromtimestamp(moment, UTC)
+        silences = self.store.sweep_silences()
+        outcomes: dict[str, int] = {}
+        failures: list[str] = []
+        open_incidents = 0
+        for listed in self.store.sweep_incidents():
+            silenced = find_silence(listed.alarm_name, silences, self.settings.maintenance_windows, now) is not None
+            context = self.settings.render_context(_region(listed.key))
+
+            def plan(previous: Incident | None, silenced: bool = silenced, context: Any = context) -> Plan:
+                if previous is None:
+                    return Plan(Outcome.IDLE, None)
+                return plan_sweep(
+                    previous, now=moment, silenced=silenced, config=self.settings.lifecycle, context=context
+                )
+
+            try:
+                outcome, _ = self._apply(listed.key, plan)
+            except (DeliveryError, IncidentBusy) as error:
+                failures.append(f"{listed.alarm_name}: {error}")
+                continue
+            outcomes[outcome.value] = outcomes.get(outcome.value, 0) + 1
+            current = self.store.get_incident(listed.key)
+            open_incidents += 1 if current is not None and current.open else 0
+        summaries = 0
+        for silence in silences:
+            if silence.summary_due(moment):
+                try:
+                    summaries += self._summarise(silence.id, moment)
+                except DeliveryError as error:
+                    failures.append(f"silence {silence.id}: {error}")
+        self.count("OpenIncidents", open_incidents)
+        result = {"sweep": "done", "open_incidents": open_incidents, "outcomes": outcomes, "summaries": summaries}
+        if failures:
+            raise DeliveryError("sweep incomplete: " + "; ".join(failures))
+        return result
+
+    def _summarise(self, silence_id: str, moment: float) -> int:
+        """Mark summarised first (conditional: one sweep wins), then post; undo the mark if Slack fails."""
+
+        def mark(current: Silence | None) -> Silence | None:
+            if current is None or not current.summary_due(moment):
+                return None
+            return replace(current, summarised=True)
+
+        stored = update_with_retry(lambda: self.store.get_silence(silence_id), mark, self.store.put_silence)
+        if stored is None or not stored.summarised:
+            return 0
+        posted = 0
+        context = self.settings.render_context(None)
+        try:
+            for channel, counts in sorted(stored.suppressed.items()):
+                payload = render_silence_summary(
+                    reason=stored.reason,
+                    match=stored.match,
+                    starts_at=stored.starts_at,
+                    until=stored.until,
+                    counts=counts,
+                    context=context,
+                )
+                self.api.post_message(self._channel_id(channel), payload)
+                posted += 1
+        except DeliveryError:
+            update_with_retry(
+                lambda: self.store.get_silence(silence_id),
+                lambda current: replace(current, summarised=False) if current is not None else None,
+                self.store.put_silence,
+            )
+            raise
+        self.logger.info(
+            "silence summarised",
+            extra={"silence_id": silence_id, "channels": posted, "suppressed": stored.suppressed_total},
+        )
+        return posted
+
+
+def _released(incident: Incident) -> Incident:
+    return replace(incident, lease_owner=None, lease_until=0.0)
+
+
+def _region(key: str) -> str | None:
+    """arn:aws:cloudwatch:<region>:... -> region (for the dashboard link in re-rendered originals)."""
+    parts = key.split(":")
+    return parts[3] if key.startswith("arn:") and len(parts) > 3 else None

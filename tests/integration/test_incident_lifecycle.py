@@ -1,0 +1,580 @@
+"""Bot-token mode end to end: the handler against a local Slack Web API on 127.0.0.1, state in memory or moto.
+
+Waits are injected (a recording sleep) and "now" is a fake clock, so repeats after an hour and flapping
+windows run in milliseconds.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from lambdas.alert_router import handler
+from lambdas.alert_router.idempotency import InMemoryDeduplicator
+from lambdas.alert_router.incident_store import (
+    SWEEP_INDEX,
+    Conflict,
+    DynamoDBIncidentStore,
+    IncidentStore,
+    InMemoryIncidentStore,
+    create_silence,
+    expire_silence,
+    list_silences,
+)
+from lambdas.alert_router.incidents import Incident
+from lambdas.alert_router.settings import load_bot, load_settings
+from lambdas.alert_router.slack import DeliveryError, RetryPolicy
+from lambdas.alert_router.slack_api import WebApiClient
+from lambdas.shared.local_context import LocalLambdaContext
+from tests.unit.alert_router.slack_limits import slack_problems
+from tools.local_slack import FAKE_BOT_TOKEN, LocalSlackApi
+
+EVENTS = Path(__file__).resolve().parents[2] / "events" / "alert_router"
+REGION = "ap-northeast-1"
+CRITICAL = "C0CRITICAL"  # the metric-math ALB 5xx fixture is critical
+OPENED = datetime(2026, 11, 29, 3, 14, 15, tzinfo=UTC)
+FAST = RetryPolicy(base_delay=0.25, max_delay=2.0, request_timeout=2.0, min_interval=0.0, reserve=0.1)
+
+
+def alarm_event(state: str, at: datetime, message_id: str, old: str | None = None) -> dict[str, Any]:
+    """The ALB 5xx metric-math alarm (critical) in `state` at `at`, as SNS delivers it."""
+    event: dict[str, Any] = json.loads((EVENTS / "sns_metric_math_alarm.json").read_text())
+    sns = event["Records"][0]["Sns"]
+    message = json.loads(sns["Message"])
+    message["NewStateValue"] = state
+    message["OldStateValue"] = old or ("OK" if state == "ALARM" else "ALARM")
+    message["StateChangeTime"] = at.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    sns["Message"] = json.dumps(message)
+    sns["MessageId"] = message_id
+    return event
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = OPENED.timestamp()
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 3))
+
+    def __call__(self) -> float:
+        return self.now
+
+    def at(self, moment: datetime) -> None:
+        self.now = moment.timestamp()
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[LocalSlackApi]:
+    with LocalSlackApi() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def environment(api: LocalSlackApi, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    api.reset()
+    for name in ("SLACK_WEBHOOK_SECRET_ARN", "SLACK_WEBHOOK_URLS", "IDEMPOTENCY_TABLE_NAME", "INCIDENT_TABLE_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ENVIRONMENT", "staging")
+    monkeypatch.setenv("DISPLAY_TIME_ZONE", "Asia/Tokyo")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", api.token)
+    monkeypatch.setenv("SLACK_CHANNEL_IDS", api.channel_ids_json())
+    monkeypatch.setenv("SLACK_API_BASE_URL", api.base_url)
+    load_settings.cache_clear()
+    yield
+    load_settings.cache_clear()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    for name, value in {
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name=REGION)
+        client.create_table(
+            TableName="incidents",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sweep", "AttributeType": "S"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": SWEEP_INDEX,
+                    "KeySchema": [{"AttributeName": "sweep", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield client
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def store(request: pytest.FixtureRequest) -> IncidentStore:
+    if request.param == "memory":
+        return InMemoryIncidentStore()
+    client = request.getfixturevalue("dynamodb")
+    return DynamoDBIncidentStore("incidents", client=client)
+
+
+def web_api(api: LocalSlackApi, clock: Clock, token: str | None = None) -> WebApiClient:
+    return WebApiClient(token=token or api.token, base_url=api.base_url, policy=FAST, sleep=clock.sleep)
+
+
+Invoke = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def invoke(api: LocalSlackApi, clock: Clock, store: IncidentStore) -> Invoke:
+    def run(event: dict[str, Any], *, token: str | None = None, dedup: InMemoryDeduplicator | None = None) -> Any:
+        return handler.lambda_handler(
+            event,
+            LocalLambdaContext(function_name="alert-router", timeout_seconds=60),
+            deduplicator=dedup or InMemoryDeduplicator(),
+            slack_api=web_api(api, clock, token),
+            store=store,
+            now=clock,
+        )
+
+    return run
+
+
+def texts(messages: list[dict[str, Any]]) -> list[str]:
+    return [m["text"] for m in messages]
+
+
+# --- the thread of one incident ---------------------------------------------------------------------------------
+
+
+def test_alarm_alarm_ok_is_one_post_two_replies_and_one_update(api: LocalSlackApi, invoke: Invoke) -> None:
+    # Given a critical alarm that fires, fires again, and recovers 14 minutes later
+    invoke(alarm_event("ALARM", OPENED, "m-1"))
+    invoke(alarm_event("ALARM", OPENED + timedelta(minutes=5), "m-2", old="ALARM"))
+    result = invoke(alarm_event("OK", OPENED + timedelta(minutes=14), "m-3"))
+    # Then the channel has one top-level message, two replies in its thread and one update of it
+    [post] = api.posts(CRITICAL)
+    replies = api.replies(CRITICAL)
+    assert [r["thread_ts"] for r in replies] == [post["ts"], post["ts"]]
+    assert replies[0]["text"].startswith("🔴 ALARM again: peoplebooster-production-alb-5xx-rate-high")
+    assert replies[1]["text"] == "✅ Resolved after 14 min: peoplebooster-production-alb-5xx-rate-high"
+    assert not any(r["reply_broadcast"] for r in replies)
+    [update] = api.updates(CRITICAL)
+    assert update["ts"] == post["ts"]
+    assert result["results"][0]["outcome"] == "resolved"
+    # And the original now says resolved, when, and for how long, in a valid message
+    header = post["attachments"][0]["blocks"][0]["text"]["text"]
+    assert header.startswith("✅ RESOLVED · CRITICAL · peoplebooster-production-alb-5xx-rate-high")
+    assert post["attachments"][0]["color"] == "#2eb67d"
+    status = post["attachments"][0]["blocks"][1]["elements"][0]["text"]
+    assert status == "*Resolved* 2026-11-29 03:28:15 UTC (2026-11-29 12:28:15 JST) · open for 14 min"
+    for message in [post, *replies]:
+        assert slack_problems({k: message[k] for k in ("text", "attachments")}) == []
+    assert api.posts("C0ERRORS") == api.posts("C0PERF") == []
+
+
+def test_a_new_alarm_after_recovery_opens_a_new_thread(api: LocalSlackApi, invoke: Invoke) -> None:
+    invoke(alarm_event("ALARM", OPENED, "m-1"))
+    invoke(alarm_event("OK", OPENED + timedelta(minutes=10), "m-2"))
+    invoke(alarm_event("ALARM", OPENED + timedelta(hours=2), "m-3"))
+    first, second = api.posts(CRITICAL)
+    assert first["attachments"][0]["blocks"][0]["text"]["text"].startswith("✅ RESOLVED")
+    assert second["attachments"][0]["blocks"][0]["text"]["text"].startswith("🔴 ALARM")
+    assert api.replies(CRITICAL, second["ts"]) == []
+
+
+def test_ok_without_an_open_incident_after_alarm_is_not_posted_twice(api: LocalSlackApi, invoke: Invoke) -> None:
+    invoke(alarm_event("ALARM", OPENED, "m-1"))
+    invoke(alarm_event("OK", OPENED + timedelta(minutes=10), "m-2"))
+    result = invoke(alarm_event("OK", OPENED + timedelta(minutes=11), "m-3", old="OK"))
+    assert result["results"][0]["status"] == "nothing-to-resolve"
+    assert len(api.replies(CRITICAL)) == 1
+
+
+# --- redelivery and concurrency -----------------------------------------------------------------------------------
+
+
+def test_redelivery_never_double_posts(api: LocalSlackApi, invoke: Invoke) -> None:
+    # Given the same SNS message delivered three times, the idempotency memory lost in between
+    event = alarm_event("ALARM", OPENED, "m-1")
+    results = [invoke(event)["results"][0]["status"] for _ in range(3)]
+    # Then the incident state recognises the message id
+    assert results == ["delivered", "duplicate", "duplicate"]
+    assert len(api.posts(CRITICAL)) == 1
+    assert api.replies(CRITICAL) == []
+
+
+@pytest.mark.parametrize("same_message", [True, False], ids=["redelivered", "two-notifications"])
+def test_two_concurrent_invocations_never_double_post(api: LocalSlackApi, invoke: Invoke, same_message: bool) -> None:
+    # Given a slow Slack, so both invocations are in flight at once
+    api.latency = 0.3
+    barrier = threading.Barrier(2)
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def run(message_id: str) -> None:
+        barrier.wait()
+        try:
+            results.append(invoke(alarm_event("ALARM", OPENED, message_id))["results"][0]["status"])
+        except BaseException as error:
+            errors.append(error)
+
+    ids = ["m-1", "m-1"] if same_message else ["m-1", "m-2"]
+    threads = [threading.Thread(target=run, args=(message_id,)) for message_id in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    # Then exactly one top-level message; the second notification became a reply, a redelivery nothing
+    assert errors == []
+    assert len(api.posts(CRITICAL)) == 1
+    if same_message:
+        assert sorted(results) == ["delivered", "duplicate"]
+        assert api.replies(CRITICAL) == []
+    else:
+        assert results == ["delivered", "delivered"]
+        assert len(api.replies(CRITICAL)) == 1
+
+
+# --- flapping ---------------------------------------------------------------------------------------------------
+
+
+def test_flapping_collapses_into_one_thread_then_stable_again(api: LocalSlackApi, invoke: Invoke, clock: Clock) -> None:
+    # Given an alarm that changes state every 3 minutes (7 changes in 18 minutes; more than 4 in 30 is flapping)
+    states = ["ALARM", "OK"] * 3 + ["ALARM"]
+    for index, state in enumerate(states):
+        invoke(alarm_event(state, OPENED + timedelta(minutes=3 * index), f"m-{index}"))
+    # Then only the first two incidents were posted top-level; the 5th change raised one broadcast notice
+    posts = api.posts(CRITICAL)
+    assert len(posts) == 2
+    replies = api.replies(CRITICAL, posts[1]["ts"])
+    notices = [r for r in replies if r["text"].startswith("🔁 Flapping")]
+    assert len(notices) == 1
+    assert notices[0]["reply_broadcast"] is True
+    assert [r["reply_broadcast"] for r in replies] == [False, True, False, False]
+    assert posts[1]["attachments"][0]["blocks"][0]["text"]["text"].startswith("🔴 ALARM")
+    # When the sweep runs after 30 quiet minutes
+    clock.at(OPENED + timedelta(minutes=18 + 31))
+    swept = invoke({"action": "sweep"})
+    # Then one "stable again" note, and the incident is a normal open incident again
+    stable = [r for r in api.replies(CRITICAL, posts[1]["ts"]) if r["text"].startswith("Stable again")]
+    assert len(stable) == 1
+    assert swept["outcomes"]["stable-again"] == 1
+    invoke({"action": "sweep"})
+    assert len([r for r in api.replies(CRITICAL) if r["text"].startswith("Stable again")]) == 1
+
+
+# --- repeats ------------------------------------------------------------------------------------------------------
+
+
+def test_sweep_reannounces_a_long_open_critical_incident(
+    api: LocalSlackApi, invoke: Invoke, clock: Clock, capfd: pytest.CaptureFixture[str]
+) -> None:
+    invoke(alarm_event("ALARM", OPENED, "m-1"))
+    # When the sweep runs before and after the 1 h repeat interval
+    clock.at(OPENED + timedelta(minutes=30))
+    invoke({"source": "aws.events", "detail-type": "Scheduled Event", "resources": ["arn:aws:events:x:1:rule/s"]})
+    assert api.replies(CRITICAL) == []
+    clock.at(OPENED + timedelta(minutes=61))
+    result = invoke(json.loads((EVENTS / "scheduled" / "sweep.json").read_text()))  # the committed test event
+    invoke({"action": "sweep"})  # at once again: nothing new
+    # Then exactly one reminder, broadcast to the channel from the thread
+    [reminder] = api.replies(CRITICAL)
+    assert reminder["reply_broadcast"] is True
+    assert reminder["text"].startswith("⏰ Still in ALARM after 1 h 1 min")
+    assert result["open_incidents"] == 1
+    gauges = [json.loads(line) for line in capfd.readouterr().out.splitlines() if '"OpenIncidents"' in line]
+    assert [g["OpenIncidents"] for g in gauges] == [[1.0], [1.0], [1.0]]
+    assert gauges[0]["service"] == "alert-router"
+    assert gauges[0]["environment"] == "staging"
+
+
+# --- silences -----------------------------------------------------------------------------------------------------
+
+
+def test_a_silence_suppresses_then_summarises(
+    api: LocalSlackApi, invoke: Invoke, clock: Clock, store: IncidentStore, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # Given a 1 h silence on the ALB alarms
+    silence = create_silence(
+        store, match="*alb-5xx*", duration=timedelta(hours=1), reason="ALB migration", created_by="ops", now=OPENED
+    )
+    assert [s.id for s in list_silences(store, now=OPENED)] == [silence.id]
+    # When the alarm fires twice during the silence and recovers after it
+    first = invoke(alarm_event("ALARM", OPENED + timedelta(minutes=5), "m-1"))
+    invoke(alarm_event("ALARM", OPENED + timedelta(minutes=6), "m-2", old="ALARM"))
+    clock.at(OPENED + timedelta(minutes=70))
+    ok = invoke(alarm_event("OK", OPENED + timedelta(minutes=70), "m-3"))
+    # Then nothing was posted, and it was counted
+    assert first["results"][0]["status"] == "silenced"
+    assert ok["results"][0]["status"] == "nothing-to-resolve"
+    assert api.posts(CRITICAL) == []
+    assert api.replies(CRITICAL) == []
+    blobs = [json.loads(line) for line in capfd.readouterr().out.splitlines() if '"Silenced"' in line]
+    assert [blob["Silenced"] for blob in blobs] == [[1.0], [1.0]]
+    # When the sweep runs after the silence ended (twice)
+    invoke({"action": "sweep"})
+    invoke({"action": "sweep"})
+    # Then one summary in the channel the alerts would have gone to
+    [summary] = api.posts(CRITICAL)
+    assert summary["text"] == "🔕 Silence ended: 2 alerts not posted (ALB migration)"
+    assert "peoplebooster-production-alb-5xx-rate-high x2" in json.dumps(summary, ensure_ascii=False)
+    assert list_silences(store, now=OPENED + timedelta(minutes=70), include_ended=True) == []
+
+
+def test_expiring_a_silence_ends_it_now(api: LocalSlackApi, invoke: Invoke, clock: Clock, store: IncidentStore) -> None:
+    silence = create_silence(
+        store, match="*alb-5xx*", duration=timedelta(hours=2), reason="test", created_by="ops", now=OPENED
+    )
+    expired = expire_silence(store, silence.id, now=OPENED + timedelta(minutes=1))
+    assert expired is not None
+    assert expired.until == (OPENED + timedelta(minutes=1)).timestamp()
+    assert expire_silence(store, "no-such-silence") is None
+    clock.at(OPENED + timedelta(minutes=2))
+    invoke(alarm_event("ALARM", OPENED + timedelta(minutes=2), "m-1"))
+    assert len(api.posts(CRITICAL)) == 1  # posted: the silence is over
+    invoke({"action": "sweep"})
+    assert len(api.posts(CRITICAL)) == 1  # nothing suppressed: no summary
+
+
+def test_an_open_incident_still_resolves_in_its_thread_during_a_silence(
+    api: LocalSlackApi, invoke: Invoke, store: IncidentStore
+) -> None:
+    invoke(alarm_event("ALARM", OPENED, "m-1"))
+    create_silence(store, match="*alb*", duration=timedelta(hours=1), reason="r", created_by="ops", now=OPENED)
+    invoke(alarm_event("OK", OPENED + timedelta(minutes=3), "m-2"))
+    assert len(api.replies(CRITICAL)) == 1
+    assert len(api.updates(CRITICAL)) == 1
+
+
+def test_maintenance_window_from_config_suppresses_and_summarises(
+    api: LocalSlackApi, invoke: Invoke, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a Sunday 12:00-13:00 JST window (2026-11-29 is a Sunday; 03:14 UTC is 12:14 JST)
+    window = {"name": "alb", "match": "*alb*", "days": ["sun"], "start": "12:00", "end": "13:00"}
+    monkeypatch.setenv("MAINTENANCE_WINDOWS", json.dumps([window | {"time_zone": "Asia/Tokyo"}]))
+    load_settings.cache_clear()
+    result = invoke(alarm_event("ALARM", OPENED, "m-1"))
+    assert result["results"][0]["status"] == "silenced"
+    assert result["results"][0]["silence_id"] == "window:alb:2026-11-29T03:00Z"
+    clock.at(OPENED + timedelta(hours=1))
+    invoke({"action": "sweep"})
+    [summary] = api.posts(CRITICAL)
+    assert summary["text"] == "🔕 Silence ended: 1 alert not posted (maintenance window alb)"
+
+
+# --- Slack failures -----------------------------------------------------------------------------------------------
+
+
+def test_rate_limited_then_success(api: LocalSlackApi, invoke: Invoke, clock: Clock) -> None:
+    api.rate_limit(times=2, retry_after="3")
+    result = invoke(alarm_event("ALARM", OPENED, "m-1"))
+    assert clock.sleeps == [3.0, 3.0]
+    assert result["results"][0]["retries"] == 2
+    assert len(api.posts(CRITICAL)) == 1
+
+
+def test_a_failed_update_keeps_the_thread_reply_and_the_sweep_repairs_it(
+    api: LocalSlackApi, invoke: Invoke, clock: Clock
+) -> None:
+    invoke(alarm_event("ALARM", OPENED, "m-1"))
+    api.fail("chat.update", error="cant_update_message")
+    # When the recovery's chat.update fails
+    result = invoke(alarm_event("OK", OPENED + timedelta(minutes=14), "m-2"))
+    # Then the invocation succeeds, the reply is there, the original is not updated yet
+    assert result["results"][0]["outcome"] == "resolved"
+    assert texts(api.replies(CRITICAL)) == ["✅ Resolved after 14 min: peoplebooster-production-alb-5xx-rate-high"]
+    assert api.updates(CRITICAL) == []
+    # And the next sweep updates the original
+    clock.at(OPENED + timedelta(minutes=20))
+    invoke({"action": "sweep"})
+    [update] = api.updates(CRITICAL)
+    assert update["attachments"][0]["blocks"][0]["text"]["text"].startswith("✅ RESOLVED")
+    assert len(api.replies(CRITICAL)) == 1
+
+
+def test_a_failed_post_raises_and_the_retry_posts_once(api: LocalSlackApi, invoke: Invoke, clock: Clock) -> None:
+    # Given Slack failing for longer than the retries
+    api.fail("chat.postMessage", status=500, error="internal_error", times=6)
+    event = alarm_event("ALARM", OPENED, "m-1")
+    with pytest.raises(DeliveryError, match="internal_error"):
+        invoke(event)
+    assert clock.sleeps == [0.25, 0.5, 1.0, 2.0, 2.0]
+    # When Lambda retries the event, Slack is back: the lease was released and it posts once
+    invoke(event)
+    invoke(event)
+    assert len(api.posts(CRITICAL)) == 1
+
+
+def test_ok_false_is_reported_with_slacks_error(api: LocalSlackApi, invoke: Invoke) -> None:
+    api.fail("chat.postMessage", error="channel_is_archived")
+    with pytest.raises(DeliveryError, match="channel_is_archived") as raised:
+        invoke(alarm_event("ALARM", OPENED, "m-1"))
+    assert api.calls() == ["chat.postMessage"]  # not retried: retrying cannot help
+    assert "C0CRITICAL" in str(raised.value)
+
+
+# --- the token ----------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def json_logs() -> Iterator[io.StringIO]:
+    stream = io.StringIO()
+    extra = logging.StreamHandler(stream)
+    extra.setFormatter(handler.logger.registered_formatter)
+    router_logger = logging.getLogger(handler.logger.name)
+    router_logger.addHandler(extra)
+    root = logging.getLogger()
+    root.addHandler(extra)  # slack_sdk logs through its own loggers
+    yield stream
+    root.removeHandler(extra)
+    router_logger.removeHandler(extra)
+
+
+def test_the_bearer_token_is_checked_and_never_logged(
+    api: LocalSlackApi, invoke: Invoke, capfd: pytest.CaptureFixture[str], json_logs: io.StringIO
+) -> None:
+    # Given a wrong token, and then failures that make everything log
+    with pytest.raises(DeliveryError, match="invalid_auth") as wrong:
+        invoke(alarm_event("ALARM", OPENED, "m-1"), token="xoxb-test-WRONGTOKEN")
+    assert api.auth_failures == 1
+    api.fail("*", status=503, error="service_unavailable", times=6)
+    with pytest.raises(DeliveryError) as unavailable:
+        invoke(alarm_event("ALARM", OPENED, "m-2"))
+    invoke(alarm_event("ALARM", OPENED, "m-3"))
+    api.fail("chat.update", error=f"echo {FAKE_BOT_TOKEN}")
+    invoke(alarm_event("OK", OPENED + timedelta(minutes=1), "m-4"))
+    # Then no log line, output or exception contains a token
+    captured = capfd.readouterr()
+    logs = json_logs.getvalue()
+    assert "chat.update failed" in logs
+    for text in (logs, captured.out, captured.err, str(wrong.value), str(unavailable.value)):
+        assert "xoxb-" not in text
+
+
+# --- the default path: env only, one process ----------------------------------------------------------------------
+
+
+def test_default_path_keeps_state_in_memory_for_the_process(api: LocalSlackApi) -> None:
+    # Given only the local contract (SLACK_BOT_TOKEN, SLACK_CHANNEL_IDS, SLACK_API_BASE_URL) and no table
+    handler._in_memory_store.cache_clear()
+    handler._in_memory_deduplicator.cache_clear()
+    context = LocalLambdaContext(function_name="alert-router")
+    # When several events are handled by this process
+    handler.lambda_handler(alarm_event("ALARM", OPENED, "d-1"), context)
+    handler.lambda_handler(alarm_event("OK", OPENED + timedelta(minutes=7), "d-2"), context)
+    # Then they form one thread
+    [post] = api.posts(CRITICAL)
+    assert texts(api.replies(CRITICAL, post["ts"])) == [
+        "✅ Resolved after 7 min: peoplebooster-production-alb-5xx-rate-high"
+    ]
+    assert len(api.updates(CRITICAL)) == 1
+    handler._in_memory_store.cache_clear()
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
+def test_webhook_mode_ignores_the_sweep(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SLACK_BOT_TOKEN")
+    load_settings.cache_clear()
+    result = handler.lambda_handler({"action": "sweep"}, LocalLambdaContext())
+    assert result == {"sweep": "skipped", "reason": "webhook mode"}
+
+
+def test_bot_mode_metrics_have_the_service_and_environment_dimensions(
+    api: LocalSlackApi, invoke: Invoke, capfd: pytest.CaptureFixture[str]
+) -> None:
+    invoke(alarm_event("ALARM", OPENED, "m-1"))
+    invoke(alarm_event("OK", OPENED + timedelta(minutes=2), "m-2"))
+    blobs = [json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    seen: dict[str, list[str]] = {}
+    for blob in blobs:
+        for directive in blob["_aws"]["CloudWatchMetrics"]:
+            for metric in directive["Metrics"]:
+                seen.setdefault(metric["Name"], sorted(directive["Dimensions"][0]))
+    for name in ("IncidentsOpened", "ThreadReplies", "Updates"):
+        assert seen[name] == ["environment", "service"], name
+    assert seen["Delivered"] == ["channel", "environment", "service", "severity"]
+
+
+# --- the DynamoDB layout the infrastructure must create -----------------------------------------------------------
+
+
+def test_dynamodb_items_have_the_documented_layout(api: LocalSlackApi, clock: Clock, dynamodb: Any) -> None:
+    store = DynamoDBIncidentStore("incidents", client=dynamodb, clock=clock)
+    context = LocalLambdaContext(function_name="alert-router")
+    run = {"deduplicator": InMemoryDeduplicator(), "slack_api": web_api(api, clock), "store": store, "now": clock}
+    handler.lambda_handler(alarm_event("ALARM", OPENED, "m-1"), context, **run)
+    [item] = dynamodb.scan(TableName="incidents")["Items"]
+    assert item["pk"]["S"] == "incident#arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:" + (
+        "peoplebooster-production-alb-5xx-rate-high"
+    )
+    assert item["kind"]["S"] == "incident"
+    assert item["sweep"]["S"] == "incident"  # open: in the sparse index
+    assert int(item["expires_at"]["N"]) == int(OPENED.timestamp()) + 30 * 86_400
+    assert item["version"]["N"] == "2"  # the claim, then the commit
+    handler.lambda_handler(alarm_event("OK", OPENED + timedelta(minutes=3), "m-2"), context, **run)
+    [item] = dynamodb.scan(TableName="incidents")["Items"]
+    assert "sweep" not in item  # resolved: out of the index
+    assert json.loads(item["data"]["S"])["open"] is False
+
+
+def test_stored_incidents_round_trip(store: IncidentStore) -> None:
+    incident = Incident(
+        key="k",
+        alarm_name="a",
+        channel="c",
+        channel_id="C1",
+        severity="critical",
+        state="ALARM",
+        open=True,
+        transitions=(1.5, 2.5),
+        applied=("m",),
+        original={"text": "x"},
+    )
+    stored = store.put_incident(incident, None)
+    assert stored.version == 1
+    assert store.get_incident("k") == stored
+    with pytest.raises(Conflict):
+        store.put_incident(incident, None)
+    with pytest.raises(Conflict):
+        store.put_incident(replace(stored, open=False), 7)
+    assert [i.key for i in store.sweep_incidents()] == ["k"]
+    store.put_incident(replace(stored, open=False), 1)
+    assert store.sweep_incidents() == []
+
+
+def test_the_secret_may_hold_a_bot_token_instead_of_webhooks(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the deployed shape: the webhook secret holds a bot token and channel ids
+    value = {"bot_token": FAKE_BOT_TOKEN, "channel_ids": {"alerts-critical": "C0CRITICAL", "alerts-errors": "C0E"}}
+    arn = boto3.client("secretsmanager", region_name=REGION).create_secret(
+        Name="router-bot", SecretString=json.dumps(value)
+    )["ARN"]
+    monkeypatch.delenv("SLACK_BOT_TOKEN")
+    monkeypatch.setenv("SLACK_WEBHOOK_SECRET_ARN", arn)
+    load_settings.cache_clear()
+    # Then bot-token mode is on, against Slack's real API base
+    bot = load_bot(load_settings())
+    assert bot is not None
+    assert bot.channel_ids == value["channel_ids"]
+    assert bot.base_url == "http://127.0.0.1:" + bot.base_url.split(":")[2]  # SLACK_API_BASE_URL from the fixture

@@ -1,0 +1,253 @@
+"""The pure incident lifecycle: decide() and plan_sweep() over small records, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from lambdas.alert_router.incident_messages import format_elapsed, render_resolved_original
+from lambdas.alert_router.incidents import (
+    Incident,
+    LifecycleConfig,
+    Outcome,
+    Plan,
+    StepKind,
+    decide,
+    incident_key,
+    plan_sweep,
+)
+from lambdas.alert_router.models import Alert, SourceKind, State
+from lambdas.alert_router.rendering import RenderContext
+from lambdas.shared.alarm_metadata import Severity
+
+T0 = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
+CONFIG = LifecycleConfig(repeat_interval_seconds=3600, flapping_transitions=4, flapping_window_seconds=1800)
+CONTEXT = RenderContext(environment="staging", display_time_zone="UTC")
+ORIGINAL: dict[str, Any] = {
+    "text": "🔴 [staging] ALARM · CRITICAL: api-5xx",
+    "attachments": [
+        {
+            "color": "#d0021b",
+            "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "🔴 ALARM · CRITICAL · api-5xx"}}],
+        }
+    ],
+}
+
+
+def alert(state: State, minutes: float, message_id: str) -> Alert:
+    return Alert(
+        source=SourceKind.SNS_ALARM,
+        message_id=message_id,
+        state=state,
+        alarm_name="api-5xx",
+        alarm_arn="arn:aws:cloudwatch:ap-northeast-1:1:alarm:api-5xx",
+        state_change_time=T0 + timedelta(minutes=minutes),
+    )
+
+
+def plan(previous: Incident | None, item: Alert) -> Plan:
+    return decide(
+        previous,
+        item,
+        key="k",
+        channel="alerts-critical",
+        channel_id="C1",
+        severity=Severity.CRITICAL,
+        payload=ORIGINAL,
+        context=CONTEXT,
+        now=item.state_change_time.timestamp() if item.state_change_time else 0.0,
+        config=CONFIG,
+    )
+
+
+def committed(result: Plan, ts: str = "1.0") -> Incident:
+    """What the I/O loop stores after the message step succeeded."""
+    assert result.incident is not None
+    if result.outcome is Outcome.OPENED:
+        return replace(result.incident, ts=ts)
+    return result.incident
+
+
+def run(events: Sequence[tuple[State, float]]) -> tuple[list[Plan], Incident | None]:
+    incident: Incident | None = None
+    plans = []
+    for index, (state, minutes) in enumerate(events):
+        result = plan(incident, alert(state, minutes, f"m{index}"))
+        plans.append(result)
+        incident = committed(result, ts=f"{index}.0") if result.incident else incident
+    return plans, incident
+
+
+def test_first_alarm_opens_with_a_top_level_post() -> None:
+    [opened], incident = run([(State.ALARM, 0)])
+    assert opened.outcome is Outcome.OPENED
+    assert opened.message is not None
+    assert opened.message.kind is StepKind.POST
+    assert opened.message.payload == ORIGINAL
+    assert incident is not None
+    assert incident.open
+    assert incident.original == ORIGINAL
+
+
+def test_alarm_again_replies_and_ok_resolves_with_an_update() -> None:
+    plans, incident = run([(State.ALARM, 0), (State.ALARM, 5), (State.OK, 14)])
+    again, resolved = plans[1], plans[2]
+    assert again.outcome is Outcome.REPLIED
+    assert again.message is not None
+    assert again.message.kind is StepKind.REPLY
+    assert resolved.outcome is Outcome.RESOLVED
+    assert resolved.message is not None
+    assert resolved.message.payload["text"] == "✅ Resolved after 14 min: api-5xx"
+    assert resolved.update is not None
+    assert incident is not None
+    assert not incident.open
+    assert incident.ts == "0.0"  # the thread of the first post
+
+
+def test_the_same_message_id_twice_is_a_duplicate() -> None:
+    _, incident = run([(State.ALARM, 0)])
+    again = plan(incident, alert(State.ALARM, 0, "m0"))
+    assert again.outcome is Outcome.DUPLICATE
+    assert again.incident is None
+
+
+def test_ok_with_no_record_is_posted_top_level_and_ok_after_ok_is_nothing() -> None:
+    first = plan(None, alert(State.OK, 0, "m0"))
+    assert first.outcome is Outcome.POSTED
+    second = plan(committed(first), alert(State.OK, 1, "m1"))
+    assert second.outcome is Outcome.NOTHING
+    assert second.message is None
+
+
+def test_insufficient_data_with_nothing_open_opens_no_incident() -> None:
+    result = plan(None, alert(State.INSUFFICIENT_DATA, 0, "m0"))
+    assert result.outcome is Outcome.POSTED
+    assert result.incident is not None
+    assert not result.incident.open
+
+
+def test_flapping_is_announced_once_then_thread_only() -> None:
+    events = [
+        (State.ALARM, 0),
+        (State.OK, 2),
+        (State.ALARM, 4),
+        (State.OK, 6),
+        (State.ALARM, 8),
+        (State.OK, 10),
+        (State.ALARM, 12),
+    ]
+    plans, incident = run(events)
+    outcomes = [p.outcome for p in plans]
+    assert outcomes == [
+        Outcome.OPENED,
+        Outcome.RESOLVED,
+        Outcome.OPENED,
+        Outcome.RESOLVED,
+        Outcome.FLAPPING,
+        Outcome.RESOLVED,
+        Outcome.REPLIED,
+    ]
+    notice = plans[4].message
+    assert notice is not None
+    assert notice.broadcast
+    assert notice.payload["text"] == "🔁 Flapping: api-5xx"
+    assert [p.message.kind for p in plans[4:] if p.message] == [StepKind.REPLY] * 3
+    assert not any(p.message.broadcast for p in plans[5:] if p.message)
+    assert incident is not None
+    assert incident.flapping
+    assert incident.ts == "2.0"  # the second incident's thread
+
+
+def test_changes_spread_over_more_than_the_window_are_not_flapping() -> None:
+    events = [(State.ALARM, 0), (State.OK, 10), (State.ALARM, 20), (State.OK, 30), (State.ALARM, 40)]
+    plans, _ = run(events)
+    assert Outcome.FLAPPING not in [p.outcome for p in plans]
+
+
+def test_sweep_says_stable_again_after_a_quiet_window() -> None:
+    events = [(State.ALARM, 0), (State.OK, 2), (State.ALARM, 4), (State.OK, 6), (State.ALARM, 8)]
+    _, incident = run(events)
+    assert incident is not None
+    assert incident.flapping
+    early = plan_sweep(
+        incident, now=(T0 + timedelta(minutes=20)).timestamp(), silenced=False, config=CONFIG, context=CONTEXT
+    )
+    assert early.outcome is Outcome.IDLE
+    stable = plan_sweep(
+        incident, now=(T0 + timedelta(minutes=39)).timestamp(), silenced=False, config=CONFIG, context=CONTEXT
+    )
+    assert stable.outcome is Outcome.STABLE
+    assert stable.message is not None
+    assert stable.message.payload["text"] == "Stable again: api-5xx"
+    assert stable.incident is not None
+    assert not stable.incident.flapping
+
+
+@pytest.mark.parametrize(
+    ("minutes", "severity", "silenced", "expected"),
+    [
+        (61, "critical", False, Outcome.REPEATED),
+        (59, "critical", False, Outcome.IDLE),
+        (61, "warning", False, Outcome.IDLE),
+        (61, "critical", True, Outcome.IDLE),
+    ],
+)
+def test_sweep_repeats_only_long_open_critical_unsilenced_incidents(
+    minutes: int, severity: str, silenced: bool, expected: Outcome
+) -> None:
+    _, incident = run([(State.ALARM, 0)])
+    assert incident is not None
+    incident = replace(incident, severity=severity)
+    result = plan_sweep(
+        incident, now=(T0 + timedelta(minutes=minutes)).timestamp(), silenced=silenced, config=CONFIG, context=CONTEXT
+    )
+    assert result.outcome is expected
+    if expected is Outcome.REPEATED:
+        assert result.message is not None
+        assert result.message.broadcast
+        assert result.incident is not None
+        assert result.incident.repeats == 1
+
+
+def test_sweep_repeats_a_failed_update_a_bounded_number_of_times() -> None:
+    _, incident = run([(State.ALARM, 0), (State.OK, 5)])
+    assert incident is not None
+    stale = replace(incident, original_stale=True, update_attempts=1)
+    repair = plan_sweep(stale, now=T0.timestamp() + 600, silenced=False, config=CONFIG, context=CONTEXT)
+    assert repair.outcome is Outcome.REPAIRED
+    assert repair.update is not None
+    given_up = plan_sweep(
+        replace(stale, update_attempts=5), now=T0.timestamp() + 600, silenced=False, config=CONFIG, context=CONTEXT
+    )
+    assert given_up.update is None
+
+
+def test_incident_key_is_the_arn_else_a_stable_name_key() -> None:
+    assert incident_key(alert(State.ALARM, 0, "m")) == "arn:aws:cloudwatch:ap-northeast-1:1:alarm:api-5xx"
+    legacy = replace(alert(State.ALARM, 0, "m"), alarm_arn=None, account="1", region="ap-northeast-1")
+    assert incident_key(legacy) == "alarm:1:ap-northeast-1:api-5xx"
+    assert incident_key(Alert(source=SourceKind.UNPARSED, raw_text="x")) is None
+    assert incident_key(replace(legacy, source=SourceKind.SENTRY)) is None
+
+
+def test_resolved_original_keeps_blocks_and_replaces_its_status_line() -> None:
+    once = render_resolved_original(ORIGINAL, T0.timestamp(), T0.timestamp() + 840, CONTEXT)
+    twice = render_resolved_original(once, T0.timestamp(), T0.timestamp() + 900, CONTEXT)
+    blocks = twice["attachments"][0]["blocks"]
+    assert blocks[0]["text"]["text"] == "✅ RESOLVED · CRITICAL · api-5xx"
+    assert twice["text"] == "✅ [staging] RESOLVED · CRITICAL: api-5xx"
+    assert [b.get("block_id") for b in blocks] == [None, "incident-status"]
+    assert blocks[1]["elements"][0]["text"] == "*Resolved* 2026-11-29 03:15:00 UTC · open for 15 min"
+    assert ORIGINAL["attachments"][0]["color"] == "#d0021b"  # the input is not changed
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(40, "40 s"), (840, "14 min"), (3600, "1 h"), (3900, "1 h 5 min"), (86_400 + 7200, "1 d 2 h")],
+)
+def test_elapsed_time_words(seconds: float, text: str) -> None:
+    assert format_elapsed(seconds) == text
