@@ -10,6 +10,9 @@
    which posts to the local Slack receiver.
 6. Heals the service; the recoveries arrive in the same channels.
 7. Prints the Slack messages by channel and a summary; exits non-zero with the reason if a step failed.
+8. Runs the /health/live incident again with the router in bot-token mode against a local Slack Web API
+   (chat.postMessage, chat.update) and prints the thread view: one message per incident, updated in place
+   when it resolves, with the recovery in its thread.
 
 Time is compressed: each monitor run stands for one schedule period (1 minute by default).
 
@@ -75,7 +78,8 @@ class DemoFailure(Exception):
 class DemoResult:
     checks_run: int = 0
     transitions: list[tuple[str, str, str]] = field(default_factory=list)  # (alarm, old, new)
-    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # top-level posts by channel
+    threads: dict[str, str] = field(default_factory=dict)  # bot-token mode: each channel as a terminal shows it
     alarms_without_data: list[str] = field(default_factory=list)
     not_evaluated: list[str] = field(default_factory=list)
 
@@ -114,13 +118,13 @@ def run_scenario(
     out: TextIO,
     cycles_per_phase: int = CYCLES_PER_PHASE,
     alarm_filter: Callable[[str], bool] | None = None,
+    slack_mode: str = "webhook",
 ) -> DemoResult:
     """Drive the real handlers through the phases; return what happened. Pure of printing to the terminal
     except through `out`, so the end-to-end test runs exactly this."""
     from lambdas.shared.local_context import LocalLambdaContext  # noqa: PLC0415
     from tools.health_service import HealthService  # noqa: PLC0415
     from tools.local_cloudwatch import AlarmEvaluator, alarms_from_template, datapoints_from_emf, sns_event_for  # noqa: PLC0415
-    from tools.local_slack import LocalSlack  # noqa: PLC0415
 
     result = DemoResult()
     monitor_env = lambda_environment(template, "lambdas.synthetic_monitor")
@@ -139,12 +143,12 @@ def run_scenario(
 
     # https like the real target, so the certificate alarm is evaluated too (the monitor trusts the
     # reference service's self-signed certificate through the handler's ssl_context parameter).
-    with HealthService(tls=True) as service, LocalSlack() as slack:
+    with HealthService(tls=True) as service, _local_slack(slack_mode) as slack:
         trust = ssl.create_default_context(cafile=str(service.cert_file))
-        print(f"reference health service: {service.url}    local Slack receiver: {slack.base_url}", file=out)
+        print(f"reference health service: {service.url}    {slack.describe()}", file=out)
         local = {
             "HEALTH_BASE_URL": service.url,
-            "SLACK_WEBHOOK_URLS": slack.webhook_urls(),
+            **slack.router_env(),
             # The functions' JSON logs would drown the story; DEMO_LOG_LEVEL=INFO shows them.
             "POWERTOOLS_LOG_LEVEL": os.environ.get("DEMO_LOG_LEVEL", "ERROR"),
         }
@@ -193,8 +197,67 @@ def run_scenario(
         if phases and any(state == "ALARM" for state in evaluator.states.values()) and not phases[-1].faults:
             still = sorted(name for name, state in evaluator.states.items() if state == "ALARM")
             raise DemoFailure(f"the service was healed but these alarms did not recover: {', '.join(still)}")
-        result.messages = slack.all_messages()
+        result.messages = slack.messages()
+        result.threads = slack.threads()
     return result
+
+
+class _WebhookSlack:
+    """Incoming webhooks, one per channel (the router's webhook mode)."""
+
+    def __init__(self) -> None:
+        from tools.local_slack import LocalSlack  # noqa: PLC0415
+
+        self.server = LocalSlack()
+
+    def describe(self) -> str:
+        return f"local Slack webhooks: {self.server.base_url}"
+
+    def router_env(self) -> dict[str, str]:
+        return {"SLACK_WEBHOOK_URLS": self.server.webhook_urls()}
+
+    def messages(self) -> dict[str, list[dict[str, Any]]]:
+        return self.server.all_messages()
+
+    def threads(self) -> dict[str, str]:
+        return {}
+
+
+class _BotSlack:
+    """The Slack Web API with a bot token (the router's bot-token mode: threads and in-place updates)."""
+
+    def __init__(self) -> None:
+        from tools.local_slack import LocalSlackApi  # noqa: PLC0415
+
+        self.server = LocalSlackApi()
+
+    def describe(self) -> str:
+        return f"local Slack Web API: {self.server.base_url}"
+
+    def router_env(self) -> dict[str, str]:
+        return {
+            "SLACK_BOT_TOKEN": self.server.token,
+            "SLACK_CHANNEL_IDS": self.server.channel_ids_json(),
+            "SLACK_API_BASE_URL": self.server.base_url,
+        }
+
+    def messages(self) -> dict[str, list[dict[str, Any]]]:
+        posts = {name: self.server.posts(channel_id) for name, channel_id in self.server.channel_ids.items()}
+        return {name: items for name, items in posts.items() if items}
+
+    def threads(self) -> dict[str, str]:
+        return {
+            name: self.server.render_channel(channel_id)
+            for name, channel_id in self.server.channel_ids.items()
+            if self.server.posts(channel_id)
+        }
+
+
+@contextlib.contextmanager
+def _local_slack(mode: str) -> Iterator[_WebhookSlack | _BotSlack]:
+    slack = _BotSlack() if mode == "bot" else _WebhookSlack()
+    with slack.server:
+        yield slack
 
 
 def _in_environ(package: str, env: Mapping[str, str]) -> Callable[..., dict[str, Any]]:
@@ -264,6 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the alerting pipeline locally on 127.0.0.1.")
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="full")
     parser.add_argument("--replay", type=Path, help="send one Lambda test event through the router and stop")
+    parser.add_argument(
+        "--no-threads", action="store_true", help="skip step 8, the thread view of one incident in bot-token mode"
+    )
     args = parser.parse_args(argv)
     out = sys.stdout
     started = time.monotonic()
@@ -274,11 +340,22 @@ def main(argv: list[str] | None = None) -> int:
         template = load_template()
         print("2-6. running the scenario with the real monitor and router handlers", file=out)
         result = run_scenario(SCENARIOS[args.scenario], template=template, out=out)
+        threaded = None
+        if not args.no_threads:
+            print("\n8. the /health/live incident again, with the router in bot-token mode", file=out)
+            threaded = run_scenario(SCENARIOS["live"], template=template, out=io.StringIO(), slack_mode="bot")
     except DemoFailure as failure:
         print(f"\ndemo FAILED: {failure}", file=sys.stderr)
         return 1
     print("\n7. Slack messages, by channel", file=out)
     print_messages(result.messages, out)
+    if threaded is not None:
+        print(
+            "\n8. bot-token mode: one message per incident, the recovery in its thread, the original updated", file=out
+        )
+        for channel, view in sorted(threaded.threads.items()):
+            print(f"\n#{channel}\n" + "─" * 72 + "\n" + _indent(view), file=out)
+        print("", file=out)
     for line in result.alarms_without_data:
         print(f"note: {line}", file=out)
     if result.not_evaluated:

@@ -73,3 +73,16 @@ def test_a_metric_name_mismatch_is_caught(template: dict[str, Any]) -> None:
     assert "alarms that never received data" in message
     assert "peoplebooster-staging-synthetic-live-failing: no datapoint matched" in message
     assert "CheckSucess" in message
+
+
+def test_bot_token_mode_threads_the_incident_and_resolves_it_in_place(template: dict[str, Any]) -> None:
+    # Given the /health/live scenario with the router in bot-token mode against the local Slack Web API
+    result = run_scenario(SCENARIOS["live"], template=template, out=io.StringIO(), slack_mode="bot")
+    # Then #alerts-critical has one top-level message for the incident, not one per state change
+    posts = [_text(p) for p in result.messages["alerts-critical"]]
+    assert len([p for p in posts if "synthetic-live-failing" in p]) == 1
+    # And the channel view shows it resolved in place, with the recovery as a reply in its thread
+    view = result.threads["alerts-critical"]
+    assert "RESOLVED" in view.splitlines()[0]
+    assert "↳ ✅ *Resolved after" in view
+    assert "alerts-errors" not in result.threads
