@@ -13,7 +13,7 @@ APPROVAL ?= broadening
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install synth diff deploy lint test demo invoke bench build clean
+.PHONY: help install synth diff deploy lint test demo invoke silence bench build clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -60,6 +60,11 @@ demo: install ## Run the whole alerting pipeline locally on 127.0.0.1 (no AWS ac
 
 invoke: install ## Run one Lambda locally: make invoke FN=alert_router|synthetic_monitor|sentry_intake EVENT=events/<fn>/x.json
 	$(PY) -m tools.invoke $(FN) $(EVENT)
+
+# MATCH, FOR, REASON and ID reach the command through the environment ("$$MATCH"), so any quoting survives.
+silence: install ## Silences in ENV's incident table: MATCH=<pattern> FOR=2h REASON=".." [ALL_CRITICAL=yes] | ACTION=list | ACTION=expire ID=<id>
+	$(PY) -m tools.silence "$${ACTION:-create}" --env $(ENV) --match "$$MATCH" --for "$$FOR" --reason "$$REASON" \
+		--id "$$ID" $(if $(filter yes,$(ALL_CRITICAL)),--all-critical)
 
 bench: install ## Print the benchmarks (parse/route/render time, cold starts, probe concurrency, cost)
 	$(PY) -m bench.alert_router_bench

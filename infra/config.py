@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator, model_validator
 
+from lambdas.alert_router.routing import SentryRouting, parse_sentry_routing
+from lambdas.alert_router.silences import WEEKDAYS, SilenceError, parse_windows, silences_everything
 from lambdas.synthetic_monitor.checks import DEFAULT_CHECK_SPECS, DEFAULT_TIMEOUT_MS, Check, parse_checks
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
@@ -118,6 +120,66 @@ class RouterOverride(_Strict):
         return self
 
 
+class MaintenanceWindowConfig(_Strict):
+    """A recurring maintenance window: alarms whose name matches `match` (shell-style, case-insensitive) are
+    not posted on `days` between `start` and `end` (wall clock in `time_zone`; an end before the start
+    crosses midnight). Checked by the router's own parser (lambdas/alert_router/silences.py)."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    match: Annotated[str, Field(min_length=1)]
+    days: Annotated[list[str], Field(min_length=1, max_length=7)]
+    start: str
+    end: str
+    time_zone: str = "UTC"
+    # A window whose pattern matches any alarm name silences the pager every week: only on purpose.
+    allow_all_critical: bool = False
+
+    @field_validator("days")
+    @classmethod
+    def _weekdays(cls, days: list[str]) -> list[str]:
+        unknown = [day for day in days if day.lower()[:3] not in WEEKDAYS]
+        if unknown:
+            raise ValueError(f"unknown weekday {unknown[0]!r}: use {', '.join(WEEKDAYS)}")
+        return days
+
+    @model_validator(mode="after")
+    def _router_accepts(self) -> MaintenanceWindowConfig:
+        try:
+            parse_windows([self.lambda_spec()])
+        except SilenceError as error:
+            raise ValueError(re.sub(r"^MAINTENANCE_WINDOWS\[0\]:?\s*", "", str(error))) from None
+        if silences_everything(self.match) and not self.allow_all_critical:
+            raise ValueError(
+                f"match {self.match!r} silences every alarm, critical ones included; set allow_all_critical: true"
+                " to mean it"
+            )
+        return self
+
+    def lambda_spec(self) -> dict[str, Any]:
+        """One item of the router's MAINTENANCE_WINDOWS."""
+        return self.model_dump(exclude={"allow_all_critical"})
+
+
+class IncidentConfig(_Strict):
+    """Bot-token mode's incident lifecycle (lambdas/alert_router/incidents.py) and its sweep schedule."""
+
+    repeat_interval_minutes: Annotated[int, Field(ge=5, le=1440)] = 60
+    flapping_transitions: Annotated[int, Field(ge=2, le=50)] = 4
+    flapping_window_minutes: Annotated[int, Field(ge=5, le=1440)] = 30
+    sweep_minutes: Annotated[int, Field(ge=1, le=60)] = 5
+    maintenance_windows: list[MaintenanceWindowConfig] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> IncidentConfig:
+        # The sweep drives repeats and "stable again": slower than either, they would come late.
+        if self.sweep_minutes > min(self.repeat_interval_minutes, self.flapping_window_minutes):
+            raise ValueError("sweep_minutes must not exceed repeat_interval_minutes or flapping_window_minutes")
+        names = [window.name for window in self.maintenance_windows]
+        if len(names) != len(set(names)):
+            raise ValueError("maintenance window names must be unique (they name the window's silence records)")
+        return self
+
+
 class RouterConfig(_Strict):
     reserved_concurrency: Annotated[int, Field(ge=1, le=50)] = 5
     timeout_seconds: Annotated[int, Field(ge=10, le=300)] = 60
@@ -126,6 +188,19 @@ class RouterConfig(_Strict):
     # Second path for the router's own alarms (DLQ depth, router errors): they must reach a human
     # even when the router is broken, so they also go to an email subscription.
     fallback_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    incidents: IncidentConfig = IncidentConfig()
+    # Entries replacing the regexes of lambdas/alert_router/routing.SentryRouting (unset: the code's defaults).
+    sentry_routing: dict[str, str] = {}
+
+    @field_validator("sentry_routing")
+    @classmethod
+    def _router_parses(cls, entries: dict[str, str]) -> dict[str, str]:
+        parse_sentry_routing(entries)  # the router's own parser: synthesis rejects what it would reject
+        return entries
+
+    def sentry_routing_table(self) -> SentryRouting:
+        """The whole table the router will use: defaults with this environment's entries applied."""
+        return parse_sentry_routing(self.sentry_routing)
 
 
 class VpcConfig(_Strict):

@@ -49,6 +49,7 @@ class MonitoringStack(Stack):
             dashboard_name=self.dashboard.dashboard_name,
         )
         self.dashboard.add_row("Alert router", self.alert_router.widgets)
+        self.dashboard.add_row("Incidents", self.alert_router.incident_widgets)
         self.sentry_intake = SentryIntakeConstruct(
             self, "SentryIntake", config=config, alert_topic=self.alerting.alert_topic
         )

@@ -6,18 +6,26 @@ the error). An event SNS cannot hand to Lambda at all lands in the same queue (s
 The two alarms about the router go to the fallback topic as well, so they reach a human when the router
 itself is what is broken.
 
-The webhook URLs never appear in the template or the function's environment: the stack creates the
+Bot-token mode (issue 7) keeps incidents and silences in a second table (lambdas/alert_router/
+incident_store.py describes it) and needs a sweep: an EventBridge schedule invokes the router with the
+plain scheduled event every `router.incidents.sweep_minutes`. In webhook mode the sweep returns at once.
+
+The webhook URLs (or the bot token) never appear in the template or the function's environment: the stack creates the
 secret with a generated placeholder and the operator writes the real JSON into it
 (`aws secretsmanager put-secret-value`); the function reads it at run time.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from aws_cdk import Acknowledgment, CfnOutput, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
@@ -28,6 +36,7 @@ from constructs import Construct
 from infra.alarm_factory import AlarmFactory
 from infra.config import EnvironmentConfig
 from infra.constructs.function import ProjectFunction
+from lambdas.alert_router.incident_store import SWEEP_INDEX
 from lambdas.shared.alarm_metadata import Category, Severity
 
 NAME = "alert-router"
@@ -35,6 +44,10 @@ HANDLER = "lambdas.alert_router.handler.lambda_handler"
 NAMESPACE_SUFFIX = "AlertRouter"
 # The actions Powertools' DynamoDBPersistenceLayer calls: read, create/overwrite, complete, delete on failure.
 IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+# What incident_store.DynamoDBIncidentStore calls: get_item and conditional put_item on the table, query on
+# the sweep index. No update or delete: every write replaces the whole item, TTL removes old ones.
+INCIDENT_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
+INCIDENT_INDEX_ACTIONS = ("dynamodb:Query",)
 MAX_EVENT_AGE = Duration.hours(6)  # Lambda's maximum: a Slack outage of a few hours still delivers late
 RETRY_ATTEMPTS = 2
 WIDGET_WIDTH = 6
@@ -42,8 +55,8 @@ WIDGET_HEIGHT = 6
 
 
 class AlertRouterConstruct(Construct):
-    """Public: `function`, `role`, `secret`, `table`, `dead_letter_queue`, `dlq_alarm`, `errors_alarm`,
-    `widgets` (the dashboard row, added by the stack)."""
+    """Public: `function`, `role`, `secret`, `table`, `incident_table`, `sweep_rule`, `dead_letter_queue`,
+    `dlq_alarm`, `errors_alarm`, `widgets` and `incident_widgets` (dashboard rows, added by the stack)."""
 
     def __init__(
         self,
@@ -65,8 +78,9 @@ class AlertRouterConstruct(Construct):
             "SlackWebhooks",
             secret_name=f"{config.prefix}/slack-webhooks",
             description=(
-                "Slack incoming-webhook URL per channel of the alert router, JSON"
-                ' {"alerts-critical": url, "alerts-errors": url, "alerts-performance": url}. Created with a'
+                "Slack credentials of the alert router, JSON in one of two shapes: webhook mode"
+                ' {"alerts-critical": url, "alerts-errors": url, "alerts-performance": url}, or bot-token mode'
+                ' {"bot_token": <Slack bot token>, "channel_ids": {"alerts-critical": "C...", ...}}. Created with a'
                 " generated placeholder; fill with aws secretsmanager put-secret-value."
             ),
             removal_policy=RemovalPolicy.RETAIN if production else RemovalPolicy.DESTROY,
@@ -75,8 +89,9 @@ class AlertRouterConstruct(Construct):
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-SMG4",
                 reason=(
-                    "Slack incoming-webhook URLs cannot be rotated by an API: a new URL is issued in Slack's UI"
-                    " and written by the operator (docs: put-secret-value); the router re-reads it every 5 min."
+                    "Slack incoming-webhook URLs and bot tokens cannot be rotated by an API: a new one is issued"
+                    " in Slack's UI and written by the operator (docs: put-secret-value); the router re-reads"
+                    " it every 5 min."
                 ),
             )
         )
@@ -93,6 +108,25 @@ class AlertRouterConstruct(Construct):
             ),
             # Message ids expire within a day: nothing in it is worth keeping after the stack is gone.
             removal_policy=RemovalPolicy.DESTROY,
+        )
+
+        self.incident_table = dynamodb.Table(
+            self,
+            "IncidentTable",
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            time_to_live_attribute="expires_at",
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            # Open incidents' thread ts and the silences people created: losing them re-posts and un-silences.
+            removal_policy=RemovalPolicy.RETAIN if production else RemovalPolicy.DESTROY,
+        )
+        self.incident_table.add_global_secondary_index(
+            index_name=SWEEP_INDEX,
+            partition_key=dynamodb.Attribute(name="sweep", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.ALL,
         )
 
         self.dead_letter_queue = sqs.Queue(
@@ -127,6 +161,7 @@ class AlertRouterConstruct(Construct):
             | {
                 "SLACK_WEBHOOK_SECRET_ARN": self.secret.secret_arn,
                 "IDEMPOTENCY_TABLE_NAME": self.table.table_name,
+                "INCIDENT_TABLE_NAME": self.incident_table.table_name,
             },
             retry_attempts=RETRY_ATTEMPTS,
             max_event_age=MAX_EVENT_AGE,
@@ -136,6 +171,33 @@ class AlertRouterConstruct(Construct):
         self.role = router.role
         self.secret.grant_read(self.role)
         self.table.grant(self.role, *IDEMPOTENCY_ACTIONS)
+        # Not incident_table.grant(): with an index it also grants the actions on `<table>/index/*`.
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=list(INCIDENT_TABLE_ACTIONS), resources=[self.incident_table.table_arn])
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=list(INCIDENT_INDEX_ACTIONS),
+                resources=[f"{self.incident_table.table_arn}/index/{SWEEP_INDEX}"],
+            )
+        )
+
+        # The plain scheduled event (no Input): the handler recognises source aws.events + Scheduled Event.
+        self.sweep_rule = events.Rule(
+            self,
+            "SweepSchedule",
+            rule_name=f"{config.prefix}-alert-router-sweep",
+            description="Bot-token mode: re-announce, repair, summarise silences (alert router sweep)",
+            schedule=events.Schedule.rate(Duration.minutes(config.router.incidents.sweep_minutes)),
+        )
+        self.sweep_rule.add_target(
+            targets.LambdaFunction(
+                self.function,
+                # A missed sweep is made good by the next one: no point queueing an old one.
+                retry_attempts=0,
+                max_event_age=Duration.minutes(max(1, config.router.incidents.sweep_minutes)),
+            )
+        )
 
         alert_topic.add_subscription(
             subscriptions.LambdaSubscription(self.function, dead_letter_queue=self.dead_letter_queue)
@@ -178,6 +240,7 @@ class AlertRouterConstruct(Construct):
         )
 
         self.widgets = self._widgets(config)
+        self.incident_widgets = self._incident_widgets(config.environment)
         # Stack-level outputs with fixed names: the deployment guide refers to them.
         stack = Stack.of(self)
         CfnOutput(
@@ -188,14 +251,20 @@ class AlertRouterConstruct(Construct):
         )
         CfnOutput(stack, "SlackWebhookSecretArn", value=self.secret.secret_arn)
         CfnOutput(stack, "AlertRouterDeadLetterQueueUrl", value=self.dead_letter_queue.queue_url)
+        CfnOutput(
+            stack,
+            "IncidentTableName",
+            value=self.incident_table.table_name,
+            description="Incidents and silences (bot-token mode); make silence finds it through this output",
+        )
 
-    def _router_metric(self, name: str, environment: str, label: str) -> cw.Metric:
+    def _router_metric(self, name: str, environment: str, label: str, statistic: str = "Sum") -> cw.Metric:
         # Exactly the handler's EMF dimension set (lambdas/alert_router/handler.py): service + environment.
         return cw.Metric(
             namespace=self.metrics_namespace,
             metric_name=name,
             dimensions_map={"service": NAME, "environment": environment},
-            statistic="Sum",
+            statistic=statistic,
             period=Duration.minutes(5),
             label=label,
         )
@@ -243,9 +312,34 @@ class AlertRouterConstruct(Construct):
             ),
         ]
 
+    def _incident_widgets(self, environment: str) -> list[cw.IWidget]:
+        """Bot-token mode's counters (lambdas/alert_router/lifecycle.py); empty graphs in webhook mode."""
+        return [
+            # a gauge written by each sweep: the latest value is the number of incidents open now
+            _graph("Open incidents", [self._router_metric("OpenIncidents", environment, "open", "Maximum")]),
+            _graph("Alerts silenced", [self._router_metric("Silenced", environment, "silenced")]),
+            _graph(
+                "Incident messages",
+                [
+                    self._router_metric("IncidentsOpened", environment, "incidents opened"),
+                    self._router_metric("ThreadReplies", environment, "thread replies"),
+                    self._router_metric("RepeatAnnouncements", environment, "repeat announcements"),
+                    self._router_metric("FlappingNotices", environment, "flapping notices"),
+                ],
+            ),
+            _graph(
+                "Original messages updated / update failures",
+                [
+                    self._router_metric("Updates", environment, "updates"),
+                    self._router_metric("UpdateFailures", environment, "update failures"),
+                ],
+            ),
+        ]
+
 
 def router_environment(config: EnvironmentConfig, *, dashboard_name: str) -> dict[str, str]:
     """The router's plain-string settings (lambdas/alert_router/settings.py); ARNs and names are added apart."""
+    incidents = config.router.incidents
     return {
         "ENVIRONMENT": config.environment,
         "DISPLAY_TIME_ZONE": config.display_time_zone,
@@ -255,6 +349,14 @@ def router_environment(config: EnvironmentConfig, *, dashboard_name: str) -> dic
             [override.model_dump(exclude_none=True) for override in config.router.overrides], separators=(",", ":")
         ),
         "CHANNELS": json.dumps(config.slack_channels.model_dump(), separators=(",", ":")),
+        # the whole table, defaults included: what Sentry alerts route by is visible in the template
+        "SENTRY_ROUTING": json.dumps(dataclasses.asdict(config.router.sentry_routing_table()), separators=(",", ":")),
+        "REPEAT_INTERVAL_MINUTES": str(incidents.repeat_interval_minutes),
+        "FLAPPING_TRANSITIONS": str(incidents.flapping_transitions),
+        "FLAPPING_WINDOW_MINUTES": str(incidents.flapping_window_minutes),
+        "MAINTENANCE_WINDOWS": json.dumps(
+            [window.lambda_spec() for window in incidents.maintenance_windows], separators=(",", ":")
+        ),
         "SYNTHETICS_NAMESPACE": f"{config.metrics_namespace}/Synthetics",
         "POWERTOOLS_METRICS_NAMESPACE": f"{config.metrics_namespace}/{NAMESPACE_SUFFIX}",
         "POWERTOOLS_SERVICE_NAME": NAME,

@@ -17,14 +17,17 @@ Sentry alerts (source SENTRY) are routed by `SentryRouting`, a data table: level
 marked critical -> critical; performance issues and metric alerts on latency/throughput -> performance;
 everything else (a new error issue, an error-count metric alert) -> errors. A resolved metric alert
 carries its rule, so it is routed to the channel of the alert it resolves, like a CloudWatch OK.
+The table's defaults are below; an environment replaces entries through config (`router.sentry_routing`,
+passed as SENTRY_ROUTING and read by `parse_sentry_routing`, the one parser both sides use).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from fnmatch import fnmatchcase
+from typing import Any
 
 from lambdas.alert_router.models import Alert, MetricQuery, SentryFacts, SourceKind, State
 from lambdas.shared.alarm_metadata import Category, Severity, parse_alarm_metadata
@@ -136,6 +139,28 @@ class SentryRouting:
         r".*(transaction\.duration|span\.duration|measurements\.|apdex|p\d+\(|percentile|avg\(.*duration"
         r"|epm\(|tpm\(|spm\(|eps\(|throughput|latency).*"
     )
+
+
+class SentryRoutingError(ValueError):
+    """SENTRY_ROUTING (or config router.sentry_routing) is invalid; the message names the entry."""
+
+
+def parse_sentry_routing(value: Any) -> SentryRouting:
+    """{entry: regex} -> SentryRouting; entries left out keep their defaults. An empty regex matches nothing."""
+    if not isinstance(value, dict):
+        raise SentryRoutingError("must be an object of entry -> regular expression")
+    known = [entry.name for entry in fields(SentryRouting)]
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        raise SentryRoutingError(f"unknown entry {unknown[0]!r}: use {', '.join(known)}")
+    for entry, pattern in value.items():
+        if not isinstance(pattern, str):
+            raise SentryRoutingError(f"{entry}: must be a string (a regular expression)")
+        try:
+            re.compile(pattern, re.IGNORECASE | re.DOTALL)
+        except re.error as error:
+            raise SentryRoutingError(f"{entry}: not a regular expression ({error})") from None
+    return replace(SentryRouting(), **value)
 
 
 @dataclass(frozen=True)

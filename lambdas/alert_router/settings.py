@@ -28,6 +28,8 @@ Environment variables:
                                  "category"?, "channel"?}
     CHANNELS                     JSON {"critical": .., "errors": .., "performance": ..} channel names
                                  (alerts-critical / alerts-errors / alerts-performance)
+    SENTRY_ROUTING               JSON {"critical_levels"?, "critical_rule"?, "performance_issue_category"?,
+                                 "performance_aggregate"?}: regexes replacing routing.SentryRouting's defaults
     SYNTHETICS_NAMESPACE         namespace of the synthetic monitor's metrics ("PeopleBooster/Synthetics")
     POWERTOOLS_METRICS_NAMESPACE metrics namespace ("PeopleBooster/AlertRouter")
     SENTRY_DSN, SENTRY_ENVIRONMENT, SENTRY_RELEASE
@@ -54,7 +56,10 @@ from lambdas.alert_router.routing import (
     Channels,
     Override,
     RoutingConfig,
+    SentryRouting,
+    SentryRoutingError,
     default_rules,
+    parse_sentry_routing,
 )
 from lambdas.alert_router.silences import MaintenanceWindow, SilenceError, parse_windows
 from lambdas.shared.alarm_metadata import Category, Severity
@@ -118,6 +123,7 @@ def settings_from_env(environ: Mapping[str, str]) -> Settings:
             channels=channels,
             overrides=_overrides(get("ROUTING_OVERRIDES")),
             rules=default_rules(get("SYNTHETICS_NAMESPACE") or SYNTHETICS_NAMESPACE),
+            sentry=_sentry_routing(get("SENTRY_ROUTING")),
         ),
         local_bot_token=get("SLACK_BOT_TOKEN"),
         local_channel_ids=get("SLACK_CHANNEL_IDS"),
@@ -215,6 +221,17 @@ def _windows(text: str | None) -> tuple[MaintenanceWindow, ...]:
         raise SettingsError(
             str(error) if isinstance(error, SilenceError) else "MAINTENANCE_WINDOWS is not JSON"
         ) from None
+
+
+def _sentry_routing(text: str | None) -> SentryRouting:
+    if not text:
+        return SentryRouting()
+    try:
+        return parse_sentry_routing(json.loads(text))
+    except SentryRoutingError as error:
+        raise SettingsError(f"SENTRY_ROUTING: {error}") from None
+    except ValueError as error:
+        raise SettingsError(f"SENTRY_ROUTING is not valid JSON: {error}") from None
 
 
 def _webhooks(text: str, source: str, allowed: re.Pattern[str]) -> dict[str, str]:

@@ -51,11 +51,13 @@ def _secret_id(synth: Synthesized) -> str:
     return logical_id
 
 
-def _table_id(synth: Synthesized) -> str:
+def _table_id(synth: Synthesized, partition_key: str = "id") -> str:
+    """The router's idempotency table (partition key `id`) or its incident table (`pk`)."""
     (logical_id,) = [
         logical_id
         for logical_id, table in synth.resources("AWS::DynamoDB::Table").items()
         if logical_id.startswith("AlertRouter")
+        and table["Properties"]["KeySchema"] == [{"AttributeName": partition_key, "KeyType": "HASH"}]
     ]
     return logical_id
 
@@ -237,11 +239,16 @@ def test_role_grants_exactly_what_the_router_does(synthesized: dict[str, Synthes
         # Then each resource gets exactly its actions, and '*' only for X-Ray
         assert all(s["Effect"] == "Allow" and "Condition" not in s for s in statements)
         table_arn = json.dumps({"Fn::GetAtt": [_table_id(synth), "Arn"]}, sort_keys=True)
+        incident_arn = {"Fn::GetAtt": [_table_id(synth, "pk"), "Arn"]}
+        sweep_index = json.dumps({"Fn::Join": ["", [incident_arn, "/index/sweep"]]}, sort_keys=True)
         secret_arn = json.dumps({"Ref": _secret_id(synth)}, sort_keys=True)
         queue_arn = json.dumps({"Fn::GetAtt": [_queue_id(synth), "Arn"]}, sort_keys=True)
         log_group = json.dumps({"Fn::GetAtt": [function["LoggingConfig"]["LogGroup"]["Ref"], "Arn"]}, sort_keys=True)
         assert grants == {
             table_arn: POWERTOOLS_IDEMPOTENCY_ACTIONS,
+            # incident_store.DynamoDBIncidentStore: get_item, conditional put_item, query on the sweep index
+            json.dumps(incident_arn, sort_keys=True): ["dynamodb:GetItem", "dynamodb:PutItem"],
+            sweep_index: ["dynamodb:Query"],
             secret_arn: SECRET_READ_ACTIONS,
             queue_arn: ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"],
             log_group: ["logs:CreateLogStream", "logs:PutLogEvents"],
