@@ -16,16 +16,20 @@ from pathlib import Path
 from typing import Any
 
 import jsii
-from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling, Stack
 from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = REPO_ROOT / "requirements.txt"
-LAMBDA_PYTHON_VERSION = "3.13"
-LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_13
+# The newest Lambda Python runtime that Powertools 3.37 supports.
+LAMBDA_PYTHON_VERSION = "3.14"
+LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_14
 LAMBDA_ARCHITECTURE = lambda_.Architecture.ARM_64
 PIP_PLATFORM = "manylinux2014_aarch64"
-# The Lambda runtime ships boto3/botocore; bundling them would add ~20 MB for nothing.
+# The Lambda runtime ships boto3 and what it needs. They are neither requested nor kept when a dependency
+# pulls them in (aws-xray-sdk needs botocore): a bundled botocore would shadow the runtime's and no longer
+# match its boto3, and would add ~25 MB.
 PROVIDED_BY_PLATFORM = frozenset({"boto3", "botocore", "s3transfer", "jmespath"})
 _IGNORED = ("__pycache__", "*.pyc", "*.pyo")
 
@@ -47,7 +51,8 @@ def runtime_requirements(requirements: Path = REQUIREMENTS) -> list[str]:
 class LocalPipBundling:
     """Copies lambdas/ and pip-installs the runtime requirements for arm64 Lambda, no Docker."""
 
-    def try_bundle(self, output_dir: str, **_options: Any) -> bool:
+    def try_bundle(self, output_dir: str, *_options: Any, **_keyword_options: Any) -> bool:
+        # jsii passes the BundlingOptions struct positionally; nothing in it is needed here.
         out = Path(output_dir)
         shutil.copytree(REPO_ROOT / "lambdas", out / "lambdas", ignore=shutil.ignore_patterns(*_IGNORED))
         requirements = runtime_requirements()
@@ -73,21 +78,37 @@ class LocalPipBundling:
                 ],
                 check=True,
             )
+            remove_provided_packages(out)
         return True
 
 
-def lambda_code() -> lambda_.Code:
-    """The one asset shared by every function of this project (handlers differ, code is the same)."""
-    return lambda_.Code.from_asset(
-        str(REPO_ROOT / "lambdas"),
-        # The hash covers the requirements too, so a new pin is a new asset.
-        asset_hash=_source_hash(),
-        asset_hash_type=AssetHashType.CUSTOM,
-        bundling=BundlingOptions(
-            image=DockerImage.from_registry("unused-local-bundling-only"),
-            local=LocalPipBundling(),
-        ),
-    )
+def remove_provided_packages(target: Path) -> None:
+    """Delete what the Lambda runtime provides (PROVIDED_BY_PLATFORM) from an installed --target folder."""
+    for name in PROVIDED_BY_PLATFORM:
+        shutil.rmtree(target / name, ignore_errors=True)
+        for metadata in target.glob(f"{name}-*.dist-info"):
+            shutil.rmtree(metadata)
+    shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts of those packages (jp.py)
+
+
+_CODE_BY_STACK: dict[str, lambda_.Code] = {}
+
+
+def lambda_code(scope: Construct) -> lambda_.Code:
+    """The one asset every function of a stack shares (handlers differ, code is the same): bundled once."""
+    stack = Stack.of(scope).node.addr
+    if stack not in _CODE_BY_STACK:
+        _CODE_BY_STACK[stack] = lambda_.Code.from_asset(
+            str(REPO_ROOT / "lambdas"),
+            # The hash covers the requirements too, so a new pin is a new asset.
+            asset_hash=_source_hash(),
+            asset_hash_type=AssetHashType.CUSTOM,
+            bundling=BundlingOptions(
+                image=DockerImage.from_registry("unused-local-bundling-only"),
+                local=LocalPipBundling(),
+            ),
+        )
+    return _CODE_BY_STACK[stack]
 
 
 def _source_hash() -> str:

@@ -16,7 +16,7 @@ from infra.packaging import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, lambda_code
 
 
 class ProjectFunction(Construct):
-    """Python 3.13 on arm64, X-Ray active, JSON logs into an explicit log group with retention.
+    """Python 3.14 on arm64, X-Ray active, JSON logs into an explicit log group with retention.
 
     `function_name` is `<service>-<env>-<name>`; `handler` is the module path under lambdas/.
     Environment values are names and settings only: secrets are read at run time from Secrets Manager.
@@ -61,7 +61,7 @@ class ProjectFunction(Construct):
             description=description,
             runtime=LAMBDA_RUNTIME,
             architecture=LAMBDA_ARCHITECTURE,
-            code=lambda_code(),
+            code=lambda_code(self),
             handler=handler,
             role=self.role,
             timeout=timeout,
@@ -80,17 +80,10 @@ class ProjectFunction(Construct):
             },
             **function_props,  # type: ignore[arg-type]
         )
-        # The two findings every function of this project shares, accepted once here.
+        # The finding every function of this project shares, accepted once here.
         Validations.of(self).acknowledge(
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
                 reason="X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) only accept '*'.",
-            ),
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-L1",
-                reason=(
-                    "The runtime is pinned once in infra/packaging.py (Python 3.13), the version the asset's"
-                    " wheels are installed for; moving all functions to a newer runtime is one change there."
-                ),
             ),
         )
