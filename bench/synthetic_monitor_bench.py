@@ -6,7 +6,9 @@
    (median of the runs after a warm-up). Goals: 4 checks @ 200 ms <= 1.3; 50 checks @ 200 ms <= 1.5.
 2. Cold start: a fresh interpreter imports the handler and runs the 4 default checks once against the
    local server; reported minus L. Goal < 150 ms. (This CPU; Lambda at 256 MB has a fraction of a vCPU.)
-3. Monthly cost of the default configuration beside CloudWatch Synthetics for the same coverage.
+3. Monthly cost of the default configuration beside CloudWatch Synthetics for the same coverage. The
+   alarms are counted in the synthesized staging template (those named `*-synthetic-*`), the custom
+   metrics in the EMF of one default run (+ one certificate metric per https check: the local run is http).
 """
 
 from __future__ import annotations
@@ -20,14 +22,15 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from lambdas.shared.local_context import LocalLambdaContext
 from lambdas.synthetic_monitor.checks import DEFAULT_CHECKS
-from lambdas.synthetic_monitor.metric_names import KNOWN_DEPENDENCIES
 from tools.health_service import HealthService
+from tools.synth_all import synth_templates
 
 ROOT = Path(__file__).resolve().parent.parent
 LATENCY_MS = 200
@@ -47,10 +50,11 @@ PRICES: dict[str, tuple[float, str]] = {
 }
 RUNS_PER_MONTH = 730 * 60  # every minute, 730 hours
 MEMORY_MB = 256
+TEMPLATE_ENVIRONMENT = "staging"
 
 
-def _run_once(base_url: str, checks: list[dict[str, Any]] | None) -> tuple[float, dict[str, Any], int]:
-    """One handler run; returns (seconds, summary, bytes written to stdout: the EMF + logs)."""
+def _run_once(base_url: str, checks: list[dict[str, Any]] | None) -> tuple[float, dict[str, Any], str]:
+    """One handler run; returns (seconds, summary, what it wrote to stdout: the EMF + logs)."""
     from lambdas.synthetic_monitor.handler import lambda_handler
     from lambdas.synthetic_monitor.settings import load_settings
 
@@ -64,7 +68,7 @@ def _run_once(base_url: str, checks: list[dict[str, Any]] | None) -> tuple[float
     started = time.perf_counter()
     with contextlib.redirect_stdout(out):
         summary = lambda_handler({"source": "bench"}, LocalLambdaContext(timeout_seconds=30))  # type: ignore[arg-type]
-    return time.perf_counter() - started, summary, len(out.getvalue().encode())
+    return time.perf_counter() - started, summary, out.getvalue()
 
 
 def parallel_ratio(service: HealthService, count: int, runs: int) -> tuple[float, float]:
@@ -112,23 +116,49 @@ def cold_start(service: HealthService, attempts: int = 3) -> tuple[float, float]
     return best_import, best_total
 
 
-def monthly_cost(run_seconds: float, output_bytes: int) -> list[tuple[str, float]]:
+def monitor_alarm_names(template: dict[str, Any]) -> list[str]:
+    """The synthetic monitor's alarms in a synthesized template: every alarm named `*-synthetic-*`."""
+    names = [
+        resource.get("Properties", {}).get("AlarmName")
+        for resource in template.get("Resources", {}).values()
+        if resource.get("Type") == "AWS::CloudWatch::Alarm"
+    ]
+    return sorted(name for name in names if isinstance(name, str) and "-synthetic-" in name)
+
+
+def synthesized_monitor_alarms(environment: str = TEMPLATE_ENVIRONMENT) -> list[str]:
+    with tempfile.TemporaryDirectory(prefix="bench-synth-") as out:
+        [path] = synth_templates(Path(out), (environment,))
+        template: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return monitor_alarm_names(template)
+
+
+def emf_metrics(stdout: str) -> set[tuple[str, str, tuple[tuple[str, str], ...]]]:
+    """Distinct custom metrics (namespace, name, dimension values) in captured EMF: each is billed a month."""
+    metrics = set()
+    for line in stdout.splitlines():
+        if not line.startswith("{"):
+            continue
+        try:
+            blob = json.loads(line)
+        except ValueError:
+            continue
+        directives = blob.get("_aws", {}).get("CloudWatchMetrics", []) if isinstance(blob, dict) else []
+        for directive in directives:
+            for dimension_set in directive["Dimensions"]:
+                dimensions = tuple((name, str(blob.get(name))) for name in dimension_set)
+                for metric in directive["Metrics"]:
+                    metrics.add((directive["Namespace"], metric["Name"], dimensions))
+    return metrics
+
+
+def monthly_cost(run_seconds: float, output: str, alarms: int) -> list[tuple[str, float]]:
     price = {name: value for name, (value, _source) in PRICES.items()}
-    checks = len(DEFAULT_CHECKS)
-    https_checks = checks  # staging and production health URLs are https
-    metrics = (
-        2 * checks  # CheckSuccess, CheckLatency
-        + https_checks  # CertificateDaysRemaining
-        + len(KNOWN_DEPENDENCIES)  # DependencyHealthy
-        + 2  # DependencyResponseTime: database, redis
-        + 3  # ServiceCpu, ServiceMemory, ServiceUptime
-    )
-    # Assumed alarm set (phase 2): success and latency per check, certificate per https check,
-    # one per known dependency, and the dead-man's switch on the monitor's invocations.
-    alarms = 2 * checks + https_checks + len(KNOWN_DEPENDENCIES) + 1
+    https_checks = len(DEFAULT_CHECKS)  # staging and production health URLs are https
+    metrics = len(emf_metrics(output)) + https_checks  # + CertificateDaysRemaining per https check
     billed_ms = math.ceil(run_seconds * 1000)
     gb_seconds = RUNS_PER_MONTH * billed_ms / 1000 * MEMORY_MB / 1024
-    log_gb = RUNS_PER_MONTH * (output_bytes + 400) / 1e9  # + START/END/REPORT lines
+    log_gb = RUNS_PER_MONTH * (len(output.encode()) + 400) / 1e9  # + START/END/REPORT lines
     return [
         (f"Lambda requests ({RUNS_PER_MONTH:,}/month)", RUNS_PER_MONTH * price["lambda_request"]),
         (f"Lambda duration ({billed_ms} ms x {MEMORY_MB} MB arm64)", gb_seconds * price["lambda_gb_second_arm64"]),
@@ -150,7 +180,8 @@ def main(argv: list[str] | None = None) -> None:
         four = parallel_ratio(service, 4, args.runs)
         fifty = parallel_ratio(service, 50, args.runs)
         import_ms, cold_ms = cold_start(service)
-        default_seconds, _summary, output_bytes = _run_once(service.url, None)
+        default_seconds, _summary, output = _run_once(service.url, None)
+    alarm_names = synthesized_monitor_alarms()
 
     print(f"{'measure':<44}{'result':>12}{'goal':>10}  verdict")
     rows = [
@@ -163,10 +194,10 @@ def main(argv: list[str] | None = None) -> None:
     cold_verdict = "ok" if cold_ms < 150 else "MISSED"
     print(f"{'cold start: import + first run - L (ms)':<44}{cold_ms:>12.0f}{'< 150':>10}  {cold_verdict}")
     print(f"{'  of which import (ms)':<44}{import_ms:>12.0f}")
-    print(f"{'EMF + log bytes per default run':<44}{output_bytes:>12,}")
+    print(f"{'EMF + log bytes per default run':<44}{len(output.encode()):>12,}")
 
     print("\nMonthly cost, default configuration (4 checks every minute), us-east-1 on-demand prices:")
-    items = monthly_cost(default_seconds, output_bytes)
+    items = monthly_cost(default_seconds, output, len(alarm_names))
     for label, dollars in items:
         print(f"  {label:<52}${dollars:>8.2f}")
     ours = sum(dollars for _, dollars in items)
@@ -176,6 +207,12 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"  {'CloudWatch Synthetics: 4 canaries x every minute':<52}${canaries:>8.2f}"
         f"  (+ ~${synthetics_alarms:.2f} alarms, + the canaries' own Lambda/S3)"
+    )
+    print(
+        f"\nCounted, not assumed: {len(alarm_names)} alarms named '*-synthetic-*' in the synthesized"
+        f" {TEMPLATE_ENVIRONMENT} template (tools.synth_all); {len(emf_metrics(output))} custom metrics in the EMF"
+        f" of one default run against the local service, + {len(DEFAULT_CHECKS)} CertificateDaysRemaining"
+        " (https in staging and production, http locally)."
     )
     print("\nPrices used (source pages):")
     for name, (value, source) in PRICES.items():

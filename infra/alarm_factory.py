@@ -24,6 +24,8 @@ class AlarmFactory:
     topic: sns.ITopic
     # Every alarm made, in order: the dashboard's overview and the tests read it.
     created: list[cw.Alarm] = field(default_factory=list)
+    # Names of the Critical alarms, so a silence or maintenance window can be checked against them.
+    critical_names: list[str] = field(default_factory=list)
 
     def runbook_url(self, runbook: str) -> str:
         return f"{self.config.runbook_base}/runbooks/{runbook}.md"
@@ -66,4 +68,6 @@ class AlarmFactory:
             alarm.add_alarm_action(action)
             alarm.add_ok_action(action)
         self.created.append(alarm)
+        if severity is Severity.CRITICAL:
+            self.critical_names.append(f"{self.config.prefix}-{name}")
         return alarm

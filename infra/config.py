@@ -272,6 +272,15 @@ class EnvironmentConfig(_Strict):
     synthetics: SyntheticsConfig = SyntheticsConfig()
     sentry: SentryConfig = SentryConfig()
 
+    @model_validator(mode="after")
+    def _production_has_a_second_path(self) -> EnvironmentConfig:
+        # The router's own alarms (DLQ depth, router errors) must reach a human when the router is broken.
+        if self.environment == "production" and not self.router.fallback_email:
+            raise ValueError(
+                "router.fallback_email is required in production: the router's own alarms need a path around Slack"
+            )
+        return self
+
     @field_validator("display_time_zone")
     @classmethod
     def _known_time_zone(cls, name: str) -> str:
@@ -295,15 +304,18 @@ def load_config(environment: str, config_dir: Path = CONFIG_DIR) -> EnvironmentC
     """Read and validate config/<environment>.yaml; raise ConfigError with one clear line."""
     if environment not in ENVIRONMENTS:
         raise ConfigError(f"unknown environment {environment!r}: use one of {', '.join(ENVIRONMENTS)}")
-    path = config_dir / f"{environment}.yaml"
+    file = config_dir / f"{environment}.yaml"
+    path = _shown(file)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
         raise ConfigError(f"{path}: file not found") from error
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: not valid YAML ({_one_line(str(error))})") from error
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    if raw.get("environment", environment) != environment:
+        raise ConfigError(f"{path}: environment: says {raw['environment']!r} but the file is for {environment!r}")
     try:
         config = EnvironmentConfig.model_validate(raw)
     except ValidationError as error:
@@ -311,9 +323,15 @@ def load_config(environment: str, config_dir: Path = CONFIG_DIR) -> EnvironmentC
         field = ".".join(str(part) for part in first["loc"]) or "(top level)"
         more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
         raise ConfigError(f"{path}: {field}: {_one_line(first['msg'])}{more}") from error
-    if config.environment != environment:
-        raise ConfigError(f"{path}: environment: says {config.environment!r} but the file is for {environment!r}")
     return config
+
+
+def _shown(path: Path) -> Path:
+    """The path as a person typed it: relative to the repository when inside it (config/staging.yaml)."""
+    try:
+        return path.resolve().relative_to(CONFIG_DIR.parent)
+    except ValueError:
+        return path
 
 
 def _one_line(text: str) -> str:

@@ -91,27 +91,34 @@ def remove_provided_packages(target: Path) -> None:
     shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts of those packages (jp.py)
 
 
-_CODE_BY_STACK: dict[str, lambda_.Code] = {}
+class _SharedCode(Construct):
+    """Holds a stack's one Lambda asset, so every function of the stack shares it (bundled once)."""
 
-
-def lambda_code(scope: Construct) -> lambda_.Code:
-    """The one asset every function of a stack shares (handlers differ, code is the same): bundled once."""
-    stack = Stack.of(scope).node.addr
-    if stack not in _CODE_BY_STACK:
-        _CODE_BY_STACK[stack] = lambda_.Code.from_asset(
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.code = lambda_.Code.from_asset(
             str(REPO_ROOT / "lambdas"),
             # The hash covers the requirements too, so a new pin is a new asset.
-            asset_hash=_source_hash(),
+            asset_hash=source_hash(),
             asset_hash_type=AssetHashType.CUSTOM,
             bundling=BundlingOptions(
                 image=DockerImage.from_registry("unused-local-bundling-only"),
                 local=LocalPipBundling(),
             ),
         )
-    return _CODE_BY_STACK[stack]
 
 
-def _source_hash() -> str:
+def lambda_code(scope: Construct) -> lambda_.Code:
+    """The asset every function of `scope`'s stack runs (handlers differ, code is the same)."""
+    stack = Stack.of(scope)
+    holder = stack.node.try_find_child("LambdaCode")
+    if not isinstance(holder, _SharedCode):
+        holder = _SharedCode(stack, "LambdaCode")
+    return holder.code
+
+
+def source_hash() -> str:
+    """SHA-256 over requirements.txt and every lambdas/ source file: the asset's identity and Sentry release."""
     digest = hashlib.sha256(REQUIREMENTS.read_bytes())
     for path in sorted((REPO_ROOT / "lambdas").rglob("*.py")):
         digest.update(str(path.relative_to(REPO_ROOT)).encode())

@@ -8,7 +8,7 @@ from aws_cdk import CfnOutput, Environment, Stack
 from constructs import Construct
 
 from infra.alarm_factory import AlarmFactory
-from infra.config import EnvironmentConfig
+from infra.config import ConfigError, EnvironmentConfig
 from infra.constructs.alert_router import AlertRouterConstruct
 from infra.constructs.alerting import AlertingConstruct
 from infra.constructs.dashboard import DashboardConstruct
@@ -16,6 +16,7 @@ from infra.constructs.logs import LogsConstruct
 from infra.constructs.sentry_intake import SentryIntakeConstruct
 from infra.constructs.service_alarms import ServiceAlarmsConstruct
 from infra.constructs.synthetics import SyntheticsConstruct
+from lambdas.alert_router.silences import silences_everything
 
 
 def stack_name(config: EnvironmentConfig) -> str:
@@ -51,12 +52,28 @@ class MonitoringStack(Stack):
         self.dashboard.add_row("Alert router", self.alert_router.widgets)
         self.dashboard.add_row("Incidents", self.alert_router.incident_widgets)
         self.sentry_intake = SentryIntakeConstruct(
-            self, "SentryIntake", config=config, alert_topic=self.alerting.alert_topic
+            self,
+            "SentryIntake",
+            config=config,
+            alert_topic=self.alerting.alert_topic,
+            factory=self.alarm_factory,
+            fallback_topic=self.alerting.fallback_topic,
         )
         self.synthetics = SyntheticsConstruct(self, "Synthetics", config=config, factory=self.alarm_factory)
         self.dashboard.add_row("Synthetic monitor", self.synthetics.dashboard_widgets)
 
         self.dashboard.build(self.alarm_factory.created)
+        _refuse_windows_that_silence_every_critical_alarm(config, self.alarm_factory.critical_names)
 
         CfnOutput(self, "AlertTopicArn", value=self.alerting.alert_topic.topic_arn)
         CfnOutput(self, "DashboardName", value=self.dashboard.dashboard_name)
+
+
+def _refuse_windows_that_silence_every_critical_alarm(config: EnvironmentConfig, critical_names: list[str]) -> None:
+    """Config alone cannot know which alarms are Critical; once every alarm exists, the stack checks."""
+    for index, window in enumerate(config.router.incidents.maintenance_windows):
+        if silences_everything(window.match, critical_names) and not window.allow_all_critical:
+            raise ConfigError(
+                f"config/{config.environment}.yaml: router.incidents.maintenance_windows.{index}.match: "
+                f"{window.match!r} silences every critical alarm of this stack; set allow_all_critical: true"
+            )

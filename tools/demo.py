@@ -177,7 +177,8 @@ def run_scenario(
                     result.transitions.append((transition.alarm.name, transition.old_state, transition.new_state))
                     print(f"  → {transition.alarm.name}: {transition.old_state} → {transition.new_state}", file=out)
                     with contextlib.redirect_stdout(io.StringIO()):  # the router's EMF, not for the terminal
-                        router(sns_event_for(transition), LocalLambdaContext(function_name="alert-router"))
+                        routed = router(sns_event_for(transition), LocalLambdaContext(function_name="alert-router"))
+                    _require_delivery(transition.alarm.name, transition.old_state, transition.new_state, routed)
             firing = {name for name, state in evaluator.states.items() if state == "ALARM"}
             for suffix in phase.expect_alarm:
                 if not any(name.endswith(suffix) for name in firing):
@@ -258,6 +259,14 @@ def _local_slack(mode: str) -> Iterator[_WebhookSlack | _BotSlack]:
     slack = _BotSlack() if mode == "bot" else _WebhookSlack()
     with slack.server:
         yield slack
+
+
+def _require_delivery(alarm: str, old: str, new: str, routed: Mapping[str, Any]) -> None:
+    """An alarm and the recovery of an alarm must reach Slack; only start-up noise may be held back."""
+    statuses = [str(result.get("status")) for result in routed.get("results", [])]
+    must_post = new == "ALARM" or (old == "ALARM" and new == "OK")
+    if must_post and "delivered" not in statuses:
+        raise DemoFailure(f"the router did not deliver {alarm} {old} -> {new} (results: {', '.join(statuses)})")
 
 
 def _in_environ(package: str, env: Mapping[str, str]) -> Callable[..., dict[str, Any]]:
@@ -346,6 +355,9 @@ def main(argv: list[str] | None = None) -> int:
             threaded = run_scenario(SCENARIOS["live"], template=template, out=io.StringIO(), slack_mode="bot")
     except DemoFailure as failure:
         print(f"\ndemo FAILED: {failure}", file=sys.stderr)
+        return 1
+    except Exception as error:  # a step of the real code failed: say which error, in one line
+        print(f"\ndemo FAILED: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
     print("\n7. Slack messages, by channel", file=out)
     print_messages(result.messages, out)

@@ -173,34 +173,79 @@ class AlarmEvaluator:
         return transitions
 
     def _judge(self, alarm: AlarmDefinition, now: float) -> tuple[str, str, list[float]]:
-        windows = [
-            (now - (index + 1) * alarm.period, now - index * alarm.period) for index in range(alarm.evaluation_periods)
-        ]
-        values: list[float | None] = []
-        for start, end in reversed(windows):
+        """The new state and CloudWatch's own wording of the reason (the router reads the values back)."""
+        periods = []  # newest first, as CloudWatch lists them: (period start, value or None)
+        for index in range(alarm.evaluation_periods):
+            start, end = now - (index + 1) * alarm.period, now - index * alarm.period
             samples = [p.value for p in self.datapoints if _matches(alarm, p) and start <= p.timestamp < end]
-            values.append(aggregate(alarm.statistic, samples) if samples else None)
-        present = [value for value in values if value is not None]
+            periods.append((start, aggregate(alarm.statistic, samples) if samples else None))
+        present = [(start, value) for start, value in periods if value is not None]
         compare = COMPARISONS[alarm.comparison]
-        missing = len(values) - len(present)
-        breaching = sum(1 for value in present if compare(value, alarm.threshold))
+        missing = len(periods) - len(present)
+        breaching = [(start, value) for start, value in present if compare(value, alarm.threshold)]
         treatment = alarm.treat_missing_data
-        if treatment == "breaching":
-            breaching += missing
-        elif treatment == "ignore" and not present:
-            return self.states[alarm.name], "no data; state kept (missing data ignored)", []
-        elif treatment == "missing" and not present:
-            return "INSUFFICIENT_DATA", "Insufficient Data: no datapoints were received", []
-        shown = [round(value, 3) for value in present]
+        values = [round(float(value), 3) for _start, value in present]
+        if not present:
+            if treatment == "breaching":
+                return (
+                    "ALARM",
+                    (
+                        f"Threshold Crossed: no datapoints were received for {missing} periods and {missing} missing"
+                        " datapoints were treated as [Breaching]."
+                    ),
+                    [],
+                )
+            if treatment == "notBreaching":
+                return (
+                    "OK",
+                    (
+                        f"Threshold Crossed: no datapoints were received for {missing} periods and {missing} missing"
+                        " datapoints were treated as [NonBreaching]."
+                    ),
+                    [],
+                )
+            if treatment == "ignore":
+                return self.states[alarm.name], "no data; state kept (missing data ignored)", []
+            return "INSUFFICIENT_DATA", f"Insufficient Data: {missing} datapoints were unknown.", []
+        counted_missing = missing if treatment == "breaching" else 0
         words = COMPARISON_WORDS[alarm.comparison]
-        counted = f"{breaching} out of the last {len(values)} datapoints"
-        if breaching >= alarm.datapoints_to_alarm:
+        total = len(periods)
+        if len(breaching) + counted_missing >= alarm.datapoints_to_alarm:
             return (
                 "ALARM",
-                f"Threshold Crossed: {counted} {shown} were {words} the threshold ({alarm.threshold:g}).",
-                shown,
+                (
+                    f"Threshold Crossed: {len(breaching) + counted_missing} out of the last {total} datapoints"
+                    f" [{_listed(breaching)}] {_was(breaching)} {words} the threshold ({float(alarm.threshold)})"
+                    f" (minimum {_count(alarm.datapoints_to_alarm)} for OK -> ALARM transition)."
+                ),
+                values,
             )
-        return "OK", f"Threshold Crossed: {counted} {shown} were {words} the threshold ({alarm.threshold:g}).", shown
+        healthy = [(start, value) for start, value in present if not compare(value, alarm.threshold)]
+        return (
+            "OK",
+            (
+                f"Threshold Crossed: {len(healthy)} out of the last {total} datapoints [{_listed(healthy)}]"
+                f" {_was(healthy)} not {words} the threshold ({float(alarm.threshold)})"
+                " (minimum 1 datapoint for ALARM -> OK transition)."
+            ),
+            values,
+        )
+
+
+def _listed(points: Sequence[tuple[float, float]]) -> str:
+    """`93.4 (29/11/26 03:14:00), ...`: CloudWatch's datapoint list, period start times in UTC."""
+    return ", ".join(
+        f"{round(float(value), 3)!r} ({datetime.fromtimestamp(start, tz=UTC).strftime('%d/%m/%y %H:%M:%S')})"
+        for start, value in points
+    )
+
+
+def _was(points: Sequence[object]) -> str:
+    return "was" if len(points) == 1 else "were"
+
+
+def _count(datapoints: int) -> str:
+    return f"{datapoints} datapoint" if datapoints == 1 else f"{datapoints} datapoints"
 
 
 def aggregate(statistic: str, samples: Sequence[float]) -> float:

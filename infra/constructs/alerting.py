@@ -6,7 +6,9 @@ used by CloudWatch alarms), and an SSL-only topic policy.
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from typing import Any
+
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -36,6 +38,7 @@ class AlertingConstruct(Construct):
                 principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
                 actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                 resources=["*"],
+                conditions=self._own_alarms_only(),
             )
         )
         self.alert_topic = self._topic("AlertTopic", f"{config.prefix}-alerts", "Alarms for the alert router")
@@ -62,6 +65,16 @@ class AlertingConstruct(Construct):
                 principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
                 actions=["sns:Publish"],
                 resources=[topic.topic_arn],
+                conditions=self._own_alarms_only(),
             )
         )
         return topic
+
+    def _own_alarms_only(self) -> dict[str, Any]:
+        """Only alarms of this account and region may use the topics (no confused deputy: CloudWatch acts
+        for every account, so without these conditions anyone's alarm could post into our Slack)."""
+        stack = Stack.of(self)
+        return {
+            "StringEquals": {"aws:SourceAccount": stack.account},
+            "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:*"},
+        }

@@ -12,7 +12,7 @@ from constructs import Construct
 
 from infra.config import EnvironmentConfig
 from infra.constructs.logs import RETENTION
-from infra.packaging import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, lambda_code
+from infra.packaging import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, lambda_code, source_hash
 
 
 class ProjectFunction(Construct):
@@ -75,6 +75,8 @@ class ProjectFunction(Construct):
                 "POWERTOOLS_LOG_LEVEL": "INFO",
                 "SENTRY_ENVIRONMENT": config.environment,
                 "SENTRY_TRACES_SAMPLE_RATE": str(config.sentry.traces_sample_rate),
+                # The code's identity: Sentry groups errors by release, so a fix shows as a new release.
+                "SENTRY_RELEASE": f"{config.service_name}-monitoring@{source_hash()[:12]}",
                 **sentry_env,
                 **environment,
             },

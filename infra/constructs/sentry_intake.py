@@ -5,30 +5,46 @@ The URL's auth type is NONE because Sentry cannot sign requests with AWS SigV4: 
 anything is published. Throttling is reserved concurrency (a flood can use at most that many executions,
 and never starves the router or the rest of the account). The client secret is created with a
 placeholder; the operator writes Sentry's client secret into it (docs/operations: deployment guide).
+
+Sentry does not retry a failed webhook, so a failed or throttled invocation is a lost Sentry alert: two
+alarms (errors, throttles) tell a human, through the fallback topic too in case the router is the problem.
 """
 
 from __future__ import annotations
 
 from aws_cdk import Acknowledgment, CfnOutput, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from infra.alarm_factory import AlarmFactory
 from infra.config import EnvironmentConfig
 from infra.constructs.function import ProjectFunction
+from lambdas.shared.alarm_metadata import Category, Severity
 
 NAME = "sentry-intake"
 HANDLER = "lambdas.sentry_intake.handler.lambda_handler"
 RESERVED_CONCURRENCY = 2  # Sentry sends a handful of webhooks a minute; a flood is capped here
 TIMEOUT = Duration.seconds(10)  # verify + one SNS publish; Sentry gives up on a webhook after 1 s anyway
+RUNBOOK = "sentry-intake-failing"
+ALARM_PERIOD = Duration.minutes(5)
 
 
 class SentryIntakeConstruct(Construct):
-    """Public: `function`, `role`, `secret`, `url` (the Function URL to register in Sentry)."""
+    """Public: `function`, `role`, `secret`, `url` (the Function URL to register in Sentry), `errors_alarm`,
+    `throttles_alarm`."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, alert_topic: sns.ITopic
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        alert_topic: sns.ITopic,
+        factory: AlarmFactory,
+        fallback_topic: sns.ITopic,
     ) -> None:
         super().__init__(scope, construct_id)
         self.secret = secretsmanager.Secret(
@@ -83,6 +99,43 @@ class SentryIntakeConstruct(Construct):
         self.url = self.function.add_function_url(
             auth_type=lambda_.FunctionUrlAuthType.NONE,  # Sentry cannot sign with SigV4: the HMAC is the auth
             invoke_mode=lambda_.InvokeMode.BUFFERED,
+        )
+        # Any error or throttle is a Sentry alert nobody will see (Sentry does not retry): alarm on the first.
+        self.errors_alarm = factory.create(
+            self,
+            "ErrorsAlarm",
+            name="sentry-intake-errors",
+            summary=(
+                "The Sentry intake failed an invocation (secret unreadable or invalid, SNS publish failed, or a bug):"
+                " that Sentry alert is lost"
+            ),
+            metric=self.function.metric_errors(statistic="Sum", period=ALARM_PERIOD),
+            threshold=0,
+            comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            severity=Severity.WARNING,
+            category=Category.ERRORS,
+            runbook=RUNBOOK,
+            extra_topics=(fallback_topic,),
+        )
+        self.throttles_alarm = factory.create(
+            self,
+            "ThrottlesAlarm",
+            name="sentry-intake-throttles",
+            summary=(
+                f"Sentry webhooks were throttled (reserved concurrency {RESERVED_CONCURRENCY}): those Sentry alerts"
+                " are lost"
+            ),
+            metric=self.function.metric_throttles(statistic="Sum", period=ALARM_PERIOD),
+            threshold=0,
+            comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            severity=Severity.WARNING,
+            category=Category.ERRORS,
+            runbook=RUNBOOK,
+            extra_topics=(fallback_topic,),
         )
         stack = Stack.of(self)
         CfnOutput(

@@ -6,7 +6,10 @@ Guarantees, whatever the server does (hang, trickle one byte at a time, stream g
   cannot stretch a request past it;
 - the body is read at most MAX_BODY_BYTES (+1 to notice the excess); redirects at most MAX_REDIRECTS;
 - all probes of a run run in parallel threads, and `probe_all` returns by the run deadline even if a
-  thread is stuck where no socket timeout reaches (a DNS lookup): that probe reports a timeout.
+  thread is stuck where no socket timeout reaches (a DNS lookup): that probe reports a timeout;
+- whatever one target answers (a malformed redirect, an https->http downgrade, a certificate date the
+  stdlib cannot parse), its probe ends in a failed Response: one bad target never stops the run, because
+  a run without metrics makes every CheckSuccess alarm (missing = breaching) page.
 
 Only stdlib (http.client, ssl): requests has no total deadline and costs ~60 ms of cold start.
 TLS is always verified against the system trust store (or the given context).
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import http.client
 import io
+import re
 import socket
 import ssl
 import threading
@@ -23,6 +27,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
+
+from aws_lambda_powertools import Logger
 
 from lambdas.synthetic_monitor.checks import Response
 
@@ -33,6 +39,10 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
 # Time for a stuck thread's own deadline to fire before probe_all gives up on it.
 _JOIN_GRACE_S = 0.2
+_USERINFO = re.compile(r"//[^/@]*@")
+
+# A child of the handler's Logger (same service); ERROR records also reach Sentry's logging integration.
+logger = Logger(service="synthetic-monitor", child=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +52,7 @@ class Target:
 
 
 class _Failure(Exception):
-    """A failure worded by the probe itself (body too large, redirects)."""
+    """A failure worded by the probe itself (body too large, redirects, invalid URL)."""
 
 
 class _Deadline:
@@ -86,7 +96,11 @@ def default_ssl_context() -> ssl.SSLContext:
 
 
 def probe(target: Target, *, deadline_ms: int | None = None, ssl_context: ssl.SSLContext | None = None) -> Response:
-    """GET target.url within min(target.timeout_ms, deadline_ms); every failure is a worded Response."""
+    """GET target.url within min(target.timeout_ms, deadline_ms); every failure is a worded Response.
+
+    A failure nobody foresaw is still this target's failure, not the run's: it is logged at ERROR with
+    its type (so Sentry and the logs show the monitor needs a fix) and reported as `probe error (<type>)`.
+    """
     budget_ms = min(target.timeout_ms, deadline_ms) if deadline_ms is not None else target.timeout_ms
     started = time.monotonic()
     deadline = _Deadline(started + budget_ms / 1000)
@@ -94,16 +108,25 @@ def probe(target: Target, *, deadline_ms: int | None = None, ssl_context: ssl.SS
     try:
         body, not_after = _get(target.url, deadline, ssl_context, statuses)
     except (OSError, http.client.HTTPException, _Failure) as error:
-        elapsed = (time.monotonic() - started) * 1000
-        status = statuses[-1] if statuses else None
-        return Response(target.url, status, b"", elapsed, error=_describe(error, budget_ms))
-    latency = (time.monotonic() - started) * 1000
-    return Response(target.url, statuses[-1], body, latency, certificate_not_after=not_after)
+        reason = _describe(error, budget_ms)
+    except Exception as error:  # see the docstring: one target must not end the run
+        logger.exception(
+            "unexpected probe failure",
+            extra={"error_type": type(error).__name__, "target": _USERINFO.sub("//", target.url)},
+        )
+        reason = f"probe error ({type(error).__name__})"
+    else:
+        latency = (time.monotonic() - started) * 1000
+        return Response(target.url, statuses[-1], body, latency, certificate_not_after=not_after)
+    elapsed = (time.monotonic() - started) * 1000
+    status = statuses[-1] if statuses else None
+    return Response(target.url, status, b"", elapsed, error=reason)
 
 
 def _get(
     url: str, deadline: _Deadline, ssl_context: ssl.SSLContext | None, statuses: list[int]
 ) -> tuple[bytes, float | None]:
+    _check_url(url, failure="invalid URL")
     for _ in range(MAX_REDIRECTS + 1):
         sock, not_after = _connect(url, deadline, ssl_context)
         with sock:
@@ -112,10 +135,35 @@ def _get(
             location = response.getheader("Location")
             if response.status not in _REDIRECTS or not location:
                 return _read_capped(response), not_after
-        url = urljoin(url, location)
-        if urlsplit(url).scheme not in ("http", "https"):
-            raise _Failure(f"redirect to unsupported URL {url}")
+        url = _redirect_target(url, location)
     raise _Failure(f"more than {MAX_REDIRECTS} redirects")
+
+
+def _redirect_target(url: str, location: str) -> str:
+    try:
+        target = urljoin(url, location)
+    except ValueError as error:  # an unbalanced "[" in the host
+        raise _Failure("invalid redirect") from error
+    scheme = urlsplit(target).scheme
+    if scheme not in ("http", "https"):
+        raise _Failure(f"redirect to unsupported URL {target}")
+    # The TLS check belongs to the final answer too: following a downgrade would report an https
+    # check as fine while its answer came over plain http.
+    if urlsplit(url).scheme == "https" and scheme == "http":
+        raise _Failure("redirect from https to http refused")
+    _check_url(target, failure="invalid redirect")
+    return target
+
+
+def _check_url(url: str, *, failure: str) -> None:
+    """What _connect and _send need: ASCII (the request line is), a host, a port in range."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError when out of range or not a number
+    except ValueError as error:
+        raise _Failure(failure) from error
+    if not url.isascii() or not parts.hostname:
+        raise _Failure(failure)
 
 
 _WORDING: tuple[tuple[type[BaseException], str], ...] = (
@@ -196,7 +244,8 @@ def probe_all(
 ) -> list[Response]:
     """Probe every target in parallel; return, in order, by run_deadline_ms (+ a short grace) at the latest.
 
-    An exception inside a probe is a bug in the monitor, not a target failure: it is re-raised here.
+    probe() turns every Exception into a failed Response; anything that still escapes a thread (a bug
+    in probe's own error path, a BaseException) is re-raised here rather than passed off as a result.
     """
     started = time.monotonic()
     context = ssl_context

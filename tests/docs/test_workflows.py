@@ -154,6 +154,25 @@ def test_main_deploys_staging_then_production_behind_approval(deploy: dict[str, 
         assert job["concurrency"]["cancel-in-progress"] is False
 
 
+def _setup(job: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {str(step["uses"]).split("@")[0]: step.get("with", {}) for step in job["steps"] if "uses" in step}
+
+
+def test_a_commit_deploys_only_after_lint_and_tests_pass(deploy: dict[str, Any], ci: dict[str, Any]) -> None:
+    # Given the deploy workflow's jobs
+    jobs = deploy["jobs"]
+    test, staging = jobs["test"], jobs["deploy-staging"]
+    # Then staging (and so production, which needs staging) waits for a `test` job that passed
+    assert staging["needs"] == "test"
+    assert "always()" not in staging["if"]  # would run the deployment even after a failed test job
+    assert test["if"] == staging["if"]  # the gate runs whenever a deployment could
+    runs = [step.get("run", "") for step in test["steps"]]
+    assert runs[-2:] == ["make lint", "make test"]
+    # And it is set up exactly like ci.yml, so "green in CI" and "green before deploy" mean the same
+    assert _setup(test) == _setup(ci["jobs"]["lint-and-test"])
+    assert "id-token" not in test.get("permissions", {})  # no AWS role for the test job
+
+
 # --- the rules can fail --------------------------------------------------------------------------------
 
 

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from aws_cdk import App
 
 from infra.config import CONFIG_DIR, ConfigError, load_config
+from infra.stack import MonitoringStack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -108,3 +110,40 @@ def test_cdk_app_prints_one_clear_line_for_an_unknown_environment() -> None:
     assert result.stderr.strip().splitlines() == [
         "config error: unknown environment 'qa': use one of staging, production"
     ]
+
+
+def test_shipped_config_errors_name_the_file_as_the_user_sees_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the shipped production file without its fallback email (the second path for the router's alarms)
+    data = yaml.safe_load((CONFIG_DIR / "production.yaml").read_text())
+    del data["router"]["fallback_email"]
+    monkeypatch.setattr(yaml, "safe_load", lambda _text: data)
+    # Then production refuses it, naming config/production.yaml relative to the repository
+    with pytest.raises(ConfigError) as raised:
+        load_config("production")
+    assert str(raised.value).startswith(
+        "config/production.yaml: (top level): Value error, router.fallback_email is required in production"
+    )
+
+
+def test_a_window_covering_every_critical_alarm_of_the_stack_needs_the_flag(tmp_path: Path) -> None:
+    # Given a weekly window whose pattern is not a catch-all, but covers every Critical alarm of this stack
+    window = {
+        "name": "weekly",
+        "match": "peoplebooster-staging-*",
+        "days": ["sun"],
+        "start": "02:00",
+        "end": "04:00",
+        "time_zone": "Asia/Tokyo",
+    }
+    config = load_config("staging", _write_variant(tmp_path, {"router.incidents": {"maintenance_windows": [window]}}))
+    # When the stack is built, then it refuses with one line naming the field
+    with pytest.raises(ConfigError, match=r"maintenance_windows\.0\.match: 'peoplebooster-staging-\*' silences every"):
+        MonitoringStack(App(), config=config)
+    # And with the explicit flag it builds
+    flagged = {**window, "allow_all_critical": True}
+    config = load_config("staging", _write_variant(tmp_path, {"router.incidents": {"maintenance_windows": [flagged]}}))
+    assert MonitoringStack(App(), config=config).alarm_factory.critical_names
+    # And a window for one resource builds without it
+    narrow = {**window, "match": "peoplebooster-staging-rds-*"}
+    config = load_config("staging", _write_variant(tmp_path, {"router.incidents": {"maintenance_windows": [narrow]}}))
+    assert MonitoringStack(App(), config=config)

@@ -15,6 +15,7 @@ from infra.packaging import (
     remove_provided_packages,
     runtime_requirements,
 )
+from tests.infra.conftest import Synthesized
 
 
 def test_runtime_requirements_are_pinned_and_leave_out_what_lambda_provides(tmp_path: Path) -> None:
@@ -62,3 +63,11 @@ def test_synthesis_with_bundling_builds_the_asset_through_the_local_bundler(
     assert (assets[0] / "lambdas" / "alert_router" / "handler.py").is_file()
     assert not list(assets[0].rglob("__pycache__"))
     assert assembly.stacks[0].stack_name == "peoplebooster-staging-monitoring"
+
+
+def test_every_function_reports_the_code_release_to_sentry(staging: Synthesized) -> None:
+    # Given the functions of the stack
+    functions = staging.resources("AWS::Lambda::Function").values()
+    releases = {function["Properties"]["Environment"]["Variables"]["SENTRY_RELEASE"] for function in functions}
+    # Then they all carry the same release, derived from the code (a change of code is a new release)
+    assert releases == {f"peoplebooster-monitoring@{packaging.source_hash()[:12]}"}

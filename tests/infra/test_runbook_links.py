@@ -38,6 +38,7 @@ RUNBOOK_SLUGS = (
     "synthetic-latency-high",
     "synthetic-certificate-expiring",
     "synthetic-monitor-not-running",
+    "sentry-intake-failing",
 )
 SECTIONS = ("Meaning", "Likely causes", "Investigate", "Mitigate", "Escalate")
 CITED_ROW = re.compile(r"\brows? \*\*([^*]+)\*\*")

@@ -1,16 +1,21 @@
-"""The Sentry intake in the synthesized template: Function URL, secret, least privilege, throttling, output."""
+"""The Sentry intake in the synthesized template: Function URL, secret, least privilege, throttling, alarms, output."""
 
 from __future__ import annotations
 
 import json
+from typing import cast
 
+import pytest
+from aws_cdk import aws_cloudwatch as cw
+
+from lambdas.shared.alarm_metadata import parse_alarm_metadata
 from tests.infra.conftest import Synthesized
 
 
-def _intake(staging: Synthesized) -> tuple[str, dict]:  # type: ignore[type-arg]
+def _intake(synth: Synthesized) -> tuple[str, dict]:  # type: ignore[type-arg]
     [(logical_id, function)] = [
         (key, value)
-        for key, value in staging.resources("AWS::Lambda::Function").items()
+        for key, value in synth.resources("AWS::Lambda::Function").items()
         if value["Properties"].get("Handler") == "lambdas.sentry_intake.handler.lambda_handler"
     ]
     return logical_id, function["Properties"]
@@ -58,3 +63,42 @@ def test_role_may_only_read_its_secret_and_publish_to_the_alert_topic(staging: S
     assert "AlertTopic" in json.dumps(publish["Resource"])
     secret_read = next(s for s in statements if "secretsmanager:GetSecretValue" in json.dumps(s["Action"]))
     assert "SentryIntakeClientSecret" in json.dumps(secret_read["Resource"])
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+@pytest.mark.parametrize(
+    ("name", "metric_name"), [("sentry-intake-errors", "Errors"), ("sentry-intake-throttles", "Throttles")]
+)
+def test_lost_sentry_alerts_raise_an_alarm_that_reaches_a_human(
+    synthesized: dict[str, Synthesized], environment: str, name: str, metric_name: str
+) -> None:
+    # Given the synthesized template (Sentry does not retry a webhook: a failed or throttled one is lost)
+    synth = synthesized[environment]
+    logical_id, _ = _intake(synth)
+    alarm = synth.alarms_by_name()[f"{synth.config.prefix}-{name}"]
+    # Then the first error/throttle in 5 minutes alarms, on the intake function's own Lambda metric
+    assert alarm["Namespace"] == "AWS/Lambda"
+    assert alarm["MetricName"] == metric_name
+    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": logical_id}}]
+    assert alarm["Statistic"] == "Sum"
+    assert alarm["Period"] == 300
+    assert alarm["Threshold"] == 0
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (1, 1)
+    assert alarm["TreatMissingData"] == "notBreaching"  # no webhook, no datapoint: nothing lost
+    # And it goes to the router and to the fallback topic, in case the router is what is broken
+    both = [synth.topic_ref("alerts"), synth.topic_ref("alerts-fallback")]
+    assert alarm["AlarmActions"] == both
+    assert alarm["OKActions"] == both
+    metadata = parse_alarm_metadata(alarm["AlarmDescription"])
+    assert metadata.severity == "warning"
+    assert metadata.category == "errors"
+    assert metadata.runbook_url == f"{synth.config.runbook_base}/runbooks/sentry-intake-failing.md"
+
+
+def test_intake_alarms_are_on_the_dashboard_overview(staging: Synthesized) -> None:
+    # AlarmFactory.created feeds the dashboard's alarm overview: the stack must pass its factory in.
+    created = staging.stack.alarm_factory.created
+    names = {cast(cw.CfnAlarm, alarm.node.default_child).alarm_name for alarm in created}
+    prefix = staging.config.prefix
+    assert {f"{prefix}-sentry-intake-errors", f"{prefix}-sentry-intake-throttles"} <= names

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -118,6 +122,99 @@ def test_redirects_are_followed_and_limited(httpserver: HTTPServer) -> None:
     # Then the final answer counts (reported under the configured URL), and a loop stops after 3 hops
     assert (followed.status_code, followed.body, followed.url) == (200, b'{"ok": true}', httpserver.url_for("/a"))
     assert looped.error == "more than 3 redirects"
+
+
+@contextlib.contextmanager
+def _redirecting(location: str, ssl_context: ssl.SSLContext | None = None) -> Iterator[str]:
+    """A server whose every answer is `302 Location: <location>`, sent as raw latin-1 bytes (no escaping)."""
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    if ssl_context is not None:
+        server.socket = ssl_context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"{'https' if ssl_context else 'http'}://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "/h\u00e9alth".encode().decode("latin-1"),  # UTF-8 bytes of a non-ASCII path: the request line is ASCII
+        "http://[::1",  # unbalanced IPv6 bracket
+        "http://127.0.0.1:99999/health",  # port out of range
+        "https:///health",  # no host
+    ],
+    ids=["non-ascii-path", "broken-ipv6", "port-out-of-range", "no-host"],
+)
+def test_a_malformed_redirect_is_a_failed_result_not_an_exception(location: str) -> None:
+    # Given a target that redirects to a Location the probe cannot follow
+    with _redirecting(location) as url:
+        # When the run probes it
+        [response] = probe_all([Target(f"{url}/health", 2000)], run_deadline_ms=3000)
+    # Then it is this target's failure, worded, with the redirect's status; the run goes on
+    assert (response.status_code, response.error) == (302, "invalid redirect")
+
+
+def test_an_invalid_configured_url_is_a_failed_result() -> None:
+    [response] = probe_all([Target("http://127.0.0.1:70000/health", 500)], run_deadline_ms=1000)
+    assert (response.status_code, response.error) == (None, "invalid URL")
+
+
+def test_a_redirect_from_https_to_http_is_refused(httpserver: HTTPServer) -> None:
+    # Given an https target (trusted) that redirects to a plain-http server that would answer 200
+    httpserver.expect_request("/health").respond_with_data('{"status": "healthy"}')
+    with HealthService(tls=True) as tls_service:
+        assert tls_service.ssl_context is not None
+        assert tls_service.cert_file is not None
+        trusted = ssl.create_default_context(cafile=str(tls_service.cert_file))
+        with _redirecting(httpserver.url_for("/health"), tls_service.ssl_context) as url:
+            # When probed
+            response = probe(Target(f"{url}/health", 2000), ssl_context=trusted)
+    # Then the downgrade is not followed: the final hop would have had no TLS check at all
+    assert (response.status_code, response.error) == (302, "redirect from https to http refused")
+    assert len(httpserver.log) == 0
+
+
+def test_an_unforeseen_exception_fails_only_its_target(
+    service: HealthService, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a probe step that raises something no handler foresaw, for one target only
+    import lambdas.synthetic_monitor.probe as probe_module
+
+    real_read = probe_module._read_capped
+
+    def read_or_break(response: object) -> bytes:
+        if getattr(response, "status", None) == 503:
+            raise KeyError("unforeseen")
+        return real_read(response)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(probe_module, "_read_capped", read_or_break)
+    service.set_faults(endpoints={"/health/ready": "503"})
+    targets = [Target(f"{service.url}/health/live", 2000), Target(f"{service.url}/health/ready", 2000)]
+    # When the run probes both
+    with caplog.at_level(logging.ERROR):
+        live, ready = probe_all(targets, run_deadline_ms=3000)
+    # Then the other target is unaffected, this one is a failed result, and the bug is logged with its type
+    assert (live.status_code, live.error) == (200, None)
+    assert (ready.status_code, ready.error) == (503, "probe error (KeyError)")
+    [record] = [r for r in caplog.records if r.getMessage() == "unexpected probe failure"]
+    assert record.levelno == logging.ERROR
+    assert record.exc_info is not None
+    assert record.__dict__["error_type"] == "KeyError"
 
 
 def test_self_signed_certificate_fails_verification() -> None:

@@ -164,3 +164,34 @@ def test_state_change_becomes_the_sns_message_cloudwatch_sends() -> None:
     ]
     assert message["Trigger"]["Statistic"] == "MINIMUM"
     assert message["StateChangeTime"] == "1970-01-01T00:03:00.000+0000"
+
+
+def test_reasons_are_worded_as_cloudwatch_words_them() -> None:
+    # Given a success, three failed runs, then a success (periods start at 00:00, 00:01, ... UTC, 1 Jan 1970)
+    evaluator = AlarmEvaluator([_alarm()])
+    reasons: list[str] = []
+    for minute, value in enumerate([1, 0, 0, 0, 1]):
+        evaluator.add([_point(minute, value)])
+        reasons.extend(t.reason for t in evaluator.evaluate((minute + 1) * 60))
+    # Then the reasons have CloudWatch's shape, newest datapoint first
+    assert reasons == [
+        "Threshold Crossed: 1 out of the last 3 datapoints [1.0 (01/01/70 00:00:00)] was not less than the"
+        " threshold (1.0) (minimum 1 datapoint for ALARM -> OK transition).",
+        "Threshold Crossed: 3 out of the last 3 datapoints [0.0 (01/01/70 00:03:00), 0.0 (01/01/70 00:02:00),"
+        " 0.0 (01/01/70 00:01:00)] were less than the threshold (1.0) (minimum 3 datapoints for OK -> ALARM"
+        " transition).",
+        "Threshold Crossed: 1 out of the last 3 datapoints [1.0 (01/01/70 00:04:00)] was not less than the"
+        " threshold (1.0) (minimum 1 datapoint for ALARM -> OK transition).",
+    ]
+
+
+def test_the_router_reads_the_values_back_from_the_reason() -> None:
+    from lambdas.alert_router.parsing import parse_event
+
+    evaluator = AlarmEvaluator([_alarm(Threshold=80, ComparisonOperator="GreaterThanThreshold", Statistic="Maximum")])
+    for minute in range(3):
+        evaluator.add([_point(minute, 93.4)])
+    (transition,) = evaluator.evaluate(180)
+    (alert,) = parse_event(sns_event_for(transition))
+    assert alert.alarm_name == "svc-staging-synthetic-live-failing"
+    assert alert.datapoints == (93.4, 93.4, 93.4)
