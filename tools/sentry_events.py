@@ -5,15 +5,20 @@
         EVENT=events/sentry_intake/metric_alert_critical.json
 
 TEST_SECRET is for tests and local use only; `tools/invoke.py` uses it for `FN=sentry_intake` when
-SENTRY_CLIENT_SECRET is not set. The payloads follow Sentry's integration-platform webhook documentation
+SENTRY_CLIENT_SECRET is not set. The committed events carry a fixed, long past Sentry-Hook-Timestamp (so
+regenerating them changes nothing); the intake refuses timestamps older than MAX_HOOK_AGE_SECONDS, so
+`tools/invoke.py` and the tests send them through `with_fresh_timestamp` (the header is not signed).
+The payloads follow Sentry's integration-platform webhook documentation
 (issue, issue alert, metric alert), trimmed to realistic essentials.
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +27,7 @@ from lambdas.sentry_intake.webhook import sign
 TEST_SECRET = "test-sentry-client-secret"  # a documented test value, not a credential
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "events" / "sentry_intake"
 ORG = "https://peoplebooster.sentry.io"
+FIXED_TIMESTAMP = "1764400000"  # 2025-11-29: what the committed events carry
 
 
 def function_url_event(
@@ -31,7 +37,7 @@ def function_url_event(
     request_id: str,
     secret: str | None = TEST_SECRET,
     base64_body: bool = False,
-    timestamp: str = "1764400000",
+    timestamp: str = FIXED_TIMESTAMP,
 ) -> dict[str, Any]:
     """What Lambda receives from a Function URL for a Sentry POST (`secret=None`: unsigned)."""
     headers = {
@@ -201,6 +207,15 @@ def build_event(name: str, secret: str = TEST_SECRET) -> dict[str, Any]:
     resource, request_id, payload, base64_body = EVENTS[name]
     body = json.dumps(payload, indent=2).encode()
     return function_url_event(body, resource=resource, request_id=request_id, secret=secret, base64_body=base64_body)
+
+
+def with_fresh_timestamp(event: dict[str, Any], now: float | None = None) -> dict[str, Any]:
+    """A copy of a Function URL event whose Sentry-Hook-Timestamp is now (the signature stays valid)."""
+    fresh = copy.deepcopy(event)
+    headers = fresh.get("headers")
+    if isinstance(headers, dict):
+        headers["sentry-hook-timestamp"] = str(int(time.time() if now is None else now))
+    return fresh
 
 
 def main() -> int:

@@ -239,6 +239,33 @@ class AlertRouterConstruct(Construct):
             extra_topics=(fallback_topic,),
         )
 
+        sweep_period = Duration.minutes(config.router.incidents.sweep_minutes)
+        self.sweep_alarm = factory.create(
+            self,
+            "SweepFailingAlarm",
+            name="router-sweep-failing",
+            summary=(
+                "The incident sweep (repeats, flapping, silence summaries) left work undone in 3 sweeps running:"
+                " Slack or the incident table keeps failing"
+            ),
+            # No label: a labelled metric would make CDK write the alarm as metric math.
+            metric=cw.Metric(
+                namespace=self.metrics_namespace,
+                metric_name="SweepFailures",
+                dimensions_map={"service": NAME, "environment": config.environment},
+                statistic="Sum",
+                period=sweep_period,
+            ),
+            threshold=1,
+            comparison=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=3,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,  # webhook mode has no sweep
+            severity=Severity.WARNING,
+            category=Category.ERRORS,
+            runbook="router-errors",
+            extra_topics=(fallback_topic,),
+        )
+
         self.widgets = self._widgets(config)
         self.incident_widgets = self._incident_widgets(config.environment)
         # Stack-level outputs with fixed names: the deployment guide refers to them.
@@ -297,6 +324,7 @@ class AlertRouterConstruct(Construct):
                     self._router_metric("Retries", environment, "retries"),
                     self._router_metric("DeliveryFailures", environment, "delivery failures"),
                     self._router_metric("Unparsed", environment, "unparsed"),
+                    self._router_metric("RenderFailures", environment, "render failures"),
                     self._router_metric("Suppressed", environment, "suppressed"),
                     self._router_metric("Duplicates", environment, "duplicates"),
                 ],
@@ -328,10 +356,11 @@ class AlertRouterConstruct(Construct):
                 ],
             ),
             _graph(
-                "Original messages updated / update failures",
+                "Messages updated / update and sweep failures",
                 [
                     self._router_metric("Updates", environment, "updates"),
                     self._router_metric("UpdateFailures", environment, "update failures"),
+                    self._router_metric("SweepFailures", environment, "sweep failures"),
                 ],
             ),
         ]

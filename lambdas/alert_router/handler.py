@@ -14,10 +14,11 @@ Bot-token mode (a bot token instead of webhooks, see settings.py) adds the incid
 (`{"source": "aws.events", "detail-type": "Scheduled Event"}` or `{"action": "sweep"}`) runs the sweep.
 
 Metrics (EMF, namespace POWERTOOLS_METRICS_NAMESPACE, default PeopleBooster/AlertRouter), all Count:
-    Received, Unparsed, Suppressed, Duplicates, Retries, DeliveryFailures   dimensions: service, environment
+    Received, Unparsed, Suppressed, Duplicates, Retries, DeliveryFailures,
+    RenderFailures (a rendering bug; the alert was posted as received instead)   dimensions: service, environment
     Delivered                                    dimensions: service, environment, channel, severity
     bot-token mode: IncidentsOpened, ThreadReplies, Updates, UpdateFailures, Silenced, RepeatAnnouncements,
-    FlappingNotices, and from the sweep the OpenIncidents gauge   dimensions: service, environment
+    FlappingNotices, and from the sweep the OpenIncidents gauge and SweepFailures   dimensions: service, environment
 `service` is always "alert-router" (set explicitly, so POWERTOOLS_SERVICE_NAME cannot change the
 dimension set under the alarms).
 """
@@ -33,13 +34,13 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from lambdas.alert_router.idempotency import Deduplicator, DynamoDBDeduplicator, InMemoryDeduplicator, Result
-from lambdas.alert_router.models import Alert
-from lambdas.alert_router.parsing import parse_event
-from lambdas.alert_router.rendering import render
-from lambdas.alert_router.routing import Route, route
+from lambdas.alert_router.models import Alert, SourceKind, State
+from lambdas.alert_router.parsing import is_sentry_envelope, parse_event
+from lambdas.alert_router.rendering import Payload, RenderContext, render, render_fallback
+from lambdas.alert_router.routing import Route, data_arriving_after_deploy, route
 from lambdas.alert_router.settings import BotConfig, Settings, load_bot, load_settings, load_webhooks
 from lambdas.alert_router.slack import DeliveryError, DryRunSender, Sender, WebhookSender
-from lambdas.shared.observability import init_sentry, traced
+from lambdas.shared.observability import init_sentry, scrub_secrets, traced
 
 if TYPE_CHECKING:  # bot-token mode's modules import slack_sdk: loaded only when that mode is on
     from lambdas.alert_router.incident_store import IncidentStore
@@ -119,25 +120,18 @@ def handle_alert(
     deduplicator: Deduplicator,
     lifecycle: Lifecycle | None = None,
 ) -> dict[str, Any]:
-    decision = route(alert, settings.routing)
-    # The full, untruncated reason goes to the log; Slack gets the truncated one.
-    logger.info(
-        "routed",
-        extra={
-            "alarm_name": alert.alarm_name,
-            "source": alert.source.value,
-            "alarm_kind": alert.alarm_kind.value if alert.alarm_kind else None,
-            "state": alert.state.value if alert.state else None,
-            "previous_state": alert.previous_state.value if alert.previous_state else None,
-            "channel": decision.channel,
-            "severity": decision.severity.value,
-            "category": decision.category.value if decision.category else None,
-            "decided_by": decision.decided_by,
-            "note": decision.note,
-            "reason": alert.reason,
-            "delivery_id": alert.delivery_id,
-        },
-    )
+    decision = route(alert, settings.routing, stateful=lifecycle is not None)
+    logger.info("routed", extra=_routed_log(alert, decision))
+    if alert.state is State.OK and alert.previous_state is State.INSUFFICIENT_DATA:
+        logger.info(
+            "INSUFFICIENT_DATA -> OK",
+            extra={
+                "announced": not decision.suppressed,
+                "why": "incident lifecycle decides (bot-token mode)"
+                if lifecycle is not None
+                else data_arriving_after_deploy(alert)[1],
+            },
+        )
     if alert.is_unparsed:
         _count("Unparsed")
     base = {"message_id": alert.message_id, "alarm_name": alert.alarm_name}
@@ -147,7 +141,7 @@ def handle_alert(
         return {**base, "status": "suppressed", "note": decision.note}
 
     channel = decision.channel
-    payload = render(alert, decision, settings.render_context(alert.region))
+    payload = _render(alert, decision, settings.render_context(alert.region))
 
     def deliver() -> Result:
         if lifecycle is not None:
@@ -183,8 +177,57 @@ def handle_alert(
     return result
 
 
+def _routed_log(alert: Alert, decision: Route) -> dict[str, Any]:
+    """What the log keeps of an alert. Sentry: ids only (titles and descriptions are exception text that
+    may hold personal data, issue 8). CloudWatch: the full, untruncated reason, and for input the router
+    could not read, the whole text as received (scrubbed) - Slack gets truncated versions."""
+    routed: dict[str, Any] = {
+        "source": alert.source.value,
+        "state": alert.state.value if alert.state else None,
+        "channel": decision.channel,
+        "severity": decision.severity.value,
+        "category": decision.category.value if decision.category else None,
+        "decided_by": decision.decided_by,
+        "note": decision.note,
+    }
+    if alert.source is SourceKind.SENTRY:
+        facts = alert.sentry
+        return {
+            **routed,
+            "dedup_key": alert.dedup_key,
+            "sentry_resource": facts.resource if facts else None,
+            "sentry_action": facts.action if facts else None,
+            "sentry_project": facts.project if facts else None,
+            "sentry_issue_id": facts.issue_id if facts else None,
+            "sentry_rule_id": facts.alert_rule_id if facts else None,
+            "sentry_level": facts.level if facts else None,
+        }
+    routed.update(
+        alarm_name=alert.alarm_name,
+        alarm_kind=alert.alarm_kind.value if alert.alarm_kind else None,
+        previous_state=alert.previous_state.value if alert.previous_state else None,
+        reason=alert.reason,
+    )
+    if alert.raw_text is not None:
+        routed["raw_length"] = len(alert.raw_text)
+        routed["raw_text"] = (
+            "(a Sentry webhook: not logged)" if is_sentry_envelope(alert.raw_text) else scrub_secrets(alert.raw_text)
+        )
+    return routed
+
+
+def _render(alert: Alert, decision: Route, context: RenderContext) -> Payload:
+    """A rendering bug must not lose the alert: it is then posted as received, and counted."""
+    try:
+        return render(alert, decision, context)
+    except Exception:
+        logger.exception("rendering failed: posting the alert as received")
+        _count("RenderFailures")
+        return render_fallback(alert, context)
+
+
 def _is_sweep(event: object) -> bool:
-    # the same test as lifecycle.is_sweep_event, here so webhook mode does not import slack_sdk for it
+    # kept here, not in lifecycle.py, so webhook mode does not import slack_sdk for it
     if not isinstance(event, dict):
         return False
     scheduled = event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event"

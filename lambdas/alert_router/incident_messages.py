@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -158,13 +158,24 @@ def render_repeat(alarm_name: str, opened_at: float, now: float, repeat: int) ->
 
 
 def render_silence_summary(
-    *, reason: str, match: str, starts_at: float, until: float, counts: Mapping[str, int], context: RenderContext
+    *,
+    reason: str,
+    match: str,
+    starts_at: float,
+    until: float,
+    counts: Mapping[str, int],
+    context: RenderContext,
+    still_alarming: Collection[str] = (),
 ) -> Payload:
-    """Posted in a channel when a silence ends: what it kept out of that channel."""
+    """Posted in a channel when a silence ends: what it kept out of that channel, and what is still in ALARM."""
     total = sum(counts.values())
     lines = [f"• {escape(name)} x{count}" for name, count in sorted(counts.items())]
     if len(lines) > _MAX_SUMMARY_LINES:
         lines = [*lines[:_MAX_SUMMARY_LINES], f"… and {len(lines) - _MAX_SUMMARY_LINES} more alarms"]
+    if still_alarming:
+        lines.append(
+            f"{State.ALARM.emoji} *Still in ALARM*, posted now: " + ", ".join(escape(n) for n in sorted(still_alarming))
+        )
     head = (
         f"{SILENCE_EMOJI} *Silence ended*: {escape(reason)} (`{escape(match)}`)"
         f" · {total} alert{'s' if total != 1 else ''} not posted"

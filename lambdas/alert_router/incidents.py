@@ -14,12 +14,23 @@ Rules:
 - ALARM (or INSUFFICIENT_DATA) while open: a thread reply.
 - OK while open: a thread reply "Resolved after 14 min" and the original updated in place.
 - OK with nothing open: nothing to resolve (logged); with no record at all: posted top-level as in
-  webhook mode (we know nothing about it). INSUFFICIENT_DATA with nothing open: top-level, no incident.
+  webhook mode (we know nothing about it), except INSUFFICIENT_DATA -> OK (data arriving after a deploy:
+  nothing; routing does not suppress it in this mode). INSUFFICIENT_DATA with nothing open: top-level, no
+  incident.
 - More than `flapping_transitions` state changes within `flapping_window`: one flapping notice (broadcast
   to the channel), then thread-only replies, also for a re-ALARM after OK (the incident is re-opened in the
   same thread instead of a new top-level post), until no change for the window ("stable again", by the sweep).
 - Repeat (sweep): a critical incident open for `repeat_interval` since its last announcement is
   re-announced in its thread with reply_broadcast.
+- Late (older than the last state change applied: Lambda's retry of an old ALARM after the OK was posted,
+  SNS out of order): its message id is recorded, nothing else changes and nothing is posted.
+- Silenced (a silence matches and no incident is open): nothing is posted; the state is kept (so the OK
+  after the silence has nothing to resolve) with the rendering of an ALARM (`held`), which is posted as a
+  first ALARM would be if the alarm is still in ALARM when the silence ends (`plan_after_silence`).
+
+Keys: a CloudWatch alarm's ARN (else account/region/name); a Sentry metric alert's rule
+(`sentry:metric-alert:<rule id>`, so critical/warning -> resolved thread like ALARM -> OK). Sentry issue
+alerts have no key: our intake never hears that an issue is resolved, so an incident would never close.
 """
 
 from __future__ import annotations
@@ -75,6 +86,7 @@ class Incident:
     repeats: int = 0
     flapping: bool = False
     applied: tuple[str, ...] = ()
+    held: Payload | None = None  # an ALARM a silence kept back, posted if still in ALARM when it ends
     lease_owner: str | None = None
     lease_until: float = 0.0
     version: int = 0  # store-managed, for conditional writes
@@ -123,6 +135,8 @@ class Outcome(StrEnum):
     STABLE = "stable-again"
     REPAIRED = "original-updated"
     IDLE = "idle"
+    LATE = "late-ignored"  # older than the last state change applied
+    SILENCED = "silenced"
 
 
 @dataclass(frozen=True)
@@ -135,8 +149,14 @@ class Plan:
 
 
 def incident_key(alert: Alert) -> str | None:
-    """The alarm's identity; None for what has no lifecycle (Sentry, unparsed input, no name)."""
-    if alert.source not in (SourceKind.SNS_ALARM, SourceKind.EVENTBRIDGE_ALARM) or alert.state is None:
+    """The alarm's identity; None for what has no lifecycle (Sentry issue alerts, unparsed input, no name)."""
+    if alert.state is None:
+        return None
+    if alert.source is SourceKind.SENTRY:
+        facts = alert.sentry
+        rule = facts.alert_rule_id if facts is not None and facts.resource == "metric_alert" else None
+        return f"sentry:metric-alert:{rule}" if rule else None
+    if alert.source not in (SourceKind.SNS_ALARM, SourceKind.EVENTBRIDGE_ALARM):
         return None
     if alert.alarm_arn:
         return alert.alarm_arn
@@ -147,6 +167,17 @@ def incident_key(alert: Alert) -> str | None:
 
 def _recent(times: tuple[float, ...], now: float, window: int) -> tuple[float, ...]:
     return tuple(t for t in times if now - t < window)
+
+
+def _already_seen(previous: Incident, state: State, at: float, message_id: str | None) -> Plan | None:
+    """A redelivery (duplicate), or a notification older than the last state change applied (late)."""
+    if message_id and message_id in previous.applied:
+        return Plan(Outcome.DUPLICATE, None, notes=("message already applied to the incident",))
+    if at < previous.last_change_at:
+        applied = (*previous.applied, message_id) if message_id else previous.applied
+        late = replace(previous, applied=applied[-APPLIED_KEPT:])
+        return Plan(Outcome.LATE, late, notes=(f"{state.value} older than the last state change: ignored",))
+    return None
 
 
 def decide(  # noqa: PLR0911 - one return per lifecycle rule, in the order of the module docstring
@@ -161,13 +192,16 @@ def decide(  # noqa: PLR0911 - one return per lifecycle rule, in the order of th
     context: RenderContext,
     now: float,
     config: LifecycleConfig,
+    silenced: bool = False,
 ) -> Plan:
     """What one alarm notification does to its incident (payload: the usual top-level rendering)."""
     state = alert.state or State.ALARM
     at = alert.state_change_time.timestamp() if alert.state_change_time else now
     message_id = alert.message_id
-    if previous is not None and message_id and message_id in previous.applied:
-        return Plan(Outcome.DUPLICATE, None, notes=("message already applied to the incident",))
+    if previous is not None and not previous.state:
+        previous = None  # a claim left by an invocation that failed before its first commit: no state yet
+    if previous is not None and (stale := _already_seen(previous, state, at, message_id)) is not None:
+        return stale
 
     notes: list[str] = []
     current = previous
@@ -193,7 +227,11 @@ def decide(  # noqa: PLR0911 - one return per lifecycle rule, in the order of th
         transitions=transitions,
         last_change_at=at if changed else base.last_change_at,
         applied=applied[-APPLIED_KEPT:],
+        held=None,
     )
+    if silenced and not (current is not None and current.open):
+        held = payload if state is State.ALARM else None
+        return Plan(Outcome.SILENCED, replace(base, held=held), notes=tuple(notes))
     in_thread = current is not None and current.open and current.ts is not None
     flapping = (current is not None and current.flapping) or newly_flapping
     notice = (
@@ -219,6 +257,9 @@ def decide(  # noqa: PLR0911 - one return per lifecycle rule, in the order of th
             return Plan(outcome, resolved, reply, update, tuple(notes))
         if current is not None:
             return Plan(Outcome.NOTHING, replace(base, flapping=flapping), notes=(*notes, "no open incident"))
+        if alert.previous_state is State.INSUFFICIENT_DATA:
+            # routing leaves this to us in bot-token mode: with no record, data arriving, not a recovery
+            return Plan(Outcome.NOTHING, base, notes=(*notes, "INSUFFICIENT_DATA -> OK with no incident"))
         return Plan(Outcome.POSTED, base, Step(StepKind.POST, payload), notes=tuple(notes))
 
     if in_thread:
@@ -305,6 +346,27 @@ def plan_sweep(
             )
         return Plan(Outcome.REPAIRED, replace(incident, original_stale=False), update=Step(StepKind.UPDATE, payload))
     return Plan(Outcome.IDLE, None)
+
+
+def plan_after_silence(incident: Incident, *, now: float) -> Plan:
+    """A silence ended: an alarm it kept back that is still in ALARM is announced as a first ALARM would be."""
+    if incident.open or incident.state != State.ALARM.value or incident.held is None:
+        return Plan(Outcome.IDLE, None)
+    opened = replace(
+        incident,
+        open=True,
+        ts=None,  # filled with the new post's ts
+        original=incident.held,
+        held=None,
+        original_stale=False,
+        update_attempts=0,
+        opened_at=incident.last_change_at or now,
+        resolved_at=None,
+        announced_at=now,
+        repeats=0,
+        flapping=False,
+    )
+    return Plan(Outcome.OPENED, opened, Step(StepKind.POST, incident.held))
 
 
 def dumps(data: Mapping[str, Any]) -> str:

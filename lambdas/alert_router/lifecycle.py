@@ -7,8 +7,14 @@ the record). A lease left by a crashed invocation expires after `lease_seconds`.
 fails the lease is released and the error raised (Lambda retries, then the DLQ keeps the event); when only
 chat.update fails the message and the state are kept and the original is marked stale for the sweep.
 
+Every write of an incident record goes through that claim/commit loop (a silenced alert too), so a commit
+fails only when the invocation's own lease expired.
+
 The scheduled sweep (`sweep`) re-announces long-open critical incidents, says "stable again" when
-flapping stops, repeats failed updates, posts silence summaries and reports the OpenIncidents gauge.
+flapping stops, repeats failed updates, posts silence summaries (announcing what is still in ALARM) and
+reports the OpenIncidents gauge. A Slack failure or a busy incident there is logged and counted
+(SweepFailures), not raised: the next sweep converges, and a raise would only send the schedule's event
+through Lambda's retries into the DLQ and page for it.
 """
 
 from __future__ import annotations
@@ -22,28 +28,35 @@ from typing import Any
 
 from lambdas.alert_router.incident_messages import render_silence_summary
 from lambdas.alert_router.incident_store import Conflict, IncidentStore, update_with_retry
-from lambdas.alert_router.incidents import Incident, Outcome, Plan, StepKind, decide, incident_key, plan_sweep
+from lambdas.alert_router.incidents import (
+    Incident,
+    Outcome,
+    Plan,
+    StepKind,
+    decide,
+    incident_key,
+    plan_after_silence,
+    plan_sweep,
+)
 from lambdas.alert_router.models import Alert, State
 from lambdas.alert_router.routing import Route
 from lambdas.alert_router.settings import BotConfig, Settings
-from lambdas.alert_router.silences import Silence, find_silence
+from lambdas.alert_router.silences import Silence, SilenceHit, find_silence
 from lambdas.alert_router.slack import DeliveryError
 from lambdas.alert_router.slack_api import SlackApi
 
 Payload = dict[str, Any]
 Counter = Callable[[str, int], None]
+_STATUS = {
+    Outcome.DUPLICATE: "duplicate",
+    Outcome.NOTHING: "nothing-to-resolve",
+    Outcome.LATE: "late-ignored",
+    Outcome.SILENCED: "silenced",
+}
 
 
 class IncidentBusy(Exception):
     """Another invocation holds the alarm's lease for longer than this one can wait: retry the event later."""
-
-
-def is_sweep_event(event: object) -> bool:
-    """The EventBridge schedule's event, or `{"action": "sweep"}` (make invoke, tests)."""
-    if not isinstance(event, dict):
-        return False
-    scheduled = event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event"
-    return scheduled or event.get("action") == "sweep"
 
 
 def _wall_clock() -> float:
@@ -79,12 +92,11 @@ class Lifecycle:
         if key is None:  # no lifecycle (Sentry, unparsed input): a top-level post, as in webhook mode
             result = self.api.post_message(channel_id, payload)
             return {**base, "status": "delivered", "outcome": Outcome.POSTED.value, "retries": result.retries}
-        silenced = self._silenced(alert, key, channel, decision)
-        if silenced is not None:
-            return {**base, **silenced}
+        hit = self._silence_hit(alert.alarm_name)
         context = self.settings.render_context(alert.region)
 
         def plan(previous: Incident | None) -> Plan:
+            # the silence is applied here, under the lease: an incident opened meanwhile is not silenced
             return decide(
                 previous,
                 alert,
@@ -96,12 +108,19 @@ class Lifecycle:
                 context=context,
                 now=self.now(),
                 config=self.settings.lifecycle,
+                silenced=hit is not None,
             )
 
         outcome, retries = self._apply(key, plan)
-        status = "duplicate" if outcome is Outcome.DUPLICATE else "delivered"
-        if outcome is Outcome.NOTHING:
-            status = "nothing-to-resolve"
+        status = _STATUS.get(outcome, "delivered")
+        if outcome is Outcome.SILENCED and hit is not None:
+            self._note_suppressed(hit, key, channel, alert.alarm_name or key)
+            self.count("Silenced", 1)
+            self.logger.info(
+                "silenced",
+                extra={"silence_id": hit.silence.id, "reason": hit.silence.reason, "match": hit.silence.match},
+            )
+            return {**base, "status": status, "outcome": outcome.value, "silence_id": hit.silence.id}
         return {**base, "status": status, "outcome": outcome.value, "retries": retries}
 
     def _channel_id(self, channel: str) -> str:
@@ -110,49 +129,29 @@ class Lifecycle:
             raise DeliveryError(f"no channel id configured for channel {channel!r}", channel=channel)
         return channel_id
 
-    def _silenced(self, alert: Alert, key: str, channel: str, decision: Route) -> dict[str, Any] | None:
-        """Not posted when a silence matches, unless it belongs to an incident people already see."""
+    def _silence_hit(self, alarm_name: str | None) -> SilenceHit | None:
         if self._silences is None:
             self._silences = self.store.sweep_silences()  # once per invocation
         now = datetime.fromtimestamp(self.now(), UTC)
-        hit = find_silence(alert.alarm_name, self._silences, self.settings.maintenance_windows, now)
-        if hit is None:
-            return None
-        previous = self.store.get_incident(key)
-        if previous is not None and previous.open:
-            return None
-        if previous is not None and alert.message_id and alert.message_id in previous.applied:
-            return {"status": "duplicate", "outcome": Outcome.DUPLICATE.value}
-        name = alert.alarm_name or key
-        state = (alert.state or State.ALARM).value
+        return find_silence(alarm_name, self._silences, self.settings.maintenance_windows, now)
 
-        def remember(current: Incident | None) -> Incident:
-            # the alarm's state is kept, so the OK after the silence has nothing to resolve
-            record = current or Incident(
-                key=key,
-                alarm_name=name,
-                channel=channel,
-                channel_id=self._channel_id(channel),
-                severity=decision.severity.value,
-                state=state,
-            )
-            applied = (*record.applied, alert.message_id) if alert.message_id else record.applied
-            return replace(record, state=state, applied=applied[-20:])
+    def _note_suppressed(self, hit: SilenceHit, key: str, channel: str | None, name: str) -> None:
+        """Count the suppression (channel given) or only hand the key over, in the silence's record."""
 
-        update_with_retry(lambda: self.store.get_incident(key), remember, self.store.put_incident)
+        def change(current: Silence | None) -> Silence | None:
+            if current is None:
+                return None
+            if channel is not None:
+                return current.with_suppressed(channel, name, key)
+            return None if key in current.keys else replace(current, keys=(*current.keys, key))
+
         stored = update_with_retry(
             lambda: self.store.get_silence(hit.silence.id) or (hit.silence if hit.window else None),
-            lambda current: current.with_suppressed(channel, name) if current is not None else None,
+            change,
             self.store.put_silence,
         )
         if stored is not None and hit.window is not None and self._silences is not None:
             self._silences = [s for s in self._silences if s.id != stored.id] + [stored]
-        self.count("Silenced", 1)
-        self.logger.info(
-            "silenced",
-            extra={"silence_id": hit.silence.id, "reason": hit.silence.reason, "match": hit.silence.match},
-        )
-        return {"status": "silenced", "outcome": "silenced", "silence_id": hit.silence.id}
 
     # --- the claim / post / commit loop -----------------------------------------------------------------------
 
@@ -170,9 +169,8 @@ class Lifecycle:
                 self.sleep(wait)
                 wait = min(1.0, wait * 2)
                 continue
-            basis = previous if previous is not None and previous.state else None  # "" = a claim left by a crash
             expected = previous.version if previous is not None else None
-            plan = plan_for(basis)
+            plan = plan_for(previous)
             for note in plan.notes:
                 self.logger.info("incident note", extra={"incident": key, "note": note})
             if plan.incident is None:
@@ -198,7 +196,7 @@ class Lifecycle:
             try:
                 self.store.put_incident(final, claimed.version)
             except Conflict:
-                # only possible when our lease expired and another invocation took over: Slack has the message
+                # every writer holds the lease: only possible when ours expired and another invocation took over
                 self.logger.error("incident state not saved: lease expired during delivery", extra={"incident": key})
             return plan.outcome, retries
 
@@ -254,15 +252,23 @@ class Lifecycle:
         moment = self.now()
         now = datetime.fromtimestamp(moment, UTC)
         silences = self.store.sweep_silences()
+        self._silences = silences
         outcomes: dict[str, int] = {}
         failures: list[str] = []
+        summaries = 0
+        for silence in silences:  # first: what they announce counts in the gauge
+            if silence.summary_due(moment):
+                try:
+                    summaries += self._summarise(silence.id, moment)
+                except (DeliveryError, IncidentBusy, Conflict) as error:
+                    failures.append(f"silence {silence.id}: {error}")
         open_incidents = 0
         for listed in self.store.sweep_incidents():
             silenced = find_silence(listed.alarm_name, silences, self.settings.maintenance_windows, now) is not None
             context = self.settings.render_context(_region(listed.key))
 
             def plan(previous: Incident | None, silenced: bool = silenced, context: Any = context) -> Plan:
-                if previous is None:
+                if previous is None or not previous.state:
                     return Plan(Outcome.IDLE, None)
                 return plan_sweep(
                     previous, now=moment, silenced=silenced, config=self.settings.lifecycle, context=context
@@ -270,27 +276,31 @@ class Lifecycle:
 
             try:
                 outcome, _ = self._apply(listed.key, plan)
-            except (DeliveryError, IncidentBusy) as error:
+            except (DeliveryError, IncidentBusy, Conflict) as error:
                 failures.append(f"{listed.alarm_name}: {error}")
+                open_incidents += 1 if listed.open else 0
                 continue
             outcomes[outcome.value] = outcomes.get(outcome.value, 0) + 1
             current = self.store.get_incident(listed.key)
             open_incidents += 1 if current is not None and current.open else 0
-        summaries = 0
-        for silence in silences:
-            if silence.summary_due(moment):
-                try:
-                    summaries += self._summarise(silence.id, moment)
-                except DeliveryError as error:
-                    failures.append(f"silence {silence.id}: {error}")
         self.count("OpenIncidents", open_incidents)
-        result = {"sweep": "done", "open_incidents": open_incidents, "outcomes": outcomes, "summaries": summaries}
+        self.count("SweepFailures", len(failures))
         if failures:
-            raise DeliveryError("sweep incomplete: " + "; ".join(failures))
-        return result
+            self.logger.error(
+                "sweep incomplete, the next sweep retries",
+                extra={"failures": len(failures), "errors": failures[:20], "outcomes": outcomes},
+            )
+        return {
+            "sweep": "done" if not failures else "incomplete",
+            "open_incidents": open_incidents,
+            "outcomes": outcomes,
+            "summaries": summaries,
+            "failures": len(failures),
+        }
 
     def _summarise(self, silence_id: str, moment: float) -> int:
-        """Mark summarised first (conditional: one sweep wins), then post; undo the mark if Slack fails."""
+        """Mark summarised first (conditional: one sweep wins), announce what is still in ALARM, post the
+        summaries; undo the mark if Slack fails (announcements are idempotent: an open incident is skipped)."""
 
         def mark(current: Silence | None) -> Silence | None:
             if current is None or not current.summary_due(moment):
@@ -303,6 +313,11 @@ class Lifecycle:
         posted = 0
         context = self.settings.render_context(None)
         try:
+            alarming: dict[str, list[str]] = {}
+            for key in stored.keys:
+                still = self._announce_after_silence(key, moment)
+                if still is not None:
+                    alarming.setdefault(still.channel, []).append(still.alarm_name)
             for channel, counts in sorted(stored.suppressed.items()):
                 payload = render_silence_summary(
                     reason=stored.reason,
@@ -311,10 +326,11 @@ class Lifecycle:
                     until=stored.until,
                     counts=counts,
                     context=context,
+                    still_alarming=alarming.get(channel, ()),
                 )
                 self.api.post_message(self._channel_id(channel), payload)
                 posted += 1
-        except DeliveryError:
+        except (DeliveryError, IncidentBusy, Conflict):
             update_with_retry(
                 lambda: self.store.get_silence(silence_id),
                 lambda current: replace(current, summarised=False) if current is not None else None,
@@ -323,9 +339,30 @@ class Lifecycle:
             raise
         self.logger.info(
             "silence summarised",
-            extra={"silence_id": silence_id, "channels": posted, "suppressed": stored.suppressed_total},
+            extra={
+                "silence_id": silence_id,
+                "channels": posted,
+                "suppressed": stored.suppressed_total,
+                "still_in_alarm": sum(len(names) for names in alarming.values()),
+            },
         )
         return posted
+
+    def _announce_after_silence(self, key: str, moment: float) -> Incident | None:
+        """Open (top-level post) a kept-back ALARM still in ALARM; the incident when it is open in ALARM now."""
+        current = self.store.get_incident(key)
+        if current is not None and not current.open and current.state == State.ALARM.value and current.held:
+            other = self._silence_hit(current.alarm_name)
+            if other is not None:  # another silence still covers it: that one announces it when it ends
+                self._note_suppressed(other, key, None, current.alarm_name)
+                return None
+
+            def plan(previous: Incident | None) -> Plan:
+                return plan_after_silence(previous, now=moment) if previous is not None else Plan(Outcome.IDLE, None)
+
+            self._apply(key, plan)
+            current = self.store.get_incident(key)
+        return current if current is not None and current.open and current.state == State.ALARM.value else None
 
 
 def _released(incident: Incident) -> Incident:

@@ -72,9 +72,11 @@ class SentryFacts:
     issue_url: str | None = None  # web URL of the issue (or of the metric alert rule)
     project_url: str | None = None
     rule_name: str | None = None  # the issue alert rule or metric alert rule that fired
+    alert_rule_id: str | None = None  # metric alert: data.metric_alert.alert_rule.id (the incident key)
     aggregate: str | None = None  # metric alert: "p95(transaction.duration)", "count()", ...
     dataset: str | None = None
     description: str | None = None  # metric alert: "1000 events in the last 10 minutes"
+    issue_id: str | None = None  # the issue (issue, event_alert) or the metric alert's incident
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ class Alert:
     account: str | None = None
     alarm_arn: str | None = None
     state_change_time: datetime | None = None
+    configuration_updated: datetime | None = None  # AlarmConfigurationUpdatedTimestamp (SNS only)
     # Single-metric trigger
     namespace: str | None = None
     metric_name: str | None = None
@@ -130,7 +133,7 @@ class Alert:
     # Envelope and unparsed input
     subject: str | None = None
     topic_arn: str | None = None
-    raw_text: str | None = None
+    raw_text: str | None = None  # unparsed input, or an alarm whose state is missing/unknown: as received
     # Sentry webhooks (source SENTRY); delivery_id is Sentry's Request-ID, stable across redeliveries
     sentry: SentryFacts | None = None
     delivery_id: str | None = None

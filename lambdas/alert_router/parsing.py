@@ -7,7 +7,8 @@ Shapes understood:
 - Sentry webhooks (issue alert, issue created, metric alert) that the Sentry intake wrapped in an SNS
   message marked `"source": "sentry"` (see `sentry_envelope`);
 - anything else (plain text, unknown JSON such as RDS event notifications) becomes an unparsed Alert that
-  carries the raw text, so nothing is dropped.
+  carries the raw text, whole (the renderer cuts it for Slack, the handler logs it whole), so nothing is
+  dropped. An alarm whose state is missing or unknown keeps its raw text too.
 
 Fields are read through small typed getters: input from outside is never indexed blindly.
 """
@@ -24,7 +25,6 @@ from typing import Any
 from lambdas.alert_router.models import AlarmKind, Alert, Dimensions, MetricQuery, SentryFacts, SourceKind, State
 
 EVENTBRIDGE_DETAIL_TYPE = "CloudWatch Alarm State Change"
-_RAW_TEXT_LIMIT = 20_000  # what we keep of unparsed input; the renderer truncates further for Slack
 _ARN = re.compile(r"^arn:(?P<partition>aws[a-z-]*):(?P<service>[a-z0-9-]+):(?P<region>[a-z0-9-]*):(?P<account>\d*):")
 # "... [93.4 (29/11/26 03:09:00), 91.2 (29/11/26 03:08:00)] was greater than ..." -> 93.4, 91.2
 _REASON_DATAPOINT = re.compile(r"([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?) \(\d\d/\d\d/\d\d \d\d:\d\d:\d\d\)")
@@ -99,11 +99,12 @@ def parse_cloudwatch_alarm(
     alarm_rule = _str(payload, "AlarmRule")
     threshold_metric_id = _str(trigger, "ThresholdMetricId")
     reason = _str(payload, "NewStateReason")
+    state = _state(_str(payload, "NewStateValue"))
     return Alert(
         source=SourceKind.SNS_ALARM,
         message_id=message_id,
         alarm_kind=_alarm_kind(alarm_rule, threshold_metric_id, metrics),
-        state=_state(_str(payload, "NewStateValue")),
+        state=state,
         previous_state=_state(_str(payload, "OldStateValue")),
         alarm_name=_str(payload, "AlarmName") or _alarm_name_from_arn(alarm_arn),
         description=_str(payload, "AlarmDescription"),
@@ -113,6 +114,7 @@ def parse_cloudwatch_alarm(
         account=_str(payload, "AWSAccountId") or arn.get("account"),
         alarm_arn=alarm_arn,
         state_change_time=_time(_str(payload, "StateChangeTime")),
+        configuration_updated=_time(_str(payload, "AlarmConfigurationUpdatedTimestamp")),
         namespace=_str(trigger, "Namespace"),
         metric_name=_str(trigger, "MetricName"),
         dimensions=_dimensions(trigger.get("Dimensions")),
@@ -131,6 +133,7 @@ def parse_cloudwatch_alarm(
         triggering_children=_children(payload.get("TriggeringChildren")),
         subject=subject,
         topic_arn=topic_arn,
+        raw_text=None if state else _dump(payload),  # no state to show: the message is shown as received
     )
 
 
@@ -165,11 +168,12 @@ def parse_eventbridge(
     # recentDatapoints is oldest first; the model keeps the newest first, like the SNS reason text
     recent = (_float(x) for x in reversed(_list(reason_data, "recentDatapoints")))
     datapoints = tuple(v for v in recent if v is not None)
+    new_state = _state(_str(state, "value"))
     return Alert(
         source=SourceKind.EVENTBRIDGE_ALARM,
         message_id=message_id or _str(event, "id"),
         alarm_kind=_alarm_kind(alarm_rule, threshold_metric_id, () if single else metrics),
-        state=_state(_str(state, "value")),
+        state=new_state,
         previous_state=_state(_str(previous, "value")),
         alarm_name=_str(detail, "alarmName") or _alarm_name_from_arn(alarm_arn),
         description=_str(configuration, "description"),
@@ -194,6 +198,7 @@ def parse_eventbridge(
         triggering_children=children,
         subject=subject,
         topic_arn=topic_arn,
+        raw_text=None if new_state else _dump(event),
     )
 
 
@@ -269,6 +274,8 @@ def _sentry_metric_alert(data: Mapping[str, Any], action: str | None) -> SentryF
         sentry_environment=_str(rule, "environment"),
         issue_url=_str(data, "web_url"),
         rule_name=_str(rule, "name"),
+        alert_rule_id=_id(rule.get("id")),
+        issue_id=_id(incident.get("id")),
         aggregate=_str(rule, "aggregate"),
         dataset=_str(rule, "dataset"),
         description=_str(data, "description_text"),
@@ -277,7 +284,12 @@ def _sentry_metric_alert(data: Mapping[str, Any], action: str | None) -> SentryF
 
 
 def _sentry_issue(data: Mapping[str, Any], resource: str, action: str | None) -> SentryFacts:
-    """`issue` webhooks carry data.issue; `event_alert` webhooks carry data.event (one event of the issue)."""
+    """`issue` webhooks carry data.issue; `event_alert` webhooks carry data.event (one event of the issue).
+
+    An issue alert's event (Sentry's documented payload) has no event count and no first/last seen, and
+    its `project` is the numeric id: the project slug comes from the event's API `url`
+    (/api/0/projects/<org>/<slug>/events/<id>/); the event's time stands for "last seen".
+    """
     issue = _map(data, "issue")
     event = _map(data, "event")
     source = issue or event
@@ -293,16 +305,46 @@ def _sentry_issue(data: Mapping[str, Any], resource: str, action: str | None) ->
         title=_str(source, "title") or _str(source, "message"),
         level=(_str(source, "level") or tags.get("level") or "").lower() or None,
         issue_category=_str(issue, "issueCategory") or _str(event, "issue_category") or _str(event, "type"),
-        project=_str(project, "slug") or _str(project, "name") or _str(event, "project_slug"),
+        project=_str(project, "slug")
+        or _str(project, "name")
+        or _str(event, "project_slug")
+        or _project_from_event_url(_str(event, "url")),
         sentry_environment=_str(event, "environment") or tags.get("environment"),
         culprit=_str(source, "culprit"),
-        event_count=_int(issue.get("count")),
-        first_seen=_time(_str(issue, "firstSeen")),
+        event_count=_int(issue.get("count", event.get("count"))),
+        first_seen=_time(_str(issue, "firstSeen")) or _time(_str(event, "firstSeen")),
         last_seen=_time(_str(issue, "lastSeen")) or _time(_str(event, "datetime")),
         issue_url=_str(issue, "web_url") or _issue_web_url(_str(event, "web_url")),
         project_url=_str(issue, "project_url"),
         rule_name=_str(data, "triggered_rule") or _str(_map(data, "issue_alert"), "title"),
+        issue_id=_id(issue.get("id")) or _id(event.get("issue_id")),
     )
+
+
+_PROJECT_IN_API_URL = re.compile(r"/api/0/projects/[^/]+/(?P<slug>[^/?#]+)/")
+
+
+def _project_from_event_url(url: str | None) -> str | None:
+    match = _PROJECT_IN_API_URL.search(url or "")
+    return match.group("slug") if match else None
+
+
+def _id(value: object) -> str | None:
+    """Sentry ids come as strings or numbers."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def is_sentry_envelope(text: str) -> bool:
+    """Whether a message is the intake's Sentry envelope (its content stays out of the logs, issue 8)."""
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(payload, Mapping) and payload.get("source") == SENTRY_SOURCE
 
 
 def _issue_web_url(event_url: str | None) -> str | None:
@@ -329,7 +371,7 @@ def unparsed(
         region=arn.get("region"),
         partition=arn.get("partition"),
         account=arn.get("account"),
-        raw_text=text[:_RAW_TEXT_LIMIT],
+        raw_text=text,
     )
 
 
@@ -506,7 +548,8 @@ def _children(value: object) -> tuple[str, ...]:
 def _datapoints_from_reason(reason: str | None) -> tuple[float, ...]:
     if not reason:
         return ()
-    return tuple(float(value) for value in _REASON_DATAPOINT.findall(reason))
+    values = (_float(value) for value in _REASON_DATAPOINT.findall(reason))
+    return tuple(value for value in values if value is not None)  # "1e400" is inf: no data
 
 
 def _comparison_from_reason(reason: str | None) -> str | None:

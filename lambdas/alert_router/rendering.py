@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -221,7 +221,7 @@ def dashboard_console_url(name: str, region: str, partition: str | None = None) 
 
 def format_times(moment: datetime, zone_name: str) -> tuple[str, str | None]:
     """("2026-11-29 03:14:15 UTC", "2026-11-29 12:14:15 JST") - the local one only when the zone is known."""
-    utc = moment.astimezone(ZoneInfo("UTC")) if _zone(zone_name) else moment
+    utc = moment.astimezone(UTC)  # stdlib's UTC: correct even without a tz database
     utc_text = f"{utc:%Y-%m-%d %H:%M:%S} UTC"
     zone = _zone(zone_name)
     if zone is None or zone_name.upper() in ("UTC", "ETC/UTC"):
@@ -275,6 +275,11 @@ def _code(text: str, limit: int = SECTION_LIMIT) -> str:
     return f"{fence}\n{body}\n{fence}"
 
 
+def _code_span(text: str) -> str:
+    """Inline code; a backtick inside would end the span early (the rest then formatted), so it becomes '."""
+    return "`" + escape(text).replace("`", "'") + "`"
+
+
 def _dimensions_text(metric: MetricQuery | None) -> str | None:
     if metric is None or not metric.dimensions:
         return None
@@ -292,6 +297,22 @@ def render(alert: Alert, route: Route, context: RenderContext) -> Payload:
     if alert.is_unparsed or alert.state is None:
         return _render_unparsed(alert, context)
     return _render_alarm(alert, route, context)
+
+
+def render_fallback(alert: Alert, context: RenderContext) -> Payload:
+    """The message when `render` failed (a bug): the alert's facts as received, so no alert is lost."""
+    facts = (
+        ("Alarm", alert.alarm_name),
+        ("State", alert.state.value if alert.state else None),
+        ("Previous state", alert.previous_state.value if alert.previous_state else None),
+        ("Description", alert.description),
+        ("Reason", alert.reason),
+        ("Title", alert.sentry.title if alert.sentry else None),
+        ("Link", alert.sentry.issue_url if alert.sentry else None),
+    )
+    text = "\n".join(f"{label}: {value}" for label, value in facts if value)
+    raw = "\n\n".join(part for part in (text, alert.raw_text) if part)
+    return _render_unparsed(replace(alert, raw_text=raw, subject=alert.alarm_name or alert.subject), context)
 
 
 def _render_alarm(alert: Alert, route: Route, context: RenderContext) -> Payload:
@@ -346,7 +367,7 @@ def _render_alarm(alert: Alert, route: Route, context: RenderContext) -> Payload
         blocks.append(_section("*Metrics*\n" + "\n".join(lines)))
     if alert.alarm_kind is AlarmKind.COMPOSITE and alert.alarm_rule:
         children = "\n".join(f"• {escape(child)}" for child in alert.triggering_children)
-        rule = f"*Rule*\n`{escape(alert.alarm_rule)}`" + (f"\n*Triggered by*\n{children}" if children else "")
+        rule = f"*Rule*\n{_code_span(alert.alarm_rule)}" + (f"\n*Triggered by*\n{children}" if children else "")
         blocks.append(_section(rule))
 
     console = alarm_console_url(alert)
@@ -366,14 +387,15 @@ def _query_line(query: MetricQuery, threshold_id: str | None) -> str:
     role = " (band)" if query.id == threshold_id else ""
     if query.expression:
         label = f" {escape(query.label)}" if query.label else ""
-        return f"`{escape(query.id)}`{role}{label} = `{escape(query.expression)}`"
+        return f"{_code_span(query.id)}{role}{label} = {_code_span(query.expression)}"
     metric = " ".join(escape(part) for part in (query.namespace, query.metric_name) if part)
     stat = f" ({escape(query.stat)})" if query.stat else ""
-    return f"`{escape(query.id)}`{role} {metric}{stat}"
+    return f"{_code_span(query.id)}{role} {metric}{stat}"
 
 
 def _render_unparsed(alert: Alert, context: RenderContext) -> Payload:
-    title = alert.subject or "Unrecognised notification"
+    """Shown as received: unparsed input, and an alarm whose state is missing or unknown (named by it)."""
+    title = (alert.alarm_name if alert.state is None else None) or alert.subject or "Unrecognised notification"
     raw = _readable(alert.raw_text or "")
     header = f"{UNPARSED_EMOJI} INFO · {title}"
     fallback = f"{UNPARSED_EMOJI} [{context.environment}] INFO: {escape(title)}"
@@ -433,9 +455,9 @@ def _render_sentry(alert: Alert, facts: SentryFacts, route: Route, context: Rend
                 ("Project", escape(facts.project) if facts.project else None),
                 ("Sentry environment", escape(facts.sentry_environment) if facts.sentry_environment else None),
                 ("Level", escape(facts.level) if facts.level else None),
-                ("Culprit", f"`{escape(facts.culprit)}`" if facts.culprit else None),
+                ("Culprit", _code_span(facts.culprit) if facts.culprit else None),
                 ("Events", format_number(facts.event_count) if facts.event_count is not None else None),
-                ("Metric", f"`{escape(facts.aggregate)}`" if facts.aggregate else None),
+                ("Metric", _code_span(facts.aggregate) if facts.aggregate else None),
                 ("First seen", " / ".join(t for t in first if t) if first else None),
                 ("Last seen", " / ".join(t for t in last if t) if last else None),
             ]

@@ -10,8 +10,13 @@ Severity and category are each taken from the first source that knows them:
 
 Then: critical -> the critical channel whatever the category; otherwise the category's channel.
 State rules: OK goes where its alarm goes; INSUFFICIENT_DATA never goes to the critical channel;
-INSUFFICIENT_DATA -> OK (data arriving after a deploy) is suppressed; unparsed input is Info in the
+unparsed input, and an alarm whose state is missing or unknown (shown as received), is Info in the
 errors channel and never critical.
+INSUFFICIENT_DATA -> OK: webhook mode keeps no state, so it is suppressed only when it looks like data
+arriving after a deploy (the state change within DEPLOY_WINDOW of AlarmConfigurationUpdatedTimestamp, or
+that timestamp absent, as in EventBridge events) and announced as a recovery otherwise (an
+ALARM -> INSUFFICIENT_DATA -> OK alarm must be seen to recover). With incident state (`stateful=True`,
+bot-token mode) it is never suppressed here: the lifecycle resolves the open incident, or posts nothing.
 
 Sentry alerts (source SENTRY) are routed by `SentryRouting`, a data table: level fatal or an alert rule
 marked critical -> critical; performance issues and metric alerts on latency/throughput -> performance;
@@ -26,6 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
+from datetime import timedelta
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -33,6 +39,8 @@ from lambdas.alert_router.models import Alert, MetricQuery, SentryFacts, SourceK
 from lambdas.shared.alarm_metadata import Category, Severity, parse_alarm_metadata
 
 SYNTHETICS_NAMESPACE = "PeopleBooster/Synthetics"
+# INSUFFICIENT_DATA -> OK this close to the alarm's (re)configuration is data arriving after a deploy
+DEPLOY_WINDOW = timedelta(minutes=15)
 # The synthetic monitor's liveness and readiness checks: failing means users are affected now.
 CRITICAL_SYNTHETIC_CHECKS = frozenset({"live", "ready", "health-live", "health-ready"})
 
@@ -213,10 +221,26 @@ def match_rule(alert: Alert, rules: tuple[Rule, ...]) -> Rule | None:
     return None
 
 
-def route(alert: Alert, config: RoutingConfig) -> Route:
+def data_arriving_after_deploy(alert: Alert) -> tuple[bool, str]:
+    """INSUFFICIENT_DATA -> OK without incident state: (is it data arriving after a deploy?, why)."""
+    if alert.configuration_updated is None or alert.state_change_time is None:
+        return True, "INSUFFICIENT_DATA -> OK, alarm configuration time unknown: taken as data arriving, not a recovery"
+    if abs(alert.state_change_time - alert.configuration_updated) <= DEPLOY_WINDOW:
+        return (
+            True,
+            "INSUFFICIENT_DATA -> OK within 15 min of the alarm's configuration update: data arriving after a deploy",
+        )
+    return False, "INSUFFICIENT_DATA -> OK long after the alarm's configuration update: announced as a recovery"
+
+
+def route(alert: Alert, config: RoutingConfig, *, stateful: bool = False) -> Route:
+    """`stateful`: an incident lifecycle (bot-token mode) receives the route and knows what is open."""
     channels = config.channels
     if alert.is_unparsed:
         return Route(channel=channels.errors, severity=Severity.INFO, category=None, decided_by="unparsed")
+    if alert.state is None and alert.source is not SourceKind.SENTRY:
+        # shown as received (rendering.py): Info, like any message the router cannot fully read
+        return Route(channel=channels.errors, severity=Severity.INFO, category=None, decided_by="unknown state")
     if alert.source is SourceKind.SENTRY and alert.sentry is not None:
         return route_sentry(alert, alert.sentry, config)
 
@@ -260,14 +284,10 @@ def route(alert: Alert, config: RoutingConfig) -> Route:
             decided_by=decided_by,
             note="INSUFFICIENT_DATA is never critical",
         )
-    if alert.state is State.OK and alert.previous_state is State.INSUFFICIENT_DATA:
-        return Route(
-            channel=None,
-            severity=severity,
-            category=category,
-            decided_by=decided_by,
-            note="INSUFFICIENT_DATA -> OK is data arriving (e.g. after a deploy), not a recovery",
-        )
+    if alert.state is State.OK and alert.previous_state is State.INSUFFICIENT_DATA and not stateful:
+        arriving, why = data_arriving_after_deploy(alert)
+        if arriving:
+            return Route(channel=None, severity=severity, category=category, decided_by=decided_by, note=why)
     return Route(channel=channel, severity=severity, category=category, decided_by=decided_by)
 
 

@@ -15,7 +15,8 @@ Environment variables:
                                  {...}} instead of webhook URLs (the secret's shape decides the mode)
     SLACK_CHANNEL_IDS            local bot-token mode: JSON {"alerts-critical": "C...", "alerts-errors": "C...",
                                  "alerts-performance": "C..."} (channel name -> Slack channel id)
-    SLACK_API_BASE_URL           Slack Web API base ("https://slack.com/api/"); only that or http://127.0.0.1
+    SLACK_API_BASE_URL           Slack Web API base ("https://slack.com/api/"); only that or a loopback URL
+                                 (http://127.0.0.1, http://localhost or http://[::1], any port)
     INCIDENT_TABLE_NAME          bot-token mode: DynamoDB table of incidents and silences (none: in memory)
     REPEAT_INTERVAL_MINUTES      re-announce an open critical incident after this long (60)
     FLAPPING_TRANSITIONS         more state changes than this within the window is flapping (4)
@@ -68,7 +69,8 @@ SECRET_MAX_AGE_SECONDS = 300  # a rotated webhook is picked up within 5 minutes
 _DEPLOYED_URL = re.compile(r"^https://hooks\.slack\.com/\S+$")
 _LOCAL_URL = re.compile(r"^(https://hooks\.slack\.com/|http://127\.0\.0\.1(:\d+)?/)\S*$")
 SLACK_API = "https://slack.com/api/"
-_API_BASE = re.compile(r"^(https://slack\.com/api/|http://127\.0\.0\.1(:\d+)?/\S*)$")
+# the token is sent there: Slack itself, or a loopback server (tests, the demo)
+_API_BASE = re.compile(r"^(https://slack\.com/api/|http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?/\S*)$")
 _BOT_TOKEN = re.compile(r"^xox[bp]-[A-Za-z0-9-]+$")
 _CHANNEL_ID = re.compile(r"^[A-Za-z0-9]+$")
 
@@ -84,7 +86,8 @@ class Settings:
     dashboard_url: str | None = None
     dashboard_name: str | None = None
     webhook_secret_id: str | None = None
-    local_webhook_urls: str | None = None  # the raw JSON; parsed (and validated) by load_webhooks
+    # the raw JSON; parsed (and validated) by load_webhooks; never in a repr (Sentry frames, logs)
+    local_webhook_urls: str | None = field(default=None, repr=False)
     idempotency_table: str | None = None
     idempotency_ttl_seconds: int = 86_400
     routing: RoutingConfig = field(default_factory=RoutingConfig)
@@ -208,7 +211,7 @@ def _api_base(text: str | None) -> str:
         return SLACK_API
     base = text if text.endswith("/") else text + "/"
     if not _API_BASE.match(base):
-        raise SettingsError("SLACK_API_BASE_URL must be https://slack.com/api/ or an http://127.0.0.1 URL")
+        raise SettingsError("SLACK_API_BASE_URL must be https://slack.com/api/ or a loopback http:// URL")
     return base
 
 
@@ -298,7 +301,7 @@ def _positive_int(text: str | None, name: str, default: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise SettingsError(f"{name} must be a whole number of seconds") from None
+        raise SettingsError(f"{name} must be a whole number") from None
     if value <= 0:
         raise SettingsError(f"{name} must be positive")
     return value

@@ -5,7 +5,8 @@
 - An ad-hoc silence has a shell-style `match` on the alarm name (case-insensitive, like routing
   overrides), a start, an `until`, a reason and who created it.
 - While a silence (or a window occurrence) is active a matching alert is not posted; what it suppressed is
-  counted per channel and alarm, and summarised once the silence has ended (`summary_due`).
+  counted per channel and alarm, and summarised once the silence has ended (`summary_due`). The incident
+  keys it suppressed are kept too: one still in ALARM when it ends is announced then.
 - `new_silence` refuses a pattern that would silence every critical alarm unless `allow_all_critical` is set:
   silencing the pager by a typo (`*`) must be a deliberate act.
 """
@@ -70,6 +71,7 @@ class Silence:
     kind: str = "adhoc"  # adhoc | window
     # channel -> alarm name -> suppressed count
     suppressed: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    keys: tuple[str, ...] = ()  # incident keys suppressed, checked for "still in ALARM" at the end
     summarised: bool = False
     version: int = 0
 
@@ -86,11 +88,12 @@ class Silence:
     def summary_due(self, now: float) -> bool:
         return not self.summarised and now >= self.until
 
-    def with_suppressed(self, channel: str, alarm_name: str) -> Silence:
+    def with_suppressed(self, channel: str, alarm_name: str, key: str) -> Silence:
         counts = {ch: dict(names) for ch, names in self.suppressed.items()}
         per_channel = counts.setdefault(channel, {})
         per_channel[alarm_name] = per_channel.get(alarm_name, 0) + 1
-        return replace(self, suppressed=counts)
+        keys = self.keys if key in self.keys else (*self.keys, key)
+        return replace(self, suppressed=counts, keys=keys)
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -102,6 +105,7 @@ class Silence:
             "created_by": self.created_by,
             "kind": self.kind,
             "suppressed": {ch: dict(names) for ch, names in self.suppressed.items()},
+            "keys": list(self.keys),
             "summarised": self.summarised,
         }
 
@@ -118,6 +122,7 @@ class Silence:
             suppressed={
                 str(ch): {str(n): int(c) for n, c in names.items()} for ch, names in data["suppressed"].items()
             },
+            keys=tuple(str(key) for key in data.get("keys", ())),
             summarised=bool(data.get("summarised", False)),
             version=version,
         )

@@ -160,7 +160,7 @@ class WebhookSender:
         if not url:
             raise DeliveryError(f"no webhook configured for channel {channel!r}", channel=channel)
         attempts: list[Attempt] = []
-        body = _encode(payload)
+        body = encode_payload(payload)
         plain_text = False
         retries_left = self.policy.max_attempts
         wait = 0.0
@@ -196,7 +196,7 @@ class WebhookSender:
                     attempts=tuple(attempts),
                 )
             if verdict is Verdict.PLAIN_TEXT:
-                body, plain_text, wait = _encode(_minimal(payload)), True, 0.0
+                body, plain_text, wait = encode_payload(_minimal(payload)), True, 0.0
             elif verdict is Verdict.RETRY_AFTER:
                 wait = self.policy.retry_after(result.retry_after)
             else:
@@ -214,12 +214,15 @@ class DryRunSender:
     printer: Callable[[str], None] = print
 
     def send(self, channel: str, payload: Payload) -> DeliveryReport:
-        self.printer(json.dumps({"channel": channel, "payload": payload}, ensure_ascii=False, indent=2))
+        text = json.dumps({"channel": channel, "payload": payload}, ensure_ascii=False, indent=2)
+        self.printer(text.encode("utf-8", errors="replace").decode("utf-8"))  # printable even with a lone surrogate
         return DeliveryReport(channel=channel, attempts=(), dry_run=True)
 
 
-def _encode(payload: Payload) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+def encode_payload(payload: Payload) -> bytes:
+    """UTF-8 JSON. A lone surrogate (invalid input that Python strings can hold) becomes "?": it would
+    fail the encoding on every retry (and a JSON escape of it may be refused by Slack's parser)."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8", errors="replace")
 
 
 def _minimal(payload: Payload) -> Payload:

@@ -10,13 +10,15 @@ Environment variables are documented in lambdas/sentry_intake/settings.py.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from lambdas.sentry_intake.publisher import LocalRouterPublisher, Publisher, SnsPublisher
 from lambdas.sentry_intake.settings import Settings, load_client_secret, load_settings
-from lambdas.sentry_intake.webhook import Decision, MalformedEvent, decide, encode_message, request_from_event
+from lambdas.sentry_intake.webhook import decide, encode_message, request_from_event
 from lambdas.shared.observability import init_sentry, traced
 
 SERVICE = "sentry-intake"
@@ -26,14 +28,20 @@ init_sentry(SERVICE)
 
 @traced
 @logger.inject_lambda_context(clear_state=True)
-def lambda_handler(event: dict[str, Any], context: Any, *, publisher: Publisher | None = None) -> dict[str, Any]:
+def lambda_handler(
+    event: dict[str, Any],
+    context: Any,
+    *,
+    publisher: Publisher | None = None,
+    now: Callable[[], float] = time.time,
+) -> dict[str, Any]:
     settings = load_settings()
-    try:
-        request = request_from_event(event)
-    except MalformedEvent as error:
-        logger.warning("rejected", extra={"status": 400, "outcome": str(error)})
-        return Decision(400, "rejected: malformed request").response()
-    decision = decide(request, load_client_secret(settings))
+    decision = decide(
+        request_from_event(event),
+        load_client_secret(settings),
+        now=now(),
+        max_age=settings.max_hook_age_seconds,
+    )
     logger.set_correlation_id(decision.log.get("request_id"))
     if decision.message is not None:
         publisher = publisher or default_publisher(settings)

@@ -8,6 +8,8 @@ Environment variables:
                                 `make invoke`, the demo; tools/sentry_events.py documents the test secret)
     ALERT_TOPIC_ARN             the alert topic to publish to; without it (local) the alert goes straight to
                                 the router handler in-process
+    MAX_HOOK_AGE_SECONDS        oldest Sentry-Hook-Timestamp accepted, in seconds (default 300; 0 turns the
+                                check off). `make invoke` refreshes the committed events' timestamp.
 
 The client secret is never logged, never in an exception message, never in env vars of the deployed function.
 """
@@ -21,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 SECRET_MAX_AGE_SECONDS = 300  # a rotated client secret is picked up within 5 minutes
+DEFAULT_MAX_HOOK_AGE_SECONDS = 300
 
 
 class SettingsError(Exception):
@@ -33,6 +36,7 @@ class Settings:
     secret_id: str | None = None
     local_secret: str | None = None
     topic_arn: str | None = None
+    max_hook_age_seconds: int = DEFAULT_MAX_HOOK_AGE_SECONDS
 
 
 def settings_from_env(environ: Mapping[str, str]) -> Settings:
@@ -44,7 +48,20 @@ def settings_from_env(environ: Mapping[str, str]) -> Settings:
         secret_id=get("SENTRY_CLIENT_SECRET_ARN"),
         local_secret=get("SENTRY_CLIENT_SECRET"),
         topic_arn=get("ALERT_TOPIC_ARN"),
+        max_hook_age_seconds=_non_negative_int("MAX_HOOK_AGE_SECONDS", get("MAX_HOOK_AGE_SECONDS")),
     )
+
+
+def _non_negative_int(name: str, value: str | None) -> int:
+    if value is None:
+        return DEFAULT_MAX_HOOK_AGE_SECONDS
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number of seconds") from None
+    if number < 0:
+        raise SettingsError(f"{name} must not be negative")
+    return number
 
 
 @functools.cache

@@ -1,11 +1,18 @@
 """Pure core of the Sentry intake: HTTP request in, a decision out (respond, ignore, or hand over).
 
-Order of checks, cheapest refusal first and nothing trusted before the signature:
-1. only POST (405); body at most MAX_BODY_BYTES (413);
+Order of checks: nothing but the size is answered before the signature, so an unsigned request gets 401
+whatever else is wrong with it (a 405 or 400 would tell a stranger something about the endpoint):
+1. body at most MAX_BODY_BYTES (413): a cheap guard, before any HMAC work on a large body;
 2. `Sentry-Hook-Signature` = hex HMAC-SHA256 of the raw body bytes with the integration's client secret,
-   compared in constant time (401 when missing or wrong);
-3. the body is a JSON object (400);
-4. resource/action we route (`event_alert` triggered, `issue` created, `metric_alert`
+   compared in constant time (401 when missing or wrong). A body the Function URL event cannot give back
+   as bytes (broken base64) cannot have been signed: 401 too;
+3. `Sentry-Hook-Timestamp` fresh: at most `max_age` seconds old and at most FUTURE_SKEW_SECONDS ahead
+   (401; `max_age` 0 turns the check off). Sentry does not sign this header, so it only stops a lazy
+   replay that keeps the captured headers; the real replay guard is the router's idempotency on the
+   digest of the signed body (a replayed body posts nothing new, whatever its headers say);
+4. only POST (405) - after the signature, so it answers only Sentry;
+5. the body is a JSON object (400);
+6. resource/action we route (`event_alert` triggered, `issue` created, `metric_alert`
    critical/warning/resolved); anything else is acknowledged and ignored (202), so Sentry does not retry it.
 """
 
@@ -23,6 +30,7 @@ from typing import Any
 from lambdas.alert_router.parsing import sentry_envelope
 
 MAX_BODY_BYTES = 256 * 1024
+FUTURE_SKEW_SECONDS = 60  # clocks differ a little; a timestamp further ahead is not Sentry's
 ROUTED = {
     "event_alert": frozenset({"triggered"}),
     "issue": frozenset({"created"}),
@@ -34,7 +42,7 @@ ROUTED = {
 class HttpRequest:
     method: str
     headers: Mapping[str, str]  # lower-case names
-    body: bytes
+    body: bytes | None  # None: the event's body could not be turned back into bytes (broken base64)
 
 
 @dataclass(frozen=True)
@@ -51,10 +59,6 @@ class Decision:
             "headers": {"content-type": "application/json"},
             "body": json.dumps({"status": self.outcome}),
         }
-
-
-class MalformedEvent(ValueError):
-    """The Lambda event is not an HTTP request we understand (e.g. undecodable base64)."""
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -74,15 +78,14 @@ def request_from_event(event: Mapping[str, Any]) -> HttpRequest:
     method = http.get("method") if isinstance(http, Mapping) else None
     headers = event.get("headers")
     body = event.get("body") or ""
-    if not isinstance(body, str):
-        raise MalformedEvent("body is not a string")
-    if event.get("isBase64Encoded") is True:
+    raw: bytes | None = None
+    if isinstance(body, str) and event.get("isBase64Encoded") is True:
         try:
             raw = base64.b64decode(body, validate=True)
         except (binascii.Error, ValueError):
-            raise MalformedEvent("body is not valid base64") from None
-    else:
-        raw = body.encode()
+            raw = None  # decide() refuses it as unsigned
+    elif isinstance(body, str):
+        raw = body.encode(errors="surrogatepass")  # never raises; such bytes match no signature
     return HttpRequest(
         method=str(method or "POST").upper(),
         headers={str(k).lower(): str(v) for k, v in headers.items()} if isinstance(headers, Mapping) else {},
@@ -90,18 +93,36 @@ def request_from_event(event: Mapping[str, Any]) -> HttpRequest:
     )
 
 
-def decide(request: HttpRequest, secret: str) -> Decision:  # noqa: PLR0911 - one return per refusal
+def timestamp_fresh(header: str | None, now: float, max_age: int) -> bool:
+    """Sentry-Hook-Timestamp (Unix seconds) within [now - max_age, now + FUTURE_SKEW_SECONDS]."""
+    if max_age <= 0:
+        return True
+    try:
+        stamp = float((header or "").strip())
+    except ValueError:
+        return False
+    return now - max_age <= stamp <= now + FUTURE_SKEW_SECONDS
+
+
+def decide(  # noqa: PLR0911 - one return per refusal
+    request: HttpRequest, secret: str, *, now: float, max_age: int
+) -> Decision:
+    """The intake's answer; `now` in Unix seconds, `max_age` the oldest Sentry-Hook-Timestamp accepted."""
     resource = request.headers.get("sentry-hook-resource")
     delivery_id = request.headers.get("request-id")
-    ids: dict[str, str | None] = {"resource": resource, "request_id": delivery_id, "bytes": str(len(request.body))}
+    body = request.body
+    size = str(len(body)) if body is not None else "undecodable"
+    ids: dict[str, str | None] = {"resource": resource, "request_id": delivery_id, "bytes": size}
+    if body is not None and len(body) > MAX_BODY_BYTES:
+        return Decision(413, "rejected: too large", log=ids)
+    if body is None or not signature_valid(body, request.headers.get("sentry-hook-signature"), secret):
+        return Decision(401, "rejected: signature", log=ids)
+    if not timestamp_fresh(request.headers.get("sentry-hook-timestamp"), now, max_age):
+        return Decision(401, "rejected: stale timestamp", log=ids)
     if request.method != "POST":
         return Decision(405, "rejected: method", log=ids)
-    if len(request.body) > MAX_BODY_BYTES:
-        return Decision(413, "rejected: too large", log=ids)
-    if not signature_valid(request.body, request.headers.get("sentry-hook-signature"), secret):
-        return Decision(401, "rejected: signature", log=ids)
     try:
-        payload = json.loads(request.body)
+        payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return Decision(400, "rejected: malformed JSON", log=ids)
     if not isinstance(payload, dict):
@@ -112,7 +133,7 @@ def decide(request: HttpRequest, secret: str) -> Decision:  # noqa: PLR0911 - on
         return Decision(202, "ignored", log=ids)
     # The digest of the signed body identifies the delivery, not Request-ID: the signature does not cover
     # headers, so a captured body replayed under a new Request-ID must still be a duplicate.
-    body_digest = hashlib.sha256(request.body).hexdigest()
+    body_digest = hashlib.sha256(body).hexdigest()
     ids["body_sha256"] = body_digest
     message = sentry_envelope(
         resource=resource,

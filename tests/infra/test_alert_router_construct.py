@@ -17,7 +17,7 @@ from lambdas.shared.alarm_metadata import parse_alarm_metadata
 from lambdas.shared.local_context import LocalLambdaContext
 from tests.infra.conftest import Synthesized, resolve_join
 from tools.demo import lambda_environment
-from tools.local_slack import LocalSlack
+from tools.local_slack import LocalSlack, LocalSlackApi
 
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "events" / "alert_router"
 ROUTER_NAMESPACE = "PeopleBooster/AlertRouter"
@@ -402,7 +402,10 @@ def _emitted(blobs: list[dict[str, Any]]) -> dict[str, set[tuple[str, tuple[tupl
 
 
 def test_handler_emf_matches_the_dashboard_and_alarms(
-    staging: Synthesized, deployed_router: tuple[Any, LocalSlack], capsys: pytest.CaptureFixture[str]
+    staging: Synthesized,
+    deployed_router: tuple[Any, LocalSlack],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     module, slack = deployed_router
     context = LocalLambdaContext(function_name="alert-router", timeout_seconds=60)
@@ -410,13 +413,35 @@ def test_handler_emf_matches_the_dashboard_and_alarms(
     module.lambda_handler(_event("sns_plain_text.json"), context)  # Received, Unparsed, Delivered
     module.lambda_handler(_event("sns_metric_alarm_ecs_cpu.json"), context)  # Delivered, Retries
     module.lambda_handler(_event("sns_metric_alarm_ecs_cpu.json"), context)  # Duplicates
-    module.lambda_handler(_event("sns_ok_recovery.json", OldStateValue="INSUFFICIENT_DATA"), context)  # Suppressed
+    module.lambda_handler(  # Suppressed: data arriving right after a deploy
+        _event(
+            "sns_ok_recovery.json",
+            OldStateValue="INSUFFICIENT_DATA",
+            AlarmConfigurationUpdatedTimestamp="2026-11-29T03:40:00.000+0000",
+        ),
+        context,
+    )
     slack.fail("alerts-critical", status=404, body="no_service", times=1)
     with pytest.raises(Exception, match="not delivered"):
         module.lambda_handler(_event("sns_synthetic_live_check_failing.json"), context)  # DeliveryFailures
+    with monkeypatch.context() as patch:  # RenderFailures: a rendering bug, posted as received instead
+
+        def broken_render(*_args: Any) -> Any:
+            raise ValueError("a rendering bug")
+
+        patch.setattr(module, "render", broken_render)
+        module.lambda_handler(_event("sns_percentile_alarm_alb_latency_p95.json"), context)
+    with LocalSlackApi() as api, monkeypatch.context() as patch:  # SweepFailures: a sweep in bot-token mode
+        patch.setenv("SLACK_BOT_TOKEN", api.token)
+        patch.setenv("SLACK_CHANNEL_IDS", api.channel_ids_json())
+        patch.setenv("SLACK_API_BASE_URL", api.base_url)
+        load_settings.cache_clear()
+        sweep = json.loads((EVENTS_DIR / "scheduled" / "sweep.json").read_text())
+        assert module.lambda_handler(sweep, context)["sweep"] == "done"
+    load_settings.cache_clear()
     emitted = _emitted(_emf_blobs(capsys.readouterr().out))
     counts = {("environment", "staging"), ("service", "alert-router")}
-    for name in ("Received", "Unparsed", "Duplicates", "Suppressed", "Retries", "DeliveryFailures"):
+    for name in ("Received", "Unparsed", "Duplicates", "Suppressed", "Retries", "DeliveryFailures", "RenderFailures"):
         assert emitted[name] == {(ROUTER_NAMESPACE, tuple(sorted(counts)))}, name
     assert {dims for _, dims in emitted["Delivered"]} == {
         tuple(sorted({*counts, ("channel", "alerts-errors"), ("severity", "info")})),
@@ -444,7 +469,7 @@ def test_handler_emf_matches_the_dashboard_and_alarms(
                 dims = tuple(sorted(zip(pairs[::2], pairs[1::2], strict=True)))
                 assert emitted[name] == {(ROUTER_NAMESPACE, dims)}, name
                 watched += 1
-    assert watched == 6
+    assert watched == 7
     # And so does every alarm on a router metric (today none: the alarms watch AWS/Lambda and AWS/SQS,
     # which also count a crash before the handler could write a metric)
     for alarm_name, alarm in staging.alarms_by_name().items():

@@ -26,6 +26,7 @@ from lambdas.alert_router.incident_store import (
 from lambdas.alert_router.incidents import Incident
 from lambdas.alert_router.settings import settings_from_env
 from lambdas.alert_router.silences import parse_windows
+from lambdas.shared.alarm_metadata import parse_alarm_metadata
 from tests.infra.conftest import Synthesized, resolve_join
 from tools.silence import critical_alarm_names
 
@@ -305,6 +306,7 @@ def test_dashboard_has_an_incidents_row(staging: Synthesized) -> None:
         "ThreadReplies": "Sum",
         "RepeatAnnouncements": "Sum",
         "FlappingNotices": "Sum",
+        "SweepFailures": "Sum",
         "Updates": "Sum",
         "UpdateFailures": "Sum",
     }
@@ -322,3 +324,21 @@ def test_critical_alarm_names_come_from_the_description_metadata(production: Syn
         if "Severity: critical" in str(alarm.get("AlarmDescription"))
     ]
     assert names == sorted(every_critical)
+
+
+def test_a_sweep_failing_three_times_running_raises_a_warning_that_reaches_a_human(staging: Synthesized) -> None:
+    # Given the alarm on the sweep's own failure count (the sweep logs and counts failures instead of raising)
+    alarm = staging.alarms_by_name()["peoplebooster-staging-router-sweep-failing"]
+    # Then it watches the handler's SweepFailures metric, over the sweep period, 3 sweeps running
+    assert alarm["Namespace"] == "PeopleBooster/AlertRouter"
+    assert alarm["MetricName"] == "SweepFailures"
+    assert {d["Name"]: d["Value"] for d in alarm["Dimensions"]} == {
+        "service": "alert-router",
+        "environment": "staging",
+    }
+    assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == ("Sum", 300, 3)
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+    assert alarm["TreatMissingData"] == "notBreaching"
+    metadata = parse_alarm_metadata(alarm["AlarmDescription"])
+    assert (metadata.severity, metadata.category) == ("warning", "errors")
+    assert alarm["AlarmActions"] == [staging.topic_ref("alerts"), staging.topic_ref("alerts-fallback")]

@@ -22,11 +22,13 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 from lambdas.alert_router import handler
 from lambdas.alert_router.idempotency import InMemoryDeduplicator
+from lambdas.alert_router.incident_store import InMemoryIncidentStore
 from lambdas.alert_router.settings import load_settings, load_webhooks
-from lambdas.alert_router.slack import DeliveryError, DeliveryReport, RetryPolicy, WebhookSender
+from lambdas.alert_router.slack import DeliveryError, DeliveryReport, RetryPolicy, WebhookSender, encode_payload
+from lambdas.alert_router.slack_api import WebApiClient
 from lambdas.shared.local_context import LocalLambdaContext
 from tests.unit.alert_router.slack_limits import slack_problems
-from tools.local_slack import LocalSlack, render_terminal
+from tools.local_slack import LocalSlack, LocalSlackApi, render_terminal
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "alert_router"
 FAST = RetryPolicy(base_delay=0.25, max_delay=2.0, request_timeout=0.3, min_interval=0.0, reserve=0.1)
@@ -148,14 +150,91 @@ def test_no_record_goes_to_critical_when_it_is_unparsed(slack: LocalSlack, clock
     assert slack.messages("alerts-critical") == []
 
 
-def test_insufficient_data_to_ok_is_not_posted(slack: LocalSlack, clock: Clock) -> None:
+def insufficient_data_to_ok(configuration_updated: str | None, message_id: str = "m-id-ok") -> dict[str, Any]:
+    """The OK recovery fixture (state change 2026-11-29T03:45:12Z) coming from INSUFFICIENT_DATA."""
     event = load("sns_ok_recovery.json")
     message = json.loads(event["Records"][0]["Sns"]["Message"])
     message["OldStateValue"] = "INSUFFICIENT_DATA"
+    if configuration_updated is None:
+        message.pop("AlarmConfigurationUpdatedTimestamp", None)
+    else:
+        message["AlarmConfigurationUpdatedTimestamp"] = configuration_updated
     event["Records"][0]["Sns"]["Message"] = json.dumps(message)
-    result = invoke(event, sender_for(slack, clock))
+    event["Records"][0]["Sns"]["MessageId"] = message_id
+    return event
+
+
+@pytest.mark.parametrize(
+    "configuration_updated",
+    ["2026-11-29T03:35:00.000+0000", "2026-11-29T03:48:00.000+0000", None],
+    ids=["10-min-after-a-deploy", "config-written-just-after", "config-time-unknown"],
+)
+def test_insufficient_data_to_ok_after_a_deploy_is_not_posted(
+    configuration_updated: str | None, slack: LocalSlack, clock: Clock, json_logs: io.StringIO
+) -> None:
+    # Given INSUFFICIENT_DATA -> OK within 15 min of the alarm's (re)configuration, or with no configuration time
+    result = invoke(insufficient_data_to_ok(configuration_updated), sender_for(slack, clock))
+    # Then it is data arriving after a deploy: nothing is posted, and the decision is logged
     assert result["results"][0]["status"] == "suppressed"
     assert slack.all_messages() == {}
+    logs = json_logs.getvalue()
+    assert '"message":"INSUFFICIENT_DATA -> OK"' in logs
+    assert '"announced":false' in logs
+
+
+def test_insufficient_data_to_ok_long_after_the_configuration_is_a_recovery(
+    slack: LocalSlack, clock: Clock, json_logs: io.StringIO
+) -> None:
+    # Given an alarm configured days ago going ALARM -> INSUFFICIENT_DATA (e.g. an RDS metric went missing) -> OK
+    result = invoke(insufficient_data_to_ok("2026-11-20T08:00:03.381+0000"), sender_for(slack, clock))
+    # Then the OK is announced as the recovery, in the alarm's channel, and the decision is logged
+    assert result["results"][0]["status"] == "delivered"
+    [payload] = slack.messages("alerts-performance")
+    assert payload["text"].startswith("✅ [staging] OK: peoplebooster-production-ecs-backend-cpu-high")
+    logs = json_logs.getvalue()
+    assert '"announced":true' in logs
+    assert "long after the alarm's configuration update" in logs
+
+
+def test_bot_mode_resolves_an_incident_through_insufficient_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given bot-token mode and an alarm going ALARM -> INSUFFICIENT_DATA -> OK, right after a deploy even
+    with LocalSlackApi() as api:
+        monkeypatch.delenv("SLACK_WEBHOOK_URLS")
+        monkeypatch.setenv("SLACK_BOT_TOKEN", api.token)
+        monkeypatch.setenv("SLACK_CHANNEL_IDS", api.channel_ids_json())
+        monkeypatch.setenv("SLACK_API_BASE_URL", api.base_url)
+        load_settings.cache_clear()
+        store = InMemoryIncidentStore()
+        client = WebApiClient(token=api.token, base_url=api.base_url, policy=FAST, sleep=lambda _: None)
+        results = []
+        for old, new, minute in (
+            ("OK", "ALARM", 0),
+            ("ALARM", "INSUFFICIENT_DATA", 5),
+            ("INSUFFICIENT_DATA", "OK", 10),
+        ):
+            event = insufficient_data_to_ok("2026-11-29T03:40:00.000+0000", message_id=f"m-{minute}")
+            message = json.loads(event["Records"][0]["Sns"]["Message"])
+            message.update(
+                OldStateValue=old, NewStateValue=new, StateChangeTime=f"2026-11-29T03:{45 + minute}:12.000+0000"
+            )
+            event["Records"][0]["Sns"]["Message"] = json.dumps(message)
+            result = handler.lambda_handler(
+                event,
+                LocalLambdaContext(function_name="alert-router", timeout_seconds=60),
+                deduplicator=InMemoryDeduplicator(),
+                slack_api=client,
+                store=store,
+            )
+            results.append(result["results"][0].get("outcome"))
+        # Then the lifecycle, not the router, decides: the OK resolves the incident in its thread
+        assert results == ["opened", "thread-reply", "resolved"]
+        incident = store.get_incident(
+            "arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:peoplebooster-production-ecs-backend-cpu-high"
+        )
+        assert incident is not None
+        assert not incident.open  # so the sweep does not re-announce it
+        [post] = api.posts("C0PERF")
+        assert [reply["thread_ts"] for reply in api.replies("C0PERF")] == [post["ts"], post["ts"]]
 
 
 def test_terminal_rendering_of_a_received_message(slack: LocalSlack, clock: Clock) -> None:
@@ -377,6 +456,71 @@ def test_logs_never_contain_a_webhook_url(
     assert '"correlation_id":"7ef24e0c-49f8-57da-fbca-d1e2f3041520"' in logs
 
 
+def test_unrecognised_input_is_logged_whole_and_scrubbed(
+    slack: LocalSlack, clock: Clock, json_logs: io.StringIO
+) -> None:
+    # Given an unrecognised message longer than anything Slack shows, with a webhook URL inside
+    text = "RDS event: " + "あ" * 30_000 + " https://hooks.slack.com/services/T000/B000/XXXXSECRET end-of-text"
+    event = {"Records": [{"Sns": {"MessageId": "m-long", "Message": text}}]}
+    # When it is routed
+    invoke(event, sender_for(slack, clock))
+    # Then Slack got a truncated copy, and the log has all of it (length too), minus the secret
+    [payload] = slack.messages("alerts-errors")
+    assert "end-of-text" not in json.dumps(payload, ensure_ascii=False)
+    [routed] = [json.loads(line) for line in json_logs.getvalue().splitlines() if '"message":"routed"' in line]
+    assert routed["raw_length"] == len(text)
+    assert routed["raw_text"].startswith("RDS event: ")
+    assert routed["raw_text"].endswith("end-of-text")
+    assert "XXXXSECRET" not in routed["raw_text"]
+
+
+def test_a_rendering_bug_posts_the_alert_as_received_and_counts_it(
+    slack: LocalSlack,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    json_logs: io.StringIO,
+) -> None:
+    # Given a renderer that raises (a bug, like format_number on inf was)
+    def broken(*_: object) -> dict[str, Any]:
+        raise OverflowError("cannot convert float infinity to integer")
+
+    monkeypatch.setattr(handler, "render", broken)
+    # When an alarm arrives
+    result = invoke(load("sns_metric_alarm_ecs_cpu.json"), sender_for(slack, clock))
+    # Then it is still delivered, with its name, description and reason, and the failure is counted
+    assert result["results"][0]["status"] == "delivered"
+    [payload] = slack.messages("alerts-performance")
+    assert slack_problems(payload) == []
+    text = json.dumps(payload, ensure_ascii=False)
+    assert "peoplebooster-production-ecs-backend-cpu-high" in text
+    assert "ECS backend CPU above 80% for 5 minutes." in text
+    assert "Threshold Crossed" in text
+    out = capfd.readouterr().out
+    assert '"RenderFailures":[1.0]' in out
+    assert "rendering failed" in json_logs.getvalue()
+
+
+def test_a_lone_surrogate_is_delivered_not_dead_lettered(slack: LocalSlack, clock: Clock) -> None:
+    # Given a message holding a lone surrogate (invalid UTF-8 that json.loads happily returns)
+    event = {"Records": [{"Sns": {"MessageId": "m-sur", "Message": "bad \udcff\ud800 text 日本語"}}]}
+    # When it is delivered over real HTTP
+    result = invoke(event, sender_for(slack, clock))
+    # Then Slack got it at the first attempt, the rest of the text intact
+    assert (result["results"][0]["status"], result["results"][0]["attempts"]) == ("delivered", 1)
+    [payload] = slack.messages("alerts-errors")
+    assert "text 日本語" in json.dumps(payload, ensure_ascii=False)
+
+
+def test_an_inf_datapoint_in_the_reason_is_delivered(slack: LocalSlack, clock: Clock) -> None:
+    event = load("sns_metric_alarm_ecs_cpu.json")
+    message = json.loads(event["Records"][0]["Sns"]["Message"])
+    message["NewStateReason"] = "Threshold Crossed: 1 datapoint [1e400 (29/11/26 03:09:00)] was greater than 80"
+    event["Records"][0]["Sns"]["Message"] = json.dumps(message)
+    assert invoke(event, sender_for(slack, clock))["results"][0]["status"] == "delivered"
+    assert "1e400" in json.dumps(slack.messages("alerts-performance"))
+
+
 def test_emf_metrics_have_the_documented_names_and_dimensions(
     slack: LocalSlack, clock: Clock, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -419,6 +563,9 @@ _SCALARS = st.one_of(
     ),
     st.text(max_size=40),
 )
+# any code point, with lone surrogates (category Cs: invalid UTF-8 a Python str can hold) in most examples;
+# st.text() would draw them about once in 150 examples
+_ANY_TEXT = st.lists(st.characters(categories=["Cs"]) | st.characters(), max_size=200).map("".join)
 _JSON = st.recursive(
     _SCALARS,
     lambda children: (
@@ -434,14 +581,15 @@ class AcceptingSender:
 
     def send(self, channel: str, payload: dict[str, Any]) -> DeliveryReport:
         assert slack_problems(payload, placeholders=False) == [], payload
+        encode_payload(payload)  # what goes on the wire: must never raise (a lone surrogate did)
         assert channel in ("alerts-critical", "alerts-errors", "alerts-performance")
         return DeliveryReport(channel=channel, attempts=())
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    message=st.one_of(_JSON.map(json.dumps), st.text(max_size=200)),
-    subject=st.one_of(st.none(), st.text(max_size=120)),
+    message=st.one_of(_JSON.map(json.dumps), _ANY_TEXT, _JSON.map(lambda v: json.dumps(v, ensure_ascii=False))),
+    subject=st.one_of(st.none(), _ANY_TEXT),
     message_id=st.one_of(st.none(), st.uuids().map(str)),
 )
 def test_arbitrary_sns_messages_never_raise(message: str, subject: str | None, message_id: str | None) -> None:

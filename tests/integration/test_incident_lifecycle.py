@@ -33,12 +33,14 @@ from lambdas.alert_router.incident_store import (
     list_silences,
 )
 from lambdas.alert_router.incidents import Incident
+from lambdas.alert_router.parsing import sentry_envelope
 from lambdas.alert_router.settings import load_bot, load_settings
 from lambdas.alert_router.slack import DeliveryError, RetryPolicy
 from lambdas.alert_router.slack_api import WebApiClient
 from lambdas.shared.local_context import LocalLambdaContext
 from tests.unit.alert_router.slack_limits import slack_problems
 from tools.local_slack import FAKE_BOT_TOKEN, LocalSlackApi
+from tools.sentry_events import EVENTS as SENTRY_EVENTS
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "alert_router"
 REGION = "ap-northeast-1"
@@ -378,10 +380,22 @@ def test_maintenance_window_from_config_suppresses_and_summarises(
     result = invoke(alarm_event("ALARM", OPENED, "m-1"))
     assert result["results"][0]["status"] == "silenced"
     assert result["results"][0]["silence_id"] == "window:alb:2026-11-29T03:00Z"
+    # When the window ends with the alarm still in ALARM (no OK arrived)
     clock.at(OPENED + timedelta(hours=1))
     invoke({"action": "sweep"})
-    [summary] = api.posts(CRITICAL)
+    invoke({"action": "sweep"})
+    # Then it is announced as a first ALARM (a top-level post that opens the incident), and summarised once
+    announced, summary = api.posts(CRITICAL)
+    assert announced["attachments"][0]["blocks"][0]["text"]["text"].startswith("🔴 ALARM · CRITICAL")
     assert summary["text"] == "🔕 Silence ended: 1 alert not posted (maintenance window alb)"
+    assert "Still in ALARM*, posted now: peoplebooster-production-alb-5xx-rate-high" in json.dumps(
+        summary, ensure_ascii=False
+    )
+    # And its recovery resolves in the announced post's thread
+    clock.at(OPENED + timedelta(hours=1, minutes=10))
+    invoke(alarm_event("OK", OPENED + timedelta(hours=1, minutes=10), "m-2"))
+    [resolved] = api.replies(CRITICAL, announced["ts"])
+    assert resolved["text"] == "✅ Resolved after 1 h 10 min: peoplebooster-production-alb-5xx-rate-high"
 
 
 # --- Slack failures -----------------------------------------------------------------------------------------------
@@ -578,3 +592,153 @@ def test_the_secret_may_hold_a_bot_token_instead_of_webhooks(dynamodb: Any, monk
     assert bot is not None
     assert bot.channel_ids == value["channel_ids"]
     assert bot.base_url == "http://127.0.0.1:" + bot.base_url.split(":")[2]  # SLACK_API_BASE_URL from the fixture
+
+
+# --- late notifications, interleaved writers, sweep failures, silence end, Sentry ---------------------------------
+
+
+def test_a_late_alarm_retried_after_the_ok_reopens_nothing(api: LocalSlackApi, invoke: Invoke, clock: Clock) -> None:
+    # Given an ALARM that failed on Slack, then the OK (posted), then Lambda's retry of the old ALARM
+    api.fail("chat.postMessage", status=500, error="internal_error", times=6)
+    with pytest.raises(DeliveryError):
+        invoke(alarm_event("ALARM", OPENED, "m-alarm"))
+    clock.at(OPENED + timedelta(minutes=2))
+    assert invoke(alarm_event("OK", OPENED + timedelta(minutes=2), "m-ok"))["results"][0]["outcome"] == "posted"
+    clock.at(OPENED + timedelta(minutes=3))
+    retried = invoke(alarm_event("ALARM", OPENED, "m-alarm"))
+    # Then the late ALARM is recorded but neither posted nor reopening the incident
+    assert retried["results"][0]["status"] == "late-ignored"
+    assert [p["text"][:4] for p in api.posts(CRITICAL)] == ["✅ [s"]
+    # And an hour later the sweep has nothing to re-announce
+    clock.at(OPENED + timedelta(hours=1, minutes=5))
+    swept = invoke({"action": "sweep"})
+    assert swept["open_incidents"] == 0
+    assert api.replies(CRITICAL) == []
+    assert len(api.posts(CRITICAL)) == 1
+
+
+class SignallingStore:
+    """The store, with an event set once an invocation has claimed the incident (its lease is live)."""
+
+    def __init__(self, inner: IncidentStore) -> None:
+        self.inner = inner
+        self.claimed = threading.Event()
+
+    def put_incident(self, incident: Incident, expected_version: int | None) -> Incident:
+        stored = self.inner.put_incident(incident, expected_version)
+        if incident.lease_owner:
+            self.claimed.set()
+        return stored
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_silenced_alert_waits_for_the_lease_of_an_invocation_opening_the_incident(
+    api: LocalSlackApi, clock: Clock, store: IncidentStore
+) -> None:
+    # Given invocation A posting the first ALARM (slow Slack: its lease is live meanwhile)
+    api.latency = 0.4
+    signalling = SignallingStore(store)
+
+    def run(event: dict[str, Any]) -> Any:
+        return handler.lambda_handler(
+            event,
+            LocalLambdaContext(function_name="alert-router", timeout_seconds=60),
+            deduplicator=InMemoryDeduplicator(),
+            slack_api=web_api(api, clock),
+            store=signalling,
+            now=clock,
+        )
+
+    results: list[dict[str, Any]] = []
+    first = threading.Thread(target=lambda: results.append(run(alarm_event("ALARM", OPENED, "m-1"))))
+    first.start()
+    assert signalling.claimed.wait(timeout=10)
+    # When a silence starts and invocation B handles the next notification while A still holds the lease
+    create_silence(store, match="*alb-5xx*", duration=timedelta(hours=1), reason="r", created_by="ops", now=OPENED)
+    second = run(alarm_event("ALARM", OPENED + timedelta(minutes=1), "m-2", old="ALARM"))
+    first.join(timeout=30)
+    # Then B waited for A and found the incident open: a thread reply, not silenced; A's thread ts is kept
+    assert results[0]["results"][0]["outcome"] == "opened"
+    assert second["results"][0]["outcome"] == "thread-reply"
+    [post] = api.posts(CRITICAL)
+    record = store.get_incident(post_key())
+    assert record is not None
+    assert record.ts == post["ts"]
+    assert record.open
+    # And the next ALARM is a reply in the same thread, not a second top-level post
+    api.latency = 0.0
+    run(alarm_event("ALARM", OPENED + timedelta(minutes=2), "m-3", old="ALARM"))
+    assert len(api.posts(CRITICAL)) == 1
+    assert len(api.replies(CRITICAL, post["ts"])) == 2
+
+
+def post_key() -> str:
+    return "arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:peoplebooster-production-alb-5xx-rate-high"
+
+
+def test_a_failing_sweep_is_logged_and_counted_not_raised_and_the_next_sweep_converges(
+    api: LocalSlackApi, invoke: Invoke, clock: Clock, capfd: pytest.CaptureFixture[str], json_logs: io.StringIO
+) -> None:
+    invoke(alarm_event("ALARM", OPENED, "m-1"))
+    # Given Slack down while the sweep re-announces the open critical incident
+    clock.at(OPENED + timedelta(minutes=61))
+    api.fail("chat.postMessage", status=500, error="internal_error", times=6)
+    result = invoke({"action": "sweep"})
+    # Then the sweep returns (no raise: no Lambda retry into the DLQ), says so and counts it
+    assert result["sweep"] == "incomplete"
+    assert result["failures"] == 1
+    assert result["open_incidents"] == 1
+    out = capfd.readouterr().out
+    assert [json.loads(line)["SweepFailures"] for line in out.splitlines() if '"SweepFailures"' in line] == [[1.0]]
+    error = next(json.loads(line) for line in json_logs.getvalue().splitlines() if "sweep incomplete" in line)
+    assert error["level"] == "ERROR"
+    assert error["failures"] == 1
+    # And the next sweep, Slack back, re-announces once
+    clock.at(OPENED + timedelta(minutes=66))
+    assert invoke({"action": "sweep"})["failures"] == 0
+    [reminder] = api.replies(CRITICAL)
+    assert reminder["text"].startswith("⏰ Still in ALARM after 1 h 6 min")
+
+
+def test_an_adhoc_silence_ending_announces_what_is_still_in_alarm(
+    api: LocalSlackApi, invoke: Invoke, clock: Clock, store: IncidentStore
+) -> None:
+    # Given an outage that starts during a 1 h silence and outlasts it
+    create_silence(store, match="*alb-5xx*", duration=timedelta(hours=1), reason="deploy", created_by="ops", now=OPENED)
+    invoke(alarm_event("ALARM", OPENED + timedelta(minutes=30), "m-1"))
+    assert api.posts(CRITICAL) == []
+    # When the sweep runs after the silence ended
+    clock.at(OPENED + timedelta(hours=1, minutes=1))
+    result = invoke({"action": "sweep"})
+    # Then the alarm is posted top-level as its first ALARM, the summary lists it, and the incident is open
+    announced, summary = api.posts(CRITICAL)
+    assert announced["text"].startswith("🔴 [staging] ALARM · CRITICAL: peoplebooster-production-alb-5xx-rate-high")
+    assert "Still in ALARM" in json.dumps(summary, ensure_ascii=False)
+    assert result["open_incidents"] == 1
+    # And the sweep's repeat counts from the announcement, not from the silenced ALARM
+    clock.at(OPENED + timedelta(hours=1, minutes=30))
+    invoke({"action": "sweep"})
+    assert api.replies(CRITICAL) == []
+
+
+def test_a_sentry_metric_alert_resolves_in_its_thread(api: LocalSlackApi, invoke: Invoke) -> None:
+    def sentry_event(name: str, message_id: str) -> dict[str, Any]:
+        resource, request_id, payload, _ = SENTRY_EVENTS[name]
+        message = sentry_envelope(resource=resource, delivery_id=request_id, hook_timestamp=None, payload=payload)
+        return {"Records": [{"Sns": {"MessageId": message_id, "Message": json.dumps(message)}}]}
+
+    perf = "C0PERF"
+    # Given a Sentry metric alert that fires (critical), fires again, and resolves
+    invoke(sentry_event("metric_alert_critical.json", "s-1"))
+    invoke(sentry_event("metric_alert_critical.json", "s-2"))
+    result = invoke(sentry_event("metric_alert_resolved.json", "s-3"))
+    # Then one top-level post, its thread gets the repeat and the recovery, and it is updated in place
+    [post] = api.posts(perf)
+    assert texts(api.replies(perf, post["ts"]))[-1] == "✅ Resolved after 30 min: p95 latency"
+    assert len(api.replies(perf, post["ts"])) == 2
+    assert result["results"][0]["outcome"] == "resolved"
+    [update] = api.updates(perf)
+    assert update["ts"] == post["ts"]
+    assert post["attachments"][0]["blocks"][0]["text"]["text"].startswith("✅ RESOLVED")

@@ -10,7 +10,9 @@ import base64
 import http.client
 import io
 import json
+import logging
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +22,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from lambdas.alert_router import handler as router_handler
 from lambdas.alert_router.idempotency import InMemoryDeduplicator
 from lambdas.alert_router.settings import load_settings as load_router_settings
 from lambdas.alert_router.settings import load_webhooks
@@ -31,7 +34,7 @@ from lambdas.sentry_intake.webhook import MAX_BODY_BYTES, sign
 from lambdas.shared.local_context import LocalLambdaContext
 from tests.unit.alert_router.slack_limits import slack_problems
 from tools.local_slack import LocalSlack
-from tools.sentry_events import EVENTS, TEST_SECRET, build_event
+from tools.sentry_events import EVENTS, TEST_SECRET, build_event, with_fresh_timestamp
 
 EXPECTED_CHANNEL = {
     "event_alert_fatal.json": "alerts-critical",
@@ -47,10 +50,11 @@ class Intake:
     port: int
     publisher: LocalRouterPublisher
 
-    def post(self, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    def post(self, body: bytes, headers: dict[str, str], method: str = "POST") -> tuple[int, dict[str, Any]]:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        headers = {"Content-Type": "application/json", "Sentry-Hook-Timestamp": fresh_timestamp(), **headers}
         try:
-            connection.request("POST", "/", body=body, headers={"Content-Type": "application/json", **headers})
+            connection.request(method, "/", body=body, headers=headers)
             response = connection.getresponse()
             return response.status, json.loads(response.read() or b"{}")
         finally:
@@ -61,25 +65,28 @@ class Intake:
     ) -> tuple[int, dict[str, Any]]:
         resource, event_request_id, payload, _ = EVENTS[name]
         raw = json.dumps(payload).encode()
-        headers = {
-            "Sentry-Hook-Resource": resource,
-            "Request-ID": request_id or event_request_id,
-            "Sentry-Hook-Timestamp": "1764400000",
-        }
+        headers = {"Sentry-Hook-Resource": resource, "Request-ID": request_id or event_request_id}
         if secret is not None:
             headers["Sentry-Hook-Signature"] = sign(raw, secret)
         return self.post(body if body is not None else raw, headers)
 
 
+def fresh_timestamp() -> str:
+    return str(int(time.time()))
+
+
 def _server_for(publisher: LocalRouterPublisher) -> type[BaseHTTPRequestHandler]:
     class FunctionUrl(BaseHTTPRequestHandler):
+        def do_PUT(self) -> None:
+            self.do_POST()
+
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             event = {
                 "version": "2.0",
                 "rawPath": self.path,
                 "headers": {name.lower(): value for name, value in self.headers.items()},
-                "requestContext": {"http": {"method": "POST", "path": self.path}},
+                "requestContext": {"http": {"method": self.command, "path": self.path}},
                 "body": base64.b64encode(body).decode(),
                 "isBase64Encoded": True,
             }
@@ -190,6 +197,30 @@ def test_unauthentic_requests_get_401_and_nothing_is_delivered(tamper: str, inta
     assert slack.all_messages() == {}
 
 
+def test_an_unsigned_request_is_401_whatever_else_is_wrong(intake: Intake, slack: LocalSlack) -> None:
+    # Given unsigned requests with another method, a broken body, or a stale timestamp
+    answers = [
+        intake.post(b"{}", {"Sentry-Hook-Resource": "issue"}, method="PUT"),
+        intake.post(b'{"action": ', {"Sentry-Hook-Resource": "issue"}),
+        intake.post(b"{}", {"Sentry-Hook-Resource": "issue", "Sentry-Hook-Timestamp": "1"}),
+    ]
+    # Then each gets 401 for its signature (only an oversize body is answered before it), and nothing is delivered
+    assert answers == [(401, {"status": "rejected: signature"})] * 3
+    assert slack.all_messages() == {}
+
+
+def test_a_replay_with_its_old_captured_headers_is_refused_as_stale(intake: Intake, slack: LocalSlack) -> None:
+    # Given a signed webhook captured with its headers and replayed ten minutes later, unchanged
+    resource, request_id, payload, _ = EVENTS["issue_created.json"]
+    raw = json.dumps(payload).encode()
+    old = str(int(time.time()) - 600)
+    headers = {"Sentry-Hook-Resource": resource, "Request-ID": request_id, "Sentry-Hook-Timestamp": old}
+    status, body = intake.post(raw, {**headers, "Sentry-Hook-Signature": sign(raw, TEST_SECRET)})
+    # Then it is refused (a replay with a new timestamp is caught by the body-digest idempotency instead)
+    assert (status, body) == (401, {"status": "rejected: stale timestamp"})
+    assert slack.all_messages() == {}
+
+
 def test_redelivery_with_the_same_request_id_posts_once(intake: Intake, slack: LocalSlack) -> None:
     # Given Sentry delivers the same webhook twice (each publish gets a new SNS MessageId)
     first = intake.send("metric_alert_critical.json")
@@ -233,16 +264,36 @@ def test_unrouted_resource_is_acknowledged_and_ignored(intake: Intake, slack: Lo
     assert slack.all_messages() == {}
 
 
-def test_logs_hold_ids_but_no_payload_or_secret(intake: Intake, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("name", sorted(EXPECTED_CHANNEL))
+def test_logs_hold_ids_but_no_payload_or_secret(name: str, intake: Intake, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the intake's and the router's JSON logs captured as Lambda would ship them
     stream = io.StringIO()
     monkeypatch.setattr(handler.logger.registered_handler, "stream", stream)
-    intake.send("issue_created.json", secret="not-the-secret")
-    intake.send("issue_created.json")
-    logs = stream.getvalue()
+    router_stream = io.StringIO()
+    capture = logging.StreamHandler(router_stream)
+    capture.setFormatter(router_handler.logger.registered_formatter)
+    router_logger = logging.getLogger(router_handler.logger.name)
+    router_logger.addHandler(capture)
+    # When a forged and then a genuine webhook arrive and the router posts the alert
+    try:
+        intake.send(name, secret="not-the-secret")
+        intake.send(name)
+    finally:
+        router_logger.removeHandler(capture)
+    logs, router_logs = stream.getvalue(), router_stream.getvalue()
+    # Then the logs hold ids, and no title, description, culprit or message text of the payload, nor the secret
     assert '"message":"published"' in logs
-    assert "2f6c1d1e-0002" in logs  # the Request-ID
-    assert "user_id" not in logs  # the issue title
-    assert TEST_SECRET not in logs
+    assert EVENTS[name][1] in logs  # the Request-ID
+    assert '"message":"routed"' in router_logs
+    assert '"dedup_key":"sentry:' in router_logs
+    _, _, payload, _ = EVENTS[name]
+    data = payload["data"]
+    content = data.get("issue") or data.get("event") or {}
+    texts = [content.get("title"), content.get("culprit"), data.get("description_text"), data.get("description_title")]
+    for text in filter(None, texts):
+        assert text not in logs
+        assert json.dumps(text)[1:-1] not in router_logs
+    assert TEST_SECRET not in logs + router_logs
 
 
 # --- deployed path: publish to the alert topic (moto) ------------------------------------------------------
@@ -263,7 +314,7 @@ def test_deployed_path_publishes_the_envelope_to_the_alert_topic(monkeypatch: py
     load_settings.cache_clear()
     # When a signed webhook arrives
     result = handler.lambda_handler(
-        build_event("metric_alert_resolved.json", secret="deployed-secret"),
+        with_fresh_timestamp(build_event("metric_alert_resolved.json", secret="deployed-secret")),
         LocalLambdaContext(function_name="sentry-intake"),
         publisher=SnsPublisher(topic_arn, client=sns),
     )
@@ -296,9 +347,11 @@ def test_deployed_path_reads_the_client_secret_from_secrets_manager(monkeypatch:
 
     context = LocalLambdaContext(function_name="sentry-intake")
     good = handler.lambda_handler(
-        build_event("issue_created.json", secret="from-secrets-manager"), context, publisher=Recorder()
+        with_fresh_timestamp(build_event("issue_created.json", secret="from-secrets-manager")),
+        context,
+        publisher=Recorder(),
     )
-    bad = handler.lambda_handler(build_event("issue_created.json"), context, publisher=Recorder())
+    bad = handler.lambda_handler(with_fresh_timestamp(build_event("issue_created.json")), context, publisher=Recorder())
     assert (good["statusCode"], bad["statusCode"]) == (202, 401)
     assert len(published) == 1
     load_settings.cache_clear()

@@ -56,11 +56,33 @@ def test_invalid_bot_settings_are_refused_without_the_token(env: dict[str, str],
     assert env["SLACK_BOT_TOKEN"] not in str(raised.value)
 
 
-@pytest.mark.parametrize("url", ["https://evil.example/api/", "http://localhost:9/api/", "https://slack.com.evil/api/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://evil.example/api/",
+        "https://slack.com.evil/api/",
+        "http://localhost.evil.example/api/",
+        "http://localhost@evil.example/api/",
+        "http://[::2]:9/api/",
+        "http://10.0.0.1:9/api/",
+    ],
+)
 def test_the_api_base_is_slack_or_loopback_only(url: str) -> None:
     # the token is sent to this URL: it must not be configurable to anywhere else
     with pytest.raises(SettingsError, match="SLACK_API_BASE_URL"):
         settings_from_env({"SLACK_API_BASE_URL": url})
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/api/", "http://localhost:9/api/", "http://[::1]:9/api"])
+def test_every_loopback_spelling_is_accepted(url: str) -> None:
+    assert settings_from_env({"SLACK_API_BASE_URL": url}).slack_api_base_url == url.rstrip("/") + "/"
+
+
+@pytest.mark.parametrize("name", ["REPEAT_INTERVAL_MINUTES", "FLAPPING_WINDOW_MINUTES", "FLAPPING_TRANSITIONS"])
+def test_lifecycle_numbers_must_be_whole_numbers(name: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        settings_from_env({name: "1.5"})
+    assert str(raised.value) == f"{name} must be a whole number"
 
 
 def test_bad_maintenance_windows_are_a_settings_error() -> None:

@@ -18,9 +18,10 @@ from lambdas.alert_router.incidents import (
     StepKind,
     decide,
     incident_key,
+    plan_after_silence,
     plan_sweep,
 )
-from lambdas.alert_router.models import Alert, SourceKind, State
+from lambdas.alert_router.models import Alert, SentryFacts, SourceKind, State
 from lambdas.alert_router.rendering import RenderContext
 from lambdas.shared.alarm_metadata import Severity
 
@@ -49,7 +50,7 @@ def alert(state: State, minutes: float, message_id: str) -> Alert:
     )
 
 
-def plan(previous: Incident | None, item: Alert) -> Plan:
+def plan(previous: Incident | None, item: Alert, *, silenced: bool = False) -> Plan:
     return decide(
         previous,
         item,
@@ -61,6 +62,7 @@ def plan(previous: Incident | None, item: Alert) -> Plan:
         context=CONTEXT,
         now=item.state_change_time.timestamp() if item.state_change_time else 0.0,
         config=CONFIG,
+        silenced=silenced,
     )
 
 
@@ -121,6 +123,16 @@ def test_ok_with_no_record_is_posted_top_level_and_ok_after_ok_is_nothing() -> N
     second = plan(committed(first), alert(State.OK, 1, "m1"))
     assert second.outcome is Outcome.NOTHING
     assert second.message is None
+
+
+def test_insufficient_data_to_ok_with_no_record_is_data_arriving_not_posted() -> None:
+    # routing leaves INSUFFICIENT_DATA -> OK to the lifecycle in bot-token mode
+    first = plan(None, replace(alert(State.OK, 0, "m0"), previous_state=State.INSUFFICIENT_DATA))
+    assert first.outcome is Outcome.NOTHING
+    assert first.message is None
+    assert first.incident is not None
+    assert first.incident.state == "OK"
+    assert plan(first.incident, alert(State.ALARM, 5, "m1")).outcome is Outcome.OPENED
 
 
 def test_insufficient_data_with_nothing_open_opens_no_incident() -> None:
@@ -232,6 +244,89 @@ def test_incident_key_is_the_arn_else_a_stable_name_key() -> None:
     assert incident_key(legacy) == "alarm:1:ap-northeast-1:api-5xx"
     assert incident_key(Alert(source=SourceKind.UNPARSED, raw_text="x")) is None
     assert incident_key(replace(legacy, source=SourceKind.SENTRY)) is None
+
+
+def test_a_sentry_metric_alert_is_keyed_on_its_rule_and_an_issue_alert_is_not() -> None:
+    metric = Alert(
+        source=SourceKind.SENTRY,
+        state=State.ALARM,
+        alarm_name="p95 latency",
+        sentry=SentryFacts(resource="metric_alert", action="critical", alert_rule_id="7"),
+    )
+    assert incident_key(metric) == "sentry:metric-alert:7"
+    assert incident_key(replace(metric, state=State.OK)) == "sentry:metric-alert:7"  # resolved: the same thread
+    issue = replace(metric, sentry=SentryFacts(resource="event_alert", action="triggered", alert_rule_id="7"))
+    assert incident_key(issue) is None  # no resolve ever arrives for an issue alert: it would never close
+    assert incident_key(replace(metric, sentry=SentryFacts(resource="metric_alert"))) is None
+
+
+# --- late notifications -------------------------------------------------------------------------------------------
+
+
+def test_an_alarm_older_than_the_applied_ok_is_recorded_and_ignored() -> None:
+    # Given an incident resolved at +10 min
+    _, resolved = run([(State.ALARM, 0), (State.OK, 10)])
+    assert resolved is not None
+    # When an ALARM from +5 min arrives late (SNS out of order, or Lambda's retry of a failed event)
+    late = plan(resolved, alert(State.ALARM, 5, "late"))
+    # Then nothing is posted and nothing reopens; only the message id is remembered
+    assert late.outcome is Outcome.LATE
+    assert late.message is None
+    assert late.update is None
+    assert late.incident == replace(resolved, applied=(*resolved.applied, "late"))
+    assert plan(late.incident, alert(State.ALARM, 5, "late")).outcome is Outcome.DUPLICATE
+
+
+def test_a_late_ok_does_not_resolve_a_newer_alarm() -> None:
+    _, reopened = run([(State.ALARM, 0), (State.OK, 10), (State.ALARM, 60)])
+    assert reopened is not None
+    assert reopened.open
+    late = plan(reopened, alert(State.OK, 10, "ok-again"))
+    assert late.outcome is Outcome.LATE
+    assert late.incident is not None
+    assert late.incident.open
+    assert late.incident.state == State.ALARM.value
+
+
+def test_a_claim_left_by_a_failed_invocation_counts_as_no_record() -> None:
+    # Given the record a crashed first ALARM left behind: a claim with an empty state
+    claim = Incident(key="k", alarm_name="api-5xx", channel="c", channel_id="C1", severity="critical", state="")
+    # Then an OK is posted top-level (nothing known about it) and an ALARM opens
+    assert plan(claim, alert(State.OK, 2, "m1")).outcome is Outcome.POSTED
+    assert plan(claim, alert(State.ALARM, 0, "m0")).outcome is Outcome.OPENED
+
+
+# --- silences -----------------------------------------------------------------------------------------------------
+
+
+def test_a_silenced_alarm_keeps_its_state_and_rendering_until_the_silence_ends() -> None:
+    silenced = plan(None, alert(State.ALARM, 0, "m0"), silenced=True)
+    assert silenced.outcome is Outcome.SILENCED
+    assert silenced.message is None
+    assert silenced.incident is not None
+    assert silenced.incident.state == "ALARM"
+    assert not silenced.incident.open
+    assert silenced.incident.held == ORIGINAL
+    # When the silence ends with the alarm still in ALARM: a first ALARM's top-level post, opened at the ALARM
+    announced = plan_after_silence(silenced.incident, now=T0.timestamp() + 3600)
+    assert announced.outcome is Outcome.OPENED
+    assert announced.message is not None
+    assert announced.message.kind is StepKind.POST
+    assert announced.message.payload == ORIGINAL
+    assert announced.incident is not None
+    assert announced.incident.open
+    assert announced.incident.held is None
+    assert announced.incident.opened_at == T0.timestamp()
+    # And an alarm that recovered during the silence is not announced
+    recovered = plan(silenced.incident, alert(State.OK, 30, "m1"), silenced=True)
+    assert recovered.incident is not None
+    assert recovered.incident.held is None
+    assert plan_after_silence(recovered.incident, now=T0.timestamp() + 3600).outcome is Outcome.IDLE
+
+
+def test_an_open_incident_is_not_silenced() -> None:
+    _, opened = run([(State.ALARM, 0)])
+    assert plan(opened, alert(State.OK, 5, "m1"), silenced=True).outcome is Outcome.RESOLVED
 
 
 def test_resolved_original_keeps_blocks_and_replaces_its_status_line() -> None:

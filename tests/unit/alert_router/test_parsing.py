@@ -203,3 +203,46 @@ def test_unknown_event_shapes_become_unparsed_alerts(event: object) -> None:
     alerts = parse_event(event)
     assert alerts
     assert all(a.source is SourceKind.UNPARSED for a in alerts)
+
+
+def test_an_overflowing_datapoint_in_the_reason_is_no_data() -> None:
+    # "1e400" parses as inf, which no renderer can format: it is dropped like NaN
+    reason = "Threshold Crossed: 2 datapoints [1e400 (29/11/26 03:09:00), 91.5 (29/11/26 03:08:00)] were greater"
+    alert = parse_sns_message(json.dumps({"AlarmName": "a", "NewStateValue": "ALARM", "NewStateReason": reason}))
+    assert alert.datapoints == (91.5,)
+
+
+def test_the_configuration_time_is_read() -> None:
+    message = {
+        "AlarmName": "a",
+        "NewStateValue": "OK",
+        "AlarmConfigurationUpdatedTimestamp": "2026-11-20T08:00:03.381+0000",
+    }
+    alert = parse_sns_message(json.dumps(message))
+    assert alert.configuration_updated == datetime(2026, 11, 20, 8, 0, 3, 381000, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("state", [None, "", "PENDING"])
+def test_an_alarm_with_a_missing_or_unknown_state_keeps_its_text(state: str | None) -> None:
+    message = {
+        "AlarmName": "db-down",
+        "AlarmDescription": "The database",
+        "NewStateReason": "why",
+        "NewStateValue": state,
+    }
+    alert = parse_sns_message(json.dumps(message))
+    assert alert.source is SourceKind.SNS_ALARM
+    assert alert.state is None
+    assert (alert.alarm_name, alert.description, alert.reason) == ("db-down", "The database", "why")
+    assert alert.raw_text is not None
+    assert "The database" in alert.raw_text
+
+
+def test_a_known_state_carries_no_raw_text() -> None:
+    assert parse_sns_message(json.dumps({"AlarmName": "a", "NewStateValue": "ALARM"})).raw_text is None
+
+
+def test_unrecognised_input_is_kept_whole_for_the_log() -> None:
+    text = "x" * 50_000 + "end"
+    [alert] = parse_event(sns_event(text))
+    assert alert.raw_text == text  # the renderer cuts it for Slack; the handler logs it whole

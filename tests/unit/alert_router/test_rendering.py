@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from lambdas.alert_router.rendering import (
     format_times,
     human_reason,
     render,
+    render_fallback,
     truncate,
 )
 from lambdas.alert_router.routing import RoutingConfig, route
@@ -224,3 +225,36 @@ def test_recovery_header_has_no_severity_and_green_colour() -> None:
 def test_dashboard_link_keeps_its_query() -> None:
     payload = rendered(Alert(source=SourceKind.SNS_ALARM, state=State.ALARM, alarm_name="x"))
     assert "<https://dash.example/d?a=1&b=2|Dashboard>" in all_text(payload)
+
+
+def test_without_a_known_display_zone_the_utc_time_is_still_converted_to_utc() -> None:
+    tokyo = datetime(2026, 11, 29, 12, 14, 15, tzinfo=timezone(timedelta(hours=9)))
+    assert format_times(tokyo, "Not/AZone") == ("2026-11-29 03:14:15 UTC", None)
+    assert format_times(tokyo, "Asia/Tokyo") == ("2026-11-29 03:14:15 UTC", "2026-11-29 12:14:15 JST")
+
+
+def test_an_alarm_with_an_unknown_state_keeps_name_description_and_reason() -> None:
+    message = {
+        "AlarmName": "rds-free-storage-low",
+        "AlarmDescription": "RDS free storage below 10 GB",
+        "NewStateReason": "Threshold Crossed: 1 datapoint",
+        "NewStateValue": "PENDING",
+    }
+    payload = rendered(parse_sns_message(json.dumps(message)))
+    text = all_text(payload)
+    assert payload["attachments"][0]["blocks"][0]["text"]["text"].endswith("rds-free-storage-low")
+    for expected in ("rds-free-storage-low", "RDS free storage below 10 GB", "Threshold Crossed: 1 datapoint"):
+        assert expected in text
+    assert slack_problems(payload) == []
+
+
+def test_the_fallback_rendering_keeps_the_alerts_facts() -> None:
+    alert = parse_sns_message(
+        json.dumps({"AlarmName": "a<b", "AlarmDescription": "desc", "NewStateValue": "ALARM", "NewStateReason": "r"})
+    )
+    payload = render_fallback(alert, CONTEXT)
+    text = all_text(payload)
+    assert "Alarm: a&lt;b" in text
+    assert "Description: desc" in text
+    assert "Reason: r" in text
+    assert slack_problems(payload) == []

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+
 import pytest
 
 from lambdas.alert_router.models import Alert, MetricQuery, SourceKind, State
-from lambdas.alert_router.routing import Override, RoutingConfig, route
+from lambdas.alert_router.routing import Override, RoutingConfig, data_arriving_after_deploy, route
 from lambdas.shared.alarm_metadata import Category, Severity
 
 CONFIG = RoutingConfig()
@@ -161,3 +164,44 @@ def test_metric_math_alarm_is_routed_by_its_metrics() -> None:
         )
     )
     assert route(alert, CONFIG).channel == "alerts-errors"
+
+
+def at(minute: int) -> datetime:
+    return datetime(2026, 11, 29, 3, minute, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("configured", "changed", "suppressed"),
+    [
+        (at(0), at(14), True),  # data arriving 14 min after a deploy (re)wrote the alarm
+        (at(20), at(14), True),  # the configuration written just after: the same deploy
+        (None, at(14), True),  # no configuration time (EventBridge): as before, not announced
+        (at(0), at(16), False),  # long after: ALARM -> INSUFFICIENT_DATA -> OK, a recovery
+        (datetime(2026, 11, 20, tzinfo=UTC), at(14), False),
+    ],
+)
+def test_insufficient_data_to_ok_is_suppressed_only_after_a_deploy(
+    configured: datetime | None, changed: datetime, suppressed: bool
+) -> None:
+    alert = replace(
+        alarm(state=State.OK, previous=State.INSUFFICIENT_DATA),
+        configuration_updated=configured,
+        state_change_time=changed,
+    )
+    decision = route(alert, CONFIG)
+    assert decision.suppressed is suppressed
+    assert data_arriving_after_deploy(alert)[0] is suppressed
+    assert decision.channel == (None if suppressed else "alerts-errors")
+
+
+def test_with_incident_state_insufficient_data_to_ok_goes_to_the_lifecycle() -> None:
+    # bot-token mode: the lifecycle resolves an open incident or posts nothing, so routing keeps the channel
+    alert = replace(alarm(state=State.OK, previous=State.INSUFFICIENT_DATA), state_change_time=at(1))
+    assert route(alert, CONFIG).suppressed
+    assert route(alert, CONFIG, stateful=True).channel == "alerts-errors"
+
+
+def test_an_alarm_with_an_unknown_state_is_info_in_errors() -> None:
+    alert = replace(alarm(description="Severity: critical"), state=None, raw_text='{"AlarmName": "some-alarm"}')
+    decision = route(alert, CONFIG)
+    assert (decision.channel, decision.severity) == ("alerts-errors", Severity.INFO)

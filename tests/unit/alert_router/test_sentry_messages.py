@@ -81,3 +81,57 @@ def test_untrusted_sentry_text_is_escaped_and_non_https_links_dropped() -> None:
     assert "&lt;!channel&gt;" in text
     assert "<javascript" not in text
     assert "Open in Sentry" not in text
+
+
+def test_an_issue_alert_shows_its_project_and_leaves_out_what_sentry_does_not_send() -> None:
+    # Given Sentry's issue alert (event_alert): one event, its project only in the event's API url, no
+    # event count and no first seen (Sentry's documented payload carries neither)
+    [alert] = parse_event(sns_event("event_alert_fatal.json"))
+    assert alert.sentry is not None
+    assert alert.sentry.project == "peoplebooster-backend"
+    assert alert.sentry.issue_id == "1170820299"
+    assert alert.sentry.event_count is None
+    assert alert.sentry.first_seen is None
+    # When it is rendered
+    payload = render(alert, route(alert, RoutingConfig()), RenderContext())
+    text = json.dumps(payload, ensure_ascii=False)
+    # Then the project is shown, and the missing facts are left out cleanly
+    assert "*Project*\\npeoplebooster-backend" in text
+    assert "*Events*" not in text
+    assert "*First seen*" not in text
+    assert "*Last seen*\\n2026-11-29 03:14:15 UTC" in text
+    assert "None" not in text
+    assert slack_problems(payload) == []
+
+
+def test_an_issue_alert_takes_count_and_first_seen_when_sentry_sends_them() -> None:
+    event = sns_event("event_alert_fatal.json")
+    message = json.loads(event["Records"][0]["Sns"]["Message"])
+    message["payload"]["data"]["event"].update(count="42", firstSeen="2026-11-28T01:02:03.000000Z")
+    event["Records"][0]["Sns"]["Message"] = json.dumps(message)
+    [alert] = parse_event(event)
+    assert alert.sentry is not None
+    assert alert.sentry.event_count == 42
+    assert alert.sentry.first_seen is not None
+
+
+def test_metric_alert_ids_are_parsed() -> None:
+    [alert] = parse_event(sns_event("metric_alert_critical.json"))
+    assert alert.sentry is not None
+    assert (alert.sentry.alert_rule_id, alert.sentry.issue_id) == ("7", "4")
+
+
+def test_a_backtick_in_the_culprit_cannot_end_its_code_span() -> None:
+    event = sns_event("issue_created.json")
+    message = json.loads(event["Records"][0]["Sns"]["Message"])
+    message["payload"]["data"]["issue"]["culprit"] = "app.views in `get` *bold* <https://evil|x>"
+    event["Records"][0]["Sns"]["Message"] = json.dumps(message)
+    [alert] = parse_event(event)
+    payload = render(alert, route(alert, RoutingConfig()), RenderContext())
+    [culprit] = [
+        field["text"]
+        for block in payload["attachments"][0]["blocks"]
+        for field in block.get("fields", [])
+        if field["text"].startswith("*Culprit*")
+    ]
+    assert culprit == "*Culprit*\n`app.views in 'get' *bold* &lt;https://evil|x&gt;`"

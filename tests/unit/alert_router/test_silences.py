@@ -88,8 +88,10 @@ def test_active_silence_is_found_and_counts_what_it_suppressed() -> None:
     assert hit is not None
     assert hit.silence == silence
     assert find_silence("pb-production-alb-5xx", [silence], (), NOW + timedelta(hours=1)) is None
-    counted = silence.with_suppressed("alerts-critical", "a").with_suppressed("alerts-critical", "a")
+    counted = silence.with_suppressed("alerts-critical", "a", "key-a").with_suppressed("alerts-critical", "a", "key-a")
     assert counted.suppressed == {"alerts-critical": {"a": 2}}
+    assert counted.keys == ("key-a",)  # each incident once: checked for "still in ALARM" when the silence ends
+    assert type(counted).from_data(counted.to_data(), 1).keys == ("key-a",)
     assert counted.suppressed_total == 2
     assert silence.suppressed == {}  # unchanged: frozen values
     assert not counted.summary_due(NOW.timestamp())

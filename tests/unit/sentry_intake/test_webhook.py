@@ -1,10 +1,11 @@
-"""The intake's pure decision: signature, size, JSON, resource; and the SNS message size."""
+"""The intake's pure decision: size, signature, freshness, method, JSON, resource; and the SNS message size."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import json
+import time
 
 import pytest
 
@@ -12,22 +13,40 @@ from lambdas.sentry_intake.settings import SettingsError, client_secret_from_tex
 from lambdas.sentry_intake.webhook import (
     MAX_BODY_BYTES,
     SNS_MESSAGE_LIMIT,
+    Decision,
     HttpRequest,
-    MalformedEvent,
     decide,
     encode_message,
     request_from_event,
     sign,
     signature_valid,
 )
-from tools.sentry_events import EVENTS, TEST_SECRET, build_event, function_url_event
+from tools.sentry_events import (
+    EVENTS,
+    FIXED_TIMESTAMP,
+    TEST_SECRET,
+    build_event,
+    function_url_event,
+    with_fresh_timestamp,
+)
 
 SECRET = "s3cr3t"
+NOW = float(FIXED_TIMESTAMP) + 30  # the committed events' timestamp is 30 s old
+MAX_AGE = 300
 
 
-def signed(body: bytes, resource: str = "metric_alert", **headers: str) -> HttpRequest:
-    base = {"sentry-hook-resource": resource, "request-id": "req-1", "sentry-hook-signature": sign(body, SECRET)}
-    return HttpRequest(method="POST", headers={**base, **headers}, body=body)
+def judge(request: HttpRequest, secret: str = SECRET, *, now: float = NOW, max_age: int = MAX_AGE) -> Decision:
+    return decide(request, secret, now=now, max_age=max_age)
+
+
+def signed(body: bytes, resource: str = "metric_alert", method: str = "POST", **headers: str) -> HttpRequest:
+    base = {
+        "sentry-hook-resource": resource,
+        "request-id": "req-1",
+        "sentry-hook-timestamp": FIXED_TIMESTAMP,
+        "sentry-hook-signature": sign(body, SECRET),
+    }
+    return HttpRequest(method=method, headers={**base, **headers}, body=body)
 
 
 BODY = json.dumps({"action": "critical", "data": {"metric_alert": {}}}).encode()
@@ -47,7 +66,7 @@ def test_signature_is_hex_hmac_sha256_of_the_raw_body() -> None:
 
 
 def test_signed_routed_webhook_is_accepted_with_an_envelope() -> None:
-    decision = decide(signed(BODY, **{"sentry-hook-timestamp": "1764400000"}), SECRET)
+    decision = judge(signed(BODY, **{"sentry-hook-timestamp": "1764400000"}), SECRET)
     assert (decision.status, decision.outcome) == (202, "accepted")
     assert decision.message == {
         "source": "sentry",
@@ -68,19 +87,62 @@ def test_signed_routed_webhook_is_accepted_with_an_envelope() -> None:
         (signed(b"[1, 2]"), 400),
         (signed(b"\xff\xfe"), 400),
         (signed(b"x" * (MAX_BODY_BYTES + 1)), 413),
-        (HttpRequest("GET", signed(BODY).headers, BODY), 405),
+        (signed(BODY, method="GET"), 405),
+        (HttpRequest("GET", {}, b""), 401),  # unsigned: nothing but the size is answered before the signature
+        (HttpRequest("POST", {}, b"{not json"), 401),
+        (HttpRequest("POST", {}, None), 401),  # a body that could not be decoded cannot have been signed
     ],
-    ids=["unsigned", "forged", "changed-body", "malformed", "not-object", "not-utf8", "oversize", "get"],
+    ids=[
+        "unsigned",
+        "forged",
+        "changed-body",
+        "malformed",
+        "not-object",
+        "not-utf8",
+        "oversize",
+        "signed-get",
+        "unsigned-get",
+        "unsigned-malformed",
+        "undecodable",
+    ],
 )
 def test_refusals_publish_nothing(request_: HttpRequest, status: int) -> None:
-    decision = decide(request_, SECRET)
+    decision = judge(request_)
     assert decision.status == status
     assert decision.message is None
 
 
 def test_oversize_is_refused_before_the_signature_is_computed() -> None:
     # an oversize unsigned body is 413, not 401: size is the cheapest check
-    assert decide(HttpRequest("POST", {}, b"x" * (MAX_BODY_BYTES + 1)), SECRET).status == 413
+    assert judge(HttpRequest("POST", {}, b"x" * (MAX_BODY_BYTES + 1))).status == 413
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "max_age", "outcome"),
+    [
+        (str(int(NOW)), MAX_AGE, "accepted"),
+        (str(int(NOW) - 299), MAX_AGE, "accepted"),
+        (str(int(NOW) + 59), MAX_AGE, "accepted"),  # a little clock skew
+        (str(int(NOW) - 301), MAX_AGE, "rejected: stale timestamp"),  # a lazy replay of captured headers
+        (str(int(NOW) + 61), MAX_AGE, "rejected: stale timestamp"),
+        ("yesterday", MAX_AGE, "rejected: stale timestamp"),
+        (None, MAX_AGE, "rejected: stale timestamp"),
+        ("1", 0, "accepted"),  # MAX_HOOK_AGE_SECONDS=0 turns the check off
+    ],
+)
+def test_hook_timestamp_must_be_fresh(timestamp: str | None, max_age: int, outcome: str) -> None:
+    request = signed(BODY)
+    headers = {k: v for k, v in request.headers.items() if k != "sentry-hook-timestamp"}
+    if timestamp is not None:
+        headers["sentry-hook-timestamp"] = timestamp
+    decision = judge(HttpRequest("POST", headers, BODY), max_age=max_age)
+    assert decision.outcome == outcome
+    assert decision.status == (202 if outcome == "accepted" else 401)
+
+
+def test_an_unsigned_stale_request_is_refused_for_its_signature() -> None:
+    # the signature comes first: a stranger learns nothing about the freshness rule
+    assert judge(HttpRequest("POST", {"sentry-hook-timestamp": "1"}, BODY)).outcome == "rejected: signature"
 
 
 @pytest.mark.parametrize(
@@ -88,17 +150,21 @@ def test_oversize_is_refused_before_the_signature_is_computed() -> None:
 )
 def test_unrouted_resources_are_acknowledged_and_ignored(resource: str | None, action: str) -> None:
     body = json.dumps({"action": action, "data": {}}).encode()
-    headers = {"sentry-hook-signature": sign(body, SECRET), **({"sentry-hook-resource": resource} if resource else {})}
-    decision = decide(HttpRequest("POST", headers, body), SECRET)
+    headers = {
+        "sentry-hook-signature": sign(body, SECRET),
+        "sentry-hook-timestamp": FIXED_TIMESTAMP,
+        **({"sentry-hook-resource": resource} if resource else {}),
+    }
+    decision = judge(HttpRequest("POST", headers, body))
     assert (decision.status, decision.outcome, decision.message) == (202, "ignored", None)
 
 
 def test_the_signed_body_not_the_request_id_identifies_the_delivery() -> None:
     # Given the same signed body delivered twice, once under another Request-ID (Sentry's signature does
     # not cover headers, so a captured body can be replayed with any Request-ID)
-    first = decide(signed(BODY, **{"request-id": "req-1"}), SECRET)
-    replayed = decide(signed(BODY, **{"request-id": "req-forged"}), SECRET)
-    other = decide(signed(BODY.replace(b"critical", b"warning")), SECRET)
+    first = judge(signed(BODY, **{"request-id": "req-1"}), SECRET)
+    replayed = judge(signed(BODY, **{"request-id": "req-forged"}), SECRET)
+    other = judge(signed(BODY.replace(b"critical", b"warning")), SECRET)
     # Then both carry the same delivery id, and a different body a different one
     assert first.message
     assert replayed.message
@@ -108,7 +174,7 @@ def test_the_signed_body_not_the_request_id_identifies_the_delivery() -> None:
 
 
 def test_logs_carry_ids_only() -> None:
-    decision = decide(signed(BODY), SECRET)
+    decision = judge(signed(BODY), SECRET)
     assert set(decision.log) == {"resource", "request_id", "bytes", "action", "body_sha256"}
     assert 'metric_alert": {' not in json.dumps(decision.log)
 
@@ -118,13 +184,14 @@ def test_base64_bodies_are_decoded_to_the_signed_bytes() -> None:
     event = function_url_event(body, resource="issue", request_id="r", secret=SECRET, base64_body=True)
     request = request_from_event(event)
     assert request.body == body
-    assert signature_valid(request.body, request.headers["sentry-hook-signature"], SECRET)
+    assert signature_valid(body, request.headers["sentry-hook-signature"], SECRET)
 
 
-def test_broken_base64_is_a_malformed_event() -> None:
+def test_broken_base64_is_refused_as_unsigned() -> None:
     event = {**function_url_event(b"{}", resource="issue", request_id="r"), "body": "%%%", "isBase64Encoded": True}
-    with pytest.raises(MalformedEvent):
-        request_from_event(event)
+    request = request_from_event(event)
+    assert request.body is None
+    assert judge(request, TEST_SECRET).status == 401
 
 
 @pytest.mark.parametrize("name", sorted(EVENTS))
@@ -134,7 +201,11 @@ def test_committed_events_are_signed_with_the_test_secret(name: str) -> None:
 
     committed = json.loads((EVENTS_DIR / name).read_text())
     assert committed == build_event(name)
-    assert decide(request_from_event(committed), TEST_SECRET).outcome == "accepted"
+    assert judge(request_from_event(committed), TEST_SECRET).outcome == "accepted"
+    # and with a real clock, once its timestamp is refreshed as `make invoke` does
+    assert judge(request_from_event(committed), TEST_SECRET, now=time.time()).outcome == "rejected: stale timestamp"
+    fresh = request_from_event(with_fresh_timestamp(committed))
+    assert judge(fresh, TEST_SECRET, now=time.time()).outcome == "accepted"
 
 
 def test_a_large_event_is_slimmed_to_fit_sns() -> None:
