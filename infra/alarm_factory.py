@@ -71,3 +71,35 @@ class AlarmFactory:
         if severity is Severity.CRITICAL:
             self.critical_names.append(f"{self.config.prefix}-{name}")
         return alarm
+
+    def create_on_any(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name: str,
+        summary: str,
+        metric: cw.IMetric,
+        severity: Severity,
+        runbook: str,
+        extra_topics: tuple[sns.ITopic, ...] = (),
+    ) -> cw.Alarm:
+        """An errors-category alarm on the first period whose count (errors, throttles, dead letters) is above 0.
+
+        No data means nothing happened, so it is healthy.
+        """
+        return self.create(
+            scope,
+            construct_id,
+            name=name,
+            summary=summary,
+            metric=metric,
+            threshold=0,
+            comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            severity=severity,
+            category=Category.ERRORS,
+            runbook=runbook,
+            extra_topics=extra_topics,
+        )

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
 import pytest
+from moto import mock_aws
 
 from lambdas.shared.local_context import LocalLambdaContext
+from tests.aws_tables import FAKE_CREDENTIALS, REGION
 
 
 @pytest.fixture
 def lambda_context() -> LocalLambdaContext:
     return LocalLambdaContext(function_name="test-function", timeout_seconds=60)
+
+
+@pytest.fixture
+def moto_dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Every AWS call mocked (fake credentials, REGION) for the test; yields a DynamoDB client without tables."""
+    for name, value in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        yield boto3.client("dynamodb", region_name=REGION)

@@ -29,7 +29,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs
 
 DEFAULT_CHANNELS = ("alerts-critical", "alerts-errors", "alerts-performance")
@@ -45,19 +45,16 @@ class Fault:
     delay: float = 0.0  # seconds before answering (a delay above the client's timeout is a timeout)
 
 
-class LocalSlack:
-    def __init__(self, channels: tuple[str, ...] = DEFAULT_CHANNELS) -> None:
-        self.channels = channels
-        self._lock = threading.Lock()
-        self._messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        self._requests: dict[str, int] = defaultdict(int)
-        self._faults: dict[str, deque[Fault]] = defaultdict(deque)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+class _LoopbackServer:
+    """A threaded HTTP server on 127.0.0.1 (a free port), started and stopped with the object."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], thread_name: str) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-slack", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, name=thread_name, daemon=True)
 
     # --- lifecycle ---
-    def start(self) -> LocalSlack:
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -65,7 +62,7 @@ class LocalSlack:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> LocalSlack:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -73,11 +70,25 @@ class LocalSlack:
     ) -> None:
         self.stop()
 
+    @property
+    def _origin(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+
+class LocalSlack(_LoopbackServer):
+    def __init__(self, channels: tuple[str, ...] = DEFAULT_CHANNELS) -> None:
+        self.channels = channels
+        self._lock = threading.Lock()
+        self._messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._requests: dict[str, int] = defaultdict(int)
+        self._faults: dict[str, deque[Fault]] = defaultdict(deque)
+        super().__init__(_handler_for(self), "local-slack")
+
     # --- addresses ---
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._origin
 
     def url(self, channel: str) -> str:
         return f"{self.base_url}/{channel}"
@@ -138,6 +149,21 @@ class LocalSlack:
         return None, payload
 
 
+def _send(
+    handler: BaseHTTPRequestHandler, status: int, content_type: str, data: bytes, retry_after: str | None
+) -> None:
+    try:
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(data)))
+        if retry_after is not None:
+            handler.send_header("Retry-After", retry_after)
+        handler.end_headers()
+        handler.wfile.write(data)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the client gave up (timeout): nothing to answer
+
+
 def _handler_for(slack: LocalSlack) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -156,17 +182,7 @@ def _handler_for(slack: LocalSlack) -> type[BaseHTTPRequestHandler]:
             self._answer(fault.status, fault.body, fault.retry_after)
 
         def _answer(self, status: int, body: str, retry_after: str | None = None) -> None:
-            data = body.encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "text/plain")
-                self.send_header("Content-Length", str(len(data)))
-                if retry_after is not None:
-                    self.send_header("Retry-After", retry_after)
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (timeout): nothing to answer
+            _send(self, status, "text/plain", body.encode(), retry_after)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # quiet: tests and the demo print what matters
@@ -184,7 +200,7 @@ class ApiFault:
     retry_after: str | None = None
 
 
-class LocalSlackApi:
+class LocalSlackApi(_LoopbackServer):
     """chat.postMessage / chat.update on 127.0.0.1 with Slack's answers: `ok`, `ts`, `channel`, errors."""
 
     def __init__(self, token: str = FAKE_BOT_TOKEN, channel_ids: dict[str, str] | None = None) -> None:
@@ -198,31 +214,12 @@ class LocalSlackApi:
         self._faults: dict[str, deque[ApiFault]] = defaultdict(deque)  # method ("*": any) -> next answers
         self.auth_failures = 0
         self.latency = 0.0  # seconds before every answer: makes concurrent clients overlap in tests
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _api_handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-slack-api", daemon=True)
-
-    def start(self) -> LocalSlackApi:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> LocalSlackApi:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+        super().__init__(_api_handler_for(self), "local-slack-api")
 
     @property
     def base_url(self) -> str:
         """The SLACK_API_BASE_URL (ends with /api/ like Slack's)."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/api/"
+        return f"{self._origin}/api/"
 
     def channel_ids_json(self) -> str:
         """The JSON for SLACK_CHANNEL_IDS."""
@@ -371,17 +368,7 @@ def _api_handler_for(api: LocalSlackApi) -> type[BaseHTTPRequestHandler]:
             self._answer(status, answer, retry_after)
 
         def _answer(self, status: int, answer: dict[str, Any], retry_after: str | None = None) -> None:
-            data = json.dumps(answer).encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                if retry_after is not None:
-                    self.send_header("Retry-After", retry_after)
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
+            _send(self, status, "application/json; charset=utf-8", json.dumps(answer).encode(), retry_after)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

@@ -203,7 +203,7 @@ class AlertRouterConstruct(Construct):
             subscriptions.LambdaSubscription(self.function, dead_letter_queue=self.dead_letter_queue)
         )
 
-        self.dlq_alarm = factory.create(
+        self.dlq_alarm = factory.create_on_any(
             self,
             "DeadLetterQueueAlarm",
             name="router-dead-letter-queue",
@@ -213,28 +213,18 @@ class AlertRouterConstruct(Construct):
             metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
                 statistic="Maximum", period=Duration.minutes(1)
             ),
-            threshold=0,
-            comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
             # A lost alert may have been a Critical one: page like one.
             severity=Severity.CRITICAL,
-            category=Category.ERRORS,
             runbook="router-dead-letter-queue",
             extra_topics=(fallback_topic,),
         )
-        self.errors_alarm = factory.create(
+        self.errors_alarm = factory.create_on_any(
             self,
             "ErrorsAlarm",
             name="router-errors",
             summary="The alert router failed an invocation (Slack delivery failed, bad secret or a bug)",
             metric=self.function.metric_errors(statistic="Sum", period=Duration.minutes(5)),
-            threshold=0,
-            comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
             severity=Severity.WARNING,
-            category=Category.ERRORS,
             runbook="router-errors",
             extra_topics=(fallback_topic,),
         )

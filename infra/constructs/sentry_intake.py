@@ -13,7 +13,6 @@ alarms (errors, throttles) tell a human, through the fallback topic too in case 
 from __future__ import annotations
 
 from aws_cdk import Acknowledgment, CfnOutput, Duration, RemovalPolicy, Stack, Validations
-from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
@@ -22,7 +21,7 @@ from constructs import Construct
 from infra.alarm_factory import AlarmFactory
 from infra.config import EnvironmentConfig
 from infra.constructs.function import ProjectFunction
-from lambdas.shared.alarm_metadata import Category, Severity
+from lambdas.shared.alarm_metadata import Severity
 
 NAME = "sentry-intake"
 HANDLER = "lambdas.sentry_intake.handler.lambda_handler"
@@ -101,7 +100,7 @@ class SentryIntakeConstruct(Construct):
             invoke_mode=lambda_.InvokeMode.BUFFERED,
         )
         # Any error or throttle is a Sentry alert nobody will see (Sentry does not retry): alarm on the first.
-        self.errors_alarm = factory.create(
+        self.errors_alarm = factory.create_on_any(
             self,
             "ErrorsAlarm",
             name="sentry-intake-errors",
@@ -110,16 +109,11 @@ class SentryIntakeConstruct(Construct):
                 " that Sentry alert is lost"
             ),
             metric=self.function.metric_errors(statistic="Sum", period=ALARM_PERIOD),
-            threshold=0,
-            comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
             severity=Severity.WARNING,
-            category=Category.ERRORS,
             runbook=RUNBOOK,
             extra_topics=(fallback_topic,),
         )
-        self.throttles_alarm = factory.create(
+        self.throttles_alarm = factory.create_on_any(
             self,
             "ThrottlesAlarm",
             name="sentry-intake-throttles",
@@ -128,12 +122,7 @@ class SentryIntakeConstruct(Construct):
                 " are lost"
             ),
             metric=self.function.metric_throttles(statistic="Sum", period=ALARM_PERIOD),
-            threshold=0,
-            comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
             severity=Severity.WARNING,
-            category=Category.ERRORS,
             runbook=RUNBOOK,
             extra_topics=(fallback_topic,),
         )

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 import yaml
-from moto import mock_aws
 
 from infra.config import CONFIG_DIR, ConfigError, load_config
 from infra.constructs.alert_router import INCIDENT_INDEX_ACTIONS, INCIDENT_TABLE_ACTIONS
@@ -27,12 +24,12 @@ from lambdas.alert_router.incidents import Incident
 from lambdas.alert_router.settings import settings_from_env
 from lambdas.alert_router.silences import parse_windows
 from lambdas.shared.alarm_metadata import parse_alarm_metadata
+from tests.aws_tables import CREATE_ARGUMENTS, IDEMPOTENCY_TABLE, INCIDENT_TABLE, create_table
 from tests.infra.conftest import Synthesized, resolve_join
 from tools.silence import critical_alarm_names
 
 ROUTER_HANDLER = "lambdas.alert_router.handler.lambda_handler"
 SWEEP_EVENT = Path(__file__).resolve().parents[2] / "events" / "alert_router" / "scheduled" / "sweep.json"
-REGION = "ap-northeast-1"
 
 
 def _router(synth: Synthesized) -> tuple[str, dict[str, Any]]:
@@ -90,28 +87,22 @@ def test_table_name_is_a_stack_output_and_the_function_setting(staging: Synthesi
     assert function["Environment"]["Variables"]["INCIDENT_TABLE_NAME"] == {"Ref": table_id}
 
 
+def test_the_moto_tables_of_the_tests_are_the_deployed_ones(staging: Synthesized) -> None:
+    # Given the synthesized tables, reduced to what create_table takes
+    deployed = [
+        {key: table["Properties"][key] for key in CREATE_ARGUMENTS if key in table["Properties"]}
+        for table in staging.resources("AWS::DynamoDB::Table").values()
+    ]
+    # Then the definitions the integration tests build their moto tables from are exactly those
+    assert sorted(map(repr, deployed)) == sorted(map(repr, [INCIDENT_TABLE, IDEMPOTENCY_TABLE]))
+
+
 @pytest.fixture
-def deployed_table(staging: Synthesized, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def deployed_table(staging: Synthesized, moto_dynamodb: Any) -> Any:
     """A moto table created from the synthesized definition, with a client that records its operations."""
-    for name, value in {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-    }.items():
-        monkeypatch.setenv(name, value)
     _, resource = _incident_table(staging)
-    table = resource["Properties"]
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name=REGION)
-        client.create_table(
-            TableName="incidents",
-            KeySchema=table["KeySchema"],
-            AttributeDefinitions=table["AttributeDefinitions"],
-            GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
-            BillingMode=table["BillingMode"],
-        )
-        yield client
+    create_table(moto_dynamodb, "incidents", resource["Properties"])
+    return moto_dynamodb
 
 
 def test_the_store_calls_only_what_the_role_grants(deployed_table: Any) -> None:

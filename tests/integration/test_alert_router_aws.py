@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from lambdas.alert_router.idempotency import DynamoDBDeduplicator
 from lambdas.alert_router.settings import Settings, SettingsError, load_webhooks
 from lambdas.shared.local_context import LocalLambdaContext
-
-REGION = "ap-northeast-1"
+from tests.aws_tables import IDEMPOTENCY_TABLE, REGION, create_table
 
 
 def deduplicator_on(table: str) -> DynamoDBDeduplicator:
@@ -24,27 +21,13 @@ def deduplicator_on(table: str) -> DynamoDBDeduplicator:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_LAMBDA_FUNCTION_NAME": "alert-router",
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield
+def aws(moto_dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "alert-router")
 
 
 @pytest.fixture
-def table(aws: None) -> str:
-    boto3.client("dynamodb", region_name=REGION).create_table(
-        TableName="idempotency",
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+def table(aws: None, moto_dynamodb: Any) -> str:
+    create_table(moto_dynamodb, "idempotency", IDEMPOTENCY_TABLE)
     return "idempotency"
 
 

@@ -18,12 +18,10 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from lambdas.alert_router import handler
 from lambdas.alert_router.idempotency import InMemoryDeduplicator
 from lambdas.alert_router.incident_store import (
-    SWEEP_INDEX,
     Conflict,
     DynamoDBIncidentStore,
     IncidentStore,
@@ -38,12 +36,12 @@ from lambdas.alert_router.settings import load_bot, load_settings
 from lambdas.alert_router.slack import DeliveryError, RetryPolicy
 from lambdas.alert_router.slack_api import WebApiClient
 from lambdas.shared.local_context import LocalLambdaContext
+from tests.aws_tables import INCIDENT_TABLE, REGION, create_table
 from tests.unit.alert_router.slack_limits import slack_problems
 from tools.local_slack import FAKE_BOT_TOKEN, LocalSlackApi
 from tools.sentry_events import EVENTS as SENTRY_EVENTS
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "alert_router"
-REGION = "ap-northeast-1"
 CRITICAL = "C0CRITICAL"  # the metric-math ALB 5xx fixture is critical
 OPENED = datetime(2026, 11, 29, 3, 14, 15, tzinfo=UTC)
 FAST = RetryPolicy(base_delay=0.25, max_delay=2.0, request_timeout=2.0, min_interval=0.0, reserve=0.1)
@@ -104,33 +102,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name=REGION)
-        client.create_table(
-            TableName="incidents",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sweep", "AttributeType": "S"},
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": SWEEP_INDEX,
-                    "KeySchema": [{"AttributeName": "sweep", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        yield client
+def dynamodb(moto_dynamodb: Any) -> Any:
+    create_table(moto_dynamodb, "incidents", INCIDENT_TABLE)
+    return moto_dynamodb
 
 
 @pytest.fixture(params=["memory", "dynamodb"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,14 +12,13 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from infra.config import load_config
-from lambdas.alert_router.incident_store import SWEEP_INDEX, DynamoDBIncidentStore
+from lambdas.alert_router.incident_store import DynamoDBIncidentStore
 from lambdas.shared.alarm_metadata import Category, Severity, format_alarm_description
+from tests.aws_tables import INCIDENT_TABLE, REGION, create_table
 from tools.silence import CliError, critical_alarm_names, incident_table, main
 
-REGION = "ap-northeast-1"  # config/staging.yaml's region: the CLI's clients use it
 REPO = Path(__file__).resolve().parents[2]
 CRITICAL = ("peoplebooster-staging-alb-target-5xx", "peoplebooster-staging-synthetic-live")
 WARNING = "peoplebooster-staging-rds-cpu"
@@ -44,34 +42,10 @@ def template(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-    }.items():
-        monkeypatch.setenv(name, value)
+def aws(moto_dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.delenv("INCIDENT_TABLE_NAME", raising=False)
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name=REGION)
-        client.create_table(
-            TableName="incidents",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sweep", "AttributeType": "S"},
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": SWEEP_INDEX,
-                    "KeySchema": [{"AttributeName": "sweep", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        yield client
+    create_table(moto_dynamodb, "incidents", INCIDENT_TABLE)
+    return moto_dynamodb
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
