@@ -23,6 +23,7 @@ checkout, or fetch it into /work/.mirror. Without it the peer is not measured an
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime
 import glob
 import json
@@ -30,7 +31,6 @@ import logging
 import os
 import platform
 import shutil
-import socket
 import ssl
 import statistics
 import subprocess
@@ -53,6 +53,8 @@ PEER_REPO = "terraform-aws-modules/terraform-aws-notify-slack"
 PEER_FILE = "functions/notify_slack.py"
 PEER_MIRRORS = ("/work/.mirror/terraform-aws-modules+terraform-aws-notify-slack/repo",)
 SLACK_HOST = "hooks.slack.com"
+PEER_PATH = "/services/T000/B000/peer"
+PEER_WEBHOOK = f"https://{SLACK_HOST}{PEER_PATH}"
 GOAL_RATIO = 0.8  # router / peer, import plus one event (issue 12)
 
 # The child: loopback name resolution for Slack is set up before the clock starts; then import + one event.
@@ -125,9 +127,7 @@ def _certificates(folder: Path) -> tuple[Path, Path, Path]:
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
-        )
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
@@ -142,18 +142,14 @@ def _certificates(folder: Path) -> tuple[Path, Path, Path]:
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(SLACK_HOST)]), critical=False)
         .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     paths = folder / "ca.pem", folder / "cert.pem", folder / "key.pem"
     paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     paths[2].write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return paths
 
@@ -220,8 +216,9 @@ def _deployed_function(handler: str) -> dict[str, Any]:
     raise SystemExit(f"no function with handler {handler} in the staging template")
 
 
-def _aws_resources(endpoint: str) -> dict[str, str]:
-    """The router's secret and tables in the moto server; values for the template's references."""
+def _aws_resources(endpoint: str) -> tuple[dict[str, str], str]:
+    """The router's secret and tables in the moto server (values for the template's references), and the
+    peer's webhook URL encrypted with a KMS key, as its `kms_key_arn` option deploys it."""
     import boto3
 
     from tests.aws_tables import FAKE_CREDENTIALS, IDEMPOTENCY_TABLE, INCIDENT_TABLE, REGION, create_table
@@ -243,11 +240,15 @@ def _aws_resources(endpoint: str) -> dict[str, str]:
     dynamodb = session.client("dynamodb", endpoint_url=endpoint)
     create_table(dynamodb, "bench-idempotency", IDEMPOTENCY_TABLE)
     create_table(dynamodb, "bench-incidents", INCIDENT_TABLE)
-    return {
+    kms = session.client("kms", endpoint_url=endpoint)
+    key = kms.create_key(Description="bench notify-slack webhook")["KeyMetadata"]["KeyId"]
+    encrypted = kms.encrypt(KeyId=key, Plaintext=PEER_WEBHOOK.encode())["CiphertextBlob"]
+    references = {
         "SLACK_WEBHOOK_SECRET_ARN": secret["ARN"],
         "IDEMPOTENCY_TABLE_NAME": "bench-idempotency",
         "INCIDENT_TABLE_NAME": "bench-incidents",
     }
+    return references, base64.b64encode(encrypted).decode()
 
 
 def _router_env(function: Mapping[str, Any], resources: Mapping[str, str]) -> dict[str, str]:
@@ -265,6 +266,7 @@ def _router_env(function: Mapping[str, Any], resources: Mapping[str, str]) -> di
         # what Lambda sets for active tracing (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html)
         env["_X_AMZN_TRACE_ID"] = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
         env["AWS_XRAY_CONTEXT_MISSING"] = "LOG_ERROR"
+        env["AWS_XRAY_DAEMON_ADDRESS"] = "127.0.0.1:2000"  # nothing listens: UDP segments would be dropped
     return env
 
 
@@ -300,10 +302,10 @@ def _peer_source() -> str | None:
     return None
 
 
-def _peer_env() -> dict[str, str]:
-    # the module's own variables (its README); a plain webhook URL, so no KMS call
+def _peer_env(webhook: str) -> dict[str, str]:
+    # the module's own variables (its README); a webhook that does not start with "http" is KMS-decrypted
     return {
-        "SLACK_WEBHOOK_URL": f"https://{SLACK_HOST}/services/T000/B000/peer",
+        "SLACK_WEBHOOK_URL": webhook,
         "SLACK_CHANNEL": "alerts",
         "SLACK_USERNAME": "notify_slack",
         "SLACK_EMOJI": ":aws:",
@@ -315,18 +317,21 @@ def _peer_env() -> dict[str, str]:
 # --- running ------------------------------------------------------------------------------------------------
 
 
-def _base_env(endpoint: str, slack_port: int, ca: Path, xray_port: int) -> dict[str, str]:
+def _base_env(endpoint: str, slack_port: int, ca: Path) -> dict[str, str]:
     from tests.aws_tables import FAKE_CREDENTIALS, REGION
 
     keep = ("PATH", "HOME", "LANG", "TMPDIR")
-    return {name: os.environ[name] for name in keep if name in os.environ} | FAKE_CREDENTIALS | {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_REGION": REGION,
-        "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{xray_port}",
-        "SSL_CERT_FILE": str(ca),
-        "BENCH_SLACK_PORT": str(slack_port),
-        "PYTHONDONTWRITEBYTECODE": "1",  # Lambda's code folder is read-only: nothing is cached between runs
-    }
+    return (
+        {name: os.environ[name] for name in keep if name in os.environ}
+        | FAKE_CREDENTIALS
+        | {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_REGION": REGION,
+            "SSL_CERT_FILE": str(ca),
+            "BENCH_SLACK_PORT": str(slack_port),
+            "PYTHONDONTWRITEBYTECODE": "1",  # Lambda's code folder is read-only: nothing is cached between runs
+        }
+    )
 
 
 def _run(variant: Variant, base: Mapping[str, str], cwd: Path) -> None:
@@ -350,10 +355,10 @@ def _run(variant: Variant, base: Mapping[str, str], cwd: Path) -> None:
 
 def _verify_delivered(slack: _Slack, variants: list[Variant], runs: int) -> None:
     """Every run posted its message once: a variant that failed to deliver would look fast."""
-    router_posts = sum(count for path, count in slack.posts.items() if not path.endswith("/peer"))
+    router_posts = sum(count for path, count in slack.posts.items() if path != PEER_PATH)
     expected_router = runs * sum(1 for v in variants if v.handler == ROUTER_HANDLER)
     expected_peer = runs * sum(1 for v in variants if v.handler != ROUTER_HANDLER)
-    if router_posts != expected_router or slack.posts.get("/services/T000/B000/peer", 0) != expected_peer:
+    if router_posts != expected_router or slack.posts.get(PEER_PATH, 0) != expected_peer:
         raise SystemExit(f"expected {expected_router} router and {expected_peer} peer posts, Slack saw {slack.posts}")
 
 
@@ -372,12 +377,11 @@ def main(argv: list[str] | None = None) -> None:
     peer_source = _peer_source()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
-    xray = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # segments arrive here and are dropped
-    xray.bind(("127.0.0.1", 0))
     try:
         host, port = moto.get_host_and_port()
         endpoint = f"http://{host}:{port}"
-        router_env = _router_env(function, _aws_resources(endpoint))
+        references, encrypted_webhook = _aws_resources(endpoint)
+        router_env = _router_env(function, references)
         variants = [
             Variant("router, as deployed", ROUTER_HANDLER, [with_pyc], router_env),
             Variant("router, no bytecode in the asset", ROUTER_HANDLER, [without_pyc], router_env),
@@ -387,21 +391,24 @@ def main(argv: list[str] | None = None) -> None:
             shutil.rmtree(peer_dir, ignore_errors=True)
             peer_dir.mkdir()
             (peer_dir / "notify_slack.py").write_text(peer_source, encoding="utf-8")
-            variants.append(Variant("peer: notify_slack.py", "notify_slack.lambda_handler", [peer_dir], _peer_env()))
+            peer = "notify_slack.lambda_handler"
+            variants += [
+                Variant("peer: notify_slack.py", peer, [peer_dir], _peer_env(PEER_WEBHOOK)),
+                Variant("peer, webhook URL KMS-encrypted", peer, [peer_dir], _peer_env(encrypted_webhook)),
+            ]
         slack = _Slack(cert, key)
         with _serving(slack) as slack_port:
-            base = _base_env(endpoint, slack_port, ca, xray.getsockname()[1])
+            base = _base_env(endpoint, slack_port, ca)
             for _ in range(args.runs):
                 for variant in variants:
                     _run(variant, base, WORK)
             _verify_delivered(slack, variants, args.runs)
     finally:
-        xray.close()
         moto.stop()
-    _report(variants, function, args.runs, peer_source is not None)
+    _report(variants, function, args.runs)
 
 
-def _report(variants: list[Variant], function: Mapping[str, Any], runs: int, peer_measured: bool) -> None:
+def _report(variants: list[Variant], function: Mapping[str, Any], runs: int) -> None:
     tracing = function.get("TracingConfig", {}).get("Mode", "PassThrough")
     print(
         f"cold start: import + one SNS alarm event, fresh process, median of {runs} "
@@ -417,7 +424,7 @@ def _report(variants: list[Variant], function: Mapping[str, Any], runs: int, pee
             f"{variant.name:<36} {variant.median('import_ms'):>7.1f}ms {total:>7.1f}ms {wall:>7.1f}ms "
             f"{ratio:>7} {wall_ratio:>16}"
         )
-    if peer is None or not peer_measured:
+    if peer is None:
         print(
             f"peer not measured: fetch github:{PEER_REPO} (into /work/.mirror) or set NOTIFY_SLACK_REPO to a "
             f"clone, then run again"

@@ -60,7 +60,7 @@ def test_tests_run_on_the_python_of_the_lambda_runtime() -> None:
 
 def test_pip_and_uv_name_the_same_lambda_platform() -> None:
     libc, machine = PIP_PLATFORM.split("_", 1)
-    assert UV_PLATFORM == f"{machine}-{libc}"
+    assert f"{machine}-{libc}" == UV_PLATFORM
     assert machine == LAMBDA_MARKERS["platform_machine"]
 
 
@@ -80,7 +80,7 @@ def test_the_lock_pins_every_runtime_requirement_at_its_version() -> None:
     locked = pins(LOCK.read_text(encoding="utf-8"))
     for line in runtime_requirements():
         requirement = Requirement(line)
-        assert requirement.specifier and str(requirement.specifier).startswith("=="), line
+        assert str(requirement.specifier).startswith("=="), line
         assert locked.get(canonical_name(requirement.name)) == str(requirement.specifier)[2:], (
             f"{line} is not what requirements.lock pins: run `make lock`"
         )
