@@ -317,7 +317,7 @@ def _fake_dns(monkeypatch: pytest.MonkeyPatch, answers: dict[str, list[str]]) ->
 
     def getaddrinfo(host: object, port: object, *args: object, **kwargs: object) -> list[tuple[object, ...]]:
         if host not in answers:
-            return real(host, port, *args, **kwargs)  # type: ignore[arg-type]
+            return list(real(host, port, *args, **kwargs))  # type: ignore[arg-type]
         asked.append(str(host))
         replies = answers[str(host)]
         address = replies[min(asked.count(str(host)), len(replies)) - 1]
