@@ -49,7 +49,6 @@ def lambda_handler(
     now: Callable[[], float] = time.time,
 ) -> dict[str, Any]:
     settings = load_settings()
-    metrics.set_default_dimensions(environment=settings.environment)
     decision = decide(
         request_from_event(event),
         load_client_secret(settings),
@@ -58,8 +57,6 @@ def lambda_handler(
         max_body_age=settings.max_body_age_seconds,
     )
     logger.set_correlation_id(decision.log.get("request_id"))  # type: ignore[arg-type]
-    for name in decision.counts:
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
     if decision.message is not None:
         publisher = publisher or default_publisher(settings)
         message_id = publisher.publish(decision.message)
@@ -68,6 +65,11 @@ def lambda_handler(
         logger.warning("rejected", extra={**decision.log, "status": decision.status, "outcome": decision.outcome})
     else:
         logger.info("ignored: resource or action not routed", extra=decision.log)
+    # Counted after publishing: Powertools' Metrics share one metric set per process, and the local
+    # publisher runs the router in-process, whose flush would otherwise carry these into its namespace.
+    metrics.set_default_dimensions(environment=settings.environment)
+    for name in decision.counts:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
     return decision.response()
 
 

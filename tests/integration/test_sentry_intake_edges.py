@@ -26,7 +26,7 @@ from lambdas.sentry_intake import handler
 from lambdas.sentry_intake.publisher import LocalRouterPublisher
 from lambdas.sentry_intake.settings import load_settings
 from lambdas.shared.local_context import LocalLambdaContext
-from tests.unit.synthetic_monitor.emf import emf_values
+from tests.unit.synthetic_monitor.emf import emf_blobs, emf_values
 from tools.local_slack import LocalSlack
 from tools.sentry_events import EVENTS, TEST_SECRET, function_url_event
 
@@ -288,11 +288,17 @@ def test_a_body_over_the_function_url_limit_is_refused_before_any_work() -> None
     ids=["deeply-nested", "truncated", "not-an-object", "not-utf-8"],
 )
 def test_signed_but_unreadable_json_is_delivered_as_an_unparsed_alert(
-    body: bytes, why: str, slack_router: LocalRouterPublisher, slack: LocalSlack
+    body: bytes, why: str, slack_router: LocalRouterPublisher, slack: LocalSlack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given a signed issue alert whose body the intake cannot parse
+    capsys.readouterr()
     # When Sentry posts it
     result = invoke(body, "event_alert", slack_router)
+    # Then the intake counts it in its own namespace (the router runs in-process here, with its own)
+    blobs = emf_blobs(capsys.readouterr().out)
+    by_namespace = {(blob["_aws"]["CloudWatchMetrics"][0]["Namespace"], name) for blob in blobs for name in blob}
+    assert {("PeopleBooster/SentryIntake", "Accepted"), ("PeopleBooster/SentryIntake", "Unparsed")} <= by_namespace
+    assert ("PeopleBooster/AlertRouter", "Accepted") not in by_namespace
     # Then it is accepted and the router posts it as a message a human can act on (not the raw body)
     assert status_of(result) == (202, {"status": "accepted"})
     [posted] = slack.messages("alerts-errors")
