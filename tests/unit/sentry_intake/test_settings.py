@@ -16,8 +16,7 @@ from lambdas.sentry_intake.settings import (
     load_client_secret,
     settings_from_env,
 )
-from lambdas.shared import observability
-from tests.unit.shared.test_observability import sentry_inbox  # noqa: F401 - the loopback Sentry fixture
+from tests.unit.shared.test_observability import captured_by_sentry, sentry_inbox  # noqa: F401 - the fixture
 
 SECRET = "s3cr3t-client-value-0123456789"
 
@@ -56,30 +55,17 @@ def test_errors_about_a_broken_secret_do_not_show_it(text: str) -> None:
 def test_sentry_events_from_the_intake_do_not_carry_the_secret(
     sentry_inbox: tuple[str, list[bytes]],  # noqa: F811 - the fixture imported above
 ) -> None:
-    import sentry_sdk
-
     dsn, received = sentry_inbox
-    observability.reset_sentry_for_tests()
     settings = settings_from_env({"SENTRY_CLIENT_SECRET": SECRET})
     secret = load_client_secret(settings)
-    try:
-        # Given Sentry on (it sends every frame's local variables with an exception)
-        assert observability.init_sentry("sentry-intake", environ={"SENTRY_DSN": dsn}) is True
 
-        def publish_failed(settings: object, secret: object) -> None:
-            raise RuntimeError("publishing to the alert topic failed")
+    def publish_failed(settings: object = settings, secret: object = secret) -> None:
+        raise RuntimeError("publishing to the alert topic failed")
 
-        # When an exception is raised where the settings and the loaded secret are locals
-        try:
-            publish_failed(settings, secret)
-        except RuntimeError as error:
-            sentry_sdk.capture_exception(error)
-        sentry_sdk.flush(timeout=5)
-    finally:
-        sentry_sdk.get_client().close(timeout=1)
-        observability.reset_sentry_for_tests()
+    # Given Sentry on (it sends every frame's local variables with an exception); When an exception is raised
+    # where the settings and the loaded secret are locals
+    payload = captured_by_sentry(dsn, received, "sentry-intake", publish_failed)
     # Then Sentry got the event, with the frames' variables, but not the secret
-    payload = b"".join(received).decode("utf-8", "replace")
     assert "publishing to the alert topic failed" in payload
     assert "[redacted]" in payload
     assert SECRET not in payload
