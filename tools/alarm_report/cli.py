@@ -136,7 +136,7 @@ def inputs_from_files(args: argparse.Namespace) -> tuple[Inputs, EnvironmentConf
         others = sum(parsed.ignored.values())
         raise CliError(
             f"{args.history}: no state changes (StateUpdate items) to report"
-            + (f"; {others} items of other types ignored" if others else "")
+            + (f" ({others} items of other types ignored)" if others else "")
         )
     config = load_config(args.env) if args.env else _infer_environment([t.alarm_name for t in parsed.transitions])
     transitions = _own(parsed.transitions, config.prefix + "-", parsed.ignored) if config else parsed.transitions

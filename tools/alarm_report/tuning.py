@@ -14,7 +14,8 @@ Rule (the report states it with the numbers used):
   alarm raised one datapoint at a time, each up to `steps` steps.
 - A candidate qualifies when its replay still overlaps every incident and overlaps no flap. The suggestion
   is the qualifying candidate that delays the incidents' detection least (in total, against the current
-  replay), then the smallest relative change.
+  replay), then the smallest relative change. Within a family (threshold, window) only the smallest
+  qualifying step is a contender: a stricter one fires less and later, never earlier.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class Candidate:
     datapoints_to_alarm: int
     label: str
     change: float  # relative size of the change, for ties
+    family: str  # "threshold" | "window"
     key: str | None = None  # the config key that makes this change, None: no key drives it
     key_value: float | None = None
 
@@ -146,6 +148,7 @@ def candidates(
                     f"{threshold_key.key}: {_number(threshold_key.value)} -> {_number(value)}"
                     f" (threshold {_number(alarm.threshold)} -> {_number(threshold)})",
                     abs(value / threshold_key.value - 1) if threshold_key.value else float(k),
+                    "threshold",
                     threshold_key.key,
                     value,
                 )
@@ -160,6 +163,7 @@ def candidates(
                     alarm.datapoints_to_alarm,
                     f"threshold {_number(alarm.threshold)} -> {_number(threshold)}",
                     abs(threshold / alarm.threshold - 1) if alarm.threshold else float(k),
+                    "threshold",
                 )
             )
     return found + _window_candidates(alarm, effects, valid, rule)
@@ -185,12 +189,12 @@ def _window_candidates(
             if new_m > new_n:
                 continue
             label = f"{key}: {_number(current)} -> {_number(value)} ({new_m} of {new_n} datapoints, was {m} of {n})"
-            found.append(Candidate(alarm.threshold, new_n, new_m, label, k / current, key, value))
+            found.append(Candidate(alarm.threshold, new_n, new_m, label, k / current, "window", key, value))
         else:
             new_m = m + k
             new_n = max(n, new_m)
             label = f"{new_m} of {new_n} datapoints (was {m} of {n})"
-            found.append(Candidate(alarm.threshold, new_n, new_m, label, k / m))
+            found.append(Candidate(alarm.threshold, new_n, new_m, label, k / m, "window"))
     return found
 
 
@@ -222,33 +226,36 @@ def suggest(
     counts = _Counts(len(flaps), len(incidents), flaps_seen, sum(r is not None for r in baseline_incidents))
     if flaps_seen == 0 or None in baseline_incidents:
         return counts.suggestion(alarm.name, Outcome.NOT_REPRODUCED)
-    options = candidates(alarm, effects, valid, rule)
     best: tuple[float, float, Candidate] | None = None
-    for candidate in options:
-        changed = replace(
-            alarm,
-            threshold=candidate.threshold,
-            evaluation_periods=candidate.evaluation_periods,
-            datapoints_to_alarm=candidate.datapoints_to_alarm,
-        )
-        replayed = replay(changed, series, period, initial_state=initial)
-        if any(seen_by(replayed, e) is not None for e in flaps):
-            continue
-        kept = [seen_by(replayed, e) for e in incidents]
-        if None in kept:
-            continue
-        delay = sum(
-            max(0.0, (new.start - old.start) / timedelta(minutes=1))
-            for new, old in zip(kept, baseline_incidents, strict=True)
-            if new is not None and old is not None
-        )
-        if best is None or (delay, candidate.change) < best[:2]:
-            best = (delay, candidate.change, candidate)
+    tried = 0
+    # Each family is ordered by growing change, and a stricter setting can only fire less and later: the
+    # first candidate that keeps the flaps out ends its family, so does the first that loses an incident.
+    for family in ("threshold", "window"):
+        for candidate in (c for c in candidates(alarm, effects, valid, rule) if c.family == family):
+            tried += 1
+            changed = replace(
+                alarm,
+                threshold=candidate.threshold,
+                evaluation_periods=candidate.evaluation_periods,
+                datapoints_to_alarm=candidate.datapoints_to_alarm,
+            )
+            replayed = replay(changed, series, period, initial_state=initial)
+            kept = [seen_by(replayed, e) for e in incidents]
+            if None in kept:
+                break
+            if any(seen_by(replayed, e) is not None for e in flaps):
+                continue
+            delay = sum(
+                max(0.0, (new.start - old.start) / timedelta(minutes=1))
+                for new, old in zip(kept, baseline_incidents, strict=True)
+                if new is not None and old is not None
+            )
+            if best is None or (delay, candidate.change) < best[:2]:
+                best = (delay, candidate.change, candidate)
+            break
     if best is None:
-        return counts.suggestion(alarm.name, Outcome.NONE_FOUND, tried=len(options))
-    return counts.suggestion(
-        alarm.name, Outcome.SUGGESTED, candidate=best[2], delay_minutes=best[0], tried=len(options)
-    )
+        return counts.suggestion(alarm.name, Outcome.NONE_FOUND, tried=tried)
+    return counts.suggestion(alarm.name, Outcome.SUGGESTED, candidate=best[2], delay_minutes=best[0], tried=tried)
 
 
 def _rounded(value: float, integer: bool, *, up: bool) -> float:
