@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")  # synthesis for the config keys
+
 from botocore.exceptions import BotoCoreError, ClientError
 
 from infra.config import CONFIG_DIR, ENVIRONMENTS, ConfigError, EnvironmentConfig, load_config
-from lambdas.shared.incident_history import HistoryEntry
 from tools.alarm_report import aws, charts, markdown
 from tools.alarm_report.episodes import Period
 from tools.alarm_report.history import (
@@ -39,7 +40,7 @@ from tools.alarm_report.history import (
     parse_scan_output,
     parse_time,
 )
-from tools.alarm_report.report import Report, TuningView, build_report
+from tools.alarm_report.report import Inputs, Report, TuningView, build_report
 from tools.alarm_report.stats import NoiseRule
 from tools.alarm_report.tuning import KeyEffect, Suggestion, TuningRule, suggest
 from tools.local_cloudwatch import AlarmDefinition, UnsupportedAlarm
@@ -50,23 +51,6 @@ REPORT_MD = "report.md"
 
 class CliError(Exception):
     """Something the operator must fix; the message is one line."""
-
-
-@dataclass(frozen=True)
-class Inputs:
-    """Everything the report is built from, whichever edge read it."""
-
-    title: str
-    period: Period
-    zone: ZoneInfo
-    transitions: list[Transition]
-    alarm_names: list[str]
-    history: list[HistoryEntry] | None
-    acknowledgements: str
-    sources: list[str]
-    ignored: Counter[str]
-    alarms_complete: bool
-    prefix: str | None = None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -136,7 +120,7 @@ def inputs_from_files(args: argparse.Namespace) -> tuple[Inputs, EnvironmentConf
         others = sum(parsed.ignored.values())
         raise CliError(
             f"{args.history}: no state changes (StateUpdate items) to report"
-            + (f" ({others} items of other types ignored)" if others else "")
+            + (f" (items of other types ignored: {others})" if others else "")
         )
     config = load_config(args.env) if args.env else _infer_environment([t.alarm_name for t in parsed.transitions])
     transitions = _own(parsed.transitions, config.prefix + "-", parsed.ignored) if config else parsed.transitions
@@ -203,8 +187,7 @@ def inputs_from_aws(
     args: argparse.Namespace, config: EnvironmentConfig, clients: Clients, now: datetime, environ: Mapping[str, str]
 ) -> tuple[Inputs, list[dict[str, Any]]]:
     """(inputs, the metric alarms as DescribeAlarms returned them)."""
-    from tools.silence import CliError as LookupError_  # noqa: PLC0415
-    from tools.silence import incident_table  # noqa: PLC0415
+    from tools import silence  # noqa: PLC0415 - imports the CDK stack module (its name): AWS mode only
 
     period = _period(args, now)
     prefix = config.prefix + "-"
@@ -219,8 +202,8 @@ def inputs_from_aws(
         f" {CLOUDWATCH_HISTORY_DAYS} days).",
     ]
     try:
-        table = incident_table(args.table, config, environ, cloudformation=clients.cloudformation)
-    except LookupError_ as error:
+        table = silence.incident_table(args.table, config, environ, cloudformation=clients.cloudformation)
+    except silence.CliError as error:
         history = None
         acknowledgements = f"n/a: no incident table ({error})."
     else:
@@ -268,7 +251,8 @@ def tune(
     flapping = [s.name for s in report.stats if s.flaps]
     if not flapping:
         return []
-    definitions = {a["AlarmName"]: a for a in metric_alarms}
+    # DescribeAlarms may list a single-metric alarm with an empty `Metrics` (metric math) list: not math
+    definitions = {a["AlarmName"]: {k: v for k, v in a.items() if v or k != "Metrics"} for a in metric_alarms}
     print(f"alarm-report: deriving config keys by synthesizing {config.prefix} (seconds)...", file=sys.stderr)
     effects = derive(config)
     valid = validator(config)
@@ -294,7 +278,7 @@ def tune(
 
 
 def _view(name: str, found: Suggestion | None, effects: Mapping[str, list[KeyEffect]], config_file: Path) -> TuningView:
-    from tools.alarm_report.config_keys import ConfigChangeError, config_diff  # noqa: PLC0415
+    from tools.alarm_report.config_keys import ConfigChangeError, config_change  # noqa: PLC0415
 
     candidate = found.candidate if found is not None else None
     if candidate is None:
@@ -309,7 +293,7 @@ def _view(name: str, found: Suggestion | None, effects: Mapping[str, list[KeyEff
     others = tuple(sorted(n for n, own in effects.items() if n != name and any(e.key == candidate.key for e in own)))
     shown = f"config/{config_file.name}"
     try:
-        diff = config_diff(config_file, candidate.key, candidate.key_value, shown_as=shown)
+        _, diff = config_change(config_file, candidate.key, candidate.key_value, shown_as=shown)
     except ConfigChangeError as error:
         return TuningView(name, found, note=str(error), also_changes=others)
     return TuningView(name, found, diff=diff, also_changes=others)
@@ -327,21 +311,7 @@ def write(report: Report, out: Path) -> list[Path]:
 def _report(inputs: Inputs, args: argparse.Namespace) -> Report:
     rule = NoiseRule(flap_minutes=args.flap_minutes)
     tuning_rule = TuningRule(flap_minutes=args.flap_minutes, keep_minutes=args.keep_minutes)
-    return build_report(
-        title=inputs.title,
-        period=inputs.period,
-        zone=inputs.zone,
-        transitions=inputs.transitions,
-        alarm_names=inputs.alarm_names,
-        history=inputs.history,
-        acknowledgements=inputs.acknowledgements,
-        sources=inputs.sources,
-        ignored=inputs.ignored,
-        rule=rule,
-        tuning_rule=tuning_rule,
-        alarms_complete=inputs.alarms_complete,
-        prefix=inputs.prefix,
-    )
+    return build_report(inputs, rule=rule, tuning_rule=tuning_rule)
 
 
 def run(
@@ -391,7 +361,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"alarm-report: {error}", file=sys.stderr)
         return 1
     except (BotoCoreError, ClientError) as error:  # no credentials, access denied: one line, no traceback
-        print(f"alarm-report: AWS call failed: {' '.join(str(error).split())}", file=sys.stderr)
+        print(
+            f"alarm-report: AWS call failed: {' '.join(str(error).split())} (this reads CloudWatch with the current"
+            " AWS credentials; --history FILE reads a file instead)",
+            file=sys.stderr,
+        )
         return 1
     for path in paths:
         print(f"wrote {path}")

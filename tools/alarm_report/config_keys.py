@@ -120,8 +120,8 @@ def _perturbed(
     return None
 
 
-def config_diff(path: Path, key: str, value: float, *, shown_as: str) -> str:
-    """A unified diff of `path` setting `key` (section.name) to `value`, checked by the config model."""
+def config_change(path: Path, key: str, value: float, *, shown_as: str) -> tuple[str, str]:
+    """(the file's new text, its unified diff) setting `key` (section.name) to `value`, checked by the model."""
     text = path.read_text(encoding="utf-8")
     section, name = key.split(".")
     shown = f"{value:g}"
@@ -135,7 +135,7 @@ def config_diff(path: Path, key: str, value: float, *, shown_as: str) -> str:
     lines = difflib.unified_diff(
         text.splitlines(keepends=True), changed.splitlines(keepends=True), f"a/{shown_as}", f"b/{shown_as}"
     )
-    return "".join(lines)
+    return changed, "".join(lines)
 
 
 def _set_key(text: str, section: str, name: str, shown: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -61,31 +61,34 @@ def common_prefix(names: Iterable[str]) -> str:
     return first[: cut + 1] if cut > 0 else ""
 
 
-def build_report(
-    *,
-    title: str,
-    period: Period,
-    zone: ZoneInfo,
-    transitions: Sequence[Transition],
-    alarm_names: Iterable[str],
-    history: Sequence[HistoryEntry] | None,
-    acknowledgements: str,
-    sources: Sequence[str],
-    ignored: Counter[str],
-    rule: NoiseRule,
-    tuning_rule: TuningRule,
-    alarms_complete: bool,
-    prefix: str | None = None,
-) -> Report:
+@dataclass(frozen=True)
+class Inputs:
+    """Everything a report is built from, whichever edge (a file, AWS) read it."""
+
+    title: str
+    period: Period
+    zone: ZoneInfo
+    transitions: list[Transition]
+    alarm_names: list[str]
+    history: list[HistoryEntry] | None  # None: no incident history was read
+    acknowledgements: str  # where acknowledgements come from, or why they are n/a
+    sources: list[str]
+    ignored: Counter[str]
+    alarms_complete: bool  # alarm_names is the stack's list (else: only the alarms in the history)
+    prefix: str | None = None  # None: the names' common prefix
+
+
+def build_report(inputs: Inputs, *, rule: NoiseRule, tuning_rule: TuningRule) -> Report:
+    transitions, period, zone = inputs.transitions, inputs.period, inputs.zone
     episodes = build_episodes(transitions, period)
-    names = sorted(set(alarm_names) | set(episodes.by_alarm))
-    stats = all_stats(episodes.by_alarm, alarm_names=names, period=period, zone=zone, rule=rule, history=history)
-    notes = [f"{reason}: {count}, ignored." for reason, count in sorted(ignored.items())]
+    names = sorted(set(inputs.alarm_names) | set(episodes.by_alarm))
+    stats = all_stats(episodes.by_alarm, alarm_names=names, period=period, zone=zone, rule=rule, history=inputs.history)
+    notes = [f"{reason}: {count}, ignored." for reason, count in sorted(inputs.ignored.items())]
     if episodes.outside_period:
         notes.append(
             f"{episodes.outside_period} state changes outside the period: ignored (used for the starting state)."
         )
-    prefix = common_prefix(names) if prefix is None else prefix
+    prefix = common_prefix(names) if inputs.prefix is None else inputs.prefix
     started_before = sorted(s.name.removeprefix(prefix) for s in stats if s.open_before_period)
     if started_before:
         notes.append(
@@ -94,7 +97,7 @@ def build_report(
             + "."
         )
     return Report(
-        title=title,
+        title=inputs.title,
         prefix=prefix,
         period=period,
         zone=zone,
@@ -102,8 +105,8 @@ def build_report(
         tuning_rule=tuning_rule,
         stats=stats,
         episodes=episodes.by_alarm,
-        sources=list(sources),
+        sources=list(inputs.sources),
         notes=notes,
-        acknowledgements=acknowledgements,
-        alarms_complete=alarms_complete,
+        acknowledgements=inputs.acknowledgements,
+        alarms_complete=inputs.alarms_complete,
     )

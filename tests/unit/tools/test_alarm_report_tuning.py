@@ -45,7 +45,7 @@ def _cpu_alarm() -> AlarmDefinition:
 
 def _series(spikes: dict[int, tuple[int, float]]) -> list[tuple[float, float]]:
     """One datapoint per minute of the day at 50 %, with spikes {first minute: (minutes, value)}."""
-    values = {minute: 50.0 for minute in range(24 * 60)}
+    values = dict.fromkeys(range(24 * 60), 50.0)
     for first, (length, value) in spikes.items():
         values.update(dict.fromkeys(range(first, first + length), value))
     return [((START + timedelta(minutes=m)).timestamp(), v) for m, v in sorted(values.items())]
@@ -62,7 +62,7 @@ def _episode(first: int, last: int) -> Episode:
 # Three 6-minute spikes to 85 % and a 60-minute incident at 95 %.
 FLAPS_AT = (100, 400, 900)
 INCIDENT_AT = 600
-SPIKES = {**{m: (6, 85.0) for m in FLAPS_AT}, INCIDENT_AT: (60, 95.0)}
+SPIKES = {**dict.fromkeys(FLAPS_AT, (6, 85.0)), INCIDENT_AT: (60, 95.0)}
 # By hand: a spike's datapoints are minutes m..m+5; the evaluation at the end of minute m+4 (t = m+5) sees five
 # breaching values and alarms; at t = m+7 the window m+2..m+6 holds a 50: OK. So ALARM m+5 .. m+7.
 # The incident (k..k+59): ALARM at k+5, OK at k+61.
@@ -93,7 +93,7 @@ def test_a_threshold_above_the_flaps_and_below_the_incident_wins_it_delays_nothi
 
 def test_when_flaps_peak_above_the_incident_only_a_longer_window_separates_them() -> None:
     # Given 6-minute spikes to 99 (above the incident's 95)
-    spikes = {**{m: (6, 99.0) for m in FLAPS_AT}, INCIDENT_AT: (60, 95.0)}
+    spikes = {**dict.fromkeys(FLAPS_AT, (6, 99.0)), INCIDENT_AT: (60, 95.0)}
     found = suggest(_cpu_alarm(), _series(spikes), PERIOD, REAL, effects=EFFECTS, valid=_valid)
     assert found is not None
     assert found.candidate is not None
@@ -114,7 +114,7 @@ def test_nothing_is_suggested_when_the_metric_does_not_explain_the_history() -> 
 
 def test_no_qualifying_candidate_is_said_so() -> None:
     # Given 17-minute spikes to 99 (longer than the 15-minute window the steps reach) and an incident at 95
-    spikes = {**{m: (17, 99.0) for m in FLAPS_AT}, INCIDENT_AT: (60, 95.0)}
+    spikes = {**dict.fromkeys(FLAPS_AT, (17, 99.0)), INCIDENT_AT: (60, 95.0)}
     real = [_episode(m + 5, m + 18) for m in FLAPS_AT] + [_episode(INCIDENT_AT + 5, INCIDENT_AT + 61)]
     rule = TuningRule(flap_minutes=15)
     found = suggest(_cpu_alarm(), _series(spikes), PERIOD, real, effects=EFFECTS, valid=_valid, rule=rule)
@@ -157,4 +157,5 @@ def test_a_derived_threshold_is_moved_through_its_key() -> None:
     effect = KeyEffect("thresholds.rds_connections_percent", "Threshold", 0.9, 0.0, 80.0, integer=False)
     first = candidates(alarm, [effect], _valid, TuningRule(steps=1))[0]
     # Then 80 % -> 84 % of 90 connections: 75.6
-    assert (first.key_value, first.threshold) == (84.0, pytest.approx(75.6))
+    assert first.key_value == 84.0
+    assert first.threshold == pytest.approx(75.6)
