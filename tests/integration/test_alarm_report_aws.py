@@ -211,7 +211,8 @@ def test_report_from_aws_with_a_tuning_suggestion(
     # And the tuning suggestion is the threshold between the flaps (85) and the incident (95), as a config change
     tuning = markdown.split("## Tuning suggestions", 1)[1]
     assert "Suggested: **thresholds.ecs_cpu_percent: 80 -> 88 (threshold 80 -> 88)**" in tuning
-    assert "fires during none of the 3 flaps" in tuning
+    assert "3 flaps and 1 incident of at least 15 min" in tuning
+    assert "keeps every incident, fires during none of the flaps, and detects the incidents 0 min later" in tuning
     assert "The same key also drives `ecs-frontend-cpu-high`." in tuning
     assert "+thresholds:\n+  ecs_cpu_percent: 88\n" in tuning
     assert "--- a/config/staging.yaml\n+++ b/config/staging.yaml\n" in tuning

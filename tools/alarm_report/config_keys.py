@@ -129,7 +129,8 @@ def config_change(path: Path, key: str, value: float, *, shown_as: str) -> tuple
     try:
         config = EnvironmentConfig.model_validate(yaml.safe_load(changed))
     except (ValidationError, yaml.YAMLError) as error:
-        raise ConfigChangeError(f"{shown_as} with {key}: {shown} would not validate: {error}") from None
+        reason = " ".join(str(error).split())
+        raise ConfigChangeError(f"{shown_as} with {key}: {shown} would not validate: {reason}") from None
     if float(current_value(config, key)) != float(value):
         raise ConfigChangeError(f"{shown_as}: could not place {key} automatically; set it by hand")
     lines = difflib.unified_diff(

@@ -27,6 +27,10 @@ def duration(value: timedelta | None) -> str:
     return f"{days} d {hours} h"
 
 
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}" if number == 1 else f"{number} {word}s"
+
+
 def render(report: Report) -> str:
     lines = [f"# Alarm noise report: {report.title}", ""]
     lines += _header(report)
@@ -62,8 +66,9 @@ def _header(report: Report) -> list[str]:
         "",
         f"Ranking rule: {report.rule.describe()}.",
         f"A flap is a firing that resolved within {report.rule.flap_minutes} min. Time in ALARM counts every episode"
-        " inside the period; an alarm still in ALARM at the end is open, never resolved. Median: of resolved"
-        " episodes; longest: of all (`open` when it is still going).",
+        " inside the period: an alarm still in ALARM at the end is open, never resolved; one already in ALARM at"
+        " the start counts from the start (not as a firing). Median: of resolved episodes; longest: of all"
+        " (`open` when it is still going).",
         f"Acknowledged: {report.acknowledgements}",
     ]
     if report.prefix:
@@ -102,7 +107,7 @@ def _findings(report: Report) -> list[str]:
     lines = ["**Tune these**: they fire and clear on their own, nobody acts.", ""]
     flapping = [s for s in report.stats if s.flaps and s.score]
     lines += [
-        f"- `{report.short(s.name)}`: {s.firings} firings, {s.flaps} resolved within {rule.flap_minutes} min"
+        f"- `{report.short(s.name)}`: {_count(s.firings, 'firing')}, {s.flaps} resolved within {rule.flap_minutes} min"
         f" ({s.flaps_per_day:.2f} per day), {s.without_action} without action."
         for s in flapping
     ] or ["- None: no alarm flapped."]
@@ -165,7 +170,8 @@ def _suggestion(report: Report, view: TuningView) -> list[str]:
     if found is None:
         return [view.note or "No replay."]
     counts = (
-        f"{found.flaps} flaps and {found.incidents} incidents of at least {report.tuning_rule.keep_minutes} min;"
+        f"{_count(found.flaps, 'flap')} and {_count(found.incidents, 'incident')} of at least"
+        f" {report.tuning_rule.keep_minutes} min;"
         f" the replay with the current settings fires during {found.baseline_flaps_seen} of the flaps and"
         f" {found.baseline_incidents_seen} of the incidents."
     )
@@ -178,8 +184,8 @@ def _suggestion(report: Report, view: TuningView) -> list[str]:
     lines = [
         f"{counts}",
         "",
-        f"Suggested: **{found.candidate.label}**. Its replay keeps all {found.incidents} incidents, fires during"
-        f" none of the {found.flaps} flaps, and detects the incidents {found.delay_minutes:.0f} min later in total"
+        f"Suggested: **{found.candidate.label}**. Its replay keeps every incident, fires during none of the flaps,"
+        f" and detects the incidents {found.delay_minutes:.0f} min later in total"
         f" ({found.tried} candidates tried).",
     ]
     if view.also_changes:
