@@ -95,8 +95,8 @@ def traced(handler: _F) -> _F:
     """The handler itself: the functions run with Lambda's active tracing and no X-Ray SDK.
 
     Active tracing (infra/constructs/function.py) records every invocation's segment, initialisation included,
-    without code. The SDK's Tracer would add subsegments for the AWS and Slack calls, but creating it took
-    about 190 ms of every cold start (two X-Ray clients), more than the router's whole first event
-    (bench/cold_start_bench.py, docs/operations/decisions.md). Kept until the handlers drop `@traced`.
+    without code. The SDK's Tracer would add subsegments for the AWS and Slack calls, but creating it (two
+    X-Ray clients) made the router's cold start 1.4x as long (docs/operations/decisions.md, issue 12).
+    Kept until the handlers drop `@traced`.
     """
     return handler
