@@ -25,7 +25,9 @@ def stack_name(config: EnvironmentConfig) -> str:
 
 class MonitoringStack(Stack):
     def __init__(self, scope: Construct, *, config: EnvironmentConfig, **kwargs: Any) -> None:
-        env = Environment(account=config.account, region=config.region) if config.account else None
+        # The configured region (and account, when given) pins the stack: without it, CDK writes
+        # `unknown-region` and a manual deploy goes wherever the CLI's default region points.
+        env = Environment(account=config.account, region=config.region) if config.account or config.region else None
         super().__init__(
             scope,
             stack_name(config),

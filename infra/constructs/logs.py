@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -107,10 +107,17 @@ class LogsConstruct(Construct):
                     "kms:Describe*",
                 ],
                 resources=["*"],
+                # CloudWatch Logs sends the group's ARN as `...:log-group:<name>` (colon, no `:*`) in the
+                # encryption context; ArnLike matches it part by part, so the pattern must use that form.
+                # Only this environment's groups: the key is not a shared one.
+                # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
                 conditions={
                     "ArnLike": {
                         "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-                            service="logs", resource="log-group", resource_name="*"
+                            service="logs",
+                            resource="log-group",
+                            resource_name=f"/aws/ecs/{config.environment}/*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
                         )
                     }
                 },

@@ -145,20 +145,3 @@ def test_cloudwatch_may_use_the_topic_key(staging: Synthesized) -> None:
             },
         },
     )
-
-
-def test_only_this_accounts_alarms_may_publish_or_use_the_key(staging: Synthesized) -> None:
-    # Given the statements that let CloudWatch publish to the topics and use their key
-    statements = [
-        statement
-        for resource_type, policy_key in (("AWS::SNS::TopicPolicy", "PolicyDocument"), ("AWS::KMS::Key", "KeyPolicy"))
-        for resource in staging.resources(resource_type).values()
-        for statement in resource["Properties"][policy_key]["Statement"]
-        if statement.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
-    ]
-    # Then each is limited to alarms of this account and region (CloudWatch acts for every account)
-    assert len(statements) == 3  # two topics and the key
-    for statement in statements:
-        assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
-        source_arn = resolve_join(statement["Condition"]["ArnLike"]["aws:SourceArn"])
-        assert source_arn == "arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*"
