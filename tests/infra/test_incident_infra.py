@@ -53,7 +53,7 @@ def _incident_table(synth: Synthesized) -> tuple[str, dict[str, Any]]:
 # --- the table ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("environment", "policy"), [("staging", "Delete"), ("production", "Retain")])
+@pytest.mark.parametrize(("environment", "policy"), [("staging", "Delete"), ("production", "RetainExceptOnCreate")])
 def test_incident_table_keys_index_ttl_pitr_and_retention(
     synthesized: dict[str, Synthesized], environment: str, policy: str
 ) -> None:
