@@ -120,6 +120,12 @@ class MonitoringStack(Stack):
 
         CfnOutput(self, "AlertTopicArn", value=self.alerting.alert_topic.topic_arn)
         CfnOutput(self, "DashboardName", value=self.dashboard.dashboard_name)
+        CfnOutput(
+            self,
+            "LogsKeyArn",
+            value=self.logs.key.key_arn,
+            description="Key of the ECS log groups; adopted groups: aws logs associate-kms-key --kms-key-id <this>",
+        )
 
 
 def _refuse_windows_that_silence_every_critical_alarm(config: EnvironmentConfig, critical_names: list[str]) -> None:
