@@ -49,7 +49,10 @@ class Leftover:
 
 def fixed_names(template: Mapping[str, Any]) -> list[FixedName]:
     """The physical names the template would create (only plain strings: a generated name cannot collide)."""
-    properties = {"AWS::Logs::LogGroup": ("log group", "LogGroupName"), "AWS::SecretsManager::Secret": ("secret", "Name")}
+    properties = {
+        "AWS::Logs::LogGroup": ("log group", "LogGroupName"),
+        "AWS::SecretsManager::Secret": ("secret", "Name"),
+    }
     names = []
     for resource in template.get("Resources", {}).values():
         kind, prop = properties.get(resource.get("Type"), (None, None))

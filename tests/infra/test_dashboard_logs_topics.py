@@ -75,7 +75,7 @@ def test_target_group_graphs_tell_backend_from_frontend(staging: Synthesized) ->
     groups = {tg.name: tg.full_name for tg in staging.config.alb.target_groups}
     for title in ("ALB requests per minute", "ALB target response time (s)", "ALB healthy / unhealthy targets"):
         for metric in widgets[title]["properties"]["metrics"]:
-            namespace, name, *dims, options = metric
+            _namespace, _name, *dims, options = metric
             pairs = dict(zip(dims[::2], dims[1::2], strict=True))
             assert pairs["LoadBalancer"] == staging.config.alb.full_name, title
             tg = options["label"].split()[0]
@@ -87,7 +87,12 @@ def test_log_groups_have_the_reports_retention_and_kms(synthesized: dict[str, Sy
     # create still deletes them (RetainExceptOnCreate), so the same deploy can run again.
     kept = "RetainExceptOnCreate"
     expected = {
-        "staging": {"application": (30, "Delete"), "access": (30, "Delete"), "error": (90, "Delete"), "audit": (365, kept)},
+        "staging": {
+            "application": (30, "Delete"),
+            "access": (30, "Delete"),
+            "error": (90, "Delete"),
+            "audit": (365, kept),
+        },
         "production": {"application": (30, kept), "access": (30, kept), "error": (90, kept), "audit": (365, kept)},
     }
     for environment, kinds in expected.items():

@@ -37,7 +37,11 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
 
 def _find(template: dict[str, Any], account: dict[str, Any]) -> list[leftovers.Leftover]:
     return leftovers.find_leftovers(
-        template, prefix="peoplebooster-staging", logs=account["logs"], secrets=account["secretsmanager"], kms=account["kms"]
+        template,
+        prefix="peoplebooster-staging",
+        logs=account["logs"],
+        secrets=account["secretsmanager"],
+        kms=account["kms"],
     )
 
 
@@ -76,7 +80,9 @@ def test_adopted_groups_can_be_encrypted_with_the_stacks_key(staging: Synthesize
     # Given the adopting template; when the operator runs `aws logs associate-kms-key` for a group, CloudWatch
     # Logs uses the key with the group's ARN as encryption context (encrypt-log-data-kms.html)
     t = DeployedTemplate(_adopting(staging), stack_name="peoplebooster-staging-monitoring", region=REGION)
-    (key_id,) = [lid for lid, key in t.resources("AWS::KMS::Key").items() if "log groups" in key["Properties"]["Description"]]
+    (key_id,) = [
+        lid for lid, key in t.resources("AWS::KMS::Key").items() if "log groups" in key["Properties"]["Description"]
+    ]
     key_arn = t.get_att(key_id, "Arn")
     for name in ECS_GROUPS:
         for action in ("kms:GenerateDataKey", "kms:Decrypt"):
@@ -90,7 +96,9 @@ def test_adopted_groups_can_be_encrypted_with_the_stacks_key(staging: Synthesize
             assert evaluate(request, (), key_policy=aws.key_policy_of(t, key_arn)).allowed, name
 
 
-def test_a_kept_secret_and_an_orphaned_key_get_one_clean_up_command(staging: Synthesized, account: dict[str, Any]) -> None:
+def test_a_kept_secret_and_an_orphaned_key_get_one_clean_up_command(
+    staging: Synthesized, account: dict[str, Any]
+) -> None:
     # Given what a failed deploy of the first release left: the fixed-name secret (plain Retain) and the
     # log key it created (no alias any more), plus a key that still encrypts a kept audit group
     account["secretsmanager"].create_secret(Name="peoplebooster-staging/slack-webhooks", SecretString="placeholder")
@@ -130,7 +138,9 @@ def test_the_command_line_reports_and_exits_1(
     ]
 
 
-def test_a_clean_account_exits_0(staging: Synthesized, account: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_clean_account_exits_0(
+    staging: Synthesized, account: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert leftovers.main(["--env", "staging", "--template", str(staging.template_path)]) == 0
     assert "nothing in the way" in capsys.readouterr().out
 

@@ -16,6 +16,8 @@ from lambdas.shared.alarm_metadata import parse_alarm_metadata
 from tests.infra.conftest import Synthesized
 
 ECS = {"ClusterName": "peoplebooster-staging"}
+BACKEND_SVC = {**ECS, "ServiceName": "peoplebooster-staging-backend"}
+FRONTEND_SVC = {**ECS, "ServiceName": "peoplebooster-staging-frontend"}
 ALB = {"LoadBalancer": "app/peoplebooster-staging-alb/5f1c2d3e4a5b6c7d"}
 BACKEND = {"TargetGroup": "targetgroup/pb-staging-backend/1a2b3c4d5e6f7a8b", **ALB}
 FRONTEND = {"TargetGroup": "targetgroup/pb-staging-frontend/8b7a6f5e4d3c2b1a", **ALB}
@@ -44,13 +46,13 @@ class Expected:
 
 GT, LT = "GreaterThanThreshold", "LessThanThreshold"
 STAGING_ALARMS = [
-    Expected("ecs-backend-cpu-high", "AWS/ECS", "CPUUtilization", {**ECS, "ServiceName": "peoplebooster-staging-backend"},
+    Expected("ecs-backend-cpu-high", "AWS/ECS", "CPUUtilization", BACKEND_SVC,
              "Average", 60, 5, GT, 80, "missing", "warning", "performance", "ecs-cpu-high", blind_notice=True),
-    Expected("ecs-frontend-cpu-high", "AWS/ECS", "CPUUtilization", {**ECS, "ServiceName": "peoplebooster-staging-frontend"},
+    Expected("ecs-frontend-cpu-high", "AWS/ECS", "CPUUtilization", FRONTEND_SVC,
              "Average", 60, 5, GT, 80, "missing", "warning", "performance", "ecs-cpu-high", blind_notice=True),
-    Expected("ecs-backend-memory-high", "AWS/ECS", "MemoryUtilization", {**ECS, "ServiceName": "peoplebooster-staging-backend"},
+    Expected("ecs-backend-memory-high", "AWS/ECS", "MemoryUtilization", BACKEND_SVC,
              "Average", 60, 5, GT, 80, "missing", "warning", "performance", "ecs-memory-high"),
-    Expected("ecs-frontend-memory-high", "AWS/ECS", "MemoryUtilization", {**ECS, "ServiceName": "peoplebooster-staging-frontend"},
+    Expected("ecs-frontend-memory-high", "AWS/ECS", "MemoryUtilization", FRONTEND_SVC,
              "Average", 60, 5, GT, 80, "missing", "warning", "performance", "ecs-memory-high"),
     Expected("alb-elb-5xx", "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", ALB,
              "Sum", 300, 1, GT, 10, "notBreaching", "critical", "errors", "alb-5xx-errors"),
@@ -206,3 +208,13 @@ def test_rds_thresholds_fall_back_to_floors_without_sizes(staging: Synthesized) 
     alarms = _alarm_from(staging, rds=rds)
     assert alarms["peoplebooster-staging-rds-free-storage-low"]["Threshold"] == pytest.approx(5 * GIB)
     assert alarms["peoplebooster-staging-rds-freeable-memory-low"]["Threshold"] == pytest.approx(256 * MIB)
+
+
+def test_shipped_max_connections_follow_rds_default_formula(synthesized: dict[str, Synthesized]) -> None:
+    # RDS for PostgreSQL's default max_connections is LEAST({DBInstanceClassMemory/9531392}, 5000)
+    # https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html#RDS_Limits.MaxConnections
+    # The first configs said 90 and 405 for 2 and 16 GiB: the alarm fired at 40% and 22% of capacity.
+    for synth in synthesized.values():
+        rds = synth.config.rds
+        assert rds.memory_gib is not None
+        assert rds.max_connections == min(int(rds.memory_gib * GIB) // 9_531_392, 5000), synth.config.environment

@@ -20,5 +20,7 @@ def test_the_stack_environment_is_the_configured_region(synthesized: dict[str, S
         assert Token.is_unresolved(synth.stack.account)
         # And the cloud assembly says so (what `cdk deploy` reads)
         manifest = json.loads((Path(synth.template_path).parent / "manifest.json").read_text())
-        environments = {a["environment"] for a in manifest["artifacts"].values() if a["type"] == "aws:cloudformation:stack"}
+        environments = {
+            a["environment"] for a in manifest["artifacts"].values() if a["type"] == "aws:cloudformation:stack"
+        }
         assert environments == {"aws://unknown-account/ap-northeast-1"}

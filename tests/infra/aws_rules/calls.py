@@ -85,7 +85,9 @@ def function_policy(t: DeployedTemplate, function_arn: str) -> Policy:
             {
                 "Sid": logical_id,
                 "Effect": "Allow",
-                "Principal": "*" if principal == "*" else {"Service" if principal.endswith(".amazonaws.com") else "AWS": principal},
+                "Principal": "*"
+                if principal == "*"
+                else {"Service" if principal.endswith(".amazonaws.com") else "AWS": principal},
                 "Action": props["Action"],
                 "Resource": function_arn,
                 **({"Condition": condition} if condition else {}),
@@ -99,7 +101,10 @@ def role_policies(t: DeployedTemplate, role_logical_id: str) -> tuple[Policy, ..
     if role.get("ManagedPolicyArns"):
         raise UnresolvedToken(f"{role_logical_id}: managed policies are not modelled")
     role_name = t.ref(role_logical_id)
-    inline = [Policy(f"{role_logical_id} inline {p['PolicyName']}", p["PolicyDocument"], "identity") for p in role.get("Policies", [])]
+    inline = [
+        Policy(f"{role_logical_id} inline {p['PolicyName']}", p["PolicyDocument"], "identity")
+        for p in role.get("Policies", [])
+    ]
     attached = [
         Policy(f"identity policy {logical_id}", props["PolicyDocument"], "identity")
         for logical_id in t.resources("AWS::IAM::Policy")
@@ -116,7 +121,13 @@ def _service(prefix: str) -> ServicePrincipal:
 
 
 def kms_calls(
-    principal: Principal, key_arn: str, context: Mapping[str, str], policies: tuple[Policy, ...], key: Policy, why: str
+    principal: Principal,
+    key_arn: str,
+    *,
+    context: Mapping[str, str],
+    policies: tuple[Policy, ...],
+    key: Policy,
+    why: str,
 ) -> list[Call]:
     """A service encrypting for a resource asks KMS for a data key, and decrypts it to read back."""
     return [
@@ -125,14 +136,26 @@ def kms_calls(
     ]
 
 
-def publish_calls(t: DeployedTemplate, principal: Principal, topic_arn: str, context: Mapping[str, str],
-                  policies: tuple[Policy, ...], why: str) -> list[Call]:  # fmt: skip
+def publish_calls(
+    t: DeployedTemplate,
+    principal: Principal,
+    topic_arn: str,
+    *,
+    context: Mapping[str, str],
+    policies: tuple[Policy, ...],
+    why: str,
+) -> list[Call]:
     """sns:Publish through the topic policy, and on a KMS-encrypted topic the publisher's KMS calls with the
     SNS encryption context `aws:sns:topicArn`.
     https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
     https://docs.aws.amazon.com/sns/latest/dg/sns-server-side-encryption.html"""
     topic_id = t.logical_id_of("AWS::SNS::Topic", topic_arn)
-    calls = [Call(Request(principal, "sns:Publish", topic_arn, {**TLS, **context}, why), (*policies, *topic_policies(t, topic_arn)))]
+    calls = [
+        Call(
+            Request(principal, "sns:Publish", topic_arn, {**TLS, **context}, why),
+            (*policies, *topic_policies(t, topic_arn)),
+        )
+    ]
     key_arn = t.properties(topic_id).get("KmsMasterKeyId")
     if key_arn:
         kms_context = {**context, "kms:EncryptionContext:aws:sns:topicArn": topic_arn}
@@ -140,21 +163,35 @@ def publish_calls(t: DeployedTemplate, principal: Principal, topic_arn: str, con
             # A role's KMS request is made by SNS for it: kms:ViaService names SNS in the region.
             # https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
             kms_context["kms:ViaService"] = f"sns.{t.region}.amazonaws.com"
-        calls += kms_calls(principal, key_arn, kms_context, policies, key_policy_of(t, key_arn), why + ", KMS")
+        key = key_policy_of(t, key_arn)
+        calls += kms_calls(principal, key_arn, context=kms_context, policies=policies, key=key, why=why + ", KMS")
     return calls
 
 
-def send_calls(t: DeployedTemplate, principal: Principal, queue_arn: str, context: Mapping[str, str],
-               policies: tuple[Policy, ...], why: str) -> list[Call]:  # fmt: skip
+def send_calls(
+    t: DeployedTemplate,
+    principal: Principal,
+    queue_arn: str,
+    *,
+    context: Mapping[str, str],
+    policies: tuple[Policy, ...],
+    why: str,
+) -> list[Call]:
     """sqs:SendMessage through the queue policy; with a KMS key (not SQS-managed SSE) also the sender's KMS
     calls with the SQS encryption context `aws:sqs:arn`.
     https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html"""
     queue_id = t.logical_id_of("AWS::SQS::Queue", queue_arn)
-    calls = [Call(Request(principal, "sqs:SendMessage", queue_arn, {**TLS, **context}, why), (*policies, *queue_policies(t, queue_id)))]
+    calls = [
+        Call(
+            Request(principal, "sqs:SendMessage", queue_arn, {**TLS, **context}, why),
+            (*policies, *queue_policies(t, queue_id)),
+        )
+    ]
     key_arn = t.properties(queue_id).get("KmsMasterKeyId")
     if key_arn:
-        calls += kms_calls(principal, key_arn, {**context, "kms:EncryptionContext:aws:sqs:arn": queue_arn}, policies,
-                           key_policy_of(t, key_arn), why + ", KMS")  # fmt: skip
+        kms_context = {**context, "kms:EncryptionContext:aws:sqs:arn": queue_arn}
+        key = key_policy_of(t, key_arn)
+        calls += kms_calls(principal, key_arn, context=kms_context, policies=policies, key=key, why=why + ", KMS")
     return calls
 
 
@@ -172,7 +209,9 @@ def log_group_key_calls(t: DeployedTemplate) -> Iterator[Call]:
         key = key_policy_of(t, props["KmsKeyId"])
         for action in ("kms:GenerateDataKey", "kms:Encrypt", "kms:Decrypt"):
             why = f"CreateLogGroup/PutLogEvents of {name}"
-            yield Call(Request(_service(f"logs.{t.region}"), action, props["KmsKeyId"], {**TLS, **context}, why), (), key)
+            yield Call(
+                Request(_service(f"logs.{t.region}"), action, props["KmsKeyId"], {**TLS, **context}, why), (), key
+            )
 
 
 def alarm_action_calls(t: DeployedTemplate) -> Iterator[Call]:
@@ -188,8 +227,8 @@ def alarm_action_calls(t: DeployedTemplate) -> Iterator[Call]:
             for action_arn in props.get(kind, []):
                 if not action_arn.startswith("arn:aws:sns:"):
                     raise UnresolvedToken(f"{props['AlarmName']} {kind}: {action_arn} is not an SNS topic")
-                yield from publish_calls(t, _service("cloudwatch"), action_arn, context, (),
-                                         f"{props['AlarmName']} {kind}")  # fmt: skip
+                why = f"{props['AlarmName']} {kind}"
+                yield from publish_calls(t, _service("cloudwatch"), action_arn, context=context, policies=(), why=why)
 
 
 def subscription_calls(t: DeployedTemplate) -> Iterator[Call]:
@@ -206,12 +245,16 @@ def subscription_calls(t: DeployedTemplate) -> Iterator[Call]:
         protocol, endpoint = props["Protocol"], props["Endpoint"]
         why = f"{topic_arn.rsplit(':', 1)[-1]} -> {protocol} {endpoint.rsplit(':', 1)[-1]}"
         if protocol == "lambda":
-            yield Call(Request(sns, "lambda:InvokeFunction", endpoint, {**TLS, **context}, why), (function_policy(t, endpoint),))
+            yield Call(
+                Request(sns, "lambda:InvokeFunction", endpoint, {**TLS, **context}, why),
+                (function_policy(t, endpoint),),
+            )
         elif protocol == "sqs":
-            yield from send_calls(t, sns, endpoint, context, (), why)
+            yield from send_calls(t, sns, endpoint, context=context, policies=(), why=why)
         dead_letters = props.get("RedrivePolicy", {}).get("deadLetterTargetArn")
         if dead_letters:
-            yield from send_calls(t, sns, dead_letters, context, (), why + " (redrive to its dead-letter queue)")
+            redrive = why + " (redrive to its dead-letter queue)"
+            yield from send_calls(t, sns, dead_letters, context=context, policies=(), why=redrive)
 
 
 def schedule_calls(t: DeployedTemplate) -> Iterator[Call]:
@@ -222,8 +265,9 @@ def schedule_calls(t: DeployedTemplate) -> Iterator[Call]:
         for target in t.properties(logical_id).get("Targets", []):
             if ":lambda:" in target["Arn"]:
                 context = {"aws:SourceArn": rule_arn, "aws:SourceAccount": t.account}
-                yield Call(Request(_service("events"), "lambda:InvokeFunction", target["Arn"], {**TLS, **context},
-                                   f"rule {rule_arn.rsplit('/', 1)[-1]}"), (function_policy(t, target["Arn"]),))  # fmt: skip
+                why = f"rule {rule_arn.rsplit('/', 1)[-1]}"
+                request = Request(_service("events"), "lambda:InvokeFunction", target["Arn"], {**TLS, **context}, why)
+                yield Call(request, (function_policy(t, target["Arn"]),))
             elif "RoleArn" not in target:
                 raise UnresolvedToken(f"rule {logical_id}: target {target['Arn']} is not modelled")
 
@@ -239,11 +283,12 @@ def function_url_calls(t: DeployedTemplate) -> Iterator[Call]:
         policy = (function_policy(t, function_arn),)
         url_context = {**TLS, "lambda:FunctionUrlAuthType": props["AuthType"]}
         yield Call(Request(anonymous, "lambda:InvokeFunctionUrl", function_arn, url_context, "Function URL"), policy)
-        yield Call(Request(anonymous, "lambda:InvokeFunction", function_arn, {**TLS, "lambda:InvokedViaFunctionUrl": "true"},
-                           "Function URL"), policy)  # fmt: skip
+        via_url = {**TLS, "lambda:InvokedViaFunctionUrl": "true"}
+        yield Call(Request(anonymous, "lambda:InvokeFunction", function_arn, via_url, "Function URL"), policy)
 
 
 # --- what each function's code calls with its role -------------------------------------------------------
+
 
 # Environment variables that carry a resource, and the SDK calls the function's code makes with it
 # (action, resource ARN as the SDK sends it). A new variable that holds a token fails the layer until
@@ -270,9 +315,13 @@ ENVIRONMENT_CALLS: dict[str, Any] = {
     "SLACK_WEBHOOK_SECRET_ARN": _secret,
     "SENTRY_CLIENT_SECRET_ARN": _secret,
     # Powertools DynamoDBPersistenceLayer: get, put (conditional), update, delete on failure.
-    "IDEMPOTENCY_TABLE_NAME": _table("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+    "IDEMPOTENCY_TABLE_NAME": _table(
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"
+    ),
     # lambdas/alert_router/incident_store.py: get_item, conditional put_item, query on the sweep index.
-    "INCIDENT_TABLE_NAME": _table("dynamodb:GetItem", "dynamodb:PutItem", index="sweep", index_actions=("dynamodb:Query",)),
+    "INCIDENT_TABLE_NAME": _table(
+        "dynamodb:GetItem", "dynamodb:PutItem", index="sweep", index_actions=("dynamodb:Query",)
+    ),
 }
 PUBLISHED_TOPIC_VARIABLES = ("ALERT_TOPIC_ARN",)
 
@@ -300,7 +349,8 @@ def function_role_calls(t: DeployedTemplate) -> Iterator[Call]:
             if isinstance(raw, str):
                 continue  # a plain setting, not a resource
             if variable in PUBLISHED_TOPIC_VARIABLES:
-                yield from publish_calls(t, role, value, {}, policies, f"{name} publishes ({variable})")
+                why = f"{name} publishes ({variable})"
+                yield from publish_calls(t, role, value, context={}, policies=policies, why=why)
             elif variable in ENVIRONMENT_CALLS:
                 for action, resource in ENVIRONMENT_CALLS[variable](t, value):
                     yield Call(Request(role, action, resource, TLS, f"{name} ({variable})"), policies)
@@ -321,9 +371,9 @@ def _destination_calls(t: DeployedTemplate, function_id: str, role: RolePrincipa
             if destination is None:
                 continue
             if ":sqs:" in destination:
-                yield from send_calls(t, role, destination, {}, policies, f"{name} {outcome} destination")
+                yield from send_calls(t, role, destination, context={}, policies=policies, why=f"{name} {outcome}")
             elif ":sns:" in destination:
-                yield from publish_calls(t, role, destination, {}, policies, f"{name} {outcome} destination")
+                yield from publish_calls(t, role, destination, context={}, policies=policies, why=f"{name} {outcome}")
             else:
                 raise UnresolvedToken(f"{name}: destination {destination} is not modelled")
 
@@ -346,7 +396,11 @@ def _event_source_calls(t: DeployedTemplate, function_arn: str, role: RolePrinci
             yield Call(Request(role, action, queue_arn, TLS, f"{name} polls its queue"), with_queue)
         key_arn = t.properties(queue_id).get("KmsMasterKeyId")
         if key_arn:
-            context = {**TLS, "kms:EncryptionContext:aws:sqs:arn": queue_arn, "kms:ViaService": f"sqs.{t.region}.amazonaws.com"}
+            context = {
+                **TLS,
+                "kms:EncryptionContext:aws:sqs:arn": queue_arn,
+                "kms:ViaService": f"sqs.{t.region}.amazonaws.com",
+            }
             yield Call(Request(role, "kms:Decrypt", key_arn, context, f"{name} polls its queue, KMS"), policies,
                        key_policy_of(t, key_arn))  # fmt: skip
 

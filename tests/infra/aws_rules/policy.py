@@ -238,14 +238,7 @@ def evaluate(request: Request, policies: Iterable[Policy], *, key_policy: Policy
             allows.append((policy, match, where))
     by_identity = [where for policy, _match, where in allows if policy.kind == "identity"]
     if key_policy is not None:
-        by_key = [(match, where) for policy, match, where in allows if policy is key_policy]
-        direct = [where for match, where in by_key if match is PrincipalMatch.DIRECT]
-        delegated = [where for match, where in by_key if match is PrincipalMatch.ACCOUNT]
-        if direct:
-            return Verdict(Decision.ALLOW, f"allowed by {direct[0]}")
-        if delegated and by_identity:
-            return Verdict(Decision.ALLOW, f"allowed by {by_identity[0]} (the key policy defers to IAM)")
-        return Verdict(Decision.IMPLICIT_DENY, "the key policy allows neither the principal nor, through IAM, its account")
+        return _key_verdict([(match, where) for policy, match, where in allows if policy is key_policy], by_identity)
     direct = [where for policy, match, where in allows if policy.kind == "resource" and match is PrincipalMatch.DIRECT]
     delegated = [where for policy, match, where in allows if match is PrincipalMatch.ACCOUNT]
     if direct or by_identity:
@@ -255,5 +248,18 @@ def evaluate(request: Request, policies: Iterable[Policy], *, key_policy: Policy
     return Verdict(Decision.IMPLICIT_DENY, "no statement allows it")
 
 
+def _key_verdict(by_key: list[tuple[PrincipalMatch, str]], by_identity: list[str]) -> Verdict:
+    """A KMS key: its policy allows the principal itself, or names the account and IAM allows."""
+    direct = [where for match, where in by_key if match is PrincipalMatch.DIRECT]
+    delegated = [where for match, where in by_key if match is PrincipalMatch.ACCOUNT]
+    if direct:
+        return Verdict(Decision.ALLOW, f"allowed by {direct[0]}")
+    if delegated and by_identity:
+        return Verdict(Decision.ALLOW, f"allowed by {by_identity[0]} (the key policy defers to IAM)")
+    return Verdict(Decision.IMPLICIT_DENY, "the key policy allows neither the principal nor, through IAM, its account")
+
+
 def explain_failures(results: Sequence[tuple[Request, Verdict]]) -> str:
-    return "\n".join(f"{verdict.decision.value}: {request.describe()}: {verdict.reason}" for request, verdict in results)
+    return "\n".join(
+        f"{verdict.decision.value}: {request.describe()}: {verdict.reason}" for request, verdict in results
+    )

@@ -10,6 +10,7 @@ Unknown intrinsics or attributes raise, so nothing is compared as an unresolved 
 
 from __future__ import annotations
 
+import contextlib
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -132,20 +133,21 @@ class DeployedTemplate:
         if not isinstance(value, Mapping):
             return value
         if len(value) == 1:
-            (key, argument), = value.items()
-            if key == "Ref":
-                return self.ref(argument)
-            if key == "Fn::GetAtt":
-                logical_id, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
-                return self.get_att(logical_id, attribute)
-            if key == "Fn::Join":
-                separator, parts = argument
-                return str(separator).join(str(self.resolve(part)) for part in parts)
-            if key == "Fn::Sub":
-                return self._sub(argument)
+            ((key, argument),) = value.items()
+            intrinsic = self._intrinsics().get(key)
+            if intrinsic is not None:
+                return intrinsic(argument)
             if key.startswith("Fn::") or key == "Condition":
                 raise UnresolvedToken(f"{key} is not modelled")
         return {key: self.resolve(item) for key, item in value.items()}
+
+    def _intrinsics(self) -> dict[str, Callable[[Any], Any]]:
+        return {
+            "Ref": self.ref,
+            "Fn::GetAtt": lambda arg: self.get_att(*(arg if isinstance(arg, list) else arg.split(".", 1))),
+            "Fn::Join": lambda arg: str(arg[0]).join(str(self.resolve(part)) for part in arg[1]),
+            "Fn::Sub": self._sub,
+        }
 
     def _sub(self, argument: Any) -> str:
         text, variables = (argument, {}) if isinstance(argument, str) else argument
@@ -171,10 +173,8 @@ class DeployedTemplate:
         """The resource of `resource_type` whose Ref or Arn is `physical`."""
         for logical_id in self.resources(resource_type):
             candidates = {self.ref(logical_id)}
-            try:
+            with contextlib.suppress(UnresolvedToken):
                 candidates.add(self.get_att(logical_id, "Arn"))
-            except UnresolvedToken:
-                pass
             if physical in candidates:
                 return logical_id
         raise UnresolvedToken(f"no {resource_type} is {physical}")

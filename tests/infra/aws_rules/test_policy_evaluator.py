@@ -63,7 +63,12 @@ def test_negated_operator_is_true_when_the_key_is_absent() -> None:
     # "If the policy condition requires that the key is not matched, such as StringNotLike or ArnNotLike,
     # and the right key is not present, the condition is true." (condition-operators page)
     policy = _identity(
-        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*", "Condition": {"ArnNotLike": {"aws:SourceArn": TOPIC}}}
+        {
+            "Effect": "Allow",
+            "Action": "sqs:SendMessage",
+            "Resource": "*",
+            "Condition": {"ArnNotLike": {"aws:SourceArn": TOPIC}},
+        }
     )
     assert evaluate(Request(ROLE, "sqs:SendMessage", QUEUE, {}), [policy]).allowed
     assert not evaluate(Request(ROLE, "sqs:SendMessage", QUEUE, {"aws:SourceArn": TOPIC}), [policy]).allowed
@@ -132,8 +137,12 @@ def test_values_of_one_key_are_ored_and_keys_are_anded() -> None:
     assert evaluate(Request(ROLE, "sqs:SendMessage", QUEUE, both), [policy]).allowed
     # Condition key names are case-insensitive; values of StringEquals are not.
     assert evaluate(Request(ROLE, "sqs:SendMessage", QUEUE, {k.upper(): v for k, v in both.items()}), [policy]).allowed
-    assert not evaluate(Request(ROLE, "sqs:SendMessage", QUEUE, {**both, "aws:PrincipalTag/department": "HR"}), [policy]).allowed
-    assert not evaluate(Request(ROLE, "sqs:SendMessage", QUEUE, {"aws:PrincipalTag/department": "hr"}), [policy]).allowed
+    assert not evaluate(
+        Request(ROLE, "sqs:SendMessage", QUEUE, {**both, "aws:PrincipalTag/department": "HR"}), [policy]
+    ).allowed
+    assert not evaluate(
+        Request(ROLE, "sqs:SendMessage", QUEUE, {"aws:PrincipalTag/department": "hr"}), [policy]
+    ).allowed
 
 
 def test_key_policy_naming_the_account_defers_to_iam() -> None:
@@ -141,7 +150,9 @@ def test_key_policy_naming_the_account_defers_to_iam() -> None:
     # lets IAM policies allow use of the key; without it, an IAM policy alone cannot.
     # https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam
     key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    root = _resource({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"})
+    root = _resource(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"}
+    )
     key_policy = Policy("key policy", root.document, "resource")
     grant = _identity({"Effect": "Allow", "Action": "kms:GenerateDataKey*", "Resource": key})
     request = Request(ROLE, "kms:GenerateDataKey", key)
@@ -153,20 +164,40 @@ def test_key_policy_naming_the_account_defers_to_iam() -> None:
 
 def test_service_principal_must_be_named_exactly() -> None:
     regional = _resource(
-        {"Effect": "Allow", "Principal": {"Service": "logs.us-east-1.amazonaws.com"}, "Action": "kms:Decrypt", "Resource": "*"}
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "logs.us-east-1.amazonaws.com"},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+        }
     )
     assert evaluate(Request(ServicePrincipal("logs.us-east-1.amazonaws.com"), "kms:Decrypt", "k"), [regional]).allowed
-    assert not evaluate(Request(ServicePrincipal("logs.eu-west-1.amazonaws.com"), "kms:Decrypt", "k"), [regional]).allowed
+    assert not evaluate(
+        Request(ServicePrincipal("logs.eu-west-1.amazonaws.com"), "kms:Decrypt", "k"), [regional]
+    ).allowed
 
 
 @pytest.mark.parametrize(
     "statement",
     [
         {"Effect": "Allow", "NotAction": "sqs:*", "Resource": "*"},
-        {"Effect": "Allow", "Action": "sqs:*", "Resource": "*", "Condition": {"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}},
-        {"Effect": "Allow", "Action": "sqs:*", "Resource": "*", "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": "a"}}},
+        {
+            "Effect": "Allow",
+            "Action": "sqs:*",
+            "Resource": "*",
+            "Condition": {"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}},
+        },
+        {
+            "Effect": "Allow",
+            "Action": "sqs:*",
+            "Resource": "*",
+            "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": "a"}},
+        },
     ],
 )
 def test_what_is_not_modelled_is_refused_loudly(statement: dict[str, Any]) -> None:
     with pytest.raises(UnsupportedPolicy):
-        evaluate(Request(ROLE, "sqs:SendMessage", QUEUE, {"aws:MultiFactorAuthAge": "10", "aws:TagKeys": "a"}), [_identity(statement)])
+        evaluate(
+            Request(ROLE, "sqs:SendMessage", QUEUE, {"aws:MultiFactorAuthAge": "10", "aws:TagKeys": "a"}),
+            [_identity(statement)],
+        )
