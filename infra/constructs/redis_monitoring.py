@@ -10,6 +10,8 @@ changes with a failover: every node has the alarm, and a node that reports none 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
 from constructs import Construct
@@ -21,8 +23,51 @@ from infra.constructs.dashboard import graph
 MINUTE = Duration.minutes(1)
 
 
+@dataclass(frozen=True)
+class NodeAlarm:
+    """One alarm of every node: `redis-<node>-<kind>`, `metric` beyond `threshold` for `minutes` 1-minute periods."""
+
+    kind: str
+    metric: str
+    statistic: str
+    threshold: float
+    minutes: int
+    finding: str  # what the node did, after "Redis node <id> "
+    runbook: str
+    title: str  # of its dashboard graph
+    missing: cw.TreatMissingData = cw.TreatMissingData.MISSING
+    blind_notice: bool = False
+
+
+def node_alarms(thresholds: Thresholds, *, has_replicas: bool) -> list[NodeAlarm]:
+    minutes = thresholds.evaluation_minutes
+    alarms = [
+        NodeAlarm("memory-high", "DatabaseMemoryUsagePercentage", "Maximum", thresholds.redis_memory_percent, minutes,
+                  f"used more than {thresholds.redis_memory_percent:g}% of its memory", "redis-memory-high",
+                  "Redis memory usage (%)", blind_notice=True),
+        NodeAlarm("connections-high", "CurrConnections", "Maximum", thresholds.redis_connections, minutes,
+                  f"had more than {thresholds.redis_connections} connections", "redis-connections-high",
+                  "Redis connections"),
+        NodeAlarm("engine-cpu-high", "EngineCPUUtilization", "Average", thresholds.redis_engine_cpu_percent, minutes,
+                  f"ran its engine thread above {thresholds.redis_engine_cpu_percent:g}% CPU", "redis-engine-cpu-high",
+                  "Redis engine CPU (%)"),
+        NodeAlarm("evictions", "Evictions", "Sum", thresholds.redis_evictions_per_minute, minutes,
+                  f"evicted more than {thresholds.redis_evictions_per_minute:g} keys a minute (full for its data)",
+                  "redis-evictions", "Redis evictions per minute"),
+    ]  # fmt: skip
+    if has_replicas:
+        alarms.append(
+            NodeAlarm("replication-lag", "ReplicationLag", "Maximum", thresholds.redis_replication_lag_seconds,
+                      thresholds.redis_replication_lag_minutes,
+                      f"lagged its primary by more than {thresholds.redis_replication_lag_seconds:g} s",
+                      "redis-replication-lag", "Redis replication lag (s)",
+                      missing=cw.TreatMissingData.NOT_BREACHING)  # the primary reports no lag
+        )  # fmt: skip
+    return alarms
+
+
 class RedisMonitoring(Construct):
-    """Alarms by cache cluster id: `memory`, `connections`, `engine_cpu`, `evictions`, `replication_lag`."""
+    """`alarms[kind][cache cluster id]` (kinds of `node_alarms`) and `widgets` for the Cache row."""
 
     def __init__(
         self,
@@ -35,116 +80,33 @@ class RedisMonitoring(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.elasticache = elasticache
-        minutes = thresholds.evaluation_minutes
-        missing = cw.TreatMissingData.MISSING
         has_replicas = len(elasticache.cache_cluster_ids) > 1
-        self.memory: dict[str, cw.Alarm] = {}
-        self.connections: dict[str, cw.Alarm] = {}
-        self.engine_cpu: dict[str, cw.Alarm] = {}
-        self.evictions: dict[str, cw.Alarm] = {}
-        self.replication_lag: dict[str, cw.Alarm] = {}
-        for index, cluster_id in enumerate(elasticache.cache_cluster_ids, start=1):
-            node = cluster_id.removeprefix(elasticache.replication_group_id + "-")
-            self.memory[cluster_id] = factory.sustained(
-                self,
-                f"RedisMemoryHigh{index}",
-                name=f"redis-{node}-memory-high",
-                summary=f"Redis node {cluster_id} memory above {thresholds.redis_memory_percent:g}% for {minutes} min.",
-                metric=self.metric("DatabaseMemoryUsagePercentage", cluster_id, "Maximum"),
-                threshold=thresholds.redis_memory_percent,
-                minutes=minutes,
-                missing=missing,
-                runbook="redis-memory-high",
-                notify_insufficient_data=True,
-            )
-            self.connections[cluster_id] = factory.sustained(
-                self,
-                f"RedisConnectionsHigh{index}",
-                name=f"redis-{node}-connections-high",
-                summary=(
-                    f"Redis node {cluster_id} has more than {thresholds.redis_connections} connections"
-                    f" for {minutes} min."
-                ),
-                metric=self.metric("CurrConnections", cluster_id, "Maximum"),
-                threshold=thresholds.redis_connections,
-                minutes=minutes,
-                missing=missing,
-                runbook="redis-connections-high",
-            )
-            self.engine_cpu[cluster_id] = factory.sustained(
-                self,
-                f"RedisEngineCpuHigh{index}",
-                name=f"redis-{node}-engine-cpu-high",
-                summary=(
-                    f"Redis node {cluster_id}: the Redis engine thread above {thresholds.redis_engine_cpu_percent:g}%"
-                    f" CPU for {minutes} min."
-                ),
-                metric=self.metric("EngineCPUUtilization", cluster_id, "Average"),
-                threshold=thresholds.redis_engine_cpu_percent,
-                minutes=minutes,
-                missing=missing,
-                runbook="redis-engine-cpu-high",
-            )
-            self.evictions[cluster_id] = factory.sustained(
-                self,
-                f"RedisEvictions{index}",
-                name=f"redis-{node}-evictions",
-                summary=(
-                    f"Redis node {cluster_id} evicted more than {thresholds.redis_evictions_per_minute:g} keys a minute"
-                    f" for {minutes} min: it is out of memory for its data."
-                ),
-                metric=self.metric("Evictions", cluster_id, "Sum"),
-                threshold=thresholds.redis_evictions_per_minute,
-                minutes=minutes,
-                missing=missing,
-                runbook="redis-evictions",
-            )
-            if has_replicas:
-                lag_minutes = thresholds.redis_replication_lag_minutes
-                self.replication_lag[cluster_id] = factory.sustained(
+        self.alarms: dict[str, dict[str, cw.Alarm]] = {}
+        for spec in node_alarms(thresholds, has_replicas=has_replicas):
+            camel = "".join(part.capitalize() for part in spec.kind.split("-"))
+            for index, cluster_id in enumerate(elasticache.cache_cluster_ids, start=1):
+                node = cluster_id.removeprefix(elasticache.replication_group_id + "-")
+                self.alarms.setdefault(spec.kind, {})[cluster_id] = factory.sustained(
                     self,
-                    f"RedisReplicationLag{index}",
-                    name=f"redis-{node}-replication-lag",
-                    summary=(
-                        f"Redis replica {cluster_id} lagged the primary by more than"
-                        f" {thresholds.redis_replication_lag_seconds:g} s for {lag_minutes} min."
-                    ),
-                    metric=self.metric("ReplicationLag", cluster_id, "Maximum"),
-                    threshold=thresholds.redis_replication_lag_seconds,
-                    minutes=lag_minutes,
-                    missing=cw.TreatMissingData.NOT_BREACHING,  # the primary reports no lag
-                    runbook="redis-replication-lag",
+                    f"Redis{camel}{index}",
+                    name=f"redis-{node}-{spec.kind}",
+                    summary=f"Redis node {cluster_id} {spec.finding} for {spec.minutes} min.",
+                    metric=self.metric(spec.metric, cluster_id, spec.statistic),
+                    threshold=spec.threshold,
+                    minutes=spec.minutes,
+                    missing=spec.missing,
+                    runbook=spec.runbook,
+                    notify_insufficient_data=spec.blind_notice,
                 )
         ids = elasticache.cache_cluster_ids
-        first = ids[0]
         self.widgets: list[cw.IWidget] = [
             graph(
-                "Redis connections",
-                [self.metric("CurrConnections", node, "Maximum").with_(label=node) for node in ids],
-                alarms=[self.connections[first]],
-            ),
-            graph(
-                "Redis memory usage (%)",
-                [self.metric("DatabaseMemoryUsagePercentage", node, "Maximum").with_(label=node) for node in ids],
-                alarms=[self.memory[first]],
-            ),
-            graph(
-                "Redis engine CPU (%)",
-                [self.metric("EngineCPUUtilization", node, "Average").with_(label=node) for node in ids],
-                alarms=[self.engine_cpu[first]],
-            ),
-            graph(
-                "Redis evictions per minute",
-                [self.metric("Evictions", node, "Sum").with_(label=node) for node in ids],
-            ),
-        ]
-        if has_replicas:
-            self.widgets.append(
-                graph(
-                    "Redis replication lag (s)",
-                    [self.metric("ReplicationLag", node, "Maximum").with_(label=node) for node in ids],
-                )
+                spec.title,
+                [self.metric(spec.metric, node, spec.statistic).with_(label=node) for node in ids],
+                alarms=[self.alarms[spec.kind][ids[0]]],
             )
+            for spec in node_alarms(thresholds, has_replicas=has_replicas)
+        ]
 
     def metric(self, metric_name: str, cache_cluster_id: str, statistic: str) -> cw.Metric:
         return cw.Metric(
