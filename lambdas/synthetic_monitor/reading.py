@@ -227,9 +227,8 @@ def published_dependencies(document: JsonValue) -> tuple[DependencyHealth, ...]:
         if seen is None:
             merged[dependency.name] = DependencyHealth(dependency.name, healthy, dependency.response_time_ms)
         else:
-            merged[dependency.name] = DependencyHealth(
-                dependency.name, seen.healthy and healthy, seen.response_time_ms or dependency.response_time_ms
-            )
+            first_time = seen.response_time_ms if seen.response_time_ms is not None else dependency.response_time_ms
+            merged[dependency.name] = DependencyHealth(dependency.name, seen.healthy and healthy, first_time)
     return tuple(merged.values())[:MAX_DEPENDENCIES]
 
 
