@@ -6,7 +6,9 @@
    (median of the runs after a warm-up). Goals: 4 checks @ 200 ms <= 1.3; 50 checks @ 200 ms <= 1.5.
 2. Cold start: a fresh interpreter imports the handler and runs the 4 default checks once against the
    local server; reported minus L. Goal < 150 ms. (This CPU; Lambda at 256 MB has a fraction of a vCPU.)
-3. Monthly cost of the default configuration beside CloudWatch Synthetics for the same coverage. The
+3. Judging one /health body (the reference service's) with the tolerant default check beside the strict one:
+   median microseconds per body, and their ratio (the judge is pure: no I/O in the loop).
+4. Monthly cost of the default configuration beside CloudWatch Synthetics for the same coverage. The
    alarms are counted in the synthesized staging template (those named `*-synthetic-*`), the custom
    metrics in the EMF of one default run (+ one certificate metric per https check: the local run is http).
 """
@@ -28,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from lambdas.shared.local_context import LocalLambdaContext
-from lambdas.synthetic_monitor.checks import DEFAULT_CHECKS
-from tools.health_service import HealthService
+from lambdas.synthetic_monitor.checks import DEFAULT_CHECKS, STRICT_CHECK_SPECS, Response, judge, parse_checks
+from lambdas.synthetic_monitor.reading import STRICT, TOLERANT
+from tools.health_service import Faults, HealthService, health_body
 from tools.synth_all import synth_templates
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +72,23 @@ def _run_once(base_url: str, checks: list[dict[str, Any]] | None) -> tuple[float
     with contextlib.redirect_stdout(out):
         summary = lambda_handler({"source": "bench"}, LocalLambdaContext(timeout_seconds=30))  # type: ignore[arg-type]
     return time.perf_counter() - started, summary, out.getvalue()
+
+
+def judge_microseconds(batches: int = 15, per_batch: int = 1000) -> tuple[float, float]:
+    """(tolerant, strict): median microseconds to judge the reference service's healthy /health body; the two
+    alternate batch by batch, so a busy machine slows both alike."""
+    _status, body = health_body(Faults(), uptime=3600, version="1.0.0")
+    response = Response("https://api.example/health", 200, json.dumps(body).encode(), 20.0)
+    strict_check = next(c for c in parse_checks(STRICT_CHECK_SPECS, default_timeout_ms=3000) if c.name == "health")
+    tolerant_check = next(c for c in DEFAULT_CHECKS if c.name == "health")
+    timings: dict[str, list[float]] = {"tolerant": [], "strict": []}
+    for _ in range(batches):
+        for name, check, reading in (("tolerant", tolerant_check, TOLERANT), ("strict", strict_check, STRICT)):
+            started = time.perf_counter()
+            for _ in range(per_batch):
+                judge(check, response, now=0.0, reading=reading)
+            timings[name].append((time.perf_counter() - started) / per_batch * 1e6)
+    return statistics.median(timings["tolerant"]), statistics.median(timings["strict"])
 
 
 def parallel_ratio(service: HealthService, count: int, runs: int) -> tuple[float, float]:
@@ -182,6 +202,7 @@ def main(argv: list[str] | None = None) -> None:
         import_ms, cold_ms = cold_start(service)
         default_seconds, _summary, output = _run_once(service.url, None)
     alarm_names = synthesized_monitor_alarms()
+    tolerant_us, strict_us = judge_microseconds()
 
     print(f"{'measure':<44}{'result':>12}{'goal':>10}  verdict")
     rows = [
@@ -195,6 +216,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{'cold start: import + first run - L (ms)':<44}{cold_ms:>12.0f}{'< 150':>10}  {cold_verdict}")
     print(f"{'  of which import (ms)':<44}{import_ms:>12.0f}")
     print(f"{'EMF + log bytes per default run':<44}{len(output.encode()):>12,}")
+    judged = f"{tolerant_us:.0f} vs {strict_us:.0f}"
+    print(f"{'judge /health: tolerant vs strict (us)':<44}{judged:>12}  ratio {tolerant_us / strict_us:.2f}")
 
     print("\nMonthly cost, default configuration (4 checks every minute), us-east-1 on-demand prices:")
     items = monthly_cost(default_seconds, output, len(alarm_names))

@@ -18,7 +18,16 @@ from pydantic_core import PydanticCustomError
 from lambdas.alert_router.routing import SentryRouting, parse_sentry_routing
 from lambdas.alert_router.silences import WEEKDAYS, SilenceError, parse_windows, silences_everything
 from lambdas.shared.urls import CREDENTIALS_REFUSED, has_credentials
-from lambdas.synthetic_monitor.checks import DEFAULT_CHECK_SPECS, DEFAULT_TIMEOUT_MS, Check, parse_checks
+from lambdas.synthetic_monitor.checks import (
+    DEFAULT_TIMEOUT_MS,
+    FRONTEND_LATENCY_BUDGET_MS,
+    FRONTEND_TIMEOUT_MS,
+    Check,
+    Frontend,
+    check_specs,
+    parse_checks,
+)
+from lambdas.synthetic_monitor.reading import Contract, Reading, ReadingError, reading_for
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 ENVIRONMENTS = ("staging", "production")
@@ -246,6 +255,17 @@ class SyntheticsConfig(_Strict):
     vpc: VpcConfig | None = None
     # None: the four default checks of lambdas/synthetic_monitor (the report's health endpoints).
     checks: list[dict[str, Any]] | None = None
+    # How /health and /health/metrics are judged (lambdas/synthetic_monitor/reading.py): tolerant reads the common
+    # Node shapes and counts what is missing (metric FieldMissing); strict requires docs/health-contract.schema.json.
+    contract: Contract = "tolerant"
+    # Tolerant only: number (cpu_percent, memory_percent, memory_bytes, uptime_seconds) -> candidate JSON paths that
+    # replace its defaults, first present wins; [] stops reading a number the service does not report.
+    metric_paths: dict[str, list[Any]] | None = None
+    # The front end's page: set, it adds the `frontend` check (200, text/html, the marker if set, the budget).
+    frontend_url: HttpUrl | None = None
+    frontend_marker: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    frontend_latency_budget_ms: Annotated[int, Field(ge=100, le=30_000)] = FRONTEND_LATENCY_BUDGET_MS
+    frontend_timeout_ms: Annotated[int, Field(ge=100, le=60_000)] = FRONTEND_TIMEOUT_MS
 
     @model_validator(mode="after")
     def _deadlines_nest(self) -> SyntheticsConfig:
@@ -258,6 +278,19 @@ class SyntheticsConfig(_Strict):
             raise ValueError(f"checks {', '.join(slow)}: timeout_ms must not exceed run_deadline_ms")
         return self
 
+    @field_validator("frontend_url", mode="before")
+    @classmethod
+    def _frontend_url_without_credentials(cls, url: object) -> object:
+        return _refuse_credentials(url)
+
+    @model_validator(mode="after")
+    def _reading_parses(self) -> SyntheticsConfig:
+        try:
+            self.reading()  # the monitor's own parser, as for checks
+        except ReadingError as error:
+            raise ValueError(str(error)) from None
+        return self
+
     @field_validator("checks")
     @classmethod
     def _checks_parse(cls, checks: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
@@ -267,10 +300,23 @@ class SyntheticsConfig(_Strict):
         return checks
 
     def parsed_checks(self) -> tuple[Check, ...]:
-        """The checks the monitor will run (the defaults when `checks` is unset), for alarms and dashboards."""
-        if self.checks is None:
-            return parse_checks(DEFAULT_CHECK_SPECS, default_timeout_ms=self.check_timeout_ms)
-        return parse_checks(self.checks, default_timeout_ms=self.check_timeout_ms)
+        """The checks the monitor will run (the contract's defaults when `checks` is unset, and the front end's),
+        for alarms and dashboards."""
+        specs = check_specs(self.checks, contract=self.contract, frontend=self.frontend())
+        return parse_checks(specs, default_timeout_ms=self.check_timeout_ms)
+
+    def frontend(self) -> Frontend | None:
+        if self.frontend_url is None:
+            return None
+        return Frontend(
+            url=str(self.frontend_url),
+            marker=self.frontend_marker,
+            latency_budget_ms=self.frontend_latency_budget_ms,
+            timeout_ms=self.frontend_timeout_ms,
+        )
+
+    def reading(self) -> Reading:
+        return reading_for(self.contract, self.metric_paths)
 
 
 class SentryConfig(_Strict):
@@ -313,10 +359,7 @@ class EnvironmentConfig(_Strict):
     @field_validator("runbook_base_url", "health_base_url", mode="before")
     @classmethod
     def _no_credentials(cls, url: object) -> object:
-        # Before pydantic parses it, so the URL (and its password) never reaches an error message.
-        if isinstance(url, str) and has_credentials(url):
-            raise PydanticCustomError("url_credentials", CREDENTIALS_REFUSED)
-        return url
+        return _refuse_credentials(url)
 
     @field_validator("display_time_zone")
     @classmethod
@@ -335,6 +378,13 @@ class EnvironmentConfig(_Strict):
     @property
     def runbook_base(self) -> str:
         return str(self.runbook_base_url).rstrip("/")
+
+
+def _refuse_credentials(url: object) -> object:
+    # A `mode="before"` validator, so pydantic never parses the URL and never puts it (and its password) in a message.
+    if isinstance(url, str) and has_credentials(url):
+        raise PydanticCustomError("url_credentials", CREDENTIALS_REFUSED)
+    return url
 
 
 def load_config(environment: str, config_dir: Path = CONFIG_DIR) -> EnvironmentConfig:

@@ -148,6 +148,7 @@ def run_scenario(
         print(f"reference health service: {service.url}    {slack.describe()}", file=out)
         local = {
             "HEALTH_BASE_URL": service.url,
+            "FRONTEND_URL": f"{service.url}/",  # the reference service serves the front end's page too
             **slack.router_env(),
             # The functions' JSON logs would drown the story; DEMO_LOG_LEVEL=INFO shows them.
             "POWERTOOLS_LOG_LEVEL": os.environ.get("DEMO_LOG_LEVEL", "ERROR"),

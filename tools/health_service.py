@@ -1,9 +1,11 @@
 """Reference health service: the contract the PeopleBooster backend must meet, runnable with faults.
 
-Run it:  python -m tools.health_service --port 8080 [--tls] [--cert-days 90]
+Run it:  python -m tools.health_service --port 8080 [--tls] [--cert-days 90] [--metrics-shape node|report]
 In tests: `with HealthService() as service: ...` (free port on 127.0.0.1; service.url).
 
-The contract (JSON Schema: docs/health-contract.schema.json; every body is JSON, UTF-8):
+The contract (JSON Schema: docs/health-contract.schema.json, the strict contract; the monitor's default,
+tolerant contract accepts it and the other shapes of docs/health-contract-tolerant.schema.json; every
+body is JSON, UTF-8):
 
   GET /health          200 with status "healthy" or "degraded", 503 with status "unhealthy":
                        {"status", "timestamp" (ISO 8601 UTC), "version", "uptime" (s),
@@ -16,8 +18,15 @@ The contract (JSON Schema: docs/health-contract.schema.json; every body is JSON,
   GET /health/live     200 {"status": "ok"} while the process runs; consults no dependency.
   GET /health/ready    200 {"status": "ready"}, or 503 {"status": "not_ready"} while the database
                        or Redis is unhealthy.
-  GET /health/metrics  200 {"timestamp", "uptime" (s), "cpu": {"usagePercent"},
-                            "memory": {"usagePercent", "usedBytes", "totalBytes"}}
+  GET /health/metrics  200, in one of two shapes (`metrics_shape`):
+                       "node" (the default): what an Express app serves from Node's own APIs, not the
+                            report's field names: {"timestamp", "uptime": process.uptime() (s),
+                            "memory": process.memoryUsage() {rss, heapTotal, heapUsed, external,
+                            arrayBuffers} (bytes), "cpu": process.cpuUsage() {user, system} (us since start),
+                            "system": {"totalmem", "freemem"} (os.totalmem()/os.freemem(), bytes), "loadavg"}
+                       "report": {"timestamp", "uptime" (s), "cpu": {"usagePercent"},
+                            "memory": {"usagePercent", "usedBytes", "totalBytes"}} (the strict contract)
+  GET /                the front end: 200 text/html, a Next.js-like page holding `__NEXT_DATA__`
 
 Every answer must arrive within the monitor's budgets (1 s; 2 s for /health) and be under 1 MiB.
 
@@ -64,9 +73,18 @@ from typing import Any, Literal
 
 Status = Literal["healthy", "degraded", "unhealthy"]
 EndpointFault = Literal["500", "503", "down", "hang", "trickle", "huge", "invalid_json"]
+MetricsShape = Literal["node", "report"]
 STATUSES: tuple[str, ...] = ("healthy", "degraded", "unhealthy")
 ENDPOINT_FAULTS: tuple[str, ...] = ("500", "503", "down", "hang", "trickle", "huge", "invalid_json")
-ENDPOINTS = ("/health", "/health/live", "/health/ready", "/health/metrics")
+METRICS_SHAPES: tuple[str, ...] = ("node", "report")
+ENDPOINTS = ("/health", "/health/live", "/health/ready", "/health/metrics", "/")
+FRONT_PAGE_MARKER = "__NEXT_DATA__"
+FRONT_PAGE = (
+    '<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8"><title>PeopleBooster</title></head>'
+    '<body><div id="__next"><main>PeopleBooster</main></div>'
+    f'<script id="{FRONT_PAGE_MARKER}" type="application/json">'
+    '{"props":{"pageProps":{}},"page":"/","query":{},"buildId":"reference"}</script></body></html>'
+).encode()
 EXTERNAL_SERVICES = ("openai", "stripe", "s3")
 HUGE_BODY_BYTES = 2 * 1024 * 1024
 TRICKLE_INTERVAL_S = 0.1
@@ -138,9 +156,22 @@ def health_body(faults: Faults, *, uptime: float, version: str) -> tuple[int, di
     return (503 if status == "unhealthy" else 200), body
 
 
-def metrics_body(*, uptime: float, cpu_seconds: float) -> dict[str, Any]:
-    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    used = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kB on Linux
+def metrics_body(*, uptime: float, cpu_seconds: float, shape: MetricsShape = "node") -> dict[str, Any]:
+    """This process's numbers in the given shape (see the module doc)."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    total = page * os.sysconf("SC_PHYS_PAGES")
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used = usage.ru_maxrss * 1024  # kB on Linux
+    if shape == "node":
+        return {
+            "timestamp": _now_iso(),
+            "uptime": round(uptime, 3),
+            # A Python process has no V8 heap: heapTotal/heapUsed are stand-ins of the right type and size order.
+            "memory": {"rss": used, "heapTotal": used // 2, "heapUsed": used // 3, "external": 0, "arrayBuffers": 0},
+            "cpu": {"user": round(usage.ru_utime * 1e6), "system": round(usage.ru_stime * 1e6)},
+            "system": {"totalmem": total, "freemem": page * os.sysconf("SC_AVPHYS_PAGES")},
+            "loadavg": [round(load, 2) for load in os.getloadavg()],
+        }
     cpu = cpu_seconds / max(uptime, 1e-3) / (os.cpu_count() or 1) * 100
     return {
         "timestamp": _now_iso(),
@@ -198,7 +229,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._fault(fault)
             return
         uptime = time.monotonic() - service.started
-        if self.path == "/health":
+        if self.path == "/":
+            self._send(200, FRONT_PAGE, "text/html; charset=utf-8")
+        elif self.path == "/health":
             self._json(*health_body(faults, uptime=uptime, version=service.version))
         elif self.path == "/health/live":
             self._json(200, {"status": "ok"})
@@ -206,7 +239,8 @@ class _Handler(BaseHTTPRequestHandler):
             ready = "unhealthy" not in (faults.database, faults.redis)
             self._json(200 if ready else 503, {"status": "ready" if ready else "not_ready"})
         else:
-            self._json(200, metrics_body(uptime=uptime, cpu_seconds=time.process_time() - service.cpu_started))
+            cpu_seconds = time.process_time() - service.cpu_started
+            self._json(200, metrics_body(uptime=uptime, cpu_seconds=cpu_seconds, shape=service.metrics_shape))
 
     def do_POST(self) -> None:
         service = self.server.service
@@ -264,8 +298,17 @@ class _Handler(BaseHTTPRequestHandler):
 class HealthService:
     """The reference service on 127.0.0.1; a context manager, or start()/stop()."""
 
-    def __init__(self, port: int = 0, *, tls: bool = False, cert_days: int = 90, version: str = "1.0.0") -> None:
+    def __init__(
+        self,
+        port: int = 0,
+        *,
+        tls: bool = False,
+        cert_days: int = 90,
+        version: str = "1.0.0",
+        metrics_shape: MetricsShape = "node",
+    ) -> None:
         self.version = version
+        self.metrics_shape = metrics_shape
         self.started = time.monotonic()
         self.cpu_started = time.process_time()
         self.stopping = threading.Event()
@@ -370,9 +413,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--tls", action="store_true", help="https with a self-signed certificate")
     parser.add_argument("--cert-days", type=int, default=90)
+    parser.add_argument(
+        "--metrics-shape", choices=METRICS_SHAPES, default="node", help="/health/metrics field names (module doc)"
+    )
     parser.add_argument("--faults", default="{}", help='initial faults as JSON, e.g. \'{"redis": "unhealthy"}\'')
     args = parser.parse_args(argv)
-    service = HealthService(args.port, tls=args.tls, cert_days=args.cert_days)
+    service = HealthService(args.port, tls=args.tls, cert_days=args.cert_days, metrics_shape=args.metrics_shape)
     service.set_faults(Faults.from_dict(json.loads(args.faults)))
     with service:
         print(f"health service on {service.url} (faults: POST {service.url}/__fault); Ctrl-C stops it", flush=True)

@@ -10,7 +10,8 @@ A check is a plain dict (config/<env>.yaml `synthetics.checks`, or the CHECKS en
 `redirect_hosts` (optional) lists other host names a redirect may lead to; by default a redirect is
 followed only to the check's own host (probe.py also refuses link-local, loopback, metadata and
 unspecified addresses unless the check's own URL is one). `extract` publishes metrics read from the body:
-"dependencies" (the /health contract) or "service_metrics" (the /health/metrics contract).
+"dependencies" (/health) or "service_metrics" (/health/metrics), the way the contract says (reading.py:
+tolerant by default, strict on request); what the tolerant reading cannot find is a warning, never a failure.
 
 Condition vocabulary (in the spirit of Gatus; every condition of a check must hold):
 
@@ -21,12 +22,18 @@ Condition vocabulary (in the spirit of Gatus; every condition of a check must ho
     {"path": P, "exists": true|false}           P is present (or absent)        -> "uptime missing"
     {"path": P, "is": "number"}                 JSON type (number, integer, string, boolean, object, array)
     {"body_contains": "text"}                   raw body contains the text      -> 'body lacks "text"'
-    {"contract": "health"}                      body matches the health contract (contract.py)
+    {"content_type": "text/html"}               media type of Content-Type      -> 'content type "text/plain", not ...'
+    {"json": true}                              the body is JSON                -> "invalid JSON"
+    {"reports_healthy": true}                   the body's status and every dependency's status are healthy
+                                                words, in the common shapes (reading.py)
+                                                -> 'details.redis.status is "down"'
+    {"contract": "health"}                      body matches the strict health contract (contract.py)
 
-P is a dotted path into the JSON body (`checks.database.status`); a `*` segment means every member
+P is a dotted path into the JSON body (`checks.database.status`, paths.py); a `*` segment means every member
 (`checks.externalServices.services.*.status`) and each member must hold. A bare top-level key is shown
 as `body.<key>` in reasons. When the body is not JSON, JSON conditions give one reason, `invalid JSON`,
-unless the status was already wrong (a load balancer's 502 page says enough with `status 502`).
+unless the status was already wrong (a load balancer's 502 page says enough with `status 502`); for the
+same reason `content_type` and `body_contains` are not judged when the status is wrong.
 
 The latency budget is judged like any condition (`ok` is false when it is exceeded) but it does not
 make the check `up` false: slowness is a performance alert, not an outage page.
@@ -35,29 +42,37 @@ make the check `up` false: slowness is a performance alert, not an outage page.
 from __future__ import annotations
 
 import ipaddress
-import json
-import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from lambdas.shared.urls import CREDENTIALS_REFUSED, has_credentials
-from lambdas.synthetic_monitor.contract import CONTRACTS, display_path, is_type, render_value, violations
+from lambdas.synthetic_monitor.contract import CONTRACTS, is_type, violations
+from lambdas.synthetic_monitor.paths import MISSING, PATH, JsonValue, display_path, lookup, parse_json, render_value
+from lambdas.synthetic_monitor.reading import (
+    TOLERANT,
+    Contract,
+    DependencyHealth,
+    FieldWarning,
+    Reading,
+    ServiceMetrics,
+    health_reasons,
+    health_warnings,
+    published_dependencies,
+    read_service_metrics,
+    strict_dependencies,
+)
 
-JsonValue = Any
 Extract = Literal["dependencies", "service_metrics"]
 EXTRACTS: tuple[Extract, ...] = ("dependencies", "service_metrics")
 
 MAX_CHECKS = 100
 MAX_REASONS = 6
-MAX_DEPENDENCIES = 20
 MAX_REDIRECT_HOSTS = 10
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
-_PATH = re.compile(r"^[A-Za-z0-9_$@*-]+(\.[A-Za-z0-9_$@*-]+)*$")
-_DEPENDENCY_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_MEDIA_TYPE = re.compile(r"^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$")
 _HOST_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
-_MISSING = object()
 
 
 class CheckSpecError(ValueError):
@@ -111,8 +126,37 @@ class MatchesContract:
     contract: str
 
 
-Condition = StatusIn | LatencyBelow | PathEquals | PathIn | PathExists | PathIs | BodyContains | MatchesContract
-_JSON_CONDITIONS = (PathEquals, PathIn, PathExists, PathIs, MatchesContract)
+@dataclass(frozen=True, slots=True)
+class ContentTypeIs:
+    media_type: str  # lower case, without parameters
+
+
+@dataclass(frozen=True, slots=True)
+class IsJson:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ReportsHealthy:
+    pass
+
+
+Condition = (
+    StatusIn
+    | LatencyBelow
+    | PathEquals
+    | PathIn
+    | PathExists
+    | PathIs
+    | BodyContains
+    | MatchesContract
+    | ContentTypeIs
+    | IsJson
+    | ReportsHealthy
+)
+_JSON_CONDITIONS = (PathEquals, PathIn, PathExists, PathIs, MatchesContract, IsJson, ReportsHealthy)
+# Not judged when the status is already wrong: an error page's type or text says nothing more.
+_PAGE_CONDITIONS = (ContentTypeIs, BodyContains)
 _TYPE_NAMES = ("number", "integer", "string", "boolean", "object", "array")
 
 
@@ -145,20 +189,7 @@ class Response:
     latency_ms: float
     error: str | None = None
     certificate_not_after: float | None = None  # epoch seconds, https only
-
-
-@dataclass(frozen=True, slots=True)
-class DependencyHealth:
-    name: str
-    healthy: bool
-    response_time_ms: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceMetrics:
-    cpu_percent: float | None
-    memory_percent: float | None
-    uptime_seconds: float | None
+    content_type: str | None = None  # the Content-Type header, as sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,10 +205,11 @@ class CheckResult:
     dependencies: tuple[DependencyHealth, ...] = ()
     service: ServiceMetrics | None = None
     certificate_days: float | None = None
+    warnings: tuple[FieldWarning, ...] = ()  # what the body did not report (tolerant contract): not failures
 
     def summary(self) -> dict[str, Any]:
         """The result as the handler returns it (a fixed contract: name, url, ok, status_code,
-        latency_ms, reason), plus `up` and what the body told us."""
+        latency_ms, reason), plus `up` and what the body told us (and did not)."""
         summary: dict[str, Any] = {
             "name": self.name,
             "url": self.url,
@@ -191,6 +223,8 @@ class CheckResult:
             summary["dependencies"] = {d.name: d.healthy for d in self.dependencies}
         if self.certificate_days is not None:
             summary["certificate_days"] = round(self.certificate_days, 1)
+        if self.warnings:
+            summary["warnings"] = [warning.detail for warning in self.warnings]
         return summary
 
 
@@ -279,35 +313,70 @@ def parse_condition(raw: Any, where: str = "condition") -> Condition:
     if not isinstance(raw, Mapping):
         raise CheckSpecError(f"{where}: expected an object such as {{'status': 200}}")
     keys = frozenset(raw)
-    if keys == {"status"}:
-        codes = raw["status"] if isinstance(raw["status"], list) else [raw["status"]]
-        if not codes or not all(_is_int(code) and 100 <= code <= 599 for code in codes):
-            raise CheckSpecError(f"{where}.status: expected an HTTP status or a list of them")
-        return StatusIn(tuple(codes))
-    if keys == {"latency_below_ms"}:
-        budget = raw["latency_below_ms"]
-        if not _is_int(budget) or budget <= 0:
-            raise CheckSpecError(f"{where}.latency_below_ms: expected a positive integer")
-        return LatencyBelow(budget)
-    if keys == {"body_contains"}:
-        if not isinstance(raw["body_contains"], str) or not raw["body_contains"]:
-            raise CheckSpecError(f"{where}.body_contains: expected a non-empty string")
-        return BodyContains(raw["body_contains"])
-    if keys == {"contract"}:
-        if raw["contract"] not in CONTRACTS:
-            raise CheckSpecError(f"{where}.contract: expected one of {', '.join(CONTRACTS)}")
-        return MatchesContract(raw["contract"])
+    if len(keys) == 1 and (key := next(iter(keys))) in _ONE_KEY_CONDITIONS:
+        return _ONE_KEY_CONDITIONS[key](raw[key], f"{where}.{key}")
     if "path" in keys and len(keys) == 2:
         return _parse_path_condition(raw, where)
     raise CheckSpecError(
-        f"{where}: unknown condition {sorted(keys)}; use status, latency_below_ms, body_contains, contract, "
+        f"{where}: unknown condition {sorted(keys)}; use {', '.join(_ONE_KEY_CONDITIONS)}, "
         "or path with one of equals, in, exists, is"
     )
 
 
+def _status_in(value: Any, where: str) -> Condition:
+    codes = value if isinstance(value, list) else [value]
+    if not codes or not all(_is_int(code) and 100 <= code <= 599 for code in codes):
+        raise CheckSpecError(f"{where}: expected an HTTP status or a list of them")
+    return StatusIn(tuple(codes))
+
+
+def _latency_below(value: Any, where: str) -> Condition:
+    if not _is_int(value) or value <= 0:
+        raise CheckSpecError(f"{where}: expected a positive integer")
+    return LatencyBelow(value)
+
+
+def _body_contains(value: Any, where: str) -> Condition:
+    if not isinstance(value, str) or not value:
+        raise CheckSpecError(f"{where}: expected a non-empty string")
+    return BodyContains(value)
+
+
+def _content_type(value: Any, where: str) -> Condition:
+    if not isinstance(value, str) or not _MEDIA_TYPE.match(value.lower()):
+        raise CheckSpecError(f"{where}: expected a media type such as text/html")
+    return ContentTypeIs(value.lower())
+
+
+def _matches_contract(value: Any, where: str) -> Condition:
+    if value not in CONTRACTS:
+        raise CheckSpecError(f"{where}: expected one of {', '.join(CONTRACTS)}")
+    return MatchesContract(value)
+
+
+def _flag(condition: Condition) -> Callable[[Any, str], Condition]:
+    def parse(value: Any, where: str) -> Condition:
+        if value is not True:
+            raise CheckSpecError(f"{where}: expected true")
+        return condition
+
+    return parse
+
+
+_ONE_KEY_CONDITIONS: dict[str, Callable[[Any, str], Condition]] = {
+    "status": _status_in,
+    "latency_below_ms": _latency_below,
+    "body_contains": _body_contains,
+    "content_type": _content_type,
+    "json": _flag(IsJson()),
+    "reports_healthy": _flag(ReportsHealthy()),
+    "contract": _matches_contract,
+}
+
+
 def _parse_path_condition(raw: Mapping[str, Any], where: str) -> Condition:
     path = raw["path"]
-    if not isinstance(path, str) or not _PATH.match(path):
+    if not isinstance(path, str) or not PATH.match(path):
         raise CheckSpecError(f"{where}.path: {path!r} must be a dotted path such as checks.database.status")
     if "equals" in raw:
         return PathEquals(path, raw["equals"])
@@ -331,9 +400,9 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-# --- the default checks: the report's four health endpoints -----------------------------------------
+# --- the default checks: the report's four health endpoints, and the front end when configured ------
 
-DEFAULT_CHECK_SPECS: tuple[dict[str, Any], ...] = (
+_LIVE_AND_READY: tuple[dict[str, Any], ...] = (
     {
         "name": "live",
         "url": "/health/live",
@@ -344,6 +413,27 @@ DEFAULT_CHECK_SPECS: tuple[dict[str, Any], ...] = (
         "url": "/health/ready",
         "conditions": [{"status": 200}, {"latency_below_ms": 1000}],
     },
+)
+# Tolerant (the default): /health is judged on its status words, /health/metrics on status, JSON and latency;
+# what either body does not report is a warning (reading.py).
+DEFAULT_CHECK_SPECS: tuple[dict[str, Any], ...] = (
+    *_LIVE_AND_READY,
+    {
+        "name": "health",
+        "url": "/health",
+        "extract": "dependencies",
+        "conditions": [{"status": 200}, {"latency_below_ms": 2000}, {"reports_healthy": True}],
+    },
+    {
+        "name": "metrics",
+        "url": "/health/metrics",
+        "extract": "service_metrics",
+        "conditions": [{"status": 200}, {"latency_below_ms": 1000}, {"json": True}],
+    },
+)
+# Strict (`synthetics.contract: strict`): every field of docs/health-contract.schema.json, as before issue 15.
+STRICT_CHECK_SPECS: tuple[dict[str, Any], ...] = (
+    *_LIVE_AND_READY,
     {
         "name": "health",
         "url": "/health",
@@ -374,15 +464,46 @@ DEFAULT_CHECK_SPECS: tuple[dict[str, Any], ...] = (
 )
 DEFAULT_TIMEOUT_MS = 3000
 DEFAULT_CHECKS = parse_checks(DEFAULT_CHECK_SPECS, default_timeout_ms=DEFAULT_TIMEOUT_MS)
+FRONTEND_CHECK = "frontend"
+FRONTEND_LATENCY_BUDGET_MS = 3000
+FRONTEND_TIMEOUT_MS = 6000  # above the budget, so a slow page reports its latency rather than a timeout
+
+
+@dataclass(frozen=True, slots=True)
+class Frontend:
+    """The front end's page (config `synthetics.frontend_*`): GET answers 200 with HTML, optionally holding
+    `marker` (any text the page always renders, e.g. Next.js's `__NEXT_DATA__`), within the budget."""
+
+    url: str
+    marker: str | None = None
+    latency_budget_ms: int = FRONTEND_LATENCY_BUDGET_MS
+    timeout_ms: int = FRONTEND_TIMEOUT_MS
+
+    def check_spec(self) -> dict[str, Any]:
+        conditions: list[dict[str, Any]] = [{"status": 200}, {"content_type": "text/html"}]
+        if self.marker:
+            conditions.append({"body_contains": self.marker})
+        conditions.append({"latency_below_ms": self.latency_budget_ms})
+        return {"name": FRONTEND_CHECK, "url": self.url, "timeout_ms": self.timeout_ms, "conditions": conditions}
+
+
+def check_specs(configured: Any, *, contract: Contract, frontend: Frontend | None) -> Any:
+    """The check dicts the monitor runs: the configured ones, else the contract's defaults; plus the front end's.
+    Not validated here: parse_checks judges the result (a non-list is passed through for it to refuse)."""
+    defaults = STRICT_CHECK_SPECS if contract == "strict" else DEFAULT_CHECK_SPECS
+    specs: Sequence[Any] = defaults if configured is None else configured
+    if frontend is None or not isinstance(specs, list | tuple):
+        return specs
+    return [*specs, frontend.check_spec()]
 
 
 # --- judging ---------------------------------------------------------------------------------------
 
 
-def judge(check: Check, response: Response, *, now: float) -> CheckResult:
-    """The verdict on one response: ok/up, a precise reason, and the numbers the body reports.
+def judge(check: Check, response: Response, *, now: float, reading: Reading = TOLERANT) -> CheckResult:
+    """The verdict on one response: ok/up, a precise reason, and what the body reports (read per `reading`).
 
-    `now` is epoch seconds, for the certificate's remaining days.
+    `now` is epoch seconds, for the certificate's remaining days (and an uptime given as a start time).
     """
     certificate_days = (
         (response.certificate_not_after - now) / 86_400 if response.certificate_not_after is not None else None
@@ -400,20 +521,23 @@ def judge(check: Check, response: Response, *, now: float) -> CheckResult:
             certificate_days=certificate_days,
         )
 
-    document = _parse_json(response.body)
+    document = parse_json(response.body)
     status_failed = any(isinstance(c, StatusIn) and response.status_code not in c.codes for c in check.conditions)
     failures: list[str] = []
     slow: list[str] = []
     for condition in check.conditions:
-        if isinstance(condition, _JSON_CONDITIONS) and document is _MISSING:
+        if isinstance(condition, _JSON_CONDITIONS) and document is MISSING:
             if not status_failed and "invalid JSON" not in failures:
                 failures.append("invalid JSON")
+            continue
+        if isinstance(condition, _PAGE_CONDITIONS) and status_failed:
             continue
         reasons = _evaluate(condition, response, document)
         (slow if isinstance(condition, LatencyBelow) else failures).extend(reasons)
 
     every = failures + slow
     shown = every[:MAX_REASONS] + ([f"(+{len(every) - MAX_REASONS} more)"] if len(every) > MAX_REASONS else [])
+    dependencies, service, warnings = _extract(check.extract, document, reading, now=now)
     return CheckResult(
         name=check.name,
         url=response.url,
@@ -423,10 +547,27 @@ def judge(check: Check, response: Response, *, now: float) -> CheckResult:
         latency_ms=response.latency_ms,
         complete=True,
         reason="; ".join(shown) or None,
-        dependencies=_dependencies(document) if check.extract == "dependencies" else (),
-        service=_service_metrics(document) if check.extract == "service_metrics" else None,
+        dependencies=dependencies,
+        service=service,
         certificate_days=certificate_days,
+        warnings=warnings,
     )
+
+
+def _extract(
+    extract: Extract | None, document: JsonValue, reading: Reading, *, now: float
+) -> tuple[tuple[DependencyHealth, ...], ServiceMetrics | None, tuple[FieldWarning, ...]]:
+    """What the body reports, and (tolerant contract only) what it does not: a body that is not JSON has
+    already failed the check, so it gives neither."""
+    if extract is None or document is MISSING:
+        return (), None, ()
+    if extract == "dependencies":
+        if not reading.tolerant:
+            return strict_dependencies(document), None, ()
+        uptime = reading.metric_paths.uptime_seconds
+        return published_dependencies(document), None, health_warnings(document, uptime=uptime, now=now)
+    service, missing = read_service_metrics(document, reading.metric_paths, now=now)
+    return (), service, missing if reading.tolerant else ()
 
 
 def _evaluate(condition: Condition, response: Response, document: JsonValue) -> list[str]:  # noqa: PLR0911 - one return per condition kind
@@ -441,6 +582,12 @@ def _evaluate(condition: Condition, response: Response, document: JsonValue) -> 
             return [] if found else [f"body lacks {render_value(text)}"]
         case MatchesContract(contract):
             return [f"contract: {problem}" for problem in violations(document, contract)]
+        case ContentTypeIs(media_type):
+            return _content_type_reasons(response.content_type, media_type)
+        case IsJson():
+            return []  # judge() already said "invalid JSON" if it is not
+        case ReportsHealthy():
+            return health_reasons(document)
         case PathEquals(path, expected):
             return _each(document, path, lambda value: _json_equal(value, expected))
         case PathIn(path, allowed):
@@ -448,18 +595,25 @@ def _evaluate(condition: Condition, response: Response, document: JsonValue) -> 
         case PathIs(path, type_name):
             return _each(document, path, lambda value: is_type(value, type_name), suffix=f", not {type_name}")
         case PathExists(path, exists):
-            matches = list(_lookup(document, path))
-            present = [shown for shown, value in matches if value is not _MISSING]
+            matches = list(lookup(document, path))
+            present = [shown for shown, value in matches if value is not MISSING]
             if exists:
-                return [f"{display_path(shown)} missing" for shown, value in matches if value is _MISSING]
+                return [f"{display_path(shown)} missing" for shown, value in matches if value is MISSING]
             return [f"{display_path(shown)} present" for shown in present]
     raise AssertionError(f"unhandled condition {condition!r}")  # pragma: no cover - the union is closed
 
 
+def _content_type_reasons(header: str | None, media_type: str) -> list[str]:
+    sent = (header or "").split(";", 1)[0].strip().lower()  # "text/html; charset=utf-8" is text/html
+    if sent == media_type:
+        return []
+    return [f"content type {render_value(sent) if sent else 'missing'}, not {media_type}"]
+
+
 def _each(document: JsonValue, path: str, holds: Any, suffix: str = "") -> list[str]:
     reasons = []
-    for shown, value in _lookup(document, path):
-        if value is _MISSING:
+    for shown, value in lookup(document, path):
+        if value is MISSING:
             reasons.append(f"{display_path(shown)} missing")
         elif not holds(value):
             reasons.append(f"{display_path(shown)} is {render_value(value)}{suffix}")
@@ -471,94 +625,3 @@ def _json_equal(value: JsonValue, expected: JsonValue) -> bool:
     if isinstance(value, bool) or isinstance(expected, bool):
         return value is expected
     return bool(value == expected)
-
-
-def _lookup(document: JsonValue, path: str) -> Iterator[tuple[str, JsonValue]]:
-    """Every (concrete path, value) that `path` names; a `*` segment fans out over object members
-    and array items. A part that does not exist yields (the path so far, _MISSING)."""
-    nodes: list[tuple[str, JsonValue]] = [("", document)]
-    for segment in path.split("."):
-        following: list[tuple[str, JsonValue]] = []
-        for prefix, node in nodes:
-            joined = f"{prefix}.{segment}" if prefix else segment
-            if node is _MISSING:
-                following.append((joined, _MISSING))
-            elif segment == "*":
-                members = _members(node)
-                following.extend((f"{prefix}.{key}" if prefix else key, item) for key, item in members)
-                if not members:
-                    following.append((joined, _MISSING))
-            else:
-                following.append((joined, _child(node, segment)))
-        nodes = following
-    yield from nodes
-
-
-def _members(node: JsonValue) -> list[tuple[str, JsonValue]]:
-    if isinstance(node, dict):
-        return [(str(key), value) for key, value in node.items()]
-    if isinstance(node, list):
-        return [(str(index), value) for index, value in enumerate(node)]
-    return []
-
-
-def _child(node: JsonValue, segment: str) -> JsonValue:
-    if isinstance(node, dict):
-        return node.get(segment, _MISSING)
-    if isinstance(node, list) and segment.isdigit() and int(segment) < len(node):
-        return node[int(segment)]
-    return _MISSING
-
-
-def _parse_json(body: bytes) -> JsonValue:
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return _MISSING
-
-
-# --- numbers the body reports ------------------------------------------------------------------------
-
-
-def _number(value: JsonValue) -> float | None:
-    if is_type(value, "number") and math.isfinite(value):
-        return float(value)
-    return None
-
-
-def _dependencies(document: JsonValue) -> tuple[DependencyHealth, ...]:
-    """Each dependency under `checks` in a /health body; an entry with `services` (externalServices)
-    stands for its members. At most MAX_DEPENDENCIES, with metric-safe names, to bound the dimensions."""
-    checks = document.get("checks") if isinstance(document, dict) else None
-    if not isinstance(checks, dict):
-        return ()
-    entries: list[tuple[str, JsonValue]] = []
-    for name, entry in checks.items():
-        services = entry.get("services") if isinstance(entry, dict) else None
-        entries.extend(services.items() if isinstance(services, dict) else [(name, entry)])
-    found = [
-        DependencyHealth(
-            name=name,
-            healthy=entry.get("status") == "healthy",
-            response_time_ms=_number(entry.get("responseTime")),
-        )
-        for name, entry in entries
-        if isinstance(entry, dict) and _DEPENDENCY_NAME.match(name)
-    ]
-    return tuple(found[:MAX_DEPENDENCIES])
-
-
-def _service_metrics(document: JsonValue) -> ServiceMetrics | None:
-    if not isinstance(document, dict):
-        return None
-    values = {
-        "cpu_percent": _child_number(document, "cpu", "usagePercent"),
-        "memory_percent": _child_number(document, "memory", "usagePercent"),
-        "uptime_seconds": _number(document.get("uptime")),
-    }
-    return ServiceMetrics(**values) if any(v is not None for v in values.values()) else None
-
-
-def _child_number(document: dict[str, Any], key: str, field: str) -> float | None:
-    node = document.get(key)
-    return _number(node.get(field)) if isinstance(node, dict) else None

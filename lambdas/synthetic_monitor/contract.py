@@ -1,9 +1,15 @@
-"""The health contract of the PeopleBooster backend, as JSON Schema, and a small validator for it.
+"""The health contracts of the PeopleBooster backend, as JSON Schema, and a small validator for the strict one.
 
-SCHEMA is the single source: docs/health-contract.schema.json is this dict written out
-(`python -m lambdas.synthetic_monitor.contract > docs/health-contract.schema.json`; a test keeps them
-equal). The top level describes `GET /health`; `$defs` holds `/health/metrics`, `/health/live` and
-`/health/ready`.
+SCHEMA is the strict contract (`synthetics.contract: strict`): every field of the report's example, the
+monitor's only contract before issue 15. TOLERANT_SCHEMA documents what the default, tolerant contract
+accepts; it is built from the constants reading.py judges with (status words, dependency blocks, candidate
+paths), and a test checks that it and the judge agree. Both are written out to docs/ (a test keeps them equal):
+
+    python -m lambdas.synthetic_monitor.contract > docs/health-contract.schema.json
+    python -m lambdas.synthetic_monitor.contract tolerant > docs/health-contract-tolerant.schema.json
+
+The top level describes `GET /health`; `$defs` holds `/health/metrics` (and, strict, `/health/live` and
+`/health/ready`).
 
 The Lambda does not ship jsonschema: `violations` understands the keywords this schema uses (type,
 enum, required, properties, additionalProperties, minimum, local $ref) and ignores annotations. The
@@ -13,8 +19,21 @@ tests prove it agrees with jsonschema on valid and broken documents.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
+from lambdas.synthetic_monitor.paths import display_path, render_value
+from lambdas.synthetic_monitor.reading import (
+    DEFAULT_METRIC_PATHS,
+    DEPENDENCY_BLOCKS,
+    NUMBERS,
+    RESPONSE_TIME_KEYS,
+    SPLIT_BLOCKS,
+    STATUS_WORDS,
+    NumberSource,
+)
+
+_DOCS = "https://github.com/peoplebooster/monitoring/blob/main/docs"
 _STATUS: dict[str, Any] = {
     "description": "healthy: fully working; degraded: working with reduced function; unhealthy: failing.",
     "enum": ["healthy", "degraded", "unhealthy"],
@@ -22,12 +41,14 @@ _STATUS: dict[str, Any] = {
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "https://github.com/peoplebooster/monitoring/blob/main/docs/health-contract.schema.json",
-    "title": "PeopleBooster GET /health",
+    "$id": f"{_DOCS}/health-contract.schema.json",
+    "title": "PeopleBooster GET /health (strict contract)",
     "description": (
         "Overall health of the backend and its dependencies. Answer 200 when status is healthy or "
-        "degraded and 503 when unhealthy, with this body in every case. The synthetic monitor judges "
-        "status and every dependency's status, and publishes responseTime per dependency."
+        "degraded and 503 when unhealthy, with this body in every case. With synthetics.contract: strict "
+        "the synthetic monitor requires every field below, judges status and every dependency's status, "
+        "and publishes responseTime per dependency. The default contract is the tolerant one "
+        "(health-contract-tolerant.schema.json)."
     ),
     "type": "object",
     "required": ["status", "timestamp", "version", "uptime", "checks"],
@@ -142,16 +163,6 @@ def violations(document: Any, contract: str) -> list[str]:
     return found[:_MAX_VIOLATIONS]
 
 
-def display_path(path: str) -> str:
-    """A body path as reasons show it: a bare top-level key gets `body.` so `status` is not the HTTP status."""
-    return path if "." in path else f"body.{path}"
-
-
-def render_value(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def is_type(value: Any, type_name: str) -> bool:
     # JSON true/false are not numbers, though Python's bool is an int.
     if isinstance(value, bool) and type_name in ("number", "integer"):
@@ -199,5 +210,89 @@ def _check(value: Any, schema: dict[str, Any], path: str, found: list[str]) -> N
             found.append(f"{display_path(prefix + key)} not allowed")
 
 
+# --- the tolerant contract, from the constants the judge uses ---------------------------------------
+
+
+def _any_case(words: list[str]) -> str:
+    """A regex for these words in any letter case (JSON Schema's ECMA-262 patterns have no (?i) flag)."""
+    spelled = ["".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word) for word in words]
+    return f"^\\s*({'|'.join(spelled)})\\s*$"
+
+
+def _words(health: str) -> str:
+    return "/".join(word for word, meaning in STATUS_WORDS.items() if meaning == health)
+
+
+def _candidate(source: NumberSource) -> str:
+    if source.total is not None:
+        return f"{'free' if source.free else 'used'} {source.path} of {source.total}"
+    return source.path if source.unit in ("percent", "bytes", "seconds") else f"{source.path} ({source.unit})"
+
+
+_ENTRY: dict[str, Any] = {
+    "description": (
+        "A dependency: an object with a status (an entry without one is not a dependency and is ignored), "
+        f"optionally a response time in ms ({', '.join(RESPONSE_TIME_KEYS)}) and a `services` object of "
+        "dependencies grouped under it; or an array of such objects (the IETF draft's "
+        '"<component>:<measurement>": [{"status", "observedValue", "observedUnit"}]).'
+    ),
+    "if": {"type": "object", "required": ["status"]},
+    "then": {"properties": {"status": {"$ref": "#/$defs/status"}}},
+    "properties": {"services": {"type": "object", "additionalProperties": {"$ref": "#/$defs/entry"}}},
+    "items": {"$ref": "#/$defs/entry"},
+}
+
+TOLERANT_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": f"{_DOCS}/health-contract-tolerant.schema.json",
+    "title": "PeopleBooster GET /health (tolerant contract, the default)",
+    "description": (
+        "What the synthetic monitor accepts by default (synthetics.contract: tolerant). The body's status and "
+        "every dependency's status decide the verdict; a body without a status leaves it to the HTTP status. "
+        "A missing status, version, uptime or dependency response time is a warning (logged, metric "
+        "FieldMissing), never a failure. Dependencies are read from the first of "
+        f"{', '.join(DEPENDENCY_BLOCKS)} present, else from {' and '.join(SPLIT_BLOCKS)} together. The strict "
+        "contract is health-contract.schema.json."
+    ),
+    "type": "object",
+    "properties": {
+        "status": {"$ref": "#/$defs/status"},
+        "version": {"description": "Deployed application version; missing is a warning."},
+        "uptime": {"description": "Process uptime in seconds (read like /health/metrics' uptime); missing: a warning."},
+        **{block: {"$ref": "#/$defs/dependencies"} for block in DEPENDENCY_BLOCKS + SPLIT_BLOCKS},
+    },
+    "$defs": {
+        "status": {
+            "type": "string",
+            "description": (
+                f"Any letter case. Healthy: {_words('healthy')}; degraded: {_words('degraded')}; "
+                f"unhealthy: {_words('unhealthy')}. Anything else fails the check as an unknown status word."
+            ),
+            "pattern": _any_case(list(STATUS_WORDS)),
+        },
+        "dependencies": {
+            "description": (
+                "Dependencies by name, or an array of dependencies each with a `name`; any other value is no block."
+            ),
+            "additionalProperties": {"$ref": "#/$defs/entry"},
+            "items": {"$ref": "#/$defs/entry"},
+        },
+        "entry": _ENTRY,
+        "metrics": {
+            "title": "PeopleBooster GET /health/metrics (tolerant contract, the default)",
+            "description": (
+                "Any JSON, judged on HTTP status, JSON and latency only. Each number is read from the first of its "
+                "candidate paths that holds one (synthetics.metric_paths replaces them); a number none holds is "
+                "a warning (metric FieldMissing with the number's name). "
+                + " ".join(
+                    f"{name}: {', '.join(_candidate(source) for source in DEFAULT_METRIC_PATHS.of(name))}."
+                    for name in NUMBERS
+                )
+            ),
+        },
+    },
+}
+
+
 if __name__ == "__main__":
-    print(json.dumps(SCHEMA, indent=2, ensure_ascii=False))
+    print(json.dumps(TOLERANT_SCHEMA if sys.argv[1:] == ["tolerant"] else SCHEMA, indent=2, ensure_ascii=False))

@@ -46,7 +46,10 @@ def lambda_handler(
     targets = [Target(settings.url_of(check), check.timeout_ms, check.redirect_hosts) for check in settings.checks]
     responses = probe_all(targets, run_deadline_ms=run_deadline_ms, ssl_context=ssl_context)
     now = time.time()
-    results = [judge(check, response, now=now) for check, response in zip(settings.checks, responses, strict=True)]
+    results = [
+        judge(check, response, now=now, reading=settings.reading)
+        for check, response in zip(settings.checks, responses, strict=True)
+    ]
     emit_metrics(results, environment=settings.environment, namespace=settings.namespace)
 
     summary = {
@@ -65,3 +68,7 @@ def _log(results: list[CheckResult], *, source: Any) -> None:
         logger.warning("synthetic checks failing", extra={"failing": failing, "event_source": source})
     else:
         logger.info("synthetic checks ok", extra={"checks": len(results), "event_source": source})
+    # What a body did not report: no failure, but someone should add it or configure its path.
+    missing = {result.name: [w.detail for w in result.warnings] for result in results if result.warnings}
+    if missing:
+        logger.warning("health fields missing", extra={"missing": missing, "event_source": source})

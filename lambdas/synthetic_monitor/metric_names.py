@@ -15,10 +15,12 @@ DEFAULT_NAMESPACE = f"PeopleBooster/{NAMESPACE_SUFFIX}"
 ENVIRONMENT = "environment"
 CHECK = "check"
 DEPENDENCY = "dependency"
+FIELD = "field"
 
 CHECK_DIMENSIONS = (ENVIRONMENT, CHECK)
 DEPENDENCY_DIMENSIONS = (ENVIRONMENT, DEPENDENCY)
 SERVICE_DIMENSIONS = (ENVIRONMENT,)
+FIELD_DIMENSIONS = (ENVIRONMENT, CHECK, FIELD)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,11 @@ DEPENDENCY_RESPONSE_TIME = MetricSpec("DependencyResponseTime", "Milliseconds", 
 SERVICE_CPU = MetricSpec("ServiceCpu", "Percent", SERVICE_DIMENSIONS)
 SERVICE_MEMORY = MetricSpec("ServiceMemory", "Percent", SERVICE_DIMENSIONS)
 SERVICE_UPTIME = MetricSpec("ServiceUptime", "Seconds", SERVICE_DIMENSIONS)
+# From /health/metrics when it reports memory in bytes (process.memoryUsage().rss): with no total, no percentage.
+SERVICE_MEMORY_BYTES = MetricSpec("ServiceMemoryBytes", "Bytes", SERVICE_DIMENSIONS)
+# Tolerant contract: 1 per run for each field a body did not report (field: status, version, uptime,
+# responseTime, cpu_percent, memory_percent, memory_bytes, uptime_seconds); written only when missing.
+FIELD_MISSING = MetricSpec("FieldMissing", "Count", FIELD_DIMENSIONS)
 
 ALL_METRICS = (
     CHECK_SUCCESS,
@@ -52,6 +59,8 @@ ALL_METRICS = (
     SERVICE_CPU,
     SERVICE_MEMORY,
     SERVICE_UPTIME,
+    SERVICE_MEMORY_BYTES,
+    FIELD_MISSING,
 )
 
 # The dependencies the default /health contract reports; alarms are made for these names.

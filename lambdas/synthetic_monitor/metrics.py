@@ -1,4 +1,4 @@
-"""EMF output of one run: one blob per dimension set, names and dimensions from metric_names.
+"""EMF output of one run: one blob per dimension set (and per missing field), names and dimensions from metric_names.
 
 Printed to stdout (CloudWatch Logs turns it into metrics; no PutMetricData). EphemeralMetrics keeps
 no state between runs, and service="" stops Powertools from adding a `service` dimension even when
@@ -24,6 +24,11 @@ def emit_metrics(results: Sequence[CheckResult], *, environment: str, namespace:
         if result.certificate_days is not None:
             _add(blob, names.CERTIFICATE_DAYS_REMAINING, result.certificate_days)
         blob.flush_metrics()
+        for field in dict.fromkeys(warning.field for warning in result.warnings):
+            blob = _blob(namespace, environment, names.CHECK, result.name)
+            blob.add_dimension(names.FIELD, field)
+            _add(blob, names.FIELD_MISSING, 1)
+            blob.flush_metrics()
 
     seen: set[str] = set()
     for result in results:
@@ -44,6 +49,7 @@ def emit_metrics(results: Sequence[CheckResult], *, environment: str, namespace:
             (names.SERVICE_CPU, service.cpu_percent),
             (names.SERVICE_MEMORY, service.memory_percent),
             (names.SERVICE_UPTIME, service.uptime_seconds),
+            (names.SERVICE_MEMORY_BYTES, service.memory_bytes),
         ):
             if value is not None:
                 _add(blob, spec, value)

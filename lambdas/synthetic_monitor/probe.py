@@ -118,7 +118,7 @@ def probe(target: Target, *, deadline_ms: int | None = None, ssl_context: ssl.SS
     deadline = _Deadline(started + budget_ms / 1000)
     statuses: list[int] = []  # the status line, when one arrived before a failure
     try:
-        body, not_after = _get(target, deadline, ssl_context, statuses)
+        body, not_after, content_type = _get(target, deadline, ssl_context, statuses)
     except _RedirectRefused as error:
         logger.warning("redirect refused", extra={"target": without_credentials(target.url), "reason": str(error)})
         reason = str(error)
@@ -132,7 +132,9 @@ def probe(target: Target, *, deadline_ms: int | None = None, ssl_context: ssl.SS
         reason = f"probe error ({type(error).__name__})"
     else:
         latency = (time.monotonic() - started) * 1000
-        return Response(target.url, statuses[-1], body, latency, certificate_not_after=not_after)
+        return Response(
+            target.url, statuses[-1], body, latency, certificate_not_after=not_after, content_type=content_type
+        )
     elapsed = (time.monotonic() - started) * 1000
     status = statuses[-1] if statuses else None
     return Response(target.url, status, b"", elapsed, error=reason)
@@ -140,7 +142,8 @@ def probe(target: Target, *, deadline_ms: int | None = None, ssl_context: ssl.SS
 
 def _get(
     target: Target, deadline: _Deadline, ssl_context: ssl.SSLContext | None, statuses: list[int]
-) -> tuple[bytes, float | None]:
+) -> tuple[bytes, float | None, str | None]:
+    """(body, certificate notAfter, Content-Type) of the final answer, after the redirects the policy allows."""
     url = target.url
     _check_url(url, failure="invalid URL")
     origin_host = urlsplit(url).hostname or ""
@@ -154,7 +157,7 @@ def _get(
             statuses.append(response.status)
             location = response.getheader("Location")
             if response.status not in _REDIRECTS or not location:
-                return _read_capped(response), not_after
+                return _read_capped(response), not_after, response.getheader("Content-Type")
         url = _redirect_target(url, location)
         addresses = _allowed_addresses(url, origin_host, target.redirect_hosts, origin_kinds)
     raise _Failure(f"more than {MAX_REDIRECTS} redirects")

@@ -42,6 +42,7 @@ RUNBOOK_SLUGS = (
     "router-errors",
     "synthetic-liveness-failing",
     "synthetic-readiness-failing",
+    "synthetic-frontend-failing",
     "synthetic-health-degraded",
     "synthetic-latency-high",
     "synthetic-certificate-expiring",

@@ -20,7 +20,7 @@ from lambdas.synthetic_monitor.handler import lambda_handler
 from lambdas.synthetic_monitor.settings import SettingsError, load_settings
 from tests.integration.test_synthetic_probe import _redirecting
 from tests.unit.synthetic_monitor.emf import emf_signatures, emf_values
-from tools.health_service import HealthService
+from tools.health_service import HealthService, MetricsShape
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "synthetic_monitor"
 SCHEDULED = json.loads((EVENTS / "scheduled.json").read_text(encoding="utf-8"))
@@ -63,12 +63,28 @@ def _by_name(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {result["name"]: result for result in summary["results"]}
 
 
+NO_CERTIFICATE = (names.DEFAULT_NAMESPACE, "CertificateDaysRemaining", names.CHECK_DIMENSIONS)  # http
+
+
+# What a healthy run does not write, and the fields it counts missing, by /health/metrics shape:
+HEALTHY_EMF: dict[str, tuple[set[tuple[str, str, tuple[str, ...]]], list[str]]] = {
+    # Node's own field names (the reference service's default): no CPU percentage, which is counted
+    "node": ({NO_CERTIFICATE, (names.DEFAULT_NAMESPACE, "ServiceCpu", names.SERVICE_DIMENSIONS)}, ["cpu_percent"]),
+    # The report's field names: every number, nothing missing
+    "report": ({NO_CERTIFICATE, (names.DEFAULT_NAMESPACE, "FieldMissing", names.FIELD_DIMENSIONS)}, []),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(HEALTHY_EMF))
 def test_healthy_service(
-    service: HealthService, lambda_context: LocalLambdaContext, capsys: pytest.CaptureFixture[str]
+    service: HealthService, lambda_context: LocalLambdaContext, capsys: pytest.CaptureFixture[str], shape: MetricsShape
 ) -> None:
+    not_written, missing = HEALTHY_EMF[shape]
     service.reset()
+    service.metrics_shape = shape
     # When the monitor runs against a healthy service
     summary, _ = _run(service.url, lambda_context)
+    service.metrics_shape = "node"
     # Then every check is ok, with the fixed result keys, and the summary is JSON
     json.dumps(summary)
     assert summary["ok"] is True
@@ -81,11 +97,13 @@ def test_healthy_service(
     # And the EMF carries the check, dependency and service metrics with the contract's dimensions
     output = capsys.readouterr().out
     signatures = emf_signatures(output)
-    assert {(names.DEFAULT_NAMESPACE, spec.name, spec.dimensions) for spec in names.ALL_METRICS} - signatures == {
-        (names.DEFAULT_NAMESPACE, "CertificateDaysRemaining", names.CHECK_DIMENSIONS)  # http: no certificate
-    }
+    assert {(names.DEFAULT_NAMESPACE, spec.name, spec.dimensions) for spec in names.ALL_METRICS} - signatures == (
+        not_written
+    )
     healthy = {p[1]["dependency"]: p[2] for p in emf_values(output) if p[0] == names.DEPENDENCY_HEALTHY.name}
     assert healthy == dict.fromkeys(names.KNOWN_DEPENDENCIES, 1)
+    # And what the metrics body does not report is counted by name, once
+    assert [p[1]["field"] for p in emf_values(output) if p[0] == names.FIELD_MISSING.name] == missing
 
 
 HEALTH_UNHEALTHY = 'status 503; body.status is "unhealthy"; checks.{dep}.status is "unhealthy"'

@@ -10,32 +10,20 @@ import pytest
 
 from lambdas.synthetic_monitor.checks import (
     DEFAULT_CHECKS,
+    STRICT_CHECK_SPECS,
     Check,
     CheckSpecError,
-    DependencyHealth,
     Response,
-    ServiceMetrics,
     judge,
     parse_checks,
     parse_condition,
 )
+from lambdas.synthetic_monitor.reading import STRICT, TOLERANT, DependencyHealth, Reading, ServiceMetrics
+from tests.unit.synthetic_monitor.bodies import REPORT_HEALTH as HEALTHY
 
 NOW = 1_800_000_000.0
-
-HEALTHY: dict[str, Any] = {
-    "status": "healthy",
-    "timestamp": "2026-01-17T10:00:00.000Z",
-    "version": "1.0.0",
-    "uptime": 86400,
-    "checks": {
-        "database": {"status": "healthy", "responseTime": 5},
-        "redis": {"status": "healthy", "responseTime": 2},
-        "externalServices": {
-            "status": "healthy",
-            "services": {"openai": {"status": "healthy"}, "stripe": {"status": "healthy"}, "s3": {"status": "healthy"}},
-        },
-    },
-}
+STRICT_CHECKS = parse_checks(STRICT_CHECK_SPECS, default_timeout_ms=3000)
+BOTH = pytest.mark.parametrize("reading", [TOLERANT, STRICT], ids=["tolerant", "strict"])
 
 
 def _check(*conditions: dict[str, Any], extract: str | None = None) -> Check:
@@ -45,32 +33,48 @@ def _check(*conditions: dict[str, Any], extract: str | None = None) -> Check:
     return parse_checks([spec], default_timeout_ms=3000)[0]
 
 
-def _response(body: Any = None, *, status: int = 200, latency_ms: float = 10.0, raw: bytes | None = None) -> Response:
+def _response(
+    body: Any = None,
+    *,
+    status: int = 200,
+    latency_ms: float = 10.0,
+    raw: bytes | None = None,
+    content_type: str | None = "application/json",
+) -> Response:
     payload = raw if raw is not None else json.dumps(body).encode()
-    return Response(url="http://127.0.0.1/x", status_code=status, body=payload, latency_ms=latency_ms)
+    return Response(
+        url="http://127.0.0.1/x", status_code=status, body=payload, latency_ms=latency_ms, content_type=content_type
+    )
 
 
-def _default(name: str) -> Check:
-    return next(check for check in DEFAULT_CHECKS if check.name == name)
+def _default(name: str, reading: Reading = TOLERANT) -> Check:
+    checks = STRICT_CHECKS if reading is STRICT else DEFAULT_CHECKS
+    return next(check for check in checks if check.name == name)
 
 
-# --- the default checks -----------------------------------------------------------------------------
+def _judge_default(name: str, response: Response, reading: Reading = TOLERANT) -> Any:
+    return judge(_default(name, reading), response, now=NOW, reading=reading)
 
 
-def test_default_checks_cover_the_four_health_endpoints() -> None:
+# --- the default checks (both contracts agree on the report's own bodies) ----------------------------
+
+
+@pytest.mark.parametrize("checks", [DEFAULT_CHECKS, STRICT_CHECKS], ids=["tolerant", "strict"])
+def test_default_checks_cover_the_four_health_endpoints(checks: tuple[Check, ...]) -> None:
     # Given / When: the built-in defaults
-    urls = {check.name: check.url for check in DEFAULT_CHECKS}
+    urls = {check.name: check.url for check in checks}
     # Then: the report's four endpoints, each with a latency budget below its timeout
     assert urls == {"live": "/health/live", "ready": "/health/ready", "health": "/health", "metrics": "/health/metrics"}
-    for check in DEFAULT_CHECKS:
+    for check in checks:
         assert check.latency_budget_ms is not None
         assert check.latency_budget_ms < check.timeout_ms
 
 
-def test_healthy_body_passes_the_default_health_check() -> None:
+@BOTH
+def test_healthy_body_passes_the_default_health_check(reading: Reading) -> None:
     # Given the report's example body
     # When it is judged by the default /health check
-    result = judge(_default("health"), _response(HEALTHY), now=NOW)
+    result = _judge_default("health", _response(HEALTHY), reading)
     # Then it is ok and up, with no reason, and every dependency is extracted
     assert (result.ok, result.up, result.reason) == (True, True, None)
     assert result.dependencies == (
@@ -82,67 +86,75 @@ def test_healthy_body_passes_the_default_health_check() -> None:
     )
 
 
-def test_degraded_status_is_named_as_body_status() -> None:
+@BOTH
+def test_degraded_status_is_named_as_body_status(reading: Reading) -> None:
     # Given a degraded service whose dependencies all say healthy
     body = copy.deepcopy(HEALTHY)
     body["status"] = "degraded"
     # When judged
-    result = judge(_default("health"), _response(body), now=NOW)
+    result = _judge_default("health", _response(body), reading)
     # Then the reason says exactly what was wrong
     assert result.reason == 'body.status is "degraded"'
     assert not result.ok
     assert not result.up
 
 
-def test_unhealthy_database_is_named_with_its_path() -> None:
+@BOTH
+def test_unhealthy_database_is_named_with_its_path(reading: Reading) -> None:
     body = copy.deepcopy(HEALTHY)
     body["checks"]["database"]["status"] = "unhealthy"
-    result = judge(_default("health"), _response(body), now=NOW)
+    result = _judge_default("health", _response(body), reading)
     assert result.reason == 'checks.database.status is "unhealthy"'
     assert DependencyHealth("database", False, 5.0) in result.dependencies
 
 
-def test_wildcard_names_the_failing_external_service() -> None:
+@BOTH
+def test_wildcard_names_the_failing_external_service(reading: Reading) -> None:
     body = copy.deepcopy(HEALTHY)
     body["checks"]["externalServices"]["services"]["stripe"]["status"] = "unhealthy"
-    result = judge(_default("health"), _response(body), now=NOW)
+    result = _judge_default("health", _response(body), reading)
     assert result.reason == 'checks.externalServices.services.stripe.status is "unhealthy"'
 
 
-def test_status_503_with_json_body_reports_both() -> None:
+@BOTH
+def test_status_503_with_json_body_reports_both(reading: Reading) -> None:
     # Given /health answering 503 with an unhealthy database
     body = copy.deepcopy(HEALTHY)
     body["status"] = "unhealthy"
     body["checks"]["database"]["status"] = "unhealthy"
     # When judged
-    result = judge(_default("health"), _response(body, status=503), now=NOW)
+    result = _judge_default("health", _response(body, status=503), reading)
     # Then the status comes first and the body is still read for dependency metrics
     assert result.reason == 'status 503; body.status is "unhealthy"; checks.database.status is "unhealthy"'
     assert result.dependencies[0] == DependencyHealth("database", False, 5.0)
 
 
-def test_plain_text_error_page_says_status_only() -> None:
+@BOTH
+def test_plain_text_error_page_says_status_only(reading: Reading) -> None:
     # Given a load balancer's 503 page (not JSON)
-    result = judge(_default("health"), _response(raw=b"Service Unavailable", status=503), now=NOW)
+    result = _judge_default("health", _response(raw=b"Service Unavailable", status=503), reading)
     # Then "status 503" explains it; "invalid JSON" would only be noise
     assert result.reason == "status 503"
 
 
-def test_invalid_json_with_status_200() -> None:
-    result = judge(_default("health"), _response(raw=b'{"status": "healthy",'), now=NOW)
+@BOTH
+def test_invalid_json_with_status_200(reading: Reading) -> None:
+    result = _judge_default("health", _response(raw=b'{"status": "healthy",'), reading)
     assert result.reason == "invalid JSON"
     assert not result.up
 
 
-def test_missing_field_breaks_the_contract() -> None:
+def test_missing_field_breaks_the_strict_contract_only() -> None:
     body = copy.deepcopy(HEALTHY)
     del body["checks"]["redis"]
-    result = judge(_default("health"), _response(body), now=NOW)
+    result = _judge_default("health", _response(body), STRICT)
     assert result.reason == "contract: checks.redis missing; checks.redis.status missing"
+    # The tolerant contract judges what is there
+    assert _judge_default("health", _response(body)).reason is None
 
 
 def test_many_reasons_are_capped() -> None:
-    result = judge(_default("health"), _response({"status": 1}), now=NOW)
+    result = _judge_default("health", _response({"status": 1}), STRICT)
     assert result.reason is not None
     assert result.reason.endswith("more)")
     assert result.reason.count(";") == 6
@@ -200,6 +212,12 @@ def test_latency_within_budget() -> None:
         ({"path": "s.*.status", "equals": "up"}, {"s": {}}, "s.*.status missing"),
         ({"body_contains": "ready"}, {"status": "ready"}, None),
         ({"body_contains": "ready"}, {"status": "ok"}, 'body lacks "ready"'),
+        ({"path": "name=b.v", "equals": 2}, [{"name": "a", "v": 1}, {"name": "b", "v": 2}], None),
+        ({"path": "name=c.v", "equals": 2}, [{"name": "a", "v": 1}], "name=c.v missing"),
+        ({"path": "checks.db:rt.0.status", "equals": "pass"}, {"checks": {"db:rt": [{"status": "pass"}]}}, None),
+        ({"json": True}, [], None),
+        ({"reports_healthy": True}, {"status": "UP"}, None),
+        ({"reports_healthy": True}, {"status": "down"}, 'body.status is "down"'),
         ({"contract": "live"}, {"status": "ok"}, None),
         ({"contract": "live"}, {"status": "up"}, 'contract: body.status is "up", not one of ["ok"]'),
         (
@@ -215,6 +233,30 @@ def test_condition_vocabulary(condition: dict[str, Any], body: Any, reason: str 
     # Then the verdict and the reason are exact
     assert result.reason == reason
     assert result.ok is (reason is None)
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        ("text/html", None),
+        ("text/html; charset=utf-8", None),
+        ("Text/HTML;charset=UTF-8", None),
+        ("application/json", 'content type "application/json", not text/html'),
+        (None, "content type missing, not text/html"),
+        ("", "content type missing, not text/html"),
+    ],
+)
+def test_content_type_is_the_media_type_of_the_header(header: str | None, reason: str | None) -> None:
+    result = judge(_check({"content_type": "text/html"}), _response(raw=b"<p>x</p>", content_type=header), now=NOW)
+    assert result.reason == reason
+
+
+def test_an_error_page_is_judged_by_its_status_alone() -> None:
+    # Given a page check and a load balancer's plain-text 502
+    check = _check({"status": 200}, {"content_type": "text/html"}, {"body_contains": "__NEXT_DATA__"})
+    result = judge(check, _response(raw=b"Bad Gateway", status=502, content_type="text/plain"), now=NOW)
+    # Then the status says it all; its type and text are not judged
+    assert result.reason == "status 502"
 
 
 def test_status_condition_reason() -> None:
@@ -306,6 +348,11 @@ def test_invalid_check_specs_are_named(specs: Any, message: str) -> None:
         ({"path": "a", "is": "date"}, "expected one of"),
         ({"path": "a", "matches": ".*"}, "unknown path test 'matches'"),
         ({"jsonpath": "$.a"}, "unknown condition"),
+        ({"content_type": "html"}, "media type"),
+        ({"content_type": 1}, "media type"),
+        ({"json": False}, "c.json: expected true"),
+        ({"reports_healthy": "yes"}, "c.reports_healthy: expected true"),
+        ({"path": "a=b=c", "equals": 1}, "dotted path"),
         ({"status": 200, "latency_below_ms": 5}, "unknown condition"),
     ],
 )

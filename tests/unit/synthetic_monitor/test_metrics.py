@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from lambdas.synthetic_monitor import metric_names as names
-from lambdas.synthetic_monitor.checks import CheckResult, DependencyHealth, ServiceMetrics
+from lambdas.synthetic_monitor.checks import DEFAULT_CHECKS, CheckResult, Response, judge
 from lambdas.synthetic_monitor.metrics import emit_metrics
-from tests.unit.synthetic_monitor.emf import emf_signatures, emf_values
+from lambdas.synthetic_monitor.reading import DependencyHealth, FieldWarning, ServiceMetrics
+from tests.unit.synthetic_monitor import bodies
+from tests.unit.synthetic_monitor.emf import emf_blobs, emf_signatures, emf_values
 
 NAMESPACE = "PeopleBooster/Synthetics"
 
@@ -33,7 +37,11 @@ RESULTS = [
         "health",
         dependencies=(DependencyHealth("database", False, 5.0), DependencyHealth("openai", True, None)),
     ),
-    _result("metrics", service=ServiceMetrics(cpu_percent=12.5, memory_percent=40.0, uptime_seconds=86400.0)),
+    _result(
+        "metrics",
+        service=ServiceMetrics(cpu_percent=12.5, memory_percent=40.0, uptime_seconds=86400.0, memory_bytes=2048.0),
+        warnings=(FieldWarning("memory_percent", "memory_percent missing"),),
+    ),
 ]
 
 
@@ -73,6 +81,10 @@ def test_metric_values_units_and_dimensions(capsys: pytest.CaptureFixture[str]) 
     assert ("ServiceCpu", service, 12.5, "Percent") in points
     assert ("ServiceMemory", service, 40.0, "Percent") in points
     assert ("ServiceUptime", service, 86400.0, "Seconds") in points
+    assert ("ServiceMemoryBytes", service, 2048.0, "Bytes") in points
+    assert ("FieldMissing", {"environment": "staging", "check": "metrics", "field": "memory_percent"}, 1, "Count") in (
+        points
+    )
 
 
 def test_every_check_gets_a_success_point_every_run(capsys: pytest.CaptureFixture[str]) -> None:
@@ -85,3 +97,39 @@ def test_every_check_gets_a_success_point_every_run(capsys: pytest.CaptureFixtur
 def test_slow_but_correct_counts_as_success(capsys: pytest.CaptureFixture[str]) -> None:
     emit_metrics([_result("live", ok=False, reason="latency 1500 ms over 1000 ms")], environment="e", namespace="N")
     assert ("CheckSuccess", {"environment": "e", "check": "live"}, 1, "Count") in emf_values(capsys.readouterr().out)
+
+
+def _judged(name: str, body: object) -> CheckResult:
+    check = next(check for check in DEFAULT_CHECKS if check.name == name)
+    return judge(check, Response(f"https://api.example/{name}", 200, json.dumps(body).encode(), 20.0), now=1.8e9)
+
+
+def test_what_a_real_body_lacks_is_counted_once_per_field_and_run(capsys: pytest.CaptureFixture[str]) -> None:
+    # Given a run against a terminus /health (no version, no uptime, two dependencies without response time)
+    # and express-actuator metrics (no CPU, no memory percentage)
+    results = [_judged("health", bodies.TERMINUS_OK), _judged("metrics", bodies.ACTUATOR_METRICS)]
+    # When published
+    emit_metrics(results, environment="staging", namespace=NAMESPACE)
+    output = capsys.readouterr().out
+    # Then each missing field is one FieldMissing point, with the check and the field as dimensions
+    missing = sorted(
+        (p[1]["check"], p[1]["field"], p[2]) for p in emf_values(output) if p[0] == names.FIELD_MISSING.name
+    )
+    assert missing == [
+        ("health", "responseTime", 1),
+        ("health", "uptime", 1),
+        ("health", "version", 1),
+        ("metrics", "cpu_percent", 1),
+        ("metrics", "memory_percent", 1),
+    ]
+    # And the checks themselves count as up: a missing field is no failure
+    assert {(p[1]["check"], p[2]) for p in emf_values(output) if p[0] == "CheckSuccess"} == {
+        ("health", 1),
+        ("metrics", 1),
+    }
+    # And what the actuator does report is published in its own unit: bytes, not a guessed percentage
+    service = {p[0]: (p[2], p[3]) for p in emf_values(output) if p[1] == {"environment": "staging"}}
+    assert service == {"ServiceMemoryBytes": (104_857_600, "Bytes"), "ServiceUptime": (720.5, "Seconds")}
+    # And every blob is one dimension set (CloudWatch's EMF spec: Dimensions is an array of dimension sets)
+    for blob in emf_blobs(output):
+        assert len(blob["_aws"]["CloudWatchMetrics"][0]["Dimensions"]) == 1

@@ -6,7 +6,16 @@ import json
 
 import pytest
 
-from lambdas.synthetic_monitor.checks import DEFAULT_CHECKS
+from lambdas.synthetic_monitor.checks import (
+    DEFAULT_CHECKS,
+    STRICT_CHECK_SPECS,
+    BodyContains,
+    ContentTypeIs,
+    LatencyBelow,
+    StatusIn,
+    parse_checks,
+)
+from lambdas.synthetic_monitor.reading import STRICT, TOLERANT
 from lambdas.synthetic_monitor.settings import SettingsError, load_settings, settings_from_env
 
 
@@ -98,3 +107,77 @@ def test_redirect_hosts_are_host_names_only() -> None:
     for bad in (["https://auth.example.com"], ["auth.example.com:443"], ["u:p@auth.example.com"], "auth", [""] * 11):
         with pytest.raises(SettingsError, match=r"CHECKS: checks\[0\] \(a\)\.redirect_hosts"):
             settings_from_env({"CHECKS": json.dumps([{**check, "redirect_hosts": bad}])})
+
+
+# --- the contract and the front end -------------------------------------------------------------------
+
+
+def test_strict_contract_restores_the_strict_checks_and_reading() -> None:
+    settings = settings_from_env({"HEALTH_CONTRACT": "strict"})
+    assert settings.checks == parse_checks(STRICT_CHECK_SPECS, default_timeout_ms=3000)
+    assert settings.reading is STRICT
+    # and the default is tolerant
+    assert settings_from_env({}).reading is TOLERANT
+
+
+def test_metric_paths_reach_the_reading() -> None:
+    settings = settings_from_env({"SERVICE_METRIC_PATHS": json.dumps({"cpu_percent": ["process.cpu"]})})
+    assert [source.path for source in settings.reading.metric_paths.cpu_percent] == ["process.cpu"]
+
+
+def test_frontend_url_adds_the_frontend_check_after_the_others() -> None:
+    # Given the front end's URL, a marker and a budget
+    env = {
+        "FRONTEND_URL": "https://app.example.com/",
+        "FRONTEND_MARKER": "__NEXT_DATA__",
+        "FRONTEND_LATENCY_BUDGET_MS": "2500",
+    }
+    settings = settings_from_env(env)
+    # Then the default checks run, then `frontend`, with the page conditions and the default timeout
+    assert [check.name for check in settings.checks] == ["live", "ready", "health", "metrics", "frontend"]
+    frontend = settings.checks[-1]
+    assert settings.url_of(frontend) == "https://app.example.com/"
+    assert (frontend.timeout_ms, frontend.latency_budget_ms) == (6000, 2500)
+    assert frontend.conditions == (
+        StatusIn((200,)),
+        ContentTypeIs("text/html"),
+        BodyContains("__NEXT_DATA__"),
+        LatencyBelow(2500),
+    )
+    # And it is added to configured checks too
+    checks = [{"name": "ping", "url": "/ping", "conditions": [{"status": 200}]}]
+    with_checks = settings_from_env({**env, "CHECKS": json.dumps(checks)})
+    assert [check.name for check in with_checks.checks] == ["ping", "frontend"]
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"HEALTH_CONTRACT": "lenient"}, "HEALTH_CONTRACT: 'lenient' must be one of tolerant, strict"),
+        ({"SERVICE_METRIC_PATHS": "{"}, "SERVICE_METRIC_PATHS: not valid JSON"),
+        ({"SERVICE_METRIC_PATHS": '{"disk": []}'}, "SERVICE_METRIC_PATHS: metric_paths: unknown number(s) disk"),
+        (
+            {"HEALTH_CONTRACT": "strict", "SERVICE_METRIC_PATHS": '{"cpu_percent": []}'},
+            "SERVICE_METRIC_PATHS: metric_paths apply to the tolerant contract",
+        ),
+        ({"FRONTEND_URL": "app.example.com"}, "FRONTEND_URL: 'app.example.com' is not an http(s) URL"),
+        ({"FRONTEND_URL": "https://a.example", "FRONTEND_TIMEOUT_MS": "2000"}, "(frontend): latency budget 3000 ms"),
+        ({"FRONTEND_URL": "https://a.example", "FRONTEND_LATENCY_BUDGET_MS": "fast"}, "FRONTEND_LATENCY_BUDGET_MS"),
+        (
+            {"FRONTEND_URL": "https://a.example", "CHECKS": '[{"name": "frontend", "url": "/", "conditions": '
+             '[{"status": 200}]}]'},
+            "check names must be unique: frontend",
+        ),
+    ],
+)  # fmt: skip
+def test_invalid_contract_and_frontend_settings_are_named(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        settings_from_env(env)
+    assert message in str(raised.value)
+
+
+def test_a_frontend_url_with_credentials_is_refused_without_echoing_it() -> None:
+    with pytest.raises(SettingsError) as raised:
+        settings_from_env({"FRONTEND_URL": "https://preview:hunter2-s3cret@app.example.com/"})
+    assert str(raised.value).startswith("FRONTEND_URL: must not contain credentials")
+    assert "hunter2-s3cret" not in str(raised.value)
