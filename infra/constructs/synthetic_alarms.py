@@ -25,7 +25,11 @@ from lambdas.synthetic_monitor import metric_names as names
 from lambdas.synthetic_monitor.checks import Check
 from lambdas.synthetic_monitor.settings import Settings
 
-CRITICAL_CHECKS = {"live": "synthetic-liveness-failing", "ready": "synthetic-readiness-failing"}
+CRITICAL_CHECKS = {
+    "live": "synthetic-liveness-failing",
+    "ready": "synthetic-readiness-failing",
+    "frontend": "synthetic-frontend-failing",
+}
 DEGRADED_RUNBOOK = "synthetic-health-degraded"
 LT = cw.ComparisonOperator.LESS_THAN_THRESHOLD
 GE = cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD

@@ -20,7 +20,7 @@ from constructs import Construct
 from infra.config import EnvironmentConfig, VpcConfig
 from infra.constructs.function import ProjectFunction
 from lambdas.synthetic_monitor import metric_names as names
-from lambdas.synthetic_monitor.settings import Settings, settings_from_env
+from lambdas.synthetic_monitor.settings import Settings, options_environment, settings_from_env
 
 HANDLER = "lambdas.synthetic_monitor.handler.lambda_handler"
 # Function name suffix and log `service` (the handler's Logger says the same; metrics carry no service).
@@ -127,6 +127,11 @@ def monitor_environment(config: EnvironmentConfig, namespace: str) -> dict[str, 
         "POWERTOOLS_METRICS_NAMESPACE": namespace,
         "POWERTOOLS_SERVICE_NAME": NAME,
     }
+    environment.update(
+        options_environment(
+            contract=synthetics.contract, metric_paths=synthetics.metric_paths, frontend=synthetics.frontend()
+        )
+    )
     if synthetics.checks is not None:
         environment["CHECKS"] = json.dumps(synthetics.checks, separators=(",", ":"))
     size = sum(len(key) + len(value.encode()) for key, value in environment.items())

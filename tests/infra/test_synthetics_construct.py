@@ -43,10 +43,12 @@ STAGING_SYNTHETIC_ALARMS: list[tuple[str, str, dict[str, str], str, float, str, 
      "breaching", None, "warning", "errors", "synthetic-health-degraded"),
     ("synthetic-metrics-failing", "CheckSuccess", {"check": "metrics"}, "Minimum", 1, "LessThanThreshold",
      "breaching", None, "warning", "errors", "synthetic-health-degraded"),
+    ("synthetic-frontend-failing", "CheckSuccess", {"check": "frontend"}, "Minimum", 1, "LessThanThreshold",
+     "breaching", None, "critical", "errors", "synthetic-frontend-failing"),
     *[
         (f"synthetic-{check}-latency-high", "CheckLatency", {"check": check}, "Maximum", budget,
          "GreaterThanOrEqualToThreshold", "notBreaching", None, "warning", "performance", "synthetic-latency-high")
-        for check, budget in (("live", 1000), ("ready", 1000), ("health", 2000), ("metrics", 1000))
+        for check, budget in (("live", 1000), ("ready", 1000), ("health", 2000), ("metrics", 1000), ("frontend", 3000))
     ],
     *[
         (f"synthetic-dependency-{dependency}", "DependencyHealthy", {"dependency": dependency}, "Minimum", 1,
@@ -55,6 +57,9 @@ STAGING_SYNTHETIC_ALARMS: list[tuple[str, str, dict[str, str], str, float, str, 
     ],
     # staging's base URL is https and every default check shares its host: one certificate alarm
     ("synthetic-live-certificate-expiring", "CertificateDaysRemaining", {"check": "live"}, "Minimum", 21,
+     "LessThanThreshold", "ignore", None, "warning", "errors", "synthetic-certificate-expiring"),
+    # the front end is another https host: its own certificate alarm
+    ("synthetic-frontend-certificate-expiring", "CertificateDaysRemaining", {"check": "frontend"}, "Minimum", 21,
      "LessThanThreshold", "ignore", None, "warning", "errors", "synthetic-certificate-expiring"),
 ]  # fmt: skip
 
@@ -212,6 +217,7 @@ def variant(staging: Synthesized, tmp_path_factory: pytest.TempPathFactory) -> T
         update={
             "schedule_minutes": 5,
             "alarm_datapoints": 2,
+            "frontend_url": None,
             "vpc": VpcConfig(
                 vpc_id="vpc-0abc", subnet_ids=["subnet-0a", "subnet-0b"], security_group_ids=["sg-0c"]
             ),
@@ -315,6 +321,7 @@ def monitor_env(staging: Synthesized, monkeypatch: pytest.MonkeyPatch) -> Iterat
 
 def _run_monitor(base_url: str, monkeypatch: pytest.MonkeyPatch, ssl_context: ssl.SSLContext | None) -> str:
     monkeypatch.setenv("HEALTH_BASE_URL", base_url)
+    monkeypatch.setenv("FRONTEND_URL", f"{base_url}/")  # the reference service serves the front end's page too
     load_settings.cache_clear()
     captured = io.StringIO()
     with redirect_stdout(captured):
@@ -379,6 +386,7 @@ def test_every_synthetic_alarm_watches_a_metric_the_monitor_writes_and_stays_ok_
     states = dict(evaluator.states)
     if not tls:  # missing certificate data is ignored: the alarm keeps its initial state
         assert states.pop(f"{PREFIX}synthetic-live-certificate-expiring") == "INSUFFICIENT_DATA"
+        assert states.pop(f"{PREFIX}synthetic-frontend-certificate-expiring") == "INSUFFICIENT_DATA"
     assert set(states.values()) == {"OK"}, states
 
 
@@ -394,5 +402,5 @@ def test_a_stopped_monitor_breaches_the_failing_alarms(staging: Synthesized) -> 
     # When the alarms are evaluated
     evaluator.evaluate(1_700_000_000.0)
     # Then every failing alarm is in ALARM: a broken monitor never looks like a healthy service
-    assert len(definitions) == 4
+    assert len(definitions) == 5
     assert set(evaluator.states.values()) == {"ALARM"}
