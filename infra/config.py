@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator, model_validator
 
-from lambdas.alert_router.routing import SentryRouting, parse_sentry_routing
-from lambdas.alert_router.silences import WEEKDAYS, SilenceError, parse_windows, silences_everything
+from lambdas.alert_router.incidents.silences import WEEKDAYS, SilenceError, parse_windows, silences_everything
+from lambdas.alert_router.routing.sentry_rules import SentryRouting, parse_sentry_routing
 from lambdas.synthetic_monitor.checks import DEFAULT_CHECK_SPECS, DEFAULT_TIMEOUT_MS, Check, parse_checks
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"

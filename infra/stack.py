@@ -16,7 +16,7 @@ from infra.constructs.logs import LogsConstruct
 from infra.constructs.sentry_intake import SentryIntakeConstruct
 from infra.constructs.service_alarms import ServiceAlarmsConstruct
 from infra.constructs.synthetics import SyntheticsConstruct
-from lambdas.alert_router.silences import silences_everything
+from lambdas.alert_router.incidents.silences import silences_everything
 
 
 def stack_name(config: EnvironmentConfig) -> str:

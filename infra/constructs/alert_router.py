@@ -7,7 +7,7 @@ The two alarms about the router go to the fallback topic as well, so they reach 
 itself is what is broken.
 
 Bot-token mode (issue 7) keeps incidents and silences in a second table (lambdas/alert_router/
-incident_store.py describes it) and needs a sweep: an EventBridge schedule invokes the router with the
+incidents/store.py describes it) and needs a sweep: an EventBridge schedule invokes the router with the
 plain scheduled event every `router.incidents.sweep_minutes`. In webhook mode the sweep returns at once.
 
 The webhook URLs (or the bot token) never appear in the template or the function's environment: the stack creates the
@@ -36,7 +36,7 @@ from constructs import Construct
 from infra.alarm_factory import AlarmFactory
 from infra.config import EnvironmentConfig
 from infra.constructs.function import ProjectFunction
-from lambdas.alert_router.incident_store import SWEEP_INDEX
+from lambdas.alert_router.incidents.store import SWEEP_INDEX
 from lambdas.shared.alarm_metadata import Category, Severity
 
 NAME = "alert-router"
@@ -276,7 +276,7 @@ class AlertRouterConstruct(Construct):
         )
 
     def _router_metric(self, name: str, environment: str, label: str, statistic: str = "Sum") -> cw.Metric:
-        # Exactly the handler's EMF dimension set (lambdas/alert_router/handler.py): service + environment.
+        # Exactly the handler's EMF dimension set (lambdas/alert_router/telemetry.py): service + environment.
         return cw.Metric(
             namespace=self.metrics_namespace,
             metric_name=name,
@@ -331,7 +331,7 @@ class AlertRouterConstruct(Construct):
         ]
 
     def _incident_widgets(self, environment: str) -> list[cw.IWidget]:
-        """Bot-token mode's counters (lambdas/alert_router/lifecycle.py); empty graphs in webhook mode."""
+        """Bot-token mode's counters (lambdas/alert_router/incidents/loop.py); empty graphs in webhook mode."""
         return [
             # a gauge written by each sweep: the latest value is the number of incidents open now
             _graph("Open incidents", [self._router_metric("OpenIncidents", environment, "open", "Maximum")]),

@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
+
+# A Slack message as JSON: what every renderer returns and every transport sends.
+Payload = dict[str, Any]
 
 
 class State(StrEnum):

@@ -50,19 +50,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lambdas.alert_router.incidents import LifecycleConfig
-from lambdas.alert_router.rendering import RenderContext, dashboard_console_url
-from lambdas.alert_router.routing import (
-    SYNTHETICS_NAMESPACE,
-    Channels,
-    Override,
-    RoutingConfig,
-    SentryRouting,
-    SentryRoutingError,
-    default_rules,
-    parse_sentry_routing,
-)
-from lambdas.alert_router.silences import MaintenanceWindow, SilenceError, parse_windows
+from lambdas.alert_router.incidents.model import LifecycleConfig
+from lambdas.alert_router.incidents.silences import MaintenanceWindow, SilenceError, parse_windows
+from lambdas.alert_router.rendering.context import RenderContext
+from lambdas.alert_router.rendering.facts import dashboard_console_url
+from lambdas.alert_router.routing.route import Channels, Override, RoutingConfig
+from lambdas.alert_router.routing.rules import SYNTHETICS_NAMESPACE, default_rules
+from lambdas.alert_router.routing.sentry_rules import SentryRouting, SentryRoutingError, parse_sentry_routing
 from lambdas.shared.alarm_metadata import Category, Severity
 
 SECRET_MAX_AGE_SECONDS = 300  # a rotated webhook is picked up within 5 minutes

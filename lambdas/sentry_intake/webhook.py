@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lambdas.alert_router.parsing import sentry_envelope
+from lambdas.shared.sentry_envelope import sentry_envelope
 
 MAX_BODY_BYTES = 256 * 1024
 FUTURE_SKEW_SECONDS = 60  # clocks differ a little; a timestamp further ahead is not Sentry's

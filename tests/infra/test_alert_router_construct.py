@@ -15,6 +15,7 @@ import pytest
 from lambdas.alert_router.settings import load_settings
 from lambdas.shared.alarm_metadata import parse_alarm_metadata
 from lambdas.shared.local_context import LocalLambdaContext
+from tests.emf import emf_series
 from tests.infra.conftest import Synthesized, resolve_join
 from tools.demo import lambda_environment
 from tools.local_slack import LocalSlack, LocalSlackApi
@@ -361,11 +362,13 @@ def deployed_router(staging: Synthesized, monkeypatch: pytest.MonkeyPatch) -> It
         for name in ("SLACK_WEBHOOK_SECRET_ARN", "IDEMPOTENCY_TABLE_NAME", "SENTRY_DSN"):
             monkeypatch.delenv(name, raising=False)
         load_settings.cache_clear()
+        importlib.reload(importlib.import_module("lambdas.alert_router.telemetry"))  # the namespace is read at import
         module = importlib.reload(importlib.import_module("lambdas.alert_router.handler"))
         yield module, slack
     # Leave the module as other tests import it: built from their environment, not this one.
     monkeypatch.undo()
     load_settings.cache_clear()
+    importlib.reload(importlib.import_module("lambdas.alert_router.telemetry"))
     importlib.reload(module)
 
 
@@ -379,26 +382,6 @@ def _event(name: str, **message_changes: Any) -> dict[str, Any]:
             record["Sns"]["Message"] = json.dumps(message)
             record["Sns"]["MessageId"] = f"{record['Sns']['MessageId']}-changed"
     return event
-
-
-def _emf_blobs(stdout: str) -> list[dict[str, Any]]:
-    blobs = []
-    for line in stdout.splitlines():
-        if line.startswith("{") and '"_aws"' in line:
-            blobs.append(json.loads(line))
-    return blobs
-
-
-def _emitted(blobs: list[dict[str, Any]]) -> dict[str, set[tuple[str, tuple[tuple[str, str], ...]]]]:
-    """metric name -> {(namespace, ((dimension, value), ...))} as CloudWatch would store them."""
-    emitted: dict[str, set[tuple[str, tuple[tuple[str, str], ...]]]] = {}
-    for blob in blobs:
-        for directive in blob["_aws"]["CloudWatchMetrics"]:
-            for dimension_set in directive["Dimensions"]:
-                dims = tuple(sorted((name, str(blob[name])) for name in dimension_set))
-                for metric in directive["Metrics"]:
-                    emitted.setdefault(metric["Name"], set()).add((directive["Namespace"], dims))
-    return emitted
 
 
 def test_handler_emf_matches_the_dashboard_and_alarms(
@@ -439,7 +422,7 @@ def test_handler_emf_matches_the_dashboard_and_alarms(
         sweep = json.loads((EVENTS_DIR / "scheduled" / "sweep.json").read_text())
         assert module.lambda_handler(sweep, context)["sweep"] == "done"
     load_settings.cache_clear()
-    emitted = _emitted(_emf_blobs(capsys.readouterr().out))
+    emitted = emf_series(capsys.readouterr().out)
     counts = {("environment", "staging"), ("service", "alert-router")}
     for name in ("Received", "Unparsed", "Duplicates", "Suppressed", "Retries", "DeliveryFailures", "RenderFailures"):
         assert emitted[name] == {(ROUTER_NAMESPACE, tuple(sorted(counts)))}, name

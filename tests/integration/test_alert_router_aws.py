@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
-from lambdas.alert_router.idempotency import DynamoDBDeduplicator
+from lambdas.alert_router.delivery.idempotency import DynamoDBDeduplicator
 from lambdas.alert_router.settings import Settings, SettingsError, load_webhooks
 from lambdas.shared.local_context import LocalLambdaContext
 from tests.aws_tables import IDEMPOTENCY_TABLE, REGION, create_table

@@ -19,9 +19,14 @@ from typing import Any
 import boto3
 import pytest
 
-from lambdas.alert_router import handler
-from lambdas.alert_router.idempotency import InMemoryDeduplicator
-from lambdas.alert_router.incident_store import (
+from lambdas.alert_router import handler, telemetry
+from lambdas.alert_router.delivery.defaults import reset_process_adapters
+from lambdas.alert_router.delivery.idempotency import InMemoryDeduplicator
+from lambdas.alert_router.delivery.web_api import WebApiClient
+from lambdas.alert_router.delivery.webhook import DeliveryError, RetryPolicy
+from lambdas.alert_router.incidents import defaults as incident_defaults
+from lambdas.alert_router.incidents.model import Incident
+from lambdas.alert_router.incidents.store import (
     Conflict,
     DynamoDBIncidentStore,
     IncidentStore,
@@ -30,13 +35,12 @@ from lambdas.alert_router.incident_store import (
     expire_silence,
     list_silences,
 )
-from lambdas.alert_router.incidents import Incident
-from lambdas.alert_router.parsing import sentry_envelope
 from lambdas.alert_router.settings import load_bot, load_settings
-from lambdas.alert_router.slack import DeliveryError, RetryPolicy
-from lambdas.alert_router.slack_api import WebApiClient
 from lambdas.shared.local_context import LocalLambdaContext
+from lambdas.shared.sentry_envelope import sentry_envelope
 from tests.aws_tables import INCIDENT_TABLE, REGION, create_table
+from tests.clock import FakeClock
+from tests.emf import emf_points, emf_series
 from tests.unit.alert_router.slack_limits import slack_problems
 from tools.local_slack import FAKE_BOT_TOKEN, LocalSlackApi
 from tools.sentry_events import EVENTS as SENTRY_EVENTS
@@ -58,21 +62,6 @@ def alarm_event(state: str, at: datetime, message_id: str, old: str | None = Non
     sns["Message"] = json.dumps(message)
     sns["MessageId"] = message_id
     return event
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = OPENED.timestamp()
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(round(seconds, 3))
-
-    def __call__(self) -> float:
-        return self.now
-
-    def at(self, moment: datetime) -> None:
-        self.now = moment.timestamp()
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +86,8 @@ def environment(api: LocalSlackApi, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock(OPENED.timestamp(), advances=False)
 
 
 @pytest.fixture
@@ -115,7 +104,7 @@ def store(request: pytest.FixtureRequest) -> IncidentStore:
     return DynamoDBIncidentStore("incidents", client=client)
 
 
-def web_api(api: LocalSlackApi, clock: Clock, token: str | None = None) -> WebApiClient:
+def web_api(api: LocalSlackApi, clock: FakeClock, token: str | None = None) -> WebApiClient:
     return WebApiClient(token=token or api.token, base_url=api.base_url, policy=FAST, sleep=clock.sleep)
 
 
@@ -123,7 +112,7 @@ Invoke = Callable[..., dict[str, Any]]
 
 
 @pytest.fixture
-def invoke(api: LocalSlackApi, clock: Clock, store: IncidentStore) -> Invoke:
+def invoke(api: LocalSlackApi, clock: FakeClock, store: IncidentStore) -> Invoke:
     def run(event: dict[str, Any], *, token: str | None = None, dedup: InMemoryDeduplicator | None = None) -> Any:
         return handler.lambda_handler(
             event,
@@ -236,7 +225,9 @@ def test_two_concurrent_invocations_never_double_post(api: LocalSlackApi, invoke
 # --- flapping ---------------------------------------------------------------------------------------------------
 
 
-def test_flapping_collapses_into_one_thread_then_stable_again(api: LocalSlackApi, invoke: Invoke, clock: Clock) -> None:
+def test_flapping_collapses_into_one_thread_then_stable_again(
+    api: LocalSlackApi, invoke: Invoke, clock: FakeClock
+) -> None:
     # Given an alarm that changes state every 3 minutes (7 changes in 18 minutes; more than 4 in 30 is flapping)
     states = ["ALARM", "OK"] * 3 + ["ALARM"]
     for index, state in enumerate(states):
@@ -265,7 +256,7 @@ def test_flapping_collapses_into_one_thread_then_stable_again(api: LocalSlackApi
 
 
 def test_sweep_reannounces_a_long_open_critical_incident(
-    api: LocalSlackApi, invoke: Invoke, clock: Clock, capfd: pytest.CaptureFixture[str]
+    api: LocalSlackApi, invoke: Invoke, clock: FakeClock, capfd: pytest.CaptureFixture[str]
 ) -> None:
     invoke(alarm_event("ALARM", OPENED, "m-1"))
     # When the sweep runs before and after the 1 h repeat interval
@@ -280,17 +271,17 @@ def test_sweep_reannounces_a_long_open_critical_incident(
     assert reminder["reply_broadcast"] is True
     assert reminder["text"].startswith("⏰ Still in ALARM after 1 h 1 min")
     assert result["open_incidents"] == 1
-    gauges = [json.loads(line) for line in capfd.readouterr().out.splitlines() if '"OpenIncidents"' in line]
-    assert [g["OpenIncidents"] for g in gauges] == [[1.0], [1.0], [1.0]]
-    assert gauges[0]["service"] == "alert-router"
-    assert gauges[0]["environment"] == "staging"
+    out = capfd.readouterr().out
+    assert emf_points(out, "OpenIncidents") == [1.0, 1.0, 1.0]
+    counts = ("PeopleBooster/AlertRouter", (("environment", "staging"), ("service", "alert-router")))
+    assert emf_series(out)["OpenIncidents"] == {counts}
 
 
 # --- silences -----------------------------------------------------------------------------------------------------
 
 
 def test_a_silence_suppresses_then_summarises(
-    api: LocalSlackApi, invoke: Invoke, clock: Clock, store: IncidentStore, capfd: pytest.CaptureFixture[str]
+    api: LocalSlackApi, invoke: Invoke, clock: FakeClock, store: IncidentStore, capfd: pytest.CaptureFixture[str]
 ) -> None:
     # Given a 1 h silence on the ALB alarms
     silence = create_silence(
@@ -307,8 +298,7 @@ def test_a_silence_suppresses_then_summarises(
     assert ok["results"][0]["status"] == "nothing-to-resolve"
     assert api.posts(CRITICAL) == []
     assert api.replies(CRITICAL) == []
-    blobs = [json.loads(line) for line in capfd.readouterr().out.splitlines() if '"Silenced"' in line]
-    assert [blob["Silenced"] for blob in blobs] == [[1.0], [1.0]]
+    assert emf_points(capfd.readouterr().out, "Silenced") == [1.0, 1.0]
     # When the sweep runs after the silence ended (twice)
     invoke({"action": "sweep"})
     invoke({"action": "sweep"})
@@ -319,7 +309,9 @@ def test_a_silence_suppresses_then_summarises(
     assert list_silences(store, now=OPENED + timedelta(minutes=70), include_ended=True) == []
 
 
-def test_expiring_a_silence_ends_it_now(api: LocalSlackApi, invoke: Invoke, clock: Clock, store: IncidentStore) -> None:
+def test_expiring_a_silence_ends_it_now(
+    api: LocalSlackApi, invoke: Invoke, clock: FakeClock, store: IncidentStore
+) -> None:
     silence = create_silence(
         store, match="*alb-5xx*", duration=timedelta(hours=2), reason="test", created_by="ops", now=OPENED
     )
@@ -345,7 +337,7 @@ def test_an_open_incident_still_resolves_in_its_thread_during_a_silence(
 
 
 def test_maintenance_window_from_config_suppresses_and_summarises(
-    api: LocalSlackApi, invoke: Invoke, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    api: LocalSlackApi, invoke: Invoke, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a Sunday 12:00-13:00 JST window (2026-11-29 is a Sunday; 03:14 UTC is 12:14 JST)
     window = {"name": "alb", "match": "*alb*", "days": ["sun"], "start": "12:00", "end": "13:00"}
@@ -375,7 +367,7 @@ def test_maintenance_window_from_config_suppresses_and_summarises(
 # --- Slack failures -----------------------------------------------------------------------------------------------
 
 
-def test_rate_limited_then_success(api: LocalSlackApi, invoke: Invoke, clock: Clock) -> None:
+def test_rate_limited_then_success(api: LocalSlackApi, invoke: Invoke, clock: FakeClock) -> None:
     api.rate_limit(times=2, retry_after="3")
     result = invoke(alarm_event("ALARM", OPENED, "m-1"))
     assert clock.sleeps == [3.0, 3.0]
@@ -384,7 +376,7 @@ def test_rate_limited_then_success(api: LocalSlackApi, invoke: Invoke, clock: Cl
 
 
 def test_a_failed_update_keeps_the_thread_reply_and_the_sweep_repairs_it(
-    api: LocalSlackApi, invoke: Invoke, clock: Clock
+    api: LocalSlackApi, invoke: Invoke, clock: FakeClock
 ) -> None:
     invoke(alarm_event("ALARM", OPENED, "m-1"))
     api.fail("chat.update", error="cant_update_message")
@@ -402,7 +394,7 @@ def test_a_failed_update_keeps_the_thread_reply_and_the_sweep_repairs_it(
     assert len(api.replies(CRITICAL)) == 1
 
 
-def test_a_failed_post_raises_and_the_retry_posts_once(api: LocalSlackApi, invoke: Invoke, clock: Clock) -> None:
+def test_a_failed_post_raises_and_the_retry_posts_once(api: LocalSlackApi, invoke: Invoke, clock: FakeClock) -> None:
     # Given Slack failing for longer than the retries
     api.fail("chat.postMessage", status=500, error="internal_error", times=6)
     event = alarm_event("ALARM", OPENED, "m-1")
@@ -430,8 +422,8 @@ def test_ok_false_is_reported_with_slacks_error(api: LocalSlackApi, invoke: Invo
 def json_logs() -> Iterator[io.StringIO]:
     stream = io.StringIO()
     extra = logging.StreamHandler(stream)
-    extra.setFormatter(handler.logger.registered_formatter)
-    router_logger = logging.getLogger(handler.logger.name)
+    extra.setFormatter(telemetry.logger.registered_formatter)
+    router_logger = logging.getLogger(telemetry.logger.name)
     router_logger.addHandler(extra)
     root = logging.getLogger()
     root.addHandler(extra)  # slack_sdk logs through its own loggers
@@ -466,8 +458,8 @@ def test_the_bearer_token_is_checked_and_never_logged(
 
 def test_default_path_keeps_state_in_memory_for_the_process(api: LocalSlackApi) -> None:
     # Given only the local contract (SLACK_BOT_TOKEN, SLACK_CHANNEL_IDS, SLACK_API_BASE_URL) and no table
-    handler._in_memory_store.cache_clear()
-    handler._in_memory_deduplicator.cache_clear()
+    incident_defaults._in_memory_store.cache_clear()
+    reset_process_adapters()
     context = LocalLambdaContext(function_name="alert-router")
     # When several events are handled by this process
     handler.lambda_handler(alarm_event("ALARM", OPENED, "d-1"), context)
@@ -478,7 +470,7 @@ def test_default_path_keeps_state_in_memory_for_the_process(api: LocalSlackApi) 
         "✅ Resolved after 7 min: peoplebooster-production-alb-5xx-rate-high"
     ]
     assert len(api.updates(CRITICAL)) == 1
-    handler._in_memory_store.cache_clear()
+    incident_defaults._in_memory_store.cache_clear()
 
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")
@@ -494,21 +486,19 @@ def test_bot_mode_metrics_have_the_service_and_environment_dimensions(
 ) -> None:
     invoke(alarm_event("ALARM", OPENED, "m-1"))
     invoke(alarm_event("OK", OPENED + timedelta(minutes=2), "m-2"))
-    blobs = [json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith('{"_aws"')]
-    seen: dict[str, list[str]] = {}
-    for blob in blobs:
-        for directive in blob["_aws"]["CloudWatchMetrics"]:
-            for metric in directive["Metrics"]:
-                seen.setdefault(metric["Name"], sorted(directive["Dimensions"][0]))
+    series = emf_series(capfd.readouterr().out)
+    counts = ("PeopleBooster/AlertRouter", (("environment", "staging"), ("service", "alert-router")))
     for name in ("IncidentsOpened", "ThreadReplies", "Updates"):
-        assert seen[name] == ["environment", "service"], name
-    assert seen["Delivered"] == ["channel", "environment", "service", "severity"]
+        assert series[name] == {counts}, name
+    assert {tuple(name for name, _ in dims) for _, dims in series["Delivered"]} == {
+        ("channel", "environment", "service", "severity")
+    }
 
 
 # --- the DynamoDB layout the infrastructure must create -----------------------------------------------------------
 
 
-def test_dynamodb_items_have_the_documented_layout(api: LocalSlackApi, clock: Clock, dynamodb: Any) -> None:
+def test_dynamodb_items_have_the_documented_layout(api: LocalSlackApi, clock: FakeClock, dynamodb: Any) -> None:
     store = DynamoDBIncidentStore("incidents", client=dynamodb, clock=clock)
     context = LocalLambdaContext(function_name="alert-router")
     run = {"deduplicator": InMemoryDeduplicator(), "slack_api": web_api(api, clock), "store": store, "now": clock}
@@ -571,7 +561,9 @@ def test_the_secret_may_hold_a_bot_token_instead_of_webhooks(dynamodb: Any, monk
 # --- late notifications, interleaved writers, sweep failures, silence end, Sentry ---------------------------------
 
 
-def test_a_late_alarm_retried_after_the_ok_reopens_nothing(api: LocalSlackApi, invoke: Invoke, clock: Clock) -> None:
+def test_a_late_alarm_retried_after_the_ok_reopens_nothing(
+    api: LocalSlackApi, invoke: Invoke, clock: FakeClock
+) -> None:
     # Given an ALARM that failed on Slack, then the OK (posted), then Lambda's retry of the old ALARM
     api.fail("chat.postMessage", status=500, error="internal_error", times=6)
     with pytest.raises(DeliveryError):
@@ -609,7 +601,7 @@ class SignallingStore:
 
 
 def test_a_silenced_alert_waits_for_the_lease_of_an_invocation_opening_the_incident(
-    api: LocalSlackApi, clock: Clock, store: IncidentStore
+    api: LocalSlackApi, clock: FakeClock, store: IncidentStore
 ) -> None:
     # Given invocation A posting the first ALARM (slow Slack: its lease is live meanwhile)
     api.latency = 0.4
@@ -653,7 +645,7 @@ def post_key() -> str:
 
 
 def test_a_failing_sweep_is_logged_and_counted_not_raised_and_the_next_sweep_converges(
-    api: LocalSlackApi, invoke: Invoke, clock: Clock, capfd: pytest.CaptureFixture[str], json_logs: io.StringIO
+    api: LocalSlackApi, invoke: Invoke, clock: FakeClock, capfd: pytest.CaptureFixture[str], json_logs: io.StringIO
 ) -> None:
     invoke(alarm_event("ALARM", OPENED, "m-1"))
     # Given Slack down while the sweep re-announces the open critical incident
@@ -665,7 +657,7 @@ def test_a_failing_sweep_is_logged_and_counted_not_raised_and_the_next_sweep_con
     assert result["failures"] == 1
     assert result["open_incidents"] == 1
     out = capfd.readouterr().out
-    assert [json.loads(line)["SweepFailures"] for line in out.splitlines() if '"SweepFailures"' in line] == [[1.0]]
+    assert emf_points(out, "SweepFailures") == [1.0]
     error = next(json.loads(line) for line in json_logs.getvalue().splitlines() if "sweep incomplete" in line)
     assert error["level"] == "ERROR"
     assert error["failures"] == 1
@@ -677,7 +669,7 @@ def test_a_failing_sweep_is_logged_and_counted_not_raised_and_the_next_sweep_con
 
 
 def test_an_adhoc_silence_ending_announces_what_is_still_in_alarm(
-    api: LocalSlackApi, invoke: Invoke, clock: Clock, store: IncidentStore
+    api: LocalSlackApi, invoke: Invoke, clock: FakeClock, store: IncidentStore
 ) -> None:
     # Given an outage that starts during a 1 h silence and outlasts it
     create_silence(store, match="*alb-5xx*", duration=timedelta(hours=1), reason="deploy", created_by="ops", now=OPENED)

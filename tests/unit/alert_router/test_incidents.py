@@ -9,20 +9,11 @@ from typing import Any
 
 import pytest
 
-from lambdas.alert_router.incident_messages import format_elapsed, render_resolved_original
-from lambdas.alert_router.incidents import (
-    Incident,
-    LifecycleConfig,
-    Outcome,
-    Plan,
-    StepKind,
-    decide,
-    incident_key,
-    plan_after_silence,
-    plan_sweep,
-)
+from lambdas.alert_router.incidents.decide import decide, plan_after_silence, plan_sweep
+from lambdas.alert_router.incidents.model import Incident, LifecycleConfig, Outcome, Plan, StepKind, incident_key
 from lambdas.alert_router.models import Alert, SentryFacts, SourceKind, State
-from lambdas.alert_router.rendering import RenderContext
+from lambdas.alert_router.rendering.context import RenderContext
+from lambdas.alert_router.rendering.incident import format_elapsed, render_resolved_original
 from lambdas.shared.alarm_metadata import Severity
 
 T0 = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)

@@ -8,19 +8,14 @@ from typing import Any
 
 import pytest
 
+from lambdas.alert_router.intake.events import parse_sns_message
 from lambdas.alert_router.models import AlarmKind, Alert, SourceKind, State
-from lambdas.alert_router.parsing import parse_sns_message
-from lambdas.alert_router.rendering import (
-    RenderContext,
-    alarm_console_url,
-    escape,
-    format_times,
-    human_reason,
-    render,
-    render_fallback,
-    truncate,
-)
-from lambdas.alert_router.routing import RoutingConfig, route
+from lambdas.alert_router.rendering.context import RenderContext
+from lambdas.alert_router.rendering.facts import alarm_console_url, format_times, human_reason
+from lambdas.alert_router.rendering.render import render
+from lambdas.alert_router.rendering.text import escape, truncate
+from lambdas.alert_router.rendering.unparsed import render_fallback
+from lambdas.alert_router.routing.route import RoutingConfig, route
 from tests.unit.alert_router.slack_limits import slack_problems
 
 CONTEXT = RenderContext(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from lambdas.alert_router.models import Alert, MetricQuery, SourceKind, State
-from lambdas.alert_router.routing import Override, RoutingConfig, data_arriving_after_deploy, route
+from lambdas.alert_router.routing.route import Override, RoutingConfig, data_arriving_after_deploy, route
 from lambdas.shared.alarm_metadata import Category, Severity
 
 CONFIG = RoutingConfig()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lambdas.alert_router.routing import Channels, Override
+from lambdas.alert_router.routing.route import Channels, Override
 from lambdas.alert_router.settings import Settings, SettingsError, load_webhooks, settings_from_env
 from lambdas.shared.alarm_metadata import Severity
 

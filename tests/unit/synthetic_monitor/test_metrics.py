@@ -7,7 +7,7 @@ import pytest
 from lambdas.synthetic_monitor import metric_names as names
 from lambdas.synthetic_monitor.checks import CheckResult, DependencyHealth, ServiceMetrics
 from lambdas.synthetic_monitor.metrics import emit_metrics
-from tests.unit.synthetic_monitor.emf import emf_signatures, emf_values
+from tests.emf import emf_signatures, emf_values
 
 NAMESPACE = "PeopleBooster/Synthetics"
 

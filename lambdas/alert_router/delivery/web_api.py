@@ -22,10 +22,9 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from lambdas.alert_router.slack import DeliveryError, RetryPolicy
+from lambdas.alert_router.delivery.webhook import DeliveryError, RetryPolicy
+from lambdas.alert_router.models import Payload
 from lambdas.shared.observability import scrub_secrets
-
-Payload = dict[str, Any]
 
 
 @dataclass(frozen=True)

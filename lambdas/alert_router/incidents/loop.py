@@ -26,26 +26,17 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from lambdas.alert_router.incident_messages import render_silence_summary
-from lambdas.alert_router.incident_store import Conflict, IncidentStore, update_with_retry
-from lambdas.alert_router.incidents import (
-    Incident,
-    Outcome,
-    Plan,
-    StepKind,
-    decide,
-    incident_key,
-    plan_after_silence,
-    plan_sweep,
-)
-from lambdas.alert_router.models import Alert, State
-from lambdas.alert_router.routing import Route
+from lambdas.alert_router.delivery.web_api import SlackApi
+from lambdas.alert_router.delivery.webhook import DeliveryError
+from lambdas.alert_router.incidents.decide import decide, plan_after_silence, plan_sweep
+from lambdas.alert_router.incidents.model import Incident, Outcome, Plan, StepKind, incident_key
+from lambdas.alert_router.incidents.silences import Silence, SilenceHit, find_silence
+from lambdas.alert_router.incidents.store import Conflict, IncidentStore, update_with_retry
+from lambdas.alert_router.models import Alert, Payload, State
+from lambdas.alert_router.rendering.incident import render_silence_summary
+from lambdas.alert_router.routing.route import Route
 from lambdas.alert_router.settings import BotConfig, Settings
-from lambdas.alert_router.silences import Silence, SilenceHit, find_silence
-from lambdas.alert_router.slack import DeliveryError
-from lambdas.alert_router.slack_api import SlackApi
 
-Payload = dict[str, Any]
 Counter = Callable[[str, int], None]
 _STATUS = {
     Outcome.DUPLICATE: "duplicate",

@@ -28,21 +28,17 @@ passed as SENTRY_ROUTING and read by `parse_sentry_routing`, the one parser both
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from fnmatch import fnmatchcase
-from typing import Any
 
-from lambdas.alert_router.models import Alert, MetricQuery, SentryFacts, SourceKind, State
+from lambdas.alert_router.models import Alert, SentryFacts, SourceKind, State
+from lambdas.alert_router.routing.rules import Rule, default_rules, explicit_severity, match_rule
+from lambdas.alert_router.routing.sentry_rules import SentryRouting, sentry_category, sentry_severity
 from lambdas.shared.alarm_metadata import Category, Severity, parse_alarm_metadata
 
-SYNTHETICS_NAMESPACE = "PeopleBooster/Synthetics"
 # INSUFFICIENT_DATA -> OK this close to the alarm's (re)configuration is data arriving after a deploy
 DEPLOY_WINDOW = timedelta(minutes=15)
-# The synthetic monitor's liveness and readiness checks: failing means users are affected now.
-CRITICAL_SYNTHETIC_CHECKS = frozenset({"live", "ready", "health-live", "health-ready"})
 
 
 @dataclass(frozen=True)
@@ -69,114 +65,11 @@ class Override:
 
 
 @dataclass(frozen=True)
-class Rule:
-    """Default severity/category for a namespace + metric (regex, full match), optionally one dimension."""
-
-    name: str
-    namespace: str  # regex; ".*" for any namespace
-    metric: str  # regex
-    severity: Severity
-    category: Category
-    when: Callable[[MetricQuery], bool] | None = None
-
-    def matches(self, metric: MetricQuery) -> bool:
-        return (
-            re.fullmatch(self.namespace, metric.namespace or "") is not None
-            and re.fullmatch(self.metric, metric.metric_name or "") is not None
-            and (self.when is None or self.when(metric))
-        )
-
-
-def _critical_check(metric: MetricQuery) -> bool:
-    return any(
-        name.lower() == "check" and value.lower() in CRITICAL_SYNTHETIC_CHECKS for name, value in metric.dimensions
-    )
-
-
-def default_rules(synthetics_namespace: str = SYNTHETICS_NAMESPACE) -> tuple[Rule, ...]:
-    """The report's alarm table and the synthetic monitor's alarms; first match wins."""
-    synthetics = re.escape(synthetics_namespace)
-    crit, warn = Severity.CRITICAL, Severity.WARNING
-    errors, perf = Category.ERRORS, Category.PERFORMANCE
-    return (
-        Rule("alb-target-5xx", r"AWS/ApplicationELB", r"HTTPCode_Target_5XX_Count", crit, errors),
-        Rule("synthetic-live-ready", synthetics, r"CheckSuccess", crit, errors, when=_critical_check),
-        Rule(
-            "synthetic-check",
-            synthetics,
-            r"CheckSuccess|DependencyHealthy|CertificateDaysRemaining",
-            warn,
-            errors,
-        ),
-        Rule("synthetic-latency", synthetics, r"CheckLatency", warn, perf),
-        Rule(
-            "dlq-depth",
-            r"AWS/SQS",
-            r"ApproximateNumberOfMessagesVisible|ApproximateAgeOfOldestMessage",
-            warn,
-            errors,
-        ),
-        Rule(
-            "lambda-errors",
-            r"AWS/Lambda",
-            r"Errors|Throttles|DeadLetterErrors|DestinationDeliveryFailures",
-            warn,
-            errors,
-        ),
-        Rule("health-checks", r".*", r"(?i).*(unhealthy|healthcheck|healthy).*", warn, errors),
-        Rule("error-counts", r".*", r"(?i).*(error|fault|fail|5xx|4xx).*", warn, errors),
-        Rule(
-            "resource-usage",
-            r".*",
-            r"(?i).*(cpu|memory|latency|responsetime|duration|connection|iops|swap|evictions).*",
-            warn,
-            perf,
-        ),
-    )
-
-
-@dataclass(frozen=True)
-class SentryRouting:
-    """How Sentry's facts map to severity and category; every entry is a case-insensitive regex."""
-
-    critical_levels: str = r"fatal"
-    # a rule "marked critical": its name says so ("[CRITICAL] checkout down", "Severity: Critical", "P1 ...")
-    critical_rule: str = r".*(\[critical\]|\[fatal\]|severity\s*[:=]\s*(critical|fatal)|\bp1\b|\bsev[01]\b).*"
-    performance_issue_category: str = r"performance|perf.*"
-    performance_aggregate: str = (
-        r".*(transaction\.duration|span\.duration|measurements\.|apdex|p\d+\(|percentile|avg\(.*duration"
-        r"|epm\(|tpm\(|spm\(|eps\(|throughput|latency).*"
-    )
-
-
-class SentryRoutingError(ValueError):
-    """SENTRY_ROUTING (or config router.sentry_routing) is invalid; the message names the entry."""
-
-
-def parse_sentry_routing(value: Any) -> SentryRouting:
-    """{entry: regex} -> SentryRouting; entries left out keep their defaults. An empty regex matches nothing."""
-    if not isinstance(value, dict):
-        raise SentryRoutingError("must be an object of entry -> regular expression")
-    known = [entry.name for entry in fields(SentryRouting)]
-    unknown = sorted(set(value) - set(known))
-    if unknown:
-        raise SentryRoutingError(f"unknown entry {unknown[0]!r}: use {', '.join(known)}")
-    for entry, pattern in value.items():
-        if not isinstance(pattern, str):
-            raise SentryRoutingError(f"{entry}: must be a string (a regular expression)")
-        try:
-            re.compile(pattern, re.IGNORECASE | re.DOTALL)
-        except re.error as error:
-            raise SentryRoutingError(f"{entry}: not a regular expression ({error})") from None
-    return replace(SentryRouting(), **value)
-
-
-@dataclass(frozen=True)
 class RoutingConfig:
     channels: Channels = Channels()
     overrides: tuple[Override, ...] = ()
     rules: tuple[Rule, ...] = default_rules()
-    sentry: SentryRouting = SentryRouting()
+    sentry: SentryRouting = field(default_factory=SentryRouting)
 
 
 @dataclass(frozen=True)
@@ -190,35 +83,6 @@ class Route:
     @property
     def suppressed(self) -> bool:
         return self.channel is None
-
-
-_EXPLICIT_SEVERITY = (
-    (re.compile(r"(?i)\bseverity\s*[:=]\s*(critical|fatal|sev0|sev1|p1)\b"), Severity.CRITICAL),
-    (re.compile(r"(?i)\[(critical|fatal)\]"), Severity.CRITICAL),
-    (re.compile(r"\b(CRITICAL|FATAL)\b"), Severity.CRITICAL),  # upper case only: "critical path" is prose
-    (re.compile(r"(?i)\bseverity\s*[:=]\s*(warning|warn|error|high|medium)\b"), Severity.WARNING),
-    (re.compile(r"(?i)\[(warning|warn)\]"), Severity.WARNING),
-    (re.compile(r"(?i)\bseverity\s*[:=]\s*(info|low|notice)\b"), Severity.INFO),
-    (re.compile(r"(?i)\[info\]"), Severity.INFO),
-)
-
-
-def explicit_severity(*texts: str | None) -> Severity | None:
-    for text in texts:
-        if not text:
-            continue
-        for pattern, severity in _EXPLICIT_SEVERITY:
-            if pattern.search(text):
-                return severity
-    return None
-
-
-def match_rule(alert: Alert, rules: tuple[Rule, ...]) -> Rule | None:
-    candidates = [alert.primary_metric] if alert.metric_name else [q for q in alert.metrics if q.metric_name]
-    for rule in rules:
-        if any(metric is not None and rule.matches(metric) for metric in candidates):
-            return rule
-    return None
 
 
 def data_arriving_after_deploy(alert: Alert) -> tuple[bool, str]:
@@ -289,26 +153,6 @@ def route(alert: Alert, config: RoutingConfig, *, stateful: bool = False) -> Rou
         if arriving:
             return Route(channel=None, severity=severity, category=category, decided_by=decided_by, note=why)
     return Route(channel=channel, severity=severity, category=category, decided_by=decided_by)
-
-
-def _matches(pattern: str, text: str | None) -> bool:
-    return bool(text) and re.fullmatch(pattern, text or "", re.IGNORECASE | re.DOTALL) is not None
-
-
-def sentry_severity(facts: SentryFacts, table: SentryRouting) -> tuple[str, Severity]:
-    if _matches(table.critical_levels, facts.level):
-        return f"sentry level {facts.level}", Severity.CRITICAL
-    if _matches(table.critical_rule, facts.rule_name):
-        return "sentry rule marked critical", Severity.CRITICAL
-    return "sentry default", Severity.WARNING
-
-
-def sentry_category(facts: SentryFacts, table: SentryRouting) -> Category:
-    if _matches(table.performance_issue_category, facts.issue_category):
-        return Category.PERFORMANCE
-    if facts.resource == "metric_alert" and _matches(table.performance_aggregate, facts.aggregate):
-        return Category.PERFORMANCE
-    return Category.ERRORS
 
 
 def route_sentry(alert: Alert, facts: SentryFacts, config: RoutingConfig) -> Route:

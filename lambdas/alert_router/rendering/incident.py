@@ -1,6 +1,6 @@
 """Pure rendering of the incident thread: replies, the original updated in place, notices and summaries.
 
-The top-level message of an incident is the router's usual rendering (rendering.render). Everything here
+The top-level message of an incident is the router's usual rendering (render.render). Everything here
 is smaller: a thread reply is one line with the state, the human reason and the time; the original, when
 updated, keeps its blocks and gets a status line (block id `incident-status`) and the new state's colour and
 header prefix, so the channel shows at a glance what is still open.
@@ -14,18 +14,11 @@ from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from lambdas.alert_router.models import Alert, State
-from lambdas.alert_router.rendering import (
-    FALLBACK_TEXT_LIMIT,
-    SECTION_LIMIT,
-    RenderContext,
-    escape,
-    format_times,
-    human_reason,
-    truncate,
-)
+from lambdas.alert_router.models import Alert, Payload, State
+from lambdas.alert_router.rendering.context import RenderContext
+from lambdas.alert_router.rendering.facts import format_times, human_reason
+from lambdas.alert_router.rendering.text import FALLBACK_TEXT_LIMIT, SECTION_LIMIT, escape, truncate
 
-Payload = dict[str, Any]
 STATUS_BLOCK_ID = "incident-status"
 RESOLVED_LABEL = "RESOLVED"
 FLAPPING_EMOJI = "🔁"

@@ -20,12 +20,12 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import urlsplit
 
+from lambdas.alert_router.models import Payload
 from lambdas.shared.observability import REDACTED, scrub_secrets
 
-Payload = dict[str, Any]
 _BODY_LOG_LIMIT = 300
 
 
@@ -93,10 +93,6 @@ class DeliveryReport:
     channel: str
     attempts: tuple[Attempt, ...]
     dry_run: bool = False
-
-    @property
-    def retries(self) -> int:
-        return max(0, len(self.attempts) - 1)
 
     @property
     def plain_text_fallback(self) -> bool:

@@ -28,20 +28,25 @@ Rules:
   after the silence has nothing to resolve) with the rendering of an ALARM (`held`), which is posted as a
   first ALARM would be if the alarm is still in ALARM when the silence ends (`plan_after_silence`).
 
-Keys: a CloudWatch alarm's ARN (else account/region/name); a Sentry metric alert's rule
-(`sentry:metric-alert:<rule id>`, so critical/warning -> resolved thread like ALARM -> OK). Sentry issue
-alerts have no key: our intake never hears that an issue is resolved, so an incident would never close.
+Records, plans and keys: model.py.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
-from enum import StrEnum
-from typing import Any
+from dataclasses import replace
 
-from lambdas.alert_router.incident_messages import (
+from lambdas.alert_router.incidents.model import (
+    APPLIED_KEPT,
+    Incident,
+    LifecycleConfig,
+    Outcome,
+    Plan,
+    Step,
+    StepKind,
+)
+from lambdas.alert_router.models import Alert, Payload, State
+from lambdas.alert_router.rendering.context import RenderContext
+from lambdas.alert_router.rendering.incident import (
     render_flapping_notice,
     render_reopened_original,
     render_repeat,
@@ -50,119 +55,7 @@ from lambdas.alert_router.incident_messages import (
     render_stable_notice,
     render_state_reply,
 )
-from lambdas.alert_router.models import Alert, SourceKind, State
-from lambdas.alert_router.rendering import RenderContext
 from lambdas.shared.alarm_metadata import Severity
-
-Payload = dict[str, Any]
-APPLIED_KEPT = 20  # message ids remembered per alarm; SNS redelivers within minutes
-
-
-@dataclass(frozen=True)
-class LifecycleConfig:
-    repeat_interval_seconds: int = 3600
-    flapping_transitions: int = 4  # more than this many changes within the window is flapping
-    flapping_window_seconds: int = 1800
-
-
-@dataclass(frozen=True)
-class Incident:
-    key: str
-    alarm_name: str
-    channel: str  # channel name (route), for metrics and logs
-    channel_id: str
-    severity: str
-    state: str  # last state applied
-    open: bool = False
-    ts: str | None = None  # the top-level message of the current/last incident
-    original: Payload | None = None  # that message's payload, the base of chat.update
-    original_stale: bool = False  # the last chat.update failed; the sweep repeats it
-    update_attempts: int = 0
-    opened_at: float = 0.0
-    resolved_at: float | None = None
-    last_change_at: float = 0.0
-    transitions: tuple[float, ...] = ()
-    announced_at: float = 0.0  # last (re-)announcement, for repeats
-    repeats: int = 0
-    flapping: bool = False
-    applied: tuple[str, ...] = ()
-    held: Payload | None = None  # an ALARM a silence kept back, posted if still in ALARM when it ends
-    lease_owner: str | None = None
-    lease_until: float = 0.0
-    version: int = 0  # store-managed, for conditional writes
-
-    @property
-    def needs_sweep(self) -> bool:
-        """Open, flapping or with a stale original: the sweep has something to check."""
-        return self.open or self.flapping or self.original_stale
-
-    def to_data(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("version")
-        return data
-
-    @classmethod
-    def from_data(cls, data: Mapping[str, Any], version: int) -> Incident:
-        values = dict(data)
-        values["transitions"] = tuple(float(t) for t in values.get("transitions", ()))
-        values["applied"] = tuple(str(m) for m in values.get("applied", ()))
-        known = {name for name in cls.__dataclass_fields__ if name != "version"}
-        return cls(**{k: v for k, v in values.items() if k in known}, version=version)
-
-
-class StepKind(StrEnum):
-    POST = "post"  # top-level message; its ts becomes the incident's
-    REPLY = "reply"  # in the incident's thread
-    UPDATE = "update"  # chat.update of the original
-
-
-@dataclass(frozen=True)
-class Step:
-    kind: StepKind
-    payload: Payload
-    broadcast: bool = False
-
-
-class Outcome(StrEnum):
-    OPENED = "opened"
-    REPLIED = "thread-reply"
-    RESOLVED = "resolved"
-    FLAPPING = "flapping"
-    POSTED = "posted"  # top-level, no incident (INSUFFICIENT_DATA, unknown OK)
-    NOTHING = "nothing-to-resolve"
-    DUPLICATE = "duplicate"
-    REPEATED = "repeated"
-    STABLE = "stable-again"
-    REPAIRED = "original-updated"
-    IDLE = "idle"
-    LATE = "late-ignored"  # older than the last state change applied
-    SILENCED = "silenced"
-
-
-@dataclass(frozen=True)
-class Plan:
-    outcome: Outcome
-    incident: Incident | None  # the state to commit once the message step succeeded
-    message: Step | None = None
-    update: Step | None = None
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-
-def incident_key(alert: Alert) -> str | None:
-    """The alarm's identity; None for what has no lifecycle (Sentry issue alerts, unparsed input, no name)."""
-    if alert.state is None:
-        return None
-    if alert.source is SourceKind.SENTRY:
-        facts = alert.sentry
-        rule = facts.alert_rule_id if facts is not None and facts.resource == "metric_alert" else None
-        return f"sentry:metric-alert:{rule}" if rule else None
-    if alert.source not in (SourceKind.SNS_ALARM, SourceKind.EVENTBRIDGE_ALARM):
-        return None
-    if alert.alarm_arn:
-        return alert.alarm_arn
-    if not alert.alarm_name:
-        return None
-    return "alarm:" + ":".join(part for part in (alert.account, alert.region, alert.alarm_name) if part)
 
 
 def _recent(times: tuple[float, ...], now: float, window: int) -> tuple[float, ...]:
@@ -367,7 +260,3 @@ def plan_after_silence(incident: Incident, *, now: float) -> Plan:
         flapping=False,
     )
     return Plan(Outcome.OPENED, opened, Step(StepKind.POST, incident.held))
-
-
-def dumps(data: Mapping[str, Any]) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
