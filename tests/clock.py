@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 
@@ -16,14 +17,27 @@ class FakeClock:
         self.now = now
         self.advances = advances
         self.sleeps: list[float] = []
+        self.slept = 0.0
 
     def __call__(self) -> float:
         return self.now
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(round(seconds, 3))
+        self.slept += seconds
         if self.advances:
             self.now += seconds
 
     def at(self, moment: datetime) -> None:
         self.now = moment.timestamp()
+
+    def time_left(self, seconds: float) -> Callable[[], float]:
+        """A Lambda's remaining time, `seconds` from now, that runs down with the clock and with every sleep
+        (also when sleeping does not move `now`)."""
+        start_now, start_slept = self.now, self.slept
+
+        def remaining() -> float:
+            moved = self.now - start_now
+            return seconds - max(moved, self.slept - start_slept)
+
+        return remaining

@@ -20,8 +20,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lambdas.alert_router.delivery.defaults import default_deduplicator, default_sender
+from lambdas.alert_router.delivery.engine import DeliveryError
 from lambdas.alert_router.delivery.idempotency import Deduplicator, Result
-from lambdas.alert_router.delivery.webhook import DeliveryError, Sender
+from lambdas.alert_router.delivery.webhook import Sender
 from lambdas.alert_router.intake.events import is_sweep, parse_event
 from lambdas.alert_router.models import Alert, Payload, State
 from lambdas.alert_router.rendering.context import RenderContext

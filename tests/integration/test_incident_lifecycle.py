@@ -21,9 +21,10 @@ import pytest
 
 from lambdas.alert_router import handler, telemetry
 from lambdas.alert_router.delivery.defaults import reset_process_adapters
+from lambdas.alert_router.delivery.engine import DeliveryEngine, DeliveryError, Pacer
 from lambdas.alert_router.delivery.idempotency import InMemoryDeduplicator
+from lambdas.alert_router.delivery.policy import RetryPolicy
 from lambdas.alert_router.delivery.web_api import WebApiClient
-from lambdas.alert_router.delivery.webhook import DeliveryError, RetryPolicy
 from lambdas.alert_router.incidents import defaults as incident_defaults
 from lambdas.alert_router.incidents.model import Incident
 from lambdas.alert_router.incidents.store import (
@@ -48,7 +49,7 @@ from tools.sentry_events import EVENTS as SENTRY_EVENTS
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "alert_router"
 CRITICAL = "C0CRITICAL"  # the metric-math ALB 5xx fixture is critical
 OPENED = datetime(2026, 11, 29, 3, 14, 15, tzinfo=UTC)
-FAST = RetryPolicy(base_delay=0.25, max_delay=2.0, request_timeout=2.0, min_interval=0.0, reserve=0.1)
+FAST = RetryPolicy(base_delay=0.25, max_delay=2.0, attempt_timeout=2.0, min_interval=0.0, reserve=0.1)
 
 
 def alarm_event(state: str, at: datetime, message_id: str, old: str | None = None) -> dict[str, Any]:
@@ -105,7 +106,16 @@ def store(request: pytest.FixtureRequest) -> IncidentStore:
 
 
 def web_api(api: LocalSlackApi, clock: FakeClock, token: str | None = None) -> WebApiClient:
-    return WebApiClient(token=token or api.token, base_url=api.base_url, policy=FAST, sleep=clock.sleep)
+    # each invocation has 10 s for Slack: its waits run the time down
+    engine = DeliveryEngine(
+        policy=FAST, remaining_seconds=clock.time_left(10.0), sleep=clock.sleep, draw=highest, pacer=Pacer(clock)
+    )
+    return WebApiClient(token=token or api.token, base_url=api.base_url, engine=engine)
+
+
+def highest(low: float, high: float) -> float:
+    """The longest wait the policy allows (no randomness in these tests)."""
+    return high
 
 
 Invoke = Callable[..., dict[str, Any]]
@@ -370,7 +380,7 @@ def test_maintenance_window_from_config_suppresses_and_summarises(
 def test_rate_limited_then_success(api: LocalSlackApi, invoke: Invoke, clock: FakeClock) -> None:
     api.rate_limit(times=2, retry_after="3")
     result = invoke(alarm_event("ALARM", OPENED, "m-1"))
-    assert clock.sleeps == [3.0, 3.0]
+    assert clock.sleeps == [4.0, 4.0]  # Retry-After 3 s and the longest jitter
     assert result["results"][0]["retries"] == 2
     assert len(api.posts(CRITICAL)) == 1
 
@@ -395,13 +405,14 @@ def test_a_failed_update_keeps_the_thread_reply_and_the_sweep_repairs_it(
 
 
 def test_a_failed_post_raises_and_the_retry_posts_once(api: LocalSlackApi, invoke: Invoke, clock: FakeClock) -> None:
-    # Given Slack failing for longer than the retries
-    api.fail("chat.postMessage", status=500, error="internal_error", times=6)
+    # Given Slack failing for longer than the invocation's time
+    api.fail("chat.postMessage", status=500, error="internal_error", times=100)
     event = alarm_event("ALARM", OPENED, "m-1")
     with pytest.raises(DeliveryError, match="internal_error"):
         invoke(event)
-    assert clock.sleeps == [0.25, 0.5, 1.0, 2.0, 2.0]
+    assert 0 < sum(clock.sleeps) <= 10.0
     # When Lambda retries the event, Slack is back: the lease was released and it posts once
+    api.clear_faults()
     invoke(event)
     invoke(event)
     assert len(api.posts(CRITICAL)) == 1
@@ -439,9 +450,10 @@ def test_the_bearer_token_is_checked_and_never_logged(
     with pytest.raises(DeliveryError, match="invalid_auth") as wrong:
         invoke(alarm_event("ALARM", OPENED, "m-1"), token="xoxb-test-WRONGTOKEN")
     assert api.auth_failures == 1
-    api.fail("*", status=503, error="service_unavailable", times=6)
+    api.fail("*", status=503, error="service_unavailable", times=100)
     with pytest.raises(DeliveryError) as unavailable:
         invoke(alarm_event("ALARM", OPENED, "m-2"))
+    api.clear_faults()
     invoke(alarm_event("ALARM", OPENED, "m-3"))
     api.fail("chat.update", error=f"echo {FAKE_BOT_TOKEN}")
     invoke(alarm_event("OK", OPENED + timedelta(minutes=1), "m-4"))
@@ -565,9 +577,10 @@ def test_a_late_alarm_retried_after_the_ok_reopens_nothing(
     api: LocalSlackApi, invoke: Invoke, clock: FakeClock
 ) -> None:
     # Given an ALARM that failed on Slack, then the OK (posted), then Lambda's retry of the old ALARM
-    api.fail("chat.postMessage", status=500, error="internal_error", times=6)
+    api.fail("chat.postMessage", status=500, error="internal_error", times=100)
     with pytest.raises(DeliveryError):
         invoke(alarm_event("ALARM", OPENED, "m-alarm"))
+    api.clear_faults()
     clock.at(OPENED + timedelta(minutes=2))
     assert invoke(alarm_event("OK", OPENED + timedelta(minutes=2), "m-ok"))["results"][0]["outcome"] == "posted"
     clock.at(OPENED + timedelta(minutes=3))
@@ -650,8 +663,9 @@ def test_a_failing_sweep_is_logged_and_counted_not_raised_and_the_next_sweep_con
     invoke(alarm_event("ALARM", OPENED, "m-1"))
     # Given Slack down while the sweep re-announces the open critical incident
     clock.at(OPENED + timedelta(minutes=61))
-    api.fail("chat.postMessage", status=500, error="internal_error", times=6)
+    api.fail("chat.postMessage", status=500, error="internal_error", times=100)
     result = invoke({"action": "sweep"})
+    api.clear_faults()
     # Then the sweep returns (no raise: no Lambda retry into the DLQ), says so and counts it
     assert result["sweep"] == "incomplete"
     assert result["failures"] == 1

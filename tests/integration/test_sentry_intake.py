@@ -23,8 +23,10 @@ import pytest
 from moto import mock_aws
 
 from lambdas.alert_router import telemetry as router_telemetry
+from lambdas.alert_router.delivery.engine import DeliveryEngine
 from lambdas.alert_router.delivery.idempotency import InMemoryDeduplicator
-from lambdas.alert_router.delivery.webhook import RetryPolicy, WebhookSender
+from lambdas.alert_router.delivery.policy import RetryPolicy
+from lambdas.alert_router.delivery.webhook import WebhookSender
 from lambdas.alert_router.settings import load_settings as load_router_settings
 from lambdas.alert_router.settings import load_webhooks
 from lambdas.sentry_intake import handler
@@ -124,7 +126,9 @@ def intake(slack: LocalSlack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Intak
     load_router_settings.cache_clear()
     webhooks = load_webhooks(load_router_settings())
     assert webhooks is not None
-    sender = WebhookSender(webhooks=webhooks, policy=RetryPolicy(min_interval=0.0, request_timeout=2.0))
+    sender = WebhookSender(
+        webhooks=webhooks, engine=DeliveryEngine(policy=RetryPolicy(min_interval=0.0, attempt_timeout=2.0))
+    )
     publisher = LocalRouterPublisher(router_kwargs={"sender": sender, "deduplicator": InMemoryDeduplicator()})
     server = ThreadingHTTPServer(("127.0.0.1", 0), _server_for(publisher))
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

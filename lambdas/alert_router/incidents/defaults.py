@@ -7,6 +7,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from lambdas.alert_router.delivery.defaults import engine_for, remaining_seconds
 from lambdas.alert_router.delivery.web_api import SlackApi, WebApiClient
 from lambdas.alert_router.incidents.loop import Counter, Lifecycle
 from lambdas.alert_router.incidents.store import DynamoDBIncidentStore, IncidentStore, InMemoryIncidentStore
@@ -24,17 +25,14 @@ def build_lifecycle(  # noqa: PLR0917 - the handler's injectable adapters, passe
     count: Counter,
     logger: Any,
 ) -> Lifecycle:
-    def remaining() -> float:
-        return float(context.get_remaining_time_in_millis()) / 1000
-
     lifecycle = Lifecycle(
         settings=settings,
         bot=bot,
-        api=slack_api or WebApiClient(token=bot.token, base_url=bot.base_url, remaining_seconds=remaining),
+        api=slack_api or WebApiClient(token=bot.token, base_url=bot.base_url, engine=engine_for(context)),
         store=store or default_store(settings),
         count=count,
         logger=logger,
-        remaining_seconds=remaining,
+        remaining_seconds=remaining_seconds(context),
     )
     if now is not None:
         lifecycle.now = now

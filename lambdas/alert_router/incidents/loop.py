@@ -26,8 +26,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from lambdas.alert_router.delivery.engine import DeliveryError
 from lambdas.alert_router.delivery.web_api import SlackApi
-from lambdas.alert_router.delivery.webhook import DeliveryError
 from lambdas.alert_router.incidents.decide import decide, plan_after_silence, plan_sweep
 from lambdas.alert_router.incidents.model import Incident, Outcome, Plan, StepKind, incident_key
 from lambdas.alert_router.incidents.silences import Silence, SilenceHit, find_silence
