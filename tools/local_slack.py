@@ -108,6 +108,7 @@ class LocalSlack(_LoopbackServer):
         self._rate: dict[str, float] = {}  # channel -> seconds between accepted posts
         self._last_accepted: dict[str, float] = {}
         self._rate_limited: dict[str, int] = defaultdict(int)
+        self.latency = 0.0  # seconds before every answer: makes concurrent senders overlap in tests
         super().__init__(_handler_for(self), "local-slack")
 
     # --- addresses ---
@@ -179,6 +180,7 @@ class LocalSlack(_LoopbackServer):
             self._rate.clear()
             self._last_accepted.clear()
             self._rate_limited.clear()
+            self.latency = 0.0
         self.release_stuck_answers()
 
     def _receive(self, channel: str, body: bytes) -> tuple[Fault | None, dict[str, Any] | None]:
@@ -262,6 +264,8 @@ def _handler_for(slack: LocalSlack) -> type[BaseHTTPRequestHandler]:
             if channel not in slack.channels:
                 self._answer(404, "no_service")
                 return
+            if slack.latency:
+                time.sleep(slack.latency)
             fault, _ = slack._receive(channel, body)
             if fault is None:
                 self._answer(200, "ok")

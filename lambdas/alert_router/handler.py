@@ -21,19 +21,29 @@ from typing import TYPE_CHECKING, Any
 
 from lambdas.alert_router.delivery.defaults import default_deduplicator, default_sender
 from lambdas.alert_router.delivery.engine import DeliveryError
-from lambdas.alert_router.delivery.idempotency import Deduplicator, Result
+from lambdas.alert_router.delivery.idempotency import Deduplicator, Once, Result
 from lambdas.alert_router.delivery.webhook import Sender
 from lambdas.alert_router.intake.events import is_sweep, parse_event
-from lambdas.alert_router.models import Alert, Payload, State
+from lambdas.alert_router.models import Alert, Payload
 from lambdas.alert_router.rendering.context import RenderContext
 from lambdas.alert_router.rendering.render import render
 from lambdas.alert_router.rendering.unparsed import render_fallback
-from lambdas.alert_router.routing.route import Route, data_arriving_after_deploy, route
+from lambdas.alert_router.routing.route import Route, route
 from lambdas.alert_router.settings import Settings, load_bot, load_settings
-from lambdas.alert_router.telemetry import SERVICE, attempts_log, count, count_delivered, logger, metrics, routed_log
+from lambdas.alert_router.telemetry import (
+    SERVICE,
+    count,
+    count_delivered,
+    logger,
+    metrics,
+    note_once,
+    note_routed,
+    record_failure,
+    webhook_result,
+)
 from lambdas.shared.observability import init_sentry, traced
 
-if TYPE_CHECKING:  # bot-token mode's modules import slack_sdk: loaded only when that mode is on
+if TYPE_CHECKING:  # bot-token mode's modules are imported only when that mode is on
     from lambdas.alert_router.delivery.web_api import SlackApi
     from lambdas.alert_router.incidents.loop import Lifecycle
     from lambdas.alert_router.incidents.store import IncidentStore
@@ -79,20 +89,10 @@ def lambda_handler(
         logger.set_correlation_id(alert.message_id)
         try:
             results.append(handle_alert(alert, settings, sender, deduplicator, lifecycle))
-        except DeliveryError as error:
-            count("DeliveryFailures")
-            count("Retries", max(0, len(error.attempts) - 1))
-            logger.error(
-                "delivery failed",
-                extra={"channel": error.channel, "error": str(error), "attempts": attempts_log(error.attempts)},
-            )
-            failures.append(f"{alert.message_id or 'record'}: {error}")
-            results.append({"message_id": alert.message_id, "status": "failed", "error": str(error)})
-        except Exception as error:  # e.g. the same message in progress elsewhere: retry the event later
-            count("DeliveryFailures")
-            logger.exception("record not handled")
-            failures.append(f"{alert.message_id or 'record'}: {type(error).__name__}")
-            results.append({"message_id": alert.message_id, "status": "failed", "error": type(error).__name__})
+        except Exception as error:  # delivery failed, in progress elsewhere, or a bug: the event is retried
+            result, failure = record_failure(alert, error)
+            results.append(result)
+            failures.append(failure)
     logger.set_correlation_id(None)
     if failures:
         raise DeliveryError(f"{len(failures)} of {len(alerts)} records not delivered: " + "; ".join(failures))
@@ -107,18 +107,10 @@ def handle_alert(
     lifecycle: Lifecycle | None = None,
 ) -> dict[str, Any]:
     decision = route(alert, settings.routing, stateful=lifecycle is not None)
-    logger.info("routed", extra=routed_log(alert, decision))
-    if alert.state is State.OK and alert.previous_state is State.INSUFFICIENT_DATA:
-        why = "incident lifecycle decides (bot-token mode)" if lifecycle else data_arriving_after_deploy(alert)[1]
-        logger.info("INSUFFICIENT_DATA -> OK", extra={"announced": not decision.suppressed, "why": why})
-    if alert.is_unparsed:
-        count("Unparsed")
+    note_routed(alert, decision, stateful=lifecycle is not None)
     base = {"message_id": alert.message_id, "alarm_name": alert.alarm_name}
     if decision.channel is None:
-        count("Suppressed")
-        logger.info("suppressed", extra={"note": decision.note})
         return {**base, "status": "suppressed", "note": decision.note}
-
     channel = decision.channel
     payload = _render(alert, decision, settings.render_context(alert.region))
 
@@ -126,34 +118,17 @@ def handle_alert(
         if lifecycle is not None:
             return lifecycle.handle(alert, decision, payload)
         assert sender is not None  # webhook mode always has a sender
-        report = sender.send(channel, payload)
-        if report.attempts:
-            logger.info("delivered", extra={"channel": channel, "attempts": attempts_log(report.attempts)})
-        return {
-            **base,
-            "status": "dry-run" if report.dry_run else "delivered",
-            "channel": channel,
-            "attempts": len(report.attempts),
-            "plain_text_fallback": report.plain_text_fallback,
-        }
+        return {**base, **webhook_result(sender.send(channel, payload))}
 
-    if alert.dedup_key:  # Sentry's delivery id for Sentry webhooks, else the SNS MessageId
-        result, duplicate = deduplicator.run_once(alert.dedup_key, deliver)
-    else:
-        result, duplicate = deliver(), False
-    if duplicate:
-        count("Duplicates")
-        logger.info("duplicate message, already delivered", extra={"channel": channel})
-        return {**result, "status": "duplicate"}
-    if lifecycle is not None:
-        count("Retries", int(result.get("retries", 0)))
-        logger.info("incident", extra={"outcome": result.get("outcome"), "status": result.get("status")})
-        if result.get("status") == "delivered":
-            count_delivered(settings.environment, channel, decision)
-        return result
-    count("Retries", max(0, int(result.get("attempts", 0)) - 1))
-    count_delivered(settings.environment, channel, decision)
-    return result
+    # Sentry's delivery id for Sentry webhooks, else the SNS MessageId
+    once = deduplicator.run_once(alert.dedup_key, deliver) if alert.dedup_key else Once(deliver())
+    note_once(once, channel)
+    if once.duplicate:
+        return {**once.result, "status": "duplicate"}
+    count("Retries", int(once.result.get("retries", 0)))
+    if once.result.get("status") in ("delivered", "dry-run"):
+        count_delivered(settings.environment, channel, decision)
+    return once.result
 
 
 def _render(alert: Alert, decision: Route, context: RenderContext) -> Payload:
@@ -163,4 +138,4 @@ def _render(alert: Alert, decision: Route, context: RenderContext) -> Payload:
     except Exception:
         logger.exception("rendering failed: posting the alert as received")
         count("RenderFailures")
-        return render_fallback(alert, context)
+        return render_fallback(alert, context, decision.severity)

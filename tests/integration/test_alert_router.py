@@ -177,15 +177,17 @@ def test_insufficient_data_to_ok_after_a_deploy_is_not_posted(
     assert '"announced":false' in logs
 
 
-def test_insufficient_data_to_ok_long_after_the_configuration_is_a_recovery(
+def test_insufficient_data_to_ok_long_after_the_configuration_is_data_back_once(
     slack: LocalSlack, clock: FakeClock, json_logs: io.StringIO
 ) -> None:
-    # Given an alarm configured days ago going ALARM -> INSUFFICIENT_DATA (e.g. an RDS metric went missing) -> OK
+    # Given an alarm configured days ago going INSUFFICIENT_DATA (e.g. an RDS metric went missing) -> OK
     result = invoke(insufficient_data_to_ok("2026-11-20T08:00:03.381+0000"), sender_for(slack, clock))
-    # Then the OK is announced as the recovery, in the alarm's channel, and the decision is logged
+    # Then one short "data is back" message, where the monitoring-blind notice was, and the decision is logged
     assert result["results"][0]["status"] == "delivered"
-    [payload] = slack.messages("alerts-performance")
-    assert payload["text"].startswith("✅ [staging] OK: peoplebooster-production-ecs-backend-cpu-high")
+    [payload] = slack.messages("alerts-errors")
+    assert payload["text"] == "✅ [staging] Data is back: peoplebooster-production-ecs-backend-cpu-high is OK"
+    assert slack.messages("alerts-performance") == []
+    assert slack_problems(payload) == []
     logs = json_logs.getvalue()
     assert '"announced":true' in logs
     assert "long after the alarm's configuration update" in logs
@@ -223,15 +225,19 @@ def test_bot_mode_resolves_an_incident_through_insufficient_data(monkeypatch: py
                 store=store,
             )
             results.append(result["results"][0].get("outcome"))
-        # Then the lifecycle, not the router, decides: the OK resolves the incident in its thread
-        assert results == ["opened", "thread-reply", "resolved"]
+        # Then the lifecycle, not the router, decides: the blind spell is one notice in #alerts-errors, and
+        # the OK resolves the incident in its thread and the notice in place
+        assert results == ["opened", "monitoring-blind", "resolved"]
         incident = store.get_incident(
             "arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:peoplebooster-production-ecs-backend-cpu-high"
         )
         assert incident is not None
         assert not incident.open  # so the sweep does not re-announce it
         [post] = api.posts("C0PERF")
-        assert [reply["thread_ts"] for reply in api.replies("C0PERF")] == [post["ts"], post["ts"]]
+        assert [reply["text"][:24] for reply in api.replies("C0PERF", post["ts"])] == ["✅ Resolved after 10 min:"]
+        [notice] = api.posts("C0ERRORS")
+        assert notice["attachments"][0]["blocks"][0]["text"]["text"].startswith("✅ DATA BACK · ")
+        assert incident.notice_ts is None  # cleared: nothing left for the sweep
 
 
 def test_terminal_rendering_of_a_received_message(slack: LocalSlack, clock: FakeClock) -> None:

@@ -7,8 +7,9 @@ for good, or the Lambda's time is up.
 - Waits come from policy.py (jittered backoff, Retry-After with its cap) and fit in the same time.
 - One fallback ladder: the message as rendered (Block Kit), then once as plain text when Slack refused its
   content (answers.py says which answers those are).
-- Posts to one webhook, or one channel of the Web API, are spaced `policy.min_interval` apart within the
-  process (`Pacer`), and a 429 holds every post to that target until its Retry-After.
+- Posts to one webhook are spaced `policy.min_interval` apart within the process (`Pacer`; Slack allows
+  about one per second), and a 429 holds every post to that target (a webhook, or a channel of the Web
+  API, which allows short bursts) until its Retry-After.
 - The outcome: a `DeliveryReport`, or `DeliveryError` (`MessageGone` when the thread or message was
   deleted), whose message names the channel and Slack's answer, never a URL or token.
 """
@@ -105,9 +106,18 @@ class DeliveryEngine:
     pacer: Pacer = field(default_factory=Pacer)
 
     def deliver(
-        self, *, channel: str, what: str, target: str | None, send: Send, payload: Payload, plain: Payload
+        self,
+        *,
+        channel: str,
+        what: str,
+        target: str | None,
+        send: Send,
+        payload: Payload,
+        plain: Payload,
+        spaced: bool = True,
     ) -> DeliveryReport:
-        """Deliver `payload` (then `plain`, if its content is refused); `target` is what is paced (None: not)."""
+        """Deliver `payload` (then `plain`, if its content is refused). `target` is what a 429 holds (None:
+        nothing), and what is spaced `policy.min_interval` apart when `spaced`."""
         attempts: list[Attempt] = []
         message, as_plain, wait = payload, False, 0.0
         while True:
@@ -123,7 +133,7 @@ class DeliveryEngine:
                 )
             if wait > 0:
                 self.sleep(wait)
-            if target is not None:
+            if target is not None and spaced:
                 self.pacer.after_post(target, self.policy.min_interval)
             answer = send(message, Deadline.after(min(self.policy.attempt_timeout, budget)))
             verdict = classify(answer)

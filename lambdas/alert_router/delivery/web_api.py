@@ -4,8 +4,8 @@ Each call is one JSON POST with the bearer token, through the same engine and th
 transport as webhook mode (engine.py, lambdas/shared/deadline_http.py): the same retries within the
 Lambda's time, the same plain-text fallback (`invalid_blocks` & co. answered as `ok: false`), the same
 taxonomy, and `MessageGone` when the thread (thread_not_found) or the message (message_not_found) was
-deleted. Posts to one channel are spaced like posts to one webhook (chat.postMessage allows about one
-message per second per channel); updates are not.
+deleted. Posts are not spaced in advance (chat.postMessage allows short bursts per channel), but a 429
+holds every later post to that channel until its Retry-After.
 
 Why not slack_sdk's WebClient: its urllib transport has per-read timeouts only, so a trickling answer
 outlived the Lambda, and any exception in it was indistinguishable from Slack not answering; the two calls
@@ -45,15 +45,15 @@ class WebApiClient:
         where: dict[str, Any] = {"channel": channel_id}
         if thread_ts:
             where |= {"thread_ts": thread_ts, "reply_broadcast": broadcast}
-        return self._call("chat.postMessage", channel_id, where, payload, plain_text(payload), paced=True)
+        return self._call("chat.postMessage", channel_id, where, payload, plain_text(payload))
 
     def update_message(self, channel_id: str, ts: str, payload: Payload) -> DeliveryReport:
         # without `attachments` chat.update keeps the old ones: the plain version must clear them
         plain = {**plain_text(payload), "attachments": []}
-        return self._call("chat.update", channel_id, {"channel": channel_id, "ts": ts}, payload, plain, paced=False)
+        return self._call("chat.update", channel_id, {"channel": channel_id, "ts": ts}, payload, plain)
 
-    def _call(  # noqa: PLR0917 - one private call shape for both methods
-        self, method: str, channel_id: str, where: dict[str, Any], payload: Payload, plain: Payload, paced: bool
+    def _call(
+        self, method: str, channel_id: str, where: dict[str, Any], payload: Payload, plain: Payload
     ) -> DeliveryReport:
         url = self.base_url + method
         headers = {**JSON_HEADERS, "Authorization": f"Bearer {self.token}"}
@@ -69,8 +69,9 @@ class WebApiClient:
         return self.engine.deliver(
             channel=channel_id,
             what=f"{method} to channel {channel_id!r}",
-            target=f"channel:{channel_id}" if paced else None,
+            target=f"channel:{channel_id}",
             send=call,
             payload=payload,
             plain=plain,
+            spaced=False,
         )

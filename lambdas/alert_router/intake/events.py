@@ -13,11 +13,13 @@ Shapes understood (each parser in its own module of this package):
 from __future__ import annotations
 
 import json
+import traceback
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from lambdas.alert_router.intake.cloudwatch import EVENTBRIDGE_DETAIL_TYPE, parse_cloudwatch_alarm, parse_eventbridge
-from lambdas.alert_router.intake.fields import dump, get_str, parse_arn
+from lambdas.alert_router.intake.fields import dump, get_map, get_str, parse_arn, to_state
 from lambdas.alert_router.intake.sentry import parse_sentry
 from lambdas.alert_router.models import Alert, SourceKind
 from lambdas.shared.sentry_envelope import SENTRY_SOURCE
@@ -55,16 +57,16 @@ def parse_sns_message(
 ) -> Alert:
     try:
         payload = json.loads(message)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than anything a sender writes
         payload = None
     envelope = {"message_id": message_id, "topic_arn": topic_arn, "subject": subject}
     if isinstance(payload, Mapping):
         if payload.get("detail-type") == EVENTBRIDGE_DETAIL_TYPE:
-            return _safe(parse_eventbridge, payload, **envelope)
+            return _safe(parse_eventbridge, payload, raw_text=message, **envelope)
         if payload.get("source") == SENTRY_SOURCE and isinstance(payload.get("payload"), Mapping):
-            return _safe(parse_sentry, payload, **envelope)
+            return _safe(parse_sentry, payload, raw_text=message, **envelope)
         if get_str(payload, "AlarmName") or get_str(payload, "AlarmArn"):
-            return _safe(parse_cloudwatch_alarm, payload, **envelope)
+            return _safe(parse_cloudwatch_alarm, payload, raw_text=message, **envelope)
     return unparsed(message, message_id=message_id, subject=subject, topic_arn=topic_arn)
 
 
@@ -88,14 +90,47 @@ def unparsed(
     )
 
 
-def _safe(parser: Any, source: Any, **envelope: Any) -> Alert:
-    """A parser bug on one strange record must not lose it: it is delivered raw instead."""
+def _safe(parser: Any, source: Any, *, raw_text: str | None = None, **envelope: Any) -> Alert:
+    """A parser bug on one strange record must not lose it: it is delivered as received instead, with the
+    failure (for the handler's log, metric and alarm) and what could still be read of it (name, description
+    - whose `Severity:` line then routes it - and state)."""
     try:
         alert: Alert = parser(source, **envelope)
-    except Exception:
-        text = source if isinstance(source, str) else dump(source)
-        return unparsed(text, message_id=envelope.get("message_id"), subject=envelope.get("subject"))
+    except Exception as error:
+        text = raw_text if raw_text is not None else dump(source)
+        failed = unparsed(
+            text,
+            message_id=envelope.get("message_id"),
+            subject=envelope.get("subject"),
+            topic_arn=envelope.get("topic_arn"),
+        )
+        return replace(failed, **_salvage(source), parse_error=type(error).__name__, parse_error_detail=_where(error))
     return alert
+
+
+def _salvage(source: object) -> dict[str, Any]:
+    """The name, description and state of an alarm notification a parser failed on, where they can be read."""
+    if not isinstance(source, Mapping):
+        return {}
+    detail = get_map(source, "detail")
+    configuration = get_map(detail, "configuration")
+    state = get_str(source, "NewStateValue") or get_str(get_map(detail, "state"), "value")
+    return {
+        "alarm_name": get_str(source, "AlarmName") or get_str(detail, "alarmName"),
+        "description": get_str(source, "AlarmDescription") or get_str(configuration, "description"),
+        "state": to_state(state),
+    }
+
+
+def _where(error: BaseException) -> str:
+    """`<message> (at <file>:<line> in <function>)`: enough to find the bug, nothing from the input's shape."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = (
+        f" (at {frames[-1].filename.rsplit('/', 2)[-2:][-1]}:{frames[-1].lineno} in {frames[-1].name})"
+        if frames
+        else ""
+    )
+    return f"{str(error)[:300]}{where}"
 
 
 def is_sweep(event: object) -> bool:

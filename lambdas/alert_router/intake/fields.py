@@ -18,12 +18,17 @@ _ARN = re.compile(r"^arn:(?P<partition>aws[a-z-]*):(?P<service>[a-z0-9-]+):(?P<r
 
 
 def dump(value: object) -> str:
+    """Input as text for a person (and the logs); never raises, even for input nested beyond recursion."""
     if isinstance(value, str):
         return value
     try:
         return json.dumps(value, ensure_ascii=False, indent=2, default=str)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
+        pass
+    try:
         return repr(value)
+    except RecursionError:
+        return f"({type(value).__name__} nested too deeply to show)"
 
 
 def get_str(mapping: Mapping[str, Any] | object, key: str) -> str | None:
@@ -59,8 +64,13 @@ def json_map(text: str | None) -> Mapping[str, Any]:
 def to_float(value: object) -> float | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        number = float(value)
+    if isinstance(value, int):
+        try:
+            number = float(value)
+        except OverflowError:  # JSON allows integers of any size: 10**400 is no data either
+            return None
+    elif isinstance(value, float):
+        number = value
     elif isinstance(value, str):
         try:
             number = float(value)

@@ -20,6 +20,9 @@ from lambdas.alert_router.rendering.text import escape, link
 from lambdas.alert_router.routing.route import Route
 from lambdas.shared.alarm_metadata import parse_alarm_metadata
 
+# INSUFFICIENT_DATA -> ALARM: the ALARM is the news; one line says the monitoring-blind notice is over
+DATA_BACK_IN_ALARM = "Data is back: the alarm had no data before this (see its ⚪ monitoring-blind notice)"
+
 
 def render_alarm(alert: Alert, route: Route, context: RenderContext) -> Payload:
     state = alert.state or State.ALARM
@@ -84,6 +87,12 @@ def render_alarm(alert: Alert, route: Route, context: RenderContext) -> Payload:
         link(metadata.runbook_url, "Runbook") if metadata.runbook_url else None,
     ]
     blocks.append(context_block(links))
+    if alert.previous_state is State.INSUFFICIENT_DATA and state is State.ALARM:
+        blocks.append(
+            context_block(
+                [f"{State.OK.emoji} Data is back (it had none before): the ⚪ monitoring-blind notice is over"]
+            )
+        )
     if route.note:
         blocks.append(context_block([escape(route.note)]))
     return message(fallback, state.colour, blocks)

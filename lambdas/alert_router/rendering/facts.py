@@ -50,6 +50,21 @@ def format_duration(seconds: int) -> str:
     return f"{seconds} s"
 
 
+def format_elapsed(seconds: float) -> str:
+    """14 min, 1 h 5 min, 2 d 3 h, 40 s."""
+    total = max(0, int(seconds))
+    days, rest = divmod(total, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if minutes:
+        return f"{minutes} min"
+    return f"{secs} s"
+
+
 def human_reason(alert: Alert) -> str | None:  # noqa: PLR0911 - one return per alarm kind and state
     """One line a human reads first: "CPUUtilization 93.4% > 80% for 5 min"."""
     if alert.alarm_kind is AlarmKind.COMPOSITE:

@@ -8,8 +8,9 @@ the display time zone; console links are partition- and region-aware.
 
 from __future__ import annotations
 
-from lambdas.alert_router.models import Alert, Payload, SourceKind
+from lambdas.alert_router.models import Alert, Payload, SourceKind, State
 from lambdas.alert_router.rendering.alarm import render_alarm
+from lambdas.alert_router.rendering.blind import render_blind_notice, render_data_back
 from lambdas.alert_router.rendering.context import RenderContext
 from lambdas.alert_router.rendering.sentry import render_sentry
 from lambdas.alert_router.rendering.unparsed import render_unparsed
@@ -20,5 +21,9 @@ def render(alert: Alert, route: Route, context: RenderContext) -> Payload:
     if alert.source is SourceKind.SENTRY and alert.sentry is not None:
         return render_sentry(alert, alert.sentry, route, context)
     if alert.is_unparsed or alert.state is None:
-        return render_unparsed(alert, context)
+        return render_unparsed(alert, context, route.severity)
+    if alert.state is State.INSUFFICIENT_DATA:
+        return render_blind_notice(alert, context)
+    if route.data_back:
+        return render_data_back(alert, context)
     return render_alarm(alert, route, context)

@@ -7,13 +7,14 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from lambdas.alert_router.models import UNPARSED_COLOUR, UNPARSED_EMOJI, Alert, Payload
+from lambdas.alert_router.models import UNPARSED_COLOUR, UNPARSED_EMOJI, Alert, Payload, State
 from lambdas.alert_router.rendering.blocks import code, context_block, header_block, message, section_block
 from lambdas.alert_router.rendering.context import RenderContext
 from lambdas.alert_router.rendering.text import escape
+from lambdas.shared.alarm_metadata import Severity
 
 
-def render_fallback(alert: Alert, context: RenderContext) -> Payload:
+def render_fallback(alert: Alert, context: RenderContext, severity: Severity) -> Payload:
     """The message when `render` failed (a bug): the alert's facts as received, so no alert is lost."""
     facts = (
         ("Alarm", alert.alarm_name),
@@ -26,15 +27,25 @@ def render_fallback(alert: Alert, context: RenderContext) -> Payload:
     )
     text = "\n".join(f"{label}: {value}" for label, value in facts if value)
     raw = "\n\n".join(part for part in (text, alert.raw_text) if part)
-    return render_unparsed(replace(alert, raw_text=raw, subject=alert.alarm_name or alert.subject), context)
+    shown = replace(alert, raw_text=raw, subject=alert.alarm_name or alert.subject)
+    return render_unparsed(shown, context, severity, why="The router could not render this alert (a bug)")
 
 
-def render_unparsed(alert: Alert, context: RenderContext) -> Payload:
-    """Shown as received: unparsed input, and an alarm whose state is missing or unknown (named by it)."""
-    title = (alert.alarm_name if alert.state is None else None) or alert.subject or "Unrecognised notification"
+def render_unparsed(
+    alert: Alert, context: RenderContext, severity: Severity = Severity.INFO, *, why: str | None = None
+) -> Payload:
+    """Shown as received: unparsed input, an alarm whose state is missing or unknown (named by it), and a
+    notification a parser failed on (with the severity its description's metadata gave it)."""
+    title = alert.alarm_name or alert.subject or "Unrecognised notification"
     raw = _readable(alert.raw_text or "")
-    header = f"{UNPARSED_EMOJI} INFO · {title}"
-    fallback = f"{UNPARSED_EMOJI} [{context.environment}] INFO: {escape(title)}"
+    label = severity.value.upper()
+    state = alert.state or State.ALARM
+    emoji, colour = (UNPARSED_EMOJI, UNPARSED_COLOUR) if severity is Severity.INFO else (state.emoji, state.colour)
+    header = f"{emoji} {label} · {title}"
+    fallback = f"{emoji} [{context.environment}] {label}: {escape(title)}"
+    if why is None and alert.parse_error:
+        why = f"The router failed to read this notification ({escape(alert.parse_error)})"
+    why = why or "The router did not recognise this message"
     source = alert.topic_arn.rsplit(":", 1)[-1] if alert.topic_arn else None
     blocks: list[dict[str, Any] | None] = [
         header_block(header),
@@ -43,17 +54,17 @@ def render_unparsed(alert: Alert, context: RenderContext) -> Payload:
             [
                 f"Environment {escape(context.environment)}",
                 f"Topic {escape(source)}" if source else None,
-                "The router did not recognise this message; it is shown as received.",
+                f"{why}; it is shown as received.",
             ]
         ),
     ]
-    return message(fallback, UNPARSED_COLOUR, blocks)
+    return message(fallback, colour, blocks)
 
 
 def _readable(raw: str) -> str:
     """JSON is shown indented (an RDS event on one line is hard to read); anything else as received."""
     try:
         value = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return raw
     return json.dumps(value, ensure_ascii=False, indent=2) if isinstance(value, dict | list) else raw

@@ -9,14 +9,16 @@ Severity and category are each taken from the first source that knows them:
 5. the fallback: warning / errors.
 
 Then: critical -> the critical channel whatever the category; otherwise the category's channel.
-State rules: OK goes where its alarm goes; INSUFFICIENT_DATA never goes to the critical channel;
-unparsed input, and an alarm whose state is missing or unknown (shown as received), is Info in the
-errors channel and never critical.
+State rules: OK goes where its alarm goes. INSUFFICIENT_DATA is "monitoring blind" (issue 11): always the
+errors channel at warning, whatever the severity, category or an override's channel, so missing data is
+heard once and never pages. Unparsed input, and an alarm whose state is missing or unknown (shown as
+received), is Info in the errors channel and never critical - unless a parser failed on it and the
+description's `Severity:`/`Category:` lines could still be read: then those route it.
 INSUFFICIENT_DATA -> OK: webhook mode keeps no state, so it is suppressed only when it looks like data
 arriving after a deploy (the state change within DEPLOY_WINDOW of AlarmConfigurationUpdatedTimestamp, or
-that timestamp absent, as in EventBridge events) and announced as a recovery otherwise (an
-ALARM -> INSUFFICIENT_DATA -> OK alarm must be seen to recover). With incident state (`stateful=True`,
-bot-token mode) it is never suppressed here: the lifecycle resolves the open incident, or posts nothing.
+that timestamp absent, as in EventBridge events); otherwise it is one short "data is back" message in the
+errors channel, where the notice was (`Route.data_back`). With incident state (`stateful=True`, bot-token
+mode) it is never suppressed here: the lifecycle resolves the open incident and the notice, or posts nothing.
 
 Sentry alerts (source SENTRY) are routed by `SentryRouting`, a data table: level fatal or an alert rule
 marked critical -> critical; performance issues and metric alerts on latency/throughput -> performance;
@@ -79,6 +81,7 @@ class Route:
     category: Category | None
     decided_by: str  # where severity came from, for the log
     note: str | None = None  # why the route differs from the plain rule (suppression, demotion)
+    data_back: bool = False  # INSUFFICIENT_DATA -> OK told as "data is back" (webhook mode)
 
     @property
     def suppressed(self) -> bool:
@@ -94,14 +97,14 @@ def data_arriving_after_deploy(alert: Alert) -> tuple[bool, str]:
             True,
             "INSUFFICIENT_DATA -> OK within 15 min of the alarm's configuration update: data arriving after a deploy",
         )
-    return False, "INSUFFICIENT_DATA -> OK long after the alarm's configuration update: announced as a recovery"
+    return False, "INSUFFICIENT_DATA -> OK long after the alarm's configuration update: data is back, announced"
 
 
-def route(alert: Alert, config: RoutingConfig, *, stateful: bool = False) -> Route:
+def route(alert: Alert, config: RoutingConfig, *, stateful: bool = False) -> Route:  # noqa: PLR0911 - one per rule
     """`stateful`: an incident lifecycle (bot-token mode) receives the route and knows what is open."""
     channels = config.channels
     if alert.is_unparsed:
-        return Route(channel=channels.errors, severity=Severity.INFO, category=None, decided_by="unparsed")
+        return _route_unparsed(alert, channels)
     if alert.state is None and alert.source is not SourceKind.SENTRY:
         # shown as received (rendering.py): Info, like any message the router cannot fully read
         return Route(channel=channels.errors, severity=Severity.INFO, category=None, decided_by="unknown state")
@@ -139,20 +142,44 @@ def route(alert: Alert, config: RoutingConfig, *, stateful: bool = False) -> Rou
     if override and override.channel:
         channel = override.channel
 
-    if alert.state is State.INSUFFICIENT_DATA and (severity is Severity.CRITICAL or channel == channels.critical):
-        # Missing data is a monitoring problem, not (yet) an outage: nobody is paged for it.
+    if alert.state is State.INSUFFICIENT_DATA:
+        # Missing data is a monitoring problem, not (yet) an outage: one notice where errors go, no page.
         return Route(
-            channel=channels.for_category(category) if channel == channels.critical else channel,
+            channel=channels.errors,
             severity=Severity.WARNING,
-            category=category,
+            category=Category.ERRORS,
             decided_by=decided_by,
-            note="INSUFFICIENT_DATA is never critical",
+            note="INSUFFICIENT_DATA: monitoring blind, told in the errors channel and never critical",
         )
     if alert.state is State.OK and alert.previous_state is State.INSUFFICIENT_DATA and not stateful:
         arriving, why = data_arriving_after_deploy(alert)
         if arriving:
             return Route(channel=None, severity=severity, category=category, decided_by=decided_by, note=why)
+        return Route(
+            channel=channels.errors,
+            severity=Severity.WARNING,
+            category=Category.ERRORS,
+            decided_by=decided_by,
+            note=why,
+            data_back=True,
+        )
     return Route(channel=channel, severity=severity, category=category, decided_by=decided_by)
+
+
+def _route_unparsed(alert: Alert, channels: Channels) -> Route:
+    """Info in the errors channel; a notification a parser failed on goes by its description's metadata."""
+    metadata = parse_alarm_metadata(alert.description) if alert.parse_error else None
+    if metadata is None or metadata.severity is None:
+        return Route(channel=channels.errors, severity=Severity.INFO, category=None, decided_by="unparsed")
+    category = metadata.category or Category.ERRORS
+    channel = channels.critical if metadata.severity is Severity.CRITICAL else channels.for_category(category)
+    return Route(
+        channel=channel,
+        severity=metadata.severity,
+        category=category,
+        decided_by="metadata read from the raw notification",
+        note=f"the router could not read this notification ({alert.parse_error}); routed by its Severity line",
+    )
 
 
 def route_sentry(alert: Alert, facts: SentryFacts, config: RoutingConfig) -> Route:

@@ -10,10 +10,19 @@ from typing import Any
 import pytest
 
 from lambdas.alert_router.incidents.decide import decide, plan_after_silence, plan_sweep
-from lambdas.alert_router.incidents.model import Incident, LifecycleConfig, Outcome, Plan, StepKind, incident_key
+from lambdas.alert_router.incidents.model import (
+    Incident,
+    LifecycleConfig,
+    Outcome,
+    Plan,
+    StepKind,
+    Target,
+    incident_key,
+)
 from lambdas.alert_router.models import Alert, SentryFacts, SourceKind, State
 from lambdas.alert_router.rendering.context import RenderContext
-from lambdas.alert_router.rendering.incident import format_elapsed, render_resolved_original
+from lambdas.alert_router.rendering.facts import format_elapsed
+from lambdas.alert_router.rendering.incident import render_resolved_original
 from lambdas.shared.alarm_metadata import Severity
 
 T0 = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
@@ -126,11 +135,14 @@ def test_insufficient_data_to_ok_with_no_record_is_data_arriving_not_posted() ->
     assert plan(first.incident, alert(State.ALARM, 5, "m1")).outcome is Outcome.OPENED
 
 
-def test_insufficient_data_with_nothing_open_opens_no_incident() -> None:
+def test_insufficient_data_with_nothing_open_posts_one_notice_and_opens_no_incident() -> None:
     result = plan(None, alert(State.INSUFFICIENT_DATA, 0, "m0"))
-    assert result.outcome is Outcome.POSTED
+    assert result.outcome is Outcome.BLIND
+    assert result.message is not None
+    assert (result.message.kind, result.message.target) == (StepKind.POST, Target.NOTICE)
     assert result.incident is not None
     assert not result.incident.open
+    assert result.incident.blind_since == T0.timestamp()
 
 
 def test_flapping_is_announced_once_then_thread_only() -> None:

@@ -16,6 +16,7 @@ from lambdas.alert_router.rendering.render import render
 from lambdas.alert_router.rendering.text import escape, truncate
 from lambdas.alert_router.rendering.unparsed import render_fallback
 from lambdas.alert_router.routing.route import RoutingConfig, route
+from lambdas.shared.alarm_metadata import Severity
 from tests.unit.alert_router.slack_limits import slack_problems
 
 CONTEXT = RenderContext(
@@ -247,9 +248,11 @@ def test_the_fallback_rendering_keeps_the_alerts_facts() -> None:
     alert = parse_sns_message(
         json.dumps({"AlarmName": "a<b", "AlarmDescription": "desc", "NewStateValue": "ALARM", "NewStateReason": "r"})
     )
-    payload = render_fallback(alert, CONTEXT)
+    payload = render_fallback(alert, CONTEXT, Severity.CRITICAL)
     text = all_text(payload)
     assert "Alarm: a&lt;b" in text
     assert "Description: desc" in text
     assert "Reason: r" in text
     assert slack_problems(payload) == []
+    # And the header still says how bad it is: a critical alarm does not turn into INFO
+    assert payload["attachments"][0]["blocks"][0]["text"]["text"] == "🔴 CRITICAL · a<b"
