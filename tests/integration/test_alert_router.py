@@ -27,6 +27,7 @@ from lambdas.alert_router.delivery.policy import RetryPolicy
 from lambdas.alert_router.delivery.web_api import WebApiClient
 from lambdas.alert_router.delivery.webhook import WebhookSender, encode_payload
 from lambdas.alert_router.incidents.store import InMemoryIncidentStore
+from lambdas.alert_router.intake import events as intake_events
 from lambdas.alert_router.settings import load_settings, load_webhooks
 from lambdas.shared.local_context import LocalLambdaContext
 from tests.clock import FakeClock
@@ -428,6 +429,34 @@ def test_a_rendering_bug_posts_the_alert_as_received_and_counts_it(
     assert "Threshold Crossed" in text
     assert emf_points(capfd.readouterr().out, "RenderFailures") == [1.0]
     assert "rendering failed" in json_logs.getvalue()
+
+
+def test_a_parser_failure_is_logged_counted_and_routed_by_the_severity_line(
+    slack: LocalSlack,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    json_logs: io.StringIO,
+) -> None:
+    # Given a parser that raises on a critical alarm (a bug nobody foresaw)
+    def broken(*_: object, **__: object) -> Any:
+        raise KeyError("Trigger")
+
+    monkeypatch.setattr(intake_events, "parse_cloudwatch_alarm", broken)
+    # When the alarm arrives
+    result = invoke(load("sns_composite_alarm.json"), sender_for(slack, clock))
+    # Then it still pages: routed by its description's "Severity: critical", shown as received, named
+    assert result["results"][0]["channel"] == "alerts-critical"
+    [payload] = slack.messages("alerts-critical")
+    header = payload["attachments"][0]["blocks"][0]["text"]["text"]
+    assert header == "🔴 CRITICAL · peoplebooster-production-backend-degraded"
+    assert "failed to read this notification (KeyError)" in json.dumps(payload, ensure_ascii=False)
+    assert slack_problems(payload) == []
+    # And the failure is logged with its type and where it happened, and counted (the alarm watches it)
+    [line] = [json.loads(line) for line in json_logs.getvalue().splitlines() if "parser failed" in line]
+    assert (line["level"], line["error_type"]) == ("ERROR", "KeyError")
+    assert "in broken" in line["error"]
+    assert emf_points(capfd.readouterr().out, "ParseFailures") == [1.0]
 
 
 def test_a_lone_surrogate_is_delivered_not_dead_lettered(slack: LocalSlack, clock: FakeClock) -> None:

@@ -722,3 +722,114 @@ def test_a_sentry_metric_alert_resolves_in_its_thread(api: LocalSlackApi, invoke
     [update] = api.updates(perf)
     assert update["ts"] == post["ts"]
     assert post["attachments"][0]["blocks"][0]["text"]["text"].startswith("✅ RESOLVED")
+
+
+# --- the lease follows the invocation's remaining time -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("remaining", "lease"), [(300.0, 300.0), (20.0, 60.0), (3000.0, 900.0)])
+def test_the_lease_covers_the_invocations_remaining_time(
+    api: LocalSlackApi, clock: FakeClock, store: IncidentStore, remaining: float, lease: float
+) -> None:
+    # Given an invocation with `remaining` seconds left (its Slack retries may use all of it)
+    claims: list[Incident] = []
+
+    class Recording(SignallingStore):
+        def put_incident(self, incident: Incident, expected_version: int | None) -> Incident:
+            if incident.lease_owner:
+                claims.append(incident)
+            return super().put_incident(incident, expected_version)
+
+    context = LocalLambdaContext(function_name="alert-router", timeout_seconds=remaining)
+    handler.lambda_handler(
+        alarm_event("ALARM", OPENED, "m-lease"),
+        context,
+        deduplicator=InMemoryDeduplicator(),
+        slack_api=web_api(api, clock),
+        store=Recording(store),
+        now=clock,
+    )
+    # Then its claim lasts that long: no other invocation takes the incident over while it may still post;
+    # at least a minute (a short invocation's lease would expire under a slow Slack), at most 15 min
+    [claim] = claims
+    assert claim.lease_until - clock.now == pytest.approx(lease, abs=1.0)
+
+
+# --- monitoring blind (issue 11) in bot-token mode ---------------------------------------------------------------
+
+ERRORS = "C0ERRORS"
+
+
+def blind_event(at: datetime, message_id: str, old: str) -> dict[str, Any]:
+    return alarm_event("INSUFFICIENT_DATA", at, message_id, old=old)
+
+
+def test_an_incident_that_loses_its_data_gets_one_notice_which_data_back_clears(
+    api: LocalSlackApi, invoke: Invoke
+) -> None:
+    # Given an open critical incident whose alarm goes ALARM -> INSUFFICIENT_DATA (twice: heard once)
+    invoke(alarm_event("ALARM", OPENED, "m-1"))
+    blind = invoke(blind_event(OPENED + timedelta(minutes=5), "m-2", old="ALARM"))
+    invoke(blind_event(OPENED + timedelta(minutes=6), "m-3", old="INSUFFICIENT_DATA"))
+    # Then one notice in #alerts-errors, nothing new in #alerts-critical, and its original says "no data"
+    assert blind["results"][0]["outcome"] == "monitoring-blind"
+    [notice] = api.posts(ERRORS)
+    assert notice["text"].startswith("⚪ [staging] Monitoring blind: peoplebooster-production-alb-5xx-rate-high")
+    [post] = api.posts(CRITICAL)
+    assert api.replies(CRITICAL) == []
+    assert post["attachments"][0]["blocks"][0]["text"]["text"].startswith("⚪ INSUFFICIENT DATA")
+    assert "#alerts-errors" in json.dumps(post["attachments"][0]["blocks"][1], ensure_ascii=False)
+    # When the data returns with the alarm still in ALARM, then a reply, the original back in ALARM, the notice
+    # resolved in place
+    invoke(alarm_event("ALARM", OPENED + timedelta(minutes=25), "m-4", old="INSUFFICIENT_DATA"))
+    [post] = api.posts(CRITICAL)
+    assert post["attachments"][0]["blocks"][0]["text"]["text"].startswith("🔴 ALARM")
+    assert [reply["text"][:7] for reply in api.replies(CRITICAL, post["ts"])] == ["🔴 ALARM"]
+    [notice] = api.posts(ERRORS)
+    assert notice["attachments"][0]["blocks"][0]["text"]["text"].startswith("✅ DATA BACK")
+    status = notice["attachments"][0]["blocks"][1]["elements"][0]["text"]
+    assert status.startswith("✅ *Data is back* after 20 min · now ALARM")
+    for message in (notice, post):
+        assert slack_problems({k: message[k] for k in ("text", "attachments")}) == []
+
+
+def test_missing_data_with_nothing_open_is_cleared_in_the_notices_thread(api: LocalSlackApi, invoke: Invoke) -> None:
+    invoke(blind_event(OPENED, "m-1", old="OK"))
+    result = invoke(alarm_event("OK", OPENED + timedelta(minutes=12), "m-2", old="INSUFFICIENT_DATA"))
+    assert result["results"][0]["outcome"] == "data-back"
+    [notice] = api.posts(ERRORS)
+    assert [reply["text"] for reply in api.replies(ERRORS, notice["ts"])] == [
+        "✅ Data is back: peoplebooster-production-alb-5xx-rate-high is OK"
+    ]
+    assert notice["attachments"][0]["blocks"][0]["text"]["text"].startswith("✅ DATA BACK")
+    assert api.posts(CRITICAL) == []  # never a page
+
+
+def test_a_notice_that_could_not_be_cleared_is_cleared_by_the_sweep(
+    api: LocalSlackApi, invoke: Invoke, clock: FakeClock
+) -> None:
+    invoke(blind_event(OPENED, "m-1", old="OK"))
+    api.fail("chat.update", error="cant_update_message")
+    invoke(alarm_event("OK", OPENED + timedelta(minutes=12), "m-2", old="INSUFFICIENT_DATA"))
+    [notice] = api.posts(ERRORS)
+    assert notice["attachments"][0]["blocks"][0]["text"]["text"].startswith("⚪ MONITORING BLIND")
+    clock.at(OPENED + timedelta(minutes=15))
+    swept = invoke({"action": "sweep"})
+    assert swept["outcomes"] == {"original-updated": 1}
+    [notice] = api.posts(ERRORS)
+    assert notice["attachments"][0]["blocks"][0]["text"]["text"].startswith("✅ DATA BACK")
+    assert invoke({"action": "sweep"})["outcomes"] == {}  # done: nothing left to sweep
+
+
+def test_a_reply_to_a_deleted_thread_re_anchors_the_incident(
+    api: LocalSlackApi, invoke: Invoke, store: IncidentStore, capfd: pytest.CaptureFixture[str]
+) -> None:
+    invoke(alarm_event("ALARM", OPENED, "m-1"))
+    [first] = api.posts(CRITICAL)
+    api.delete_message(CRITICAL, first["ts"])
+    invoke(alarm_event("ALARM", OPENED + timedelta(minutes=5), "m-2", old="ALARM"))
+    [again] = api.posts(CRITICAL)
+    record = store.get_incident(post_key())
+    assert record is not None
+    assert (record.ts, record.open) == (again["ts"], True)
+    assert emf_points(capfd.readouterr().out, "ReAnchored") == [1.0]
