@@ -297,6 +297,8 @@ def test_dashboard_has_an_incidents_row(staging: Synthesized) -> None:
         "ThreadReplies": "Sum",
         "RepeatAnnouncements": "Sum",
         "FlappingNotices": "Sum",
+        "BlindNotices": "Sum",
+        "ReAnchored": "Sum",
         "SweepFailures": "Sum",
         "Updates": "Sum",
         "UpdateFailures": "Sum",
