@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, fie
 
 from lambdas.alert_router.incidents.silences import WEEKDAYS, SilenceError, parse_windows, silences_everything
 from lambdas.alert_router.routing.sentry_rules import SentryRouting, parse_sentry_routing
+from lambdas.alert_router.settings import SettingsError, parse_overrides
 from lambdas.synthetic_monitor.checks import DEFAULT_CHECK_SPECS, DEFAULT_TIMEOUT_MS, Check, parse_checks
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
@@ -114,9 +115,11 @@ class RouterOverride(_Strict):
     channel: Slug | None = None
 
     @model_validator(mode="after")
-    def _says_something(self) -> RouterOverride:
-        if self.severity is None and self.category is None and self.channel is None:
-            raise ValueError("an override needs at least one of severity, category, channel")
+    def _router_accepts(self) -> RouterOverride:
+        try:  # the router's own rule: at least one of severity, category, channel; a channel name
+            parse_overrides([self.model_dump(exclude_none=True)])
+        except SettingsError as error:
+            raise ValueError(str(error).removeprefix("ROUTING_OVERRIDES[0]: ")) from None
         return self
 
 
