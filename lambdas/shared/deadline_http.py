@@ -10,22 +10,32 @@ cost 60-100 ms of cold start. Not bounded: the DNS lookup inside `socket.create_
 has its own timeouts; the callers' retries stop at their own deadline).
 
 Failures are the caller's to word: TimeoutError (the deadline passed), OSError (refused, reset, TLS, DNS)
-and http.client.HTTPException (not HTTP). Anything else is a bug and propagates as such.
+and NotHttp (the answer was not HTTP). Anything else is a bug and propagates as such.
+`socket`, `ssl` and `http.client` (with the `email` package it parses headers with) cost about 30 ms to
+import: they are imported by the first request, not by the cold start of a function that may not send one.
 """
 
 from __future__ import annotations
 
-import http.client
 import io
-import socket
-import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+if TYPE_CHECKING:
+    import socket
+    import ssl
+
 DEFAULT_MAX_BODY = 64 * 1024
-TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (TimeoutError, OSError, http.client.HTTPException)
+
+
+class NotHttp(Exception):
+    """What came back was not an HTTP answer (http.client.HTTPException, re-raised as ours)."""
+
+
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (TimeoutError, OSError, NotHttp)
 
 
 class Deadline:
@@ -88,6 +98,10 @@ def request(
     ssl_context: ssl.SSLContext | None = None,
 ) -> HttpAnswer:
     """Send one request (no redirects followed) and read its answer, all before `deadline`."""
+    import http.client  # noqa: PLC0415 - see the module docstring
+    import socket  # noqa: PLC0415
+    import ssl  # noqa: PLC0415
+
     parts = urlsplit(url)
     https = parts.scheme == "https"
     host = parts.hostname or ""
@@ -106,8 +120,11 @@ def request(
         sock.settimeout(deadline.remaining())  # since Python 3.5 a bound for the whole sendall
         sock.sendall(request_head.encode("latin-1") + body)
         response = http.client.HTTPResponse(_DeadlineSocket(sock, deadline), method=method)  # type: ignore[arg-type]
-        response.begin()
-        data = response.read(max_body)
+        try:
+            response.begin()
+            data = response.read(max_body)
+        except http.client.HTTPException as error:
+            raise NotHttp(f"{type(error).__name__}: {error}"[:200]) from error
         return HttpAnswer(
             status=response.status, headers={name.lower(): value for name, value in response.getheaders()}, body=data
         )

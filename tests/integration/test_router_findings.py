@@ -61,16 +61,25 @@ def invoke(event: Any, seconds: float = 30.0) -> Any:
         return lambda_handler(event, LocalLambdaContext(function_name="alert-router", timeout_seconds=seconds))
 
 
+def _local_router(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
+    """The router's environment for one Slack mode, nothing deployed: no secret, no tables."""
+    for name in ("SLACK_WEBHOOK_SECRET_ARN", "SLACK_WEBHOOK_URLS", "SLACK_BOT_TOKEN", "IDEMPOTENCY_TABLE_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("INCIDENT_TABLE_NAME", raising=False)
+    for name, value in {"ENVIRONMENT": "staging", **env}.items():
+        monkeypatch.setenv(name, value)
+    load_settings.cache_clear()
+
+
 @pytest.fixture
 def bot(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalSlackApi]:
     with LocalSlackApi() as api:
-        for name in ("SLACK_WEBHOOK_SECRET_ARN", "SLACK_WEBHOOK_URLS", "IDEMPOTENCY_TABLE_NAME", "INCIDENT_TABLE_NAME"):
-            monkeypatch.delenv(name, raising=False)
-        monkeypatch.setenv("ENVIRONMENT", "staging")
-        monkeypatch.setenv("SLACK_BOT_TOKEN", api.token)
-        monkeypatch.setenv("SLACK_CHANNEL_IDS", api.channel_ids_json())
-        monkeypatch.setenv("SLACK_API_BASE_URL", api.base_url)
-        load_settings.cache_clear()
+        _local_router(
+            monkeypatch,
+            SLACK_BOT_TOKEN=api.token,
+            SLACK_CHANNEL_IDS=api.channel_ids_json(),
+            SLACK_API_BASE_URL=api.base_url,
+        )
         yield api
     load_settings.cache_clear()
 
@@ -78,11 +87,7 @@ def bot(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalSlackApi]:
 @pytest.fixture
 def webhooks(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalSlack]:
     with LocalSlack() as slack:
-        for name in ("SLACK_WEBHOOK_SECRET_ARN", "SLACK_BOT_TOKEN", "IDEMPOTENCY_TABLE_NAME", "INCIDENT_TABLE_NAME"):
-            monkeypatch.delenv(name, raising=False)
-        monkeypatch.setenv("ENVIRONMENT", "staging")
-        monkeypatch.setenv("SLACK_WEBHOOK_URLS", slack.webhook_urls())
-        load_settings.cache_clear()
+        _local_router(monkeypatch, SLACK_WEBHOOK_URLS=slack.webhook_urls())
         yield slack
     load_settings.cache_clear()
 

@@ -27,6 +27,7 @@ from enum import StrEnum
 from typing import Any
 
 from lambdas.alert_router.models import Payload
+from lambdas.shared.deadline_http import NotHttp
 from lambdas.shared.observability import scrub_secrets
 
 # The content was refused, and a message of plain text would be accepted.
@@ -124,6 +125,8 @@ def no_answer(error: BaseException) -> Answer:
         reason = "timeout"
     elif isinstance(error, ConnectionRefusedError):
         reason = "connection refused"
+    elif isinstance(error, NotHttp):
+        reason = "not an HTTP answer"
     else:
         reason = f"connection error ({type(error).__name__})"
     return Answer(status=None, error=reason, detail=reason)

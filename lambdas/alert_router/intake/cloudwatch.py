@@ -173,35 +173,39 @@ def _dimensions(value: object) -> Dimensions:
     return tuple(pairs)
 
 
+# The keys of one metric-math / anomaly entry: SNS writes them capitalised, EventBridge in camel case.
+_SNS_KEYS = (
+    "Id", "Expression", "Label", "MetricStat", "Metric", "Namespace", "MetricName", "Dimensions", "Stat", "Period",
+    "ReturnData",
+)  # fmt: skip
+_EVENTBRIDGE_KEYS = (
+    "id", "expression", "label", "metricStat", "metric", "namespace", "name", "dimensions", "stat", "period",
+    "returnData",
+)  # fmt: skip
+
+
 def _sns_metric_query(item: Mapping[str, Any]) -> MetricQuery:
-    stat = get_map(item, "MetricStat")
-    metric = get_map(stat, "Metric")
-    return MetricQuery(
-        id=get_str(item, "Id") or "?",
-        expression=get_str(item, "Expression"),
-        label=get_str(item, "Label"),
-        namespace=get_str(metric, "Namespace"),
-        metric_name=get_str(metric, "MetricName"),
-        dimensions=_dimensions(metric.get("Dimensions")),
-        stat=get_str(stat, "Stat"),
-        period=to_int(stat.get("Period")) or to_int(item.get("Period")),
-        return_data=item.get("ReturnData") is True,
-    )
+    return _metric_query(item, _SNS_KEYS)
 
 
 def _eventbridge_metric_query(item: Mapping[str, Any]) -> MetricQuery:
-    stat = get_map(item, "metricStat")
-    metric = get_map(stat, "metric")
+    return _metric_query(item, _EVENTBRIDGE_KEYS)
+
+
+def _metric_query(item: Mapping[str, Any], keys: tuple[str, ...]) -> MetricQuery:
+    id_, expression, label, metric_stat, metric_key, namespace, name, dimensions, stat_key, period, returned = keys
+    stat = get_map(item, metric_stat)
+    metric = get_map(stat, metric_key)
     return MetricQuery(
-        id=get_str(item, "id") or "?",
-        expression=get_str(item, "expression"),
-        label=get_str(item, "label"),
-        namespace=get_str(metric, "namespace"),
-        metric_name=get_str(metric, "name"),
-        dimensions=_dimensions(metric.get("dimensions")),
-        stat=get_str(stat, "stat"),
-        period=to_int(stat.get("period")) or to_int(item.get("period")),
-        return_data=item.get("returnData") is True,
+        id=get_str(item, id_) or "?",
+        expression=get_str(item, expression),
+        label=get_str(item, label),
+        namespace=get_str(metric, namespace),
+        metric_name=get_str(metric, name),
+        dimensions=_dimensions(metric.get(dimensions)),
+        stat=get_str(stat, stat_key),
+        period=to_int(stat.get(period)) or to_int(item.get(period)),
+        return_data=item.get(returned) is True,
     )
 
 

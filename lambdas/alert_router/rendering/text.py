@@ -16,6 +16,7 @@ their short code, and any other emoji as the longest short code Slack has (`:man
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
@@ -73,6 +74,9 @@ def escape(text: str) -> str:
     return _BROADCAST.sub("@\u2060\\1", escaped)
 
 
+_RANGE_STARTS = tuple(low for low, _ in _EMOJI_RANGES)
+
+
 def char_length(char: str) -> int:
     """What one code point counts towards a Slack limit (see the module docstring)."""
     point = ord(char)
@@ -81,7 +85,8 @@ def char_length(char: str) -> int:
     known = _KNOWN_EMOJI.get(char)
     if known is not None:
         return known
-    if any(low <= point <= high for low, high in _EMOJI_RANGES):
+    index = bisect_right(_RANGE_STARTS, point) - 1
+    if index >= 0 and point <= _EMOJI_RANGES[index][1]:
         return UNKNOWN_EMOJI_LENGTH
     return 2 if point > 0xFFFF else 1
 
@@ -90,7 +95,7 @@ def slack_length(text: str) -> int:
     """How long `text` is against Slack's limits, counted conservatively."""
     if text.isascii():
         return len(text)
-    return sum(char_length(char) for char in text)
+    return sum(map(char_length, text))
 
 
 def truncate(text: str, limit: int, marker: str = TRUNCATION_MARKER) -> str:
