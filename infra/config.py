@@ -13,10 +13,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from lambdas.alert_router.incidents.silences import WEEKDAYS, SilenceError, parse_windows, silences_everything
 from lambdas.alert_router.routing.sentry_rules import SentryRouting, parse_sentry_routing
 from lambdas.alert_router.settings import SettingsError, parse_overrides
+from lambdas.shared.urls import CREDENTIALS_REFUSED, has_credentials
 from lambdas.synthetic_monitor.checks import DEFAULT_CHECK_SPECS, DEFAULT_TIMEOUT_MS, Check, parse_checks
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
@@ -40,6 +42,10 @@ class EcsConfig(_Strict):
     cluster_name: ResourceId
     backend_service_name: ResourceId
     frontend_service_name: ResourceId
+    # Container Insights publishes RunningTaskCount and DesiredTaskCount (ECS/ContainerInsights); turn on
+    # only when the cluster has it enabled (`aws ecs update-cluster-settings --settings
+    # name=containerInsights,value=enabled`), or the task-count alarms would have no data.
+    container_insights: bool = False
 
 
 class TargetGroupConfig(_Strict):
@@ -55,6 +61,10 @@ class AlbConfig(_Strict):
 class RdsConfig(_Strict):
     instance_identifier: ResourceId
     max_connections: Annotated[int, Field(gt=0, le=100_000)]
+    # The instance class's memory and the allocated storage make the FreeableMemory and FreeStorageSpace
+    # thresholds a share of what the instance has; unset, the alarms use the absolute floors in Thresholds.
+    memory_gib: Annotated[float, Field(gt=0, le=4096)] | None = None
+    allocated_storage_gib: Annotated[int, Field(gt=0, le=65_536)] | None = None
 
 
 class ElastiCacheConfig(_Strict):
@@ -77,6 +87,16 @@ class Thresholds(_Strict):
     redis_memory_percent: Percent = 80
     redis_connections: PositiveInt = 1000
     evaluation_minutes: Annotated[int, Field(ge=1, le=60)] = 5
+    # AWS's recommended alarms (CloudWatch user guide, "Recommended alarms"; decisions.md, issue 11).
+    rds_free_storage_percent: Percent = 10
+    rds_free_storage_floor_gib: Annotated[float, Field(gt=0)] = 5
+    rds_freeable_memory_percent: Percent = 25
+    rds_freeable_memory_floor_mib: Annotated[float, Field(gt=0)] = 256
+    rds_memory_minutes: Annotated[int, Field(ge=1, le=60)] = 15
+    redis_engine_cpu_percent: Percent = 90
+    redis_evictions_per_minute: Annotated[float, Field(ge=0)] = 0
+    redis_replication_lag_seconds: Annotated[float, Field(gt=0)] = 10
+    redis_replication_lag_minutes: Annotated[int, Field(ge=1, le=60)] = 15
 
 
 class SlackChannels(_Strict):
@@ -106,6 +126,13 @@ class LogRetention(_Strict):
 CLOUDWATCH_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653)
 
 
+class LogsConfig(_Strict):
+    """`adopt_existing`: the `/aws/ecs/<env>/*` groups already exist (made by ECS or an earlier Terraform):
+    the stack uses them by name instead of creating them (docs/operations/deployment-guide.md)."""
+
+    adopt_existing: bool = False
+
+
 class RouterOverride(_Strict):
     """Alarms whose name matches `match` (shell-style pattern) get this severity and/or channel."""
 
@@ -126,7 +153,7 @@ class RouterOverride(_Strict):
 class MaintenanceWindowConfig(_Strict):
     """A recurring maintenance window: alarms whose name matches `match` (shell-style, case-insensitive) are
     not posted on `days` between `start` and `end` (wall clock in `time_zone`; an end before the start
-    crosses midnight). Checked by the router's own parser (lambdas/alert_router/silences.py)."""
+    crosses midnight). Checked by the router's own parser (lambdas/alert_router/incidents/silences.py)."""
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     match: Annotated[str, Field(min_length=1)]
@@ -164,7 +191,7 @@ class MaintenanceWindowConfig(_Strict):
 
 
 class IncidentConfig(_Strict):
-    """Bot-token mode's incident lifecycle (lambdas/alert_router/incidents.py) and its sweep schedule."""
+    """Bot-token mode's incident lifecycle (lambdas/alert_router/incidents/decide.py) and its sweep schedule."""
 
     repeat_interval_minutes: Annotated[int, Field(ge=5, le=1440)] = 60
     flapping_transitions: Annotated[int, Field(ge=2, le=50)] = 4
@@ -192,7 +219,7 @@ class RouterConfig(_Strict):
     # even when the router is broken, so they also go to an email subscription.
     fallback_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
     incidents: IncidentConfig = IncidentConfig()
-    # Entries replacing the regexes of lambdas/alert_router/routing.SentryRouting (unset: the code's defaults).
+    # Entries replacing the regexes of the router's routing/sentry_rules.SentryRouting (unset: its defaults).
     sentry_routing: dict[str, str] = {}
 
     @field_validator("sentry_routing")
@@ -250,7 +277,8 @@ class SyntheticsConfig(_Strict):
 
 
 class SentryConfig(_Strict):
-    # A DSN is Sentry's public client key: config is the right place for it.
+    # A DSN is Sentry's public client key: config is the right place for it. Its `<key>@` is the one
+    # userinfo allowed in config (it is no credential); the pattern admits no password.
     dsn: Annotated[str, Field(pattern=r"^https://[0-9a-f]+@[A-Za-z0-9.-]+/[0-9]+$")] | None = None
     traces_sample_rate: Annotated[float, Field(ge=0, le=1)] = 0.0
 
@@ -271,6 +299,7 @@ class EnvironmentConfig(_Strict):
     thresholds: Thresholds = Thresholds()
     slack_channels: SlackChannels = SlackChannels()
     log_retention: LogRetention = LogRetention()
+    logs: LogsConfig = LogsConfig()
     router: RouterConfig = RouterConfig()
     synthetics: SyntheticsConfig = SyntheticsConfig()
     sentry: SentryConfig = SentryConfig()
@@ -283,6 +312,14 @@ class EnvironmentConfig(_Strict):
                 "router.fallback_email is required in production: the router's own alarms need a path around Slack"
             )
         return self
+
+    @field_validator("runbook_base_url", "health_base_url", mode="before")
+    @classmethod
+    def _no_credentials(cls, url: object) -> object:
+        # Before pydantic parses it, so the URL (and its password) never reaches an error message.
+        if isinstance(url, str) and has_credentials(url):
+            raise PydanticCustomError("url_credentials", CREDENTIALS_REFUSED)
+        return url
 
     @field_validator("display_time_zone")
     @classmethod

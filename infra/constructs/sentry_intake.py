@@ -12,7 +12,8 @@ alarms (errors, throttles) tell a human, through the fallback topic too in case 
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, CfnOutput, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, CfnOutput, Duration, Stack, Validations
+from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
@@ -21,6 +22,7 @@ from constructs import Construct
 from infra.alarm_factory import AlarmFactory
 from infra.config import EnvironmentConfig
 from infra.constructs.function import ProjectFunction
+from infra.retention import kept_in_production
 from lambdas.shared.alarm_metadata import Severity
 
 NAME = "sentry-intake"
@@ -29,11 +31,13 @@ RESERVED_CONCURRENCY = 2  # Sentry sends a handful of webhooks a minute; a flood
 TIMEOUT = Duration.seconds(10)  # verify + one SNS publish; Sentry gives up on a webhook after 1 s anyway
 RUNBOOK = "sentry-intake-failing"
 ALARM_PERIOD = Duration.minutes(5)
+NAMESPACE_SUFFIX = "SentryIntake"  # the handler's default namespace is PeopleBooster/SentryIntake
 
 
 class SentryIntakeConstruct(Construct):
     """Public: `function`, `role`, `secret`, `url` (the Function URL to register in Sentry), `errors_alarm`,
-    `throttles_alarm`."""
+    `throttles_alarm`, `signature_mismatch_alarm`. The stack grants the role what it needs (read the secret,
+    publish to the topic)."""
 
     def __init__(
         self,
@@ -55,7 +59,7 @@ class SentryIntakeConstruct(Construct):
                 " webhook (Sentry-Hook-Signature). Created with a generated placeholder; fill with"
                 " aws secretsmanager put-secret-value."
             ),
-            removal_policy=RemovalPolicy.RETAIN if config.environment == "production" else RemovalPolicy.DESTROY,
+            removal_policy=kept_in_production(config.environment),
         )
         Validations.of(self.secret).acknowledge(
             Acknowledgment(
@@ -79,6 +83,9 @@ class SentryIntakeConstruct(Construct):
             environment={
                 "SENTRY_CLIENT_SECRET_ARN": self.secret.secret_arn,
                 "ALERT_TOPIC_ARN": alert_topic.topic_arn,
+                # The replay window is the router's memory of body digests (its idempotency TTL): issue 12.
+                "MAX_BODY_AGE_SECONDS": str(config.router.idempotency_ttl_hours * 3600),
+                "POWERTOOLS_METRICS_NAMESPACE": f"{config.metrics_namespace}/{NAMESPACE_SUFFIX}",
             },
         )
         self.function = intake.function
@@ -92,9 +99,6 @@ class SentryIntakeConstruct(Construct):
                 ),
             ),
         )
-        # Least privilege: read this one secret, publish to the alert topic (and use its KMS key for that).
-        self.secret.grant_read(self.role)
-        alert_topic.grant_publish(self.role)
         self.url = self.function.add_function_url(
             auth_type=lambda_.FunctionUrlAuthType.NONE,  # Sentry cannot sign with SigV4: the HMAC is the auth
             invoke_mode=lambda_.InvokeMode.BUFFERED,
@@ -122,6 +126,27 @@ class SentryIntakeConstruct(Construct):
                 " are lost"
             ),
             metric=self.function.metric_throttles(statistic="Sum", period=ALARM_PERIOD),
+            severity=Severity.WARNING,
+            runbook=RUNBOOK,
+            extra_topics=(fallback_topic,),
+        )
+        # A wrong or never-filled client secret makes every genuine webhook a 401, which no Lambda metric
+        # shows: the handler counts Sentry-shaped requests whose signature does not match.
+        self.signature_mismatch_alarm = factory.create_on_any(
+            self,
+            "SignatureMismatchAlarm",
+            name="sentry-intake-signature-mismatch",
+            summary=(
+                "Sentry webhooks failed the signature check (the client secret in Secrets Manager is wrong or"
+                " not filled in): those Sentry alerts are lost"
+            ),
+            metric=cw.Metric(
+                namespace=f"{config.metrics_namespace}/{NAMESPACE_SUFFIX}",
+                metric_name="SignatureMismatch",
+                dimensions_map={"service": NAME, "environment": config.environment},
+                statistic="Sum",
+                period=ALARM_PERIOD,
+            ),
             severity=Severity.WARNING,
             runbook=RUNBOOK,
             extra_topics=(fallback_topic,),
