@@ -91,11 +91,18 @@ def char_length(char: str) -> int:
     return 2 if point > 0xFFFF else 1
 
 
+_EMOJI = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _EMOJI_RANGES) + "]")
+
+
 def slack_length(text: str) -> int:
-    """How long `text` is against Slack's limits, counted conservatively."""
+    """How long `text` is against Slack's limits, counted conservatively: UTF-16 code units (counted by the
+    codec, in C), plus what each emoji adds to that."""
     if text.isascii():
         return len(text)
-    return sum(map(char_length, text))
+    units = len(text.encode("utf-16-le", errors="surrogatepass")) // 2
+    return units + sum(
+        char_length(found[0]) - len(found[0].encode("utf-16-le")) // 2 for found in _EMOJI.finditer(text)
+    )
 
 
 def truncate(text: str, limit: int, marker: str = TRUNCATION_MARKER) -> str:
