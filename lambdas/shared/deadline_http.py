@@ -3,7 +3,8 @@
 A socket timeout is not a deadline: CPython resets it on every read, so a server that trickles one byte
 per second keeps `http.client` waiting for as long as it likes. Here every read of the response waits only
 for the time left until the deadline (the synthetic monitor's probe does the same for its GETs), and the
-body is read at most `max_body` bytes, so an endless body ends too.
+body is read at most `max_body` bytes, so an endless body ends too. `Deadline` and `DeadlineSocket` are what
+a GET with redirects (the synthetic monitor's probe) needs as well.
 
 Only the stdlib (`socket`, `ssl`, `http.client`): requests and urllib3 have no total deadline either, and
 cost 60-100 ms of cold start. Not bounded: the DNS lookup inside `socket.create_connection` (the resolver
@@ -62,7 +63,7 @@ class HttpAnswer:
     body: bytes  # at most max_body bytes of it
 
 
-class _DeadlineReader(io.RawIOBase):
+class DeadlineReader(io.RawIOBase):
     """The read side of a socket where every read waits at most until the deadline."""
 
     def __init__(self, sock: socket.socket, deadline: Deadline) -> None:
@@ -77,11 +78,11 @@ class _DeadlineReader(io.RawIOBase):
         return self._sock.recv_into(buffer)
 
 
-class _DeadlineSocket:
+class DeadlineSocket:
     """What http.client.HTTPResponse needs from a socket (makefile), bound to the deadline."""
 
     def __init__(self, sock: socket.socket, deadline: Deadline) -> None:
-        self._reader = _DeadlineReader(sock, deadline)
+        self._reader = DeadlineReader(sock, deadline)
 
     def makefile(self, _mode: str) -> io.BufferedReader:
         return io.BufferedReader(self._reader)
@@ -119,7 +120,7 @@ def request(
         )
         sock.settimeout(deadline.remaining())  # since Python 3.5 a bound for the whole sendall
         sock.sendall(request_head.encode("latin-1") + body)
-        response = http.client.HTTPResponse(_DeadlineSocket(sock, deadline), method=method)  # type: ignore[arg-type]
+        response = http.client.HTTPResponse(DeadlineSocket(sock, deadline), method=method)  # type: ignore[arg-type]
         try:
             response.begin()
             data = response.read(max_body)
