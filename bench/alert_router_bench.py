@@ -38,9 +38,9 @@ print(json.dumps({"import_ms": (imported - start) * 1000, "total_ms": (done - st
 
 
 def per_event_ms(rounds: int = 200) -> tuple[float, int]:
-    from lambdas.alert_router.parsing import parse_event
-    from lambdas.alert_router.rendering import render
-    from lambdas.alert_router.routing import route
+    from lambdas.alert_router.intake.events import parse_event
+    from lambdas.alert_router.rendering.render import render
+    from lambdas.alert_router.routing.route import route
     from lambdas.alert_router.settings import settings_from_env
 
     settings = settings_from_env({"ENVIRONMENT": "bench", "DASHBOARD_NAME": "bench"})

@@ -15,8 +15,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from lambdas.alert_router.routing import SentryRouting, parse_sentry_routing
-from lambdas.alert_router.silences import WEEKDAYS, SilenceError, parse_windows, silences_everything
+from lambdas.alert_router.incidents.silences import WEEKDAYS, SilenceError, parse_windows, silences_everything
+from lambdas.alert_router.routing.sentry_rules import SentryRouting, parse_sentry_routing
+from lambdas.alert_router.settings import SettingsError, parse_overrides
 from lambdas.shared.urls import CREDENTIALS_REFUSED, has_credentials
 from lambdas.synthetic_monitor.checks import (
     DEFAULT_TIMEOUT_MS,
@@ -150,16 +151,18 @@ class RouterOverride(_Strict):
     channel: Slug | None = None
 
     @model_validator(mode="after")
-    def _says_something(self) -> RouterOverride:
-        if self.severity is None and self.category is None and self.channel is None:
-            raise ValueError("an override needs at least one of severity, category, channel")
+    def _router_accepts(self) -> RouterOverride:
+        try:  # the router's own rule: at least one of severity, category, channel; a channel name
+            parse_overrides([self.model_dump(exclude_none=True)])
+        except SettingsError as error:
+            raise ValueError(str(error).removeprefix("ROUTING_OVERRIDES[0]: ")) from None
         return self
 
 
 class MaintenanceWindowConfig(_Strict):
     """A recurring maintenance window: alarms whose name matches `match` (shell-style, case-insensitive) are
     not posted on `days` between `start` and `end` (wall clock in `time_zone`; an end before the start
-    crosses midnight). Checked by the router's own parser (lambdas/alert_router/silences.py)."""
+    crosses midnight). Checked by the router's own parser (lambdas/alert_router/incidents/silences.py)."""
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     match: Annotated[str, Field(min_length=1)]
@@ -197,7 +200,7 @@ class MaintenanceWindowConfig(_Strict):
 
 
 class IncidentConfig(_Strict):
-    """Bot-token mode's incident lifecycle (lambdas/alert_router/incidents.py) and its sweep schedule."""
+    """Bot-token mode's incident lifecycle (lambdas/alert_router/incidents/decide.py) and its sweep schedule."""
 
     repeat_interval_minutes: Annotated[int, Field(ge=5, le=1440)] = 60
     flapping_transitions: Annotated[int, Field(ge=2, le=50)] = 4
@@ -225,7 +228,7 @@ class RouterConfig(_Strict):
     # even when the router is broken, so they also go to an email subscription.
     fallback_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
     incidents: IncidentConfig = IncidentConfig()
-    # Entries replacing the regexes of lambdas/alert_router/routing.SentryRouting (unset: the code's defaults).
+    # Entries replacing the regexes of the router's routing/sentry_rules.SentryRouting (unset: its defaults).
     sentry_routing: dict[str, str] = {}
 
     @field_validator("sentry_routing")

@@ -22,7 +22,7 @@ from infra.constructs.sentry_intake import SentryIntakeConstruct
 from infra.constructs.synthetic_alarms import SyntheticAlarms, SyntheticMetrics
 from infra.constructs.synthetics import MAX_EVENT_AGE, SyntheticsConstruct
 from infra.retention import RetainExceptOnCreate
-from lambdas.alert_router.silences import silences_everything
+from lambdas.alert_router.incidents.silences import silences_everything
 
 
 def stack_name(config: EnvironmentConfig) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lambdas.alert_router.incident_store import SWEEP_INDEX
+from lambdas.alert_router.incidents.store import SWEEP_INDEX
 
 REGION = "ap-northeast-1"  # config/staging.yaml's region: the tools' clients use it
 FAKE_CREDENTIALS = {

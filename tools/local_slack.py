@@ -4,6 +4,10 @@
         os.environ["SLACK_WEBHOOK_URLS"] = slack.webhook_urls()
         ...                                   # POST /<channel-name> answers "ok" and is recorded
         slack.fail("alerts-critical", status=429, body="rate_limited", retry_after="1", times=1)
+        slack.fail("alerts-critical", mode="trickle", pace=1.0)   # the answer one byte per second
+        slack.fail("alerts-critical", mode="stall")               # reads the request, never answers
+        slack.fail("alerts-critical", mode="endless")             # 200 and a body that never ends
+        slack.rate_limit("alerts-critical", interval=1.0)         # Slack's 1 post/s per webhook, else 429
         slack.messages("alerts-critical")     # the JSON payloads received, in order
 
 A local Slack Web API (bot-token mode): chat.postMessage and chat.update, bearer token checked.
@@ -13,6 +17,9 @@ A local Slack Web API (bot-token mode): chat.postMessage and chat.update, bearer
                        "SLACK_API_BASE_URL": api.base_url}
         api.rate_limit(times=1, retry_after="2")   # the next call answers 429 {"ok": false, "error": "ratelimited"}
         api.fail("chat.update", error="cant_update_message")   # the next chat.update answers ok: false
+        api.fail("chat.postMessage", error="invalid_blocks")   # Slack refusing the blocks (plain text passes)
+        api.fail("*", mode="trickle", pace=1.0)                # the same misbehaviours as the webhooks
+        api.delete_message("C0CRITICAL", ts)                   # then thread_not_found / message_not_found
         api.posts("C0CRITICAL"), api.replies("C0CRITICAL", ts), api.updates("C0CRITICAL")
         print(api.render_channel("C0CRITICAL"))     # top-level messages (as updated) with their threads
 
@@ -22,6 +29,7 @@ A local Slack Web API (bot-token mode): chat.postMessage and chat.update, bearer
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 import time
@@ -29,12 +37,18 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Literal, Self
 from urllib.parse import parse_qs
 
 DEFAULT_CHANNELS = ("alerts-critical", "alerts-errors", "alerts-performance")
 FAKE_BOT_TOKEN = "xoxb-test-XXXXXXXX"  # obviously fake; tests assert it never reaches a log
 DEFAULT_CHANNEL_IDS = {"alerts-critical": "C0CRITICAL", "alerts-errors": "C0ERRORS", "alerts-performance": "C0PERF"}
+
+
+# How a faulty answer misbehaves: "answer" sends it (after `delay`); "trickle" sends it one byte every `pace`
+# seconds; "stall" reads the request and never answers; "endless" answers 200 with a body that never ends.
+Mode = Literal["answer", "trickle", "stall", "endless"]
+STUCK_FOR_AT_MOST = 60.0  # a stalled or endless answer ends by then (or when the server stops or resets)
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,8 @@ class Fault:
     body: str = "internal_error"
     retry_after: str | None = None
     delay: float = 0.0  # seconds before answering (a delay above the client's timeout is a timeout)
+    mode: Mode = "answer"
+    pace: float = 1.0
 
 
 class _LoopbackServer:
@@ -52,6 +68,11 @@ class _LoopbackServer:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name=thread_name, daemon=True)
+        self._released = threading.Event()  # set: every stalled, trickling or endless answer stops now
+
+    def release_stuck_answers(self) -> None:
+        self._released.set()
+        self._released = threading.Event()
 
     # --- lifecycle ---
     def start(self) -> Self:
@@ -59,6 +80,7 @@ class _LoopbackServer:
         return self
 
     def stop(self) -> None:
+        self._released.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -83,6 +105,10 @@ class LocalSlack(_LoopbackServer):
         self._messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._requests: dict[str, int] = defaultdict(int)
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
+        self._rate: dict[str, float] = {}  # channel -> seconds between accepted posts
+        self._last_accepted: dict[str, float] = {}
+        self._rate_limited: dict[str, int] = defaultdict(int)
+        self.latency = 0.0  # seconds before every answer: makes concurrent senders overlap in tests
         super().__init__(_handler_for(self), "local-slack")
 
     # --- addresses ---
@@ -106,11 +132,31 @@ class LocalSlack(_LoopbackServer):
         body: str = "internal_error",
         retry_after: str | None = None,
         delay: float = 0.0,
+        mode: Mode = "answer",
+        pace: float = 1.0,
         times: int = 1,
     ) -> None:
         """The next `times` requests to `channel` get this answer instead of `ok`."""
         with self._lock:
-            self._faults[channel].extend([Fault(status, body, retry_after, delay)] * times)
+            self._faults[channel].extend([Fault(status, body, retry_after, delay, mode, pace)] * times)
+
+    def clear_faults(self) -> None:
+        """Slack is back: forget the faults not yet used."""
+        with self._lock:
+            self._faults.clear()
+        self.release_stuck_answers()
+
+    def rate_limit(self, channel: str, *, interval: float = 1.0) -> None:
+        """Accept at most one post per `interval` seconds on `channel`, like Slack's 1 per second per webhook;
+        an earlier post gets 429 with Retry-After = the seconds until the next one is accepted (fractional
+        below a second, so tests can run the limit faster than Slack's whole seconds)."""
+        with self._lock:
+            self._rate[channel] = interval
+
+    def rate_limited(self, channel: str) -> int:
+        """How many posts to `channel` were answered 429 by the rate limit."""
+        with self._lock:
+            return self._rate_limited[channel]
 
     def messages(self, channel: str) -> list[dict[str, Any]]:
         """Payloads accepted (answered `ok`) on `channel`."""
@@ -131,11 +177,18 @@ class LocalSlack(_LoopbackServer):
             self._messages.clear()
             self._requests.clear()
             self._faults.clear()
+            self._rate.clear()
+            self._last_accepted.clear()
+            self._rate_limited.clear()
+            self.latency = 0.0
+        self.release_stuck_answers()
 
     def _receive(self, channel: str, body: bytes) -> tuple[Fault | None, dict[str, Any] | None]:
         with self._lock:
             self._requests[channel] += 1
             fault = self._faults[channel].popleft() if self._faults[channel] else None
+            if fault is None and channel in self._rate:
+                fault = self._over_rate(channel)
         if fault is not None:
             return fault, None
         try:
@@ -147,6 +200,18 @@ class LocalSlack(_LoopbackServer):
         with self._lock:
             self._messages[channel].append(payload)
         return None, payload
+
+    def _over_rate(self, channel: str) -> Fault | None:
+        """Called under the lock: a 429 when the channel's last accepted post is less than its interval ago."""
+        now = time.monotonic()
+        interval = self._rate[channel]
+        wait = self._last_accepted.get(channel, float("-inf")) + interval - now
+        if wait <= 0:
+            self._last_accepted[channel] = now
+            return None
+        self._rate_limited[channel] += 1
+        retry_after = str(math.ceil(wait)) if interval >= 1 else f"{wait:.3f}"
+        return Fault(status=429, body="rate_limited", retry_after=retry_after)
 
 
 def _send(
@@ -164,6 +229,32 @@ def _send(
         pass  # the client gave up (timeout): nothing to answer
 
 
+def _misbehave(handler: BaseHTTPRequestHandler, fault: Fault, data: bytes, released: threading.Event) -> bool:
+    """Answer as the fault's mode says; False for a plain answer (the caller sends it). Ends when the client
+    goes away, the server is released (reset, stop) or after STUCK_FOR_AT_MOST seconds."""
+    if fault.mode == "answer":
+        return False
+    handler.close_connection = True
+    give_up = time.monotonic() + STUCK_FOR_AT_MOST
+    try:
+        if fault.mode == "stall":
+            released.wait(STUCK_FOR_AT_MOST)
+        elif fault.mode == "trickle":
+            head = f"HTTP/1.1 {fault.status} Slow\r\nContent-Length: {len(data)}\r\nConnection: close\r\n\r\n"
+            for byte in head.encode() + data:
+                if released.wait(fault.pace) or time.monotonic() > give_up:
+                    break
+                handler.wfile.write(bytes([byte]))
+                handler.wfile.flush()
+        else:  # endless: a 200 whose body never ends, as fast as the client reads it
+            handler.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n")
+            while not released.is_set() and time.monotonic() < give_up:
+                handler.wfile.write(b"ok" * 4096)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the client gave up: that is the point
+    return True
+
+
 def _handler_for(slack: LocalSlack) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -173,13 +264,16 @@ def _handler_for(slack: LocalSlack) -> type[BaseHTTPRequestHandler]:
             if channel not in slack.channels:
                 self._answer(404, "no_service")
                 return
+            if slack.latency:
+                time.sleep(slack.latency)
             fault, _ = slack._receive(channel, body)
             if fault is None:
                 self._answer(200, "ok")
                 return
             if fault.delay:
                 time.sleep(fault.delay)
-            self._answer(fault.status, fault.body, fault.retry_after)
+            if not _misbehave(self, fault, fault.body.encode(), slack._released):
+                self._answer(fault.status, fault.body, fault.retry_after)
 
         def _answer(self, status: int, body: str, retry_after: str | None = None) -> None:
             _send(self, status, "text/plain", body.encode(), retry_after)
@@ -198,6 +292,8 @@ class ApiFault:
     status: int = 200
     error: str = "internal_error"
     retry_after: str | None = None
+    mode: Mode = "answer"
+    pace: float = 1.0
 
 
 class LocalSlackApi(_LoopbackServer):
@@ -237,11 +333,26 @@ class LocalSlackApi(_LoopbackServer):
         status: int = 200,
         error: str = "internal_error",
         retry_after: str | None = None,
+        mode: Mode = "answer",
+        pace: float = 1.0,
         times: int = 1,
     ) -> None:
-        """The next `times` calls of `method` ("chat.update", "chat.postMessage", "*") answer `ok: false`."""
+        """The next `times` calls of `method` ("chat.update", "chat.postMessage", "*") answer `ok: false`
+        (or misbehave as `mode` says, see Fault)."""
         with self._lock:
-            self._faults[method].extend([ApiFault(status, error, retry_after)] * times)
+            self._faults[method].extend([ApiFault(status, error, retry_after, mode, pace)] * times)
+
+    def clear_faults(self) -> None:
+        """Slack is back: forget the faults not yet used."""
+        with self._lock:
+            self._faults.clear()
+        self.release_stuck_answers()
+
+    def delete_message(self, channel_id: str, ts: str) -> None:
+        """Delete a message as a person in Slack would; its thread replies stay (Slack keeps them too),
+        but the thread can no longer be replied to (thread_not_found) nor the message updated."""
+        with self._lock:
+            self._messages[channel_id] = [m for m in self._messages[channel_id] if m["ts"] != ts]
 
     # --- records ---
     def posts(self, channel_id: str) -> list[dict[str, Any]]:
@@ -276,6 +387,7 @@ class LocalSlackApi(_LoopbackServer):
             self._faults.clear()
             self.auth_failures = 0
             self.latency = 0.0
+        self.release_stuck_answers()
 
     def render_channel(self, channel_id: str) -> str:
         """The channel as a terminal shows it: each top-level message, then its thread indented."""
@@ -289,15 +401,15 @@ class LocalSlackApi(_LoopbackServer):
         return "\n".join(lines)
 
     # --- the API ---
-    def _call(  # noqa: PLR0911 - one answer per Slack error, in Slack's order of checks
-        self, method: str, authorization: str | None, args: dict[str, Any]
-    ) -> tuple[int, dict[str, Any], str | None]:
+    def _next_fault(self, method: str) -> ApiFault | None:
         with self._lock:
             self._calls.append(method)
             queue = self._faults[method] if self._faults[method] else self._faults["*"]
-            fault = queue.popleft() if queue else None
-        if fault is not None:
-            return fault.status, {"ok": False, "error": fault.error}, fault.retry_after
+            return queue.popleft() if queue else None
+
+    def _call(
+        self, method: str, authorization: str | None, args: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], str | None]:
         if authorization != f"Bearer {self.token}":
             with self._lock:
                 self.auth_failures += 1
@@ -364,8 +476,14 @@ def _api_handler_for(api: LocalSlackApi) -> type[BaseHTTPRequestHandler]:
                 return
             if api.latency:
                 time.sleep(api.latency)
-            status, answer, retry_after = api._call(method, self.headers.get("Authorization"), args)
-            self._answer(status, answer, retry_after)
+            fault = api._next_fault(method)
+            if fault is None:
+                self._answer(*api._call(method, self.headers.get("Authorization"), args))
+                return
+            answer = {"ok": False, "error": fault.error}
+            misfit = Fault(fault.status, json.dumps(answer), fault.retry_after, mode=fault.mode, pace=fault.pace)
+            if not _misbehave(self, misfit, misfit.body.encode(), api._released):
+                self._answer(fault.status, answer, fault.retry_after)
 
         def _answer(self, status: int, answer: dict[str, Any], retry_after: str | None = None) -> None:
             _send(self, status, "application/json; charset=utf-8", json.dumps(answer).encode(), retry_after)

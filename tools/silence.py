@@ -35,13 +35,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from infra.config import ENVIRONMENTS, ConfigError, EnvironmentConfig, load_config
 from infra.stack import stack_name
-from lambdas.alert_router.incident_store import (
-    DynamoDBIncidentStore,
-    create_silence,
-    expire_silence,
-    list_silences,
-)
-from lambdas.alert_router.silences import Silence, SilenceError, parse_duration
+from lambdas.alert_router.incidents.silences import Silence, SilenceError, parse_duration
+from lambdas.alert_router.incidents.store import DynamoDBIncidentStore, create_silence, expire_silence, list_silences
 from lambdas.shared.alarm_metadata import Severity, parse_alarm_metadata
 
 TABLE_OUTPUT = "IncidentTableName"

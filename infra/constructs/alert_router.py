@@ -3,11 +3,12 @@
 Nothing is lost on the way to Slack: SNS invokes the function asynchronously; a failed event is retried
 twice by Lambda, then kept whole in the dead-letter queue (an on-failure destination keeps the event and
 the error). An event SNS cannot hand to Lambda at all lands in the same queue (subscription redrive).
-The two alarms about the router go to the fallback topic as well, so they reach a human when the router
-itself is what is broken.
+The alarms about the router go to the fallback topic as well, so they reach a human when the router
+itself is what is broken: dead letters, errors, a failing sweep, and each fallback the router takes
+(a parser or renderer failing, idempotency unavailable, Slack refusing Block Kit, updates failing).
 
 Bot-token mode (issue 7) keeps incidents and silences in a second table (lambdas/alert_router/
-incident_store.py describes it) and needs a sweep: an EventBridge schedule invokes the router with the
+incidents/store.py describes it) and needs a sweep: an EventBridge schedule invokes the router with the
 plain scheduled event every `router.incidents.sweep_minutes`. In webhook mode the sweep returns at once.
 
 The webhook URLs (or the bot token) never appear in the template or the function's environment: the stack creates the
@@ -36,7 +37,7 @@ from constructs import Construct
 from infra.alarm_factory import AlarmFactory
 from infra.config import EnvironmentConfig
 from infra.constructs.function import ProjectFunction
-from lambdas.alert_router.incident_store import SWEEP_INDEX
+from lambdas.alert_router.incidents.store import SWEEP_INDEX
 from lambdas.shared.alarm_metadata import Category, Severity
 
 NAME = "alert-router"
@@ -49,6 +50,25 @@ IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateI
 INCIDENT_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
 INCIDENT_INDEX_ACTIONS = ("dynamodb:Query",)
 MAX_EVENT_AGE = Duration.hours(6)  # Lambda's maximum: a Slack outage of a few hours still delivers late
+# The router's fallbacks (lambdas/alert_router/telemetry.py): metric -> (alarm name, what it means)
+FALLBACK_ALARMS = {
+    "ParseFailures": (
+        "router-parse-failures",
+        "The alert router's parser failed on a notification; it was posted as received, routed by its Severity line",
+    ),
+    "RenderFailures": (
+        "router-render-failures",
+        "The alert router could not render an alert (a bug); it was posted as received",
+    ),
+    "IdempotencyDegraded": (
+        "router-idempotency-degraded",
+        "The alert router's idempotency table failed; alerts were delivered without it and may be posted twice",
+    ),
+    "PlainTextFallbacks": (
+        "router-plain-text-fallbacks",
+        "Slack refused the alert router's Block Kit message; it was posted as plain text only",
+    ),
+}
 RETRY_ATTEMPTS = 2
 WIDGET_WIDTH = 6
 WIDGET_HEIGHT = 6
@@ -56,7 +76,8 @@ WIDGET_HEIGHT = 6
 
 class AlertRouterConstruct(Construct):
     """Public: `function`, `role`, `secret`, `table`, `incident_table`, `sweep_rule`, `dead_letter_queue`,
-    `dlq_alarm`, `errors_alarm`, `widgets` and `incident_widgets` (dashboard rows, added by the stack)."""
+    `dlq_alarm`, `errors_alarm`, `sweep_alarm`, `fallback_alarms` (metric -> alarm), `widgets` and
+    `incident_widgets` (dashboard rows, added by the stack)."""
 
     def __init__(
         self,
@@ -256,6 +277,8 @@ class AlertRouterConstruct(Construct):
             extra_topics=(fallback_topic,),
         )
 
+        self.fallback_alarms = self._fallback_alarms(config, factory, fallback_topic)
+
         self.widgets = self._widgets(config)
         self.incident_widgets = self._incident_widgets(config.environment)
         # Stack-level outputs with fixed names: the deployment guide refers to them.
@@ -275,8 +298,54 @@ class AlertRouterConstruct(Construct):
             description="Incidents and silences (bot-token mode); make silence finds it through this output",
         )
 
+    def _fallback_alarms(
+        self, config: EnvironmentConfig, factory: AlarmFactory, fallback_topic: sns.ITopic
+    ) -> dict[str, cw.Alarm]:
+        """One warning per fallback the router takes: each means a bug, an outage or a message Slack refused."""
+        alarms = {
+            metric: factory.create_on_any(
+                self,
+                f"{metric}Alarm",
+                name=name,
+                summary=summary,
+                metric=self._alarm_metric(metric, config.environment),
+                severity=Severity.WARNING,
+                runbook="router-errors",
+                extra_topics=(fallback_topic,),
+            )
+            for metric, (name, summary) in FALLBACK_ALARMS.items()
+        }
+        # A single failed chat.update is repaired by the next sweep: alarm when updates keep failing.
+        alarms["UpdateFailures"] = factory.create(
+            self,
+            "UpdateFailuresAlarm",
+            name="router-update-failures",
+            summary="Bot-token mode: Slack message updates (resolved in place, notices cleared) keep failing",
+            metric=self._alarm_metric("UpdateFailures", config.environment),
+            threshold=1,
+            comparison=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=3,
+            datapoints_to_alarm=2,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            severity=Severity.WARNING,
+            category=Category.ERRORS,
+            runbook="router-errors",
+            extra_topics=(fallback_topic,),
+        )
+        return alarms
+
+    def _alarm_metric(self, name: str, environment: str) -> cw.Metric:
+        # No label: a labelled metric would make CDK write the alarm as metric math.
+        return cw.Metric(
+            namespace=self.metrics_namespace,
+            metric_name=name,
+            dimensions_map={"service": NAME, "environment": environment},
+            statistic="Sum",
+            period=Duration.minutes(5),
+        )
+
     def _router_metric(self, name: str, environment: str, label: str, statistic: str = "Sum") -> cw.Metric:
-        # Exactly the handler's EMF dimension set (lambdas/alert_router/handler.py): service + environment.
+        # Exactly the handler's EMF dimension set (lambdas/alert_router/telemetry.py): service + environment.
         return cw.Metric(
             namespace=self.metrics_namespace,
             metric_name=name,
@@ -314,9 +383,17 @@ class AlertRouterConstruct(Construct):
                     self._router_metric("Retries", environment, "retries"),
                     self._router_metric("DeliveryFailures", environment, "delivery failures"),
                     self._router_metric("Unparsed", environment, "unparsed"),
-                    self._router_metric("RenderFailures", environment, "render failures"),
                     self._router_metric("Suppressed", environment, "suppressed"),
                     self._router_metric("Duplicates", environment, "duplicates"),
+                ],
+            ),
+            _graph(
+                "Router fallbacks (parse, render, idempotency, plain text)",
+                [
+                    self._router_metric("ParseFailures", environment, "parse failures"),
+                    self._router_metric("RenderFailures", environment, "render failures"),
+                    self._router_metric("IdempotencyDegraded", environment, "idempotency degraded"),
+                    self._router_metric("PlainTextFallbacks", environment, "plain text fallbacks"),
                 ],
             ),
             _graph(
@@ -331,7 +408,7 @@ class AlertRouterConstruct(Construct):
         ]
 
     def _incident_widgets(self, environment: str) -> list[cw.IWidget]:
-        """Bot-token mode's counters (lambdas/alert_router/lifecycle.py); empty graphs in webhook mode."""
+        """Bot-token mode's counters (lambdas/alert_router/incidents/loop.py); empty graphs in webhook mode."""
         return [
             # a gauge written by each sweep: the latest value is the number of incidents open now
             _graph("Open incidents", [self._router_metric("OpenIncidents", environment, "open", "Maximum")]),
@@ -343,6 +420,8 @@ class AlertRouterConstruct(Construct):
                     self._router_metric("ThreadReplies", environment, "thread replies"),
                     self._router_metric("RepeatAnnouncements", environment, "repeat announcements"),
                     self._router_metric("FlappingNotices", environment, "flapping notices"),
+                    self._router_metric("BlindNotices", environment, "monitoring-blind notices"),
+                    self._router_metric("ReAnchored", environment, "re-posted (message deleted)"),
                 ],
             ),
             _graph(

@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
+
+# A Slack message as JSON: what every renderer returns and every transport sends.
+Payload = dict[str, Any]
 
 
 class State(StrEnum):
@@ -134,6 +138,8 @@ class Alert:
     subject: str | None = None
     topic_arn: str | None = None
     raw_text: str | None = None  # unparsed input, or an alarm whose state is missing/unknown: as received
+    parse_error: str | None = None  # a parser failed on this input: the exception's type
+    parse_error_detail: str | None = None  # its message and where it was raised, for the log
     # Sentry webhooks (source SENTRY); delivery_id is Sentry's Request-ID, stable across redeliveries
     sentry: SentryFacts | None = None
     delivery_id: str | None = None

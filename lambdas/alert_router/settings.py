@@ -38,6 +38,10 @@ Environment variables:
 
 The webhook URLs and the bot token are secrets: never logged, never in an exception message, never in env vars
 of the deployed function.
+
+This is the router's one schema. infra/config.py validates the same values at synthesis with these rules:
+it calls `parse_overrides`, `parse_windows` and `parse_sentry_routing`, and its bounds are LIMITS (a test
+compares them), so synthesis refuses what the router would refuse at run time.
 """
 
 from __future__ import annotations
@@ -50,19 +54,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lambdas.alert_router.incidents import LifecycleConfig
-from lambdas.alert_router.rendering import RenderContext, dashboard_console_url
-from lambdas.alert_router.routing import (
-    SYNTHETICS_NAMESPACE,
-    Channels,
-    Override,
-    RoutingConfig,
-    SentryRouting,
-    SentryRoutingError,
-    default_rules,
-    parse_sentry_routing,
-)
-from lambdas.alert_router.silences import MaintenanceWindow, SilenceError, parse_windows
+from lambdas.alert_router.incidents.model import LifecycleConfig
+from lambdas.alert_router.incidents.silences import MaintenanceWindow, SilenceError, parse_windows
+from lambdas.alert_router.rendering.context import RenderContext
+from lambdas.alert_router.rendering.facts import dashboard_console_url
+from lambdas.alert_router.routing.route import Channels, Override, RoutingConfig
+from lambdas.alert_router.routing.rules import SYNTHETICS_NAMESPACE, default_rules
+from lambdas.alert_router.routing.sentry_rules import SentryRouting, SentryRoutingError, parse_sentry_routing
 from lambdas.shared.alarm_metadata import Category, Severity
 
 SECRET_MAX_AGE_SECONDS = 300  # a rotated webhook is picked up within 5 minutes
@@ -73,6 +71,15 @@ SLACK_API = "https://slack.com/api/"
 _API_BASE = re.compile(r"^(https://slack\.com/api/|http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?/\S*)$")
 _BOT_TOKEN = re.compile(r"^xox[bp]-[A-Za-z0-9-]+$")
 _CHANNEL_ID = re.compile(r"^[A-Za-z0-9]+$")
+# A channel name as config writes it (lower case, digits, hyphens; Slack allows up to 80 characters)
+CHANNEL_NAME = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
+# name -> (lowest, highest) accepted, in the variable's own unit
+LIMITS = {
+    "IDEMPOTENCY_TTL_SECONDS": (3600, 7 * 86_400),
+    "REPEAT_INTERVAL_MINUTES": (5, 1440),
+    "FLAPPING_TRANSITIONS": (2, 50),
+    "FLAPPING_WINDOW_MINUTES": (5, 1440),
+}
 
 
 class SettingsError(Exception):
@@ -121,10 +128,10 @@ def settings_from_env(environ: Mapping[str, str]) -> Settings:
         webhook_secret_id=get("SLACK_WEBHOOK_SECRET_ARN") or get("SLACK_WEBHOOK_SECRET_NAME"),
         local_webhook_urls=get("SLACK_WEBHOOK_URLS"),
         idempotency_table=get("IDEMPOTENCY_TABLE_NAME"),
-        idempotency_ttl_seconds=_positive_int(get("IDEMPOTENCY_TTL_SECONDS"), "IDEMPOTENCY_TTL_SECONDS", 86_400),
+        idempotency_ttl_seconds=_bounded_int(get("IDEMPOTENCY_TTL_SECONDS"), "IDEMPOTENCY_TTL_SECONDS", 86_400),
         routing=RoutingConfig(
             channels=channels,
-            overrides=_overrides(get("ROUTING_OVERRIDES")),
+            overrides=_json_overrides(get("ROUTING_OVERRIDES")),
             rules=default_rules(get("SYNTHETICS_NAMESPACE") or SYNTHETICS_NAMESPACE),
             sentry=_sentry_routing(get("SENTRY_ROUTING")),
         ),
@@ -133,9 +140,9 @@ def settings_from_env(environ: Mapping[str, str]) -> Settings:
         slack_api_base_url=_api_base(get("SLACK_API_BASE_URL")),
         incident_table=get("INCIDENT_TABLE_NAME"),
         lifecycle=LifecycleConfig(
-            repeat_interval_seconds=60 * _positive_int(get("REPEAT_INTERVAL_MINUTES"), "REPEAT_INTERVAL_MINUTES", 60),
-            flapping_transitions=_positive_int(get("FLAPPING_TRANSITIONS"), "FLAPPING_TRANSITIONS", 4),
-            flapping_window_seconds=60 * _positive_int(get("FLAPPING_WINDOW_MINUTES"), "FLAPPING_WINDOW_MINUTES", 30),
+            repeat_interval_seconds=60 * _bounded_int(get("REPEAT_INTERVAL_MINUTES"), "REPEAT_INTERVAL_MINUTES", 60),
+            flapping_transitions=_bounded_int(get("FLAPPING_TRANSITIONS"), "FLAPPING_TRANSITIONS", 4),
+            flapping_window_seconds=60 * _bounded_int(get("FLAPPING_WINDOW_MINUTES"), "FLAPPING_WINDOW_MINUTES", 30),
         ),
         maintenance_windows=_windows(get("MAINTENANCE_WINDOWS")),
     )
@@ -262,46 +269,58 @@ def _json_object(text: str | None, name: str, *, allowed: set[str]) -> dict[str,
     if (
         not isinstance(value, dict)
         or not set(value) <= allowed
-        or not all(isinstance(v, str) and v for v in value.values())
+        or not all(isinstance(v, str) and CHANNEL_NAME.match(v) for v in value.values())
     ):
-        raise SettingsError(f"{name} must be a JSON object with string values for keys {sorted(allowed)}")
+        raise SettingsError(f"{name} must be a JSON object of channel names for keys {sorted(allowed)}")
     return value
 
 
-def _overrides(text: str | None) -> tuple[Override, ...]:
+def _json_overrides(text: str | None) -> tuple[Override, ...]:
     if not text:
         return ()
     try:
         items: Any = json.loads(text)
     except ValueError as error:
         raise SettingsError(f"ROUTING_OVERRIDES is not valid JSON: {error}") from None
+    return parse_overrides(items)
+
+
+def parse_overrides(items: Any, where: str = "ROUTING_OVERRIDES") -> tuple[Override, ...]:
+    """[{"match", "severity"?, "category"?, "channel"?}] -> Overrides; SettingsError names the entry and field."""
     if not isinstance(items, list):
-        raise SettingsError("ROUTING_OVERRIDES must be a JSON list")
+        raise SettingsError(f"{where} must be a JSON list")
     overrides = []
     for index, item in enumerate(items):
+        entry = f"{where}[{index}]"
         if not isinstance(item, dict) or not isinstance(item.get("match"), str) or not item["match"]:
-            raise SettingsError(f"ROUTING_OVERRIDES[{index}] needs a non-empty string 'match'")
+            raise SettingsError(f"{entry} needs a non-empty string 'match'")
+        if not any(item.get(key) for key in ("severity", "category", "channel")):
+            raise SettingsError(f"{entry}: an override needs at least one of severity, category, channel")
+        channel = item.get("channel")
+        if channel is not None and not (isinstance(channel, str) and CHANNEL_NAME.match(channel)):
+            raise SettingsError(f"{entry}: channel must be a channel name like alerts-critical")
         try:
             overrides.append(
                 Override(
                     match=item["match"],
                     severity=Severity(item["severity"]) if item.get("severity") else None,
                     category=Category(item["category"]) if item.get("category") else None,
-                    channel=str(item["channel"]) if item.get("channel") else None,
+                    channel=channel,
                 )
             )
         except ValueError as error:
-            raise SettingsError(f"ROUTING_OVERRIDES[{index}]: {error}") from None
+            raise SettingsError(f"{entry}: {error}") from None
     return tuple(overrides)
 
 
-def _positive_int(text: str | None, name: str, default: int) -> int:
+def _bounded_int(text: str | None, name: str, default: int) -> int:
     if text is None:
         return default
     try:
         value = int(text)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number") from None
-    if value <= 0:
-        raise SettingsError(f"{name} must be positive")
+    low, high = LIMITS[name]
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}")
     return value

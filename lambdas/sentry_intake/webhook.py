@@ -37,10 +37,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lambdas.alert_router.parsing import sentry_envelope
 from lambdas.sentry_intake.freshness import signed_time, staleness
 from lambdas.sentry_intake.settings import Secret
 from lambdas.sentry_intake.trimming import fit_envelope
+from lambdas.shared.sentry_envelope import sentry_envelope
 
 # A Function URL (BUFFERED) invokes with the Invoke API: at most 6 MB for the whole request ("Invocation
 # payload (request and response): 6 MB each for synchronous invocations",

@@ -47,11 +47,13 @@ def test_full_scenario_fires_the_right_alarms_into_the_right_channels_and_recove
         changes = [(old, new) for name, old, new in result.transitions if name == alarm]
         assert changes[-1] == ("ALARM", "OK"), alarm
     for channel, payloads in result.messages.items():
-        texts = [_text(p) for p in payloads]
         for alarm in fired:
-            mine = [t for t in texts if alarm in t]
+            mine = [p for p in payloads if alarm in _text(p)]
             if mine:
-                assert "OK" in mine[-1], (channel, alarm)
+                # the last message about it is its recovery: every ALARM message also says "OK → ALARM"
+                assert mine[-1]["text"].startswith(f"✅ [staging] OK: {alarm} - "), (channel, alarm, mine[-1]["text"])
+                assert mine[-1]["attachments"][0]["color"] == "#2eb67d", (channel, alarm)
+                assert any(p["text"].startswith("🔴 [staging] ALARM") for p in mine[:-1]), (channel, alarm)
     # And the start-up INSUFFICIENT_DATA -> OK transitions were not announced as recoveries
     assert sum(len(p) for p in result.messages.values()) < len(result.transitions)
 

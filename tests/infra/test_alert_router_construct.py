@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 
+from lambdas.alert_router.delivery.idempotency import Once
 from lambdas.alert_router.settings import load_settings
 from lambdas.shared.alarm_metadata import parse_alarm_metadata
 from lambdas.shared.local_context import LocalLambdaContext
+from tests.emf import emf_series
 from tests.infra.conftest import Synthesized, resolve_join
 from tools.demo import lambda_environment
 from tools.local_slack import LocalSlack, LocalSlackApi
@@ -337,12 +339,13 @@ def test_dashboard_row_shows_invocations_deliveries_failures_and_dlq(staging: Sy
         "Router invocations / errors / throttles",
         "Slack messages delivered (channel, severity)",
         "Router retries / failures / unparsed / suppressed",
+        "Router fallbacks (parse, render, idempotency, plain text)",
         "Router dead-letter queue (messages)",
     ]
     lambda_metrics = [m[1] for m in row[0]["properties"]["metrics"]]
     assert lambda_metrics == ["Invocations", "Errors", "Throttles"]
     # The DLQ graph and the invocations graph carry their alarm's threshold line
-    for widget in (row[0], row[3]):
+    for widget in (row[0], row[4]):
         assert widget["properties"]["annotations"]["horizontal"][0]["value"] == 0
 
 
@@ -361,11 +364,13 @@ def deployed_router(staging: Synthesized, monkeypatch: pytest.MonkeyPatch) -> It
         for name in ("SLACK_WEBHOOK_SECRET_ARN", "IDEMPOTENCY_TABLE_NAME", "SENTRY_DSN"):
             monkeypatch.delenv(name, raising=False)
         load_settings.cache_clear()
+        importlib.reload(importlib.import_module("lambdas.alert_router.telemetry"))  # the namespace is read at import
         module = importlib.reload(importlib.import_module("lambdas.alert_router.handler"))
         yield module, slack
     # Leave the module as other tests import it: built from their environment, not this one.
     monkeypatch.undo()
     load_settings.cache_clear()
+    importlib.reload(importlib.import_module("lambdas.alert_router.telemetry"))
     importlib.reload(module)
 
 
@@ -381,24 +386,25 @@ def _event(name: str, **message_changes: Any) -> dict[str, Any]:
     return event
 
 
-def _emf_blobs(stdout: str) -> list[dict[str, Any]]:
-    blobs = []
-    for line in stdout.splitlines():
-        if line.startswith("{") and '"_aws"' in line:
-            blobs.append(json.loads(line))
-    return blobs
+def _emit_every_fallback(module: Any, slack: LocalSlack, context: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Drive the handler through each fallback it has; the metric names it writes are read back from EMF."""
+    with monkeypatch.context() as patch:  # ParseFailures: a parser bug, routed by the Severity line instead
 
+        def broken_parser(*_args: Any, **_kwargs: Any) -> Any:
+            raise KeyError("a parser bug")
 
-def _emitted(blobs: list[dict[str, Any]]) -> dict[str, set[tuple[str, tuple[tuple[str, str], ...]]]]:
-    """metric name -> {(namespace, ((dimension, value), ...))} as CloudWatch would store them."""
-    emitted: dict[str, set[tuple[str, tuple[tuple[str, str], ...]]]] = {}
-    for blob in blobs:
-        for directive in blob["_aws"]["CloudWatchMetrics"]:
-            for dimension_set in directive["Dimensions"]:
-                dims = tuple(sorted((name, str(blob[name])) for name in dimension_set))
-                for metric in directive["Metrics"]:
-                    emitted.setdefault(metric["Name"], set()).add((directive["Namespace"], dims))
-    return emitted
+        intake = importlib.import_module("lambdas.alert_router.intake.events")
+        patch.setattr(intake, "parse_cloudwatch_alarm", broken_parser)
+        module.lambda_handler(_event("sns_composite_alarm.json"), context)
+
+    class Unavailable:  # IdempotencyDegraded: the store fails, the message is delivered without it
+        def run_once(self, key: str, action: Any) -> Any:
+            return Once(action(), degraded="ResourceNotFoundException: no table")
+
+    module.lambda_handler(_event("sns_anomaly_detection_alarm.json"), context, deduplicator=Unavailable())
+    slack.fail("alerts-performance", status=400, body="invalid_blocks")  # PlainTextFallbacks
+    module.lambda_handler(_event("sns_japanese_description.json"), context)
+    return ["ParseFailures", "RenderFailures", "IdempotencyDegraded", "PlainTextFallbacks"]
 
 
 def test_handler_emf_matches_the_dashboard_and_alarms(
@@ -431,6 +437,7 @@ def test_handler_emf_matches_the_dashboard_and_alarms(
 
         patch.setattr(module, "render", broken_render)
         module.lambda_handler(_event("sns_percentile_alarm_alb_latency_p95.json"), context)
+    fallbacks = _emit_every_fallback(module, slack, context, monkeypatch)
     with LocalSlackApi() as api, monkeypatch.context() as patch:  # SweepFailures: a sweep in bot-token mode
         patch.setenv("SLACK_BOT_TOKEN", api.token)
         patch.setenv("SLACK_CHANNEL_IDS", api.channel_ids_json())
@@ -438,12 +445,16 @@ def test_handler_emf_matches_the_dashboard_and_alarms(
         load_settings.cache_clear()
         sweep = json.loads((EVENTS_DIR / "scheduled" / "sweep.json").read_text())
         assert module.lambda_handler(sweep, context)["sweep"] == "done"
+        # UpdateFailures: the recovery's chat.update of an incident fails
+        module.lambda_handler(_event("sns_metric_math_alarm.json"), context)
+        api.fail("chat.update", error="cant_update_message")
+        module.lambda_handler(_event("sns_metric_math_alarm.json", NewStateValue="OK", OldStateValue="ALARM"), context)
     load_settings.cache_clear()
-    emitted = _emitted(_emf_blobs(capsys.readouterr().out))
+    emitted = emf_series(capsys.readouterr().out)
     counts = {("environment", "staging"), ("service", "alert-router")}
     for name in ("Received", "Unparsed", "Duplicates", "Suppressed", "Retries", "DeliveryFailures", "RenderFailures"):
         assert emitted[name] == {(ROUTER_NAMESPACE, tuple(sorted(counts)))}, name
-    assert {dims for _, dims in emitted["Delivered"]} == {
+    assert {dims for _, dims in emitted["Delivered"]} >= {
         tuple(sorted({*counts, ("channel", "alerts-errors"), ("severity", "info")})),
         tuple(sorted({*counts, ("channel", "alerts-performance"), ("severity", "warning")})),
     }
@@ -469,10 +480,20 @@ def test_handler_emf_matches_the_dashboard_and_alarms(
                 dims = tuple(sorted(zip(pairs[::2], pairs[1::2], strict=True)))
                 assert emitted[name] == {(ROUTER_NAMESPACE, dims)}, name
                 watched += 1
-    assert watched == 7
-    # And so does every alarm on a router metric (today none: the alarms watch AWS/Lambda and AWS/SQS,
-    # which also count a crash before the handler could write a metric)
-    for alarm_name, alarm in staging.alarms_by_name().items():
-        if alarm.get("Namespace") == ROUTER_NAMESPACE:
-            dims = tuple(sorted((d["Name"], d["Value"]) for d in alarm["Dimensions"]))
-            assert (ROUTER_NAMESPACE, dims) in emitted[alarm["MetricName"]], alarm_name
+    assert watched == 10
+    # And every alarm on a router metric watches exactly what the handler writes (a different name or
+    # dimension set would be a different CloudWatch metric: an alarm that never sees a datapoint)
+    router_alarms = {
+        name: alarm for name, alarm in staging.alarms_by_name().items() if alarm.get("Namespace") == ROUTER_NAMESPACE
+    }
+    for alarm_name, alarm in router_alarms.items():
+        dims = tuple(sorted((d["Name"], d["Value"]) for d in alarm["Dimensions"]))
+        assert (ROUTER_NAMESPACE, dims) in emitted[alarm["MetricName"]], alarm_name
+    # And each fallback the handler took has an alarm, to both topics (the router itself may be broken)
+    alarmed = {alarm["MetricName"]: alarm for alarm in router_alarms.values()}
+    both = [staging.topic_ref("alerts"), staging.topic_ref("alerts-fallback")]
+    for metric in (*fallbacks, "UpdateFailures"):
+        assert metric in emitted, f"the handler did not write {metric}"
+        assert metric in alarmed, f"no alarm on {metric}"
+        assert alarmed[metric]["AlarmActions"] == both, metric
+        assert parse_alarm_metadata(alarmed[metric]["AlarmDescription"]).severity == "warning", metric

@@ -12,17 +12,17 @@ import yaml
 
 from infra.config import CONFIG_DIR, ConfigError, load_config
 from infra.constructs.alert_router import INCIDENT_INDEX_ACTIONS, INCIDENT_TABLE_ACTIONS
-from lambdas.alert_router.handler import _is_sweep
-from lambdas.alert_router.incident_store import (
+from lambdas.alert_router.incidents.model import Incident
+from lambdas.alert_router.incidents.silences import parse_windows
+from lambdas.alert_router.incidents.store import (
     Conflict,
     DynamoDBIncidentStore,
     create_silence,
     expire_silence,
     list_silences,
 )
-from lambdas.alert_router.incidents import Incident
+from lambdas.alert_router.intake.events import is_sweep
 from lambdas.alert_router.settings import settings_from_env
-from lambdas.alert_router.silences import parse_windows
 from lambdas.shared.alarm_metadata import parse_alarm_metadata
 from tests.aws_tables import CREATE_ARGUMENTS, IDEMPOTENCY_TABLE, INCIDENT_TABLE, create_table
 from tests.infra.conftest import Synthesized, resolve_join
@@ -60,7 +60,7 @@ def test_incident_table_keys_index_ttl_pitr_and_retention(
     # Given the synthesized environment, when its incident table is read
     _, resource = _incident_table(synthesized[environment])
     table = resource["Properties"]
-    # Then it is the design of lambdas/alert_router/incident_store.py
+    # Then it is the design of lambdas/alert_router/incidents/store.py
     assert table["AttributeDefinitions"] == [
         {"AttributeName": "pk", "AttributeType": "S"},
         {"AttributeName": "sweep", "AttributeType": "S"},
@@ -156,7 +156,7 @@ def test_sweep_rule_invokes_the_router_with_the_scheduled_event(
     assert not {"Input", "InputPath", "InputTransformer"} & set(target)
     assert target["RetryPolicy"] == {"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 300}
     sample = json.loads(SWEEP_EVENT.read_text())
-    assert _is_sweep(sample)
+    assert is_sweep(sample)
     assert sample["resources"][0].endswith(":rule/peoplebooster-production-alert-router-sweep")
     # And EventBridge may invoke the router from this rule only
     (permission,) = [
@@ -298,6 +298,8 @@ def test_dashboard_has_an_incidents_row(staging: Synthesized) -> None:
         "ThreadReplies": "Sum",
         "RepeatAnnouncements": "Sum",
         "FlappingNotices": "Sum",
+        "BlindNotices": "Sum",
+        "ReAnchored": "Sum",
         "SweepFailures": "Sum",
         "Updates": "Sum",
         "UpdateFailures": "Sum",

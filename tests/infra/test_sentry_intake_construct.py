@@ -12,8 +12,8 @@ from lambdas.sentry_intake import handler
 from lambdas.sentry_intake.settings import load_settings, settings_from_env
 from lambdas.shared.alarm_metadata import parse_alarm_metadata
 from lambdas.shared.local_context import LocalLambdaContext
+from tests.emf import emf_blobs
 from tests.infra.conftest import Synthesized
-from tests.unit.synthetic_monitor.emf import emf_blobs
 from tools.sentry_events import build_event, with_fresh_times
 
 

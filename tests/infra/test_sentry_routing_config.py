@@ -12,10 +12,12 @@ import yaml
 
 from infra.config import CONFIG_DIR, ConfigError, load_config
 from infra.constructs.alert_router import router_environment
+from lambdas.alert_router.intake.events import parse_event
 from lambdas.alert_router.models import Alert
-from lambdas.alert_router.parsing import parse_event, sentry_envelope
-from lambdas.alert_router.routing import SentryRouting, SentryRoutingError, parse_sentry_routing, route
+from lambdas.alert_router.routing.route import route
+from lambdas.alert_router.routing.sentry_rules import SentryRouting, SentryRoutingError, parse_sentry_routing
 from lambdas.alert_router.settings import SettingsError, settings_from_env
+from lambdas.shared.sentry_envelope import sentry_envelope
 from tests.infra.conftest import Synthesized
 from tools.sentry_events import EVENTS
 

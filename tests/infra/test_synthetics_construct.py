@@ -23,8 +23,8 @@ from lambdas.shared.local_context import LocalLambdaContext
 from lambdas.synthetic_monitor import metric_names as names
 from lambdas.synthetic_monitor.handler import lambda_handler
 from lambdas.synthetic_monitor.settings import load_settings
+from tests.emf import emf_blobs
 from tests.infra.conftest import Synthesized
-from tests.unit.synthetic_monitor.emf import emf_blobs
 from tools.health_service import HealthService
 from tools.local_cloudwatch import AlarmDefinition, AlarmEvaluator, datapoints_from_emf
 

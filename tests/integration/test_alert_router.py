@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import socket
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -20,18 +19,24 @@ from hypothesis import strategies as st
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from lambdas.alert_router import handler
-from lambdas.alert_router.idempotency import InMemoryDeduplicator
-from lambdas.alert_router.incident_store import InMemoryIncidentStore
+from lambdas.alert_router import handler, telemetry
+from lambdas.alert_router.delivery.defaults import reset_process_adapters
+from lambdas.alert_router.delivery.engine import DeliveryEngine, DeliveryError, DeliveryReport, Pacer
+from lambdas.alert_router.delivery.idempotency import InMemoryDeduplicator
+from lambdas.alert_router.delivery.policy import RetryPolicy
+from lambdas.alert_router.delivery.web_api import WebApiClient
+from lambdas.alert_router.delivery.webhook import WebhookSender, encode_payload
+from lambdas.alert_router.incidents.store import InMemoryIncidentStore
+from lambdas.alert_router.intake import events as intake_events
 from lambdas.alert_router.settings import load_settings, load_webhooks
-from lambdas.alert_router.slack import DeliveryError, DeliveryReport, RetryPolicy, WebhookSender, encode_payload
-from lambdas.alert_router.slack_api import WebApiClient
 from lambdas.shared.local_context import LocalLambdaContext
+from tests.clock import FakeClock
+from tests.emf import emf_blobs, emf_points, emf_series
 from tests.unit.alert_router.slack_limits import slack_problems
 from tools.local_slack import LocalSlack, LocalSlackApi, render_terminal
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "alert_router"
-FAST = RetryPolicy(base_delay=0.25, max_delay=2.0, request_timeout=0.3, min_interval=0.0, reserve=0.1)
+FAST = RetryPolicy(base_delay=0.25, max_delay=2.0, attempt_timeout=0.3, min_interval=0.0, reserve=0.1)
 SPACED = replace(FAST, min_interval=1.0)
 
 EXPECTED_CHANNELS = {
@@ -56,21 +61,6 @@ EXPECTED_CHANNELS = {
 def load(name: str) -> dict[str, Any]:
     event: dict[str, Any] = json.loads((EVENTS / name).read_text())
     return event
-
-
-class Clock:
-    """Fake time: sleep() advances it, so spacing and backoff are computed but never waited."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(round(seconds, 3))
-        self.now += seconds
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture(scope="module")
@@ -100,16 +90,22 @@ def environment(slack: LocalSlack, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock()
 
 
-def sender_for(slack: LocalSlack, clock: Clock, policy: RetryPolicy = FAST, remaining: float = 60.0) -> WebhookSender:
+def sender_for(slack: LocalSlack, clock: FakeClock, policy: RetryPolicy = FAST) -> WebhookSender:
     webhooks = load_webhooks(load_settings())
     assert webhooks is not None
-    return WebhookSender(
-        webhooks=webhooks, policy=policy, sleep=clock.sleep, clock=clock, remaining_seconds=lambda: remaining
+    engine = DeliveryEngine(
+        policy=policy, remaining_seconds=clock.time_left(60.0), sleep=clock.sleep, draw=highest, pacer=Pacer(clock)
     )
+    return WebhookSender(webhooks=webhooks, engine=engine)
+
+
+def highest(low: float, high: float) -> float:
+    """The longest wait the policy allows (no randomness in these tests)."""
+    return high
 
 
 def invoke(event: dict[str, Any], sender: Any, deduplicator: InMemoryDeduplicator | None = None) -> dict[str, Any]:
@@ -127,7 +123,7 @@ def invoke(event: dict[str, Any], sender: Any, deduplicator: InMemoryDeduplicato
 
 @pytest.mark.parametrize("fixture", sorted(EXPECTED_CHANNELS))
 def test_each_event_lands_in_its_channel(
-    fixture: str, slack: LocalSlack, clock: Clock, snapshot: SnapshotAssertion
+    fixture: str, slack: LocalSlack, clock: FakeClock, snapshot: SnapshotAssertion
 ) -> None:
     # Given a realistic event and the local Slack
     event = load(fixture)
@@ -145,7 +141,7 @@ def test_each_event_lands_in_its_channel(
     assert payloads == snapshot(extension_class=JSONSnapshotExtension)
 
 
-def test_no_record_goes_to_critical_when_it_is_unparsed(slack: LocalSlack, clock: Clock) -> None:
+def test_no_record_goes_to_critical_when_it_is_unparsed(slack: LocalSlack, clock: FakeClock) -> None:
     invoke(load("sns_unknown_json_rds_event.json"), sender_for(slack, clock))
     assert slack.messages("alerts-critical") == []
 
@@ -170,7 +166,7 @@ def insufficient_data_to_ok(configuration_updated: str | None, message_id: str =
     ids=["10-min-after-a-deploy", "config-written-just-after", "config-time-unknown"],
 )
 def test_insufficient_data_to_ok_after_a_deploy_is_not_posted(
-    configuration_updated: str | None, slack: LocalSlack, clock: Clock, json_logs: io.StringIO
+    configuration_updated: str | None, slack: LocalSlack, clock: FakeClock, json_logs: io.StringIO
 ) -> None:
     # Given INSUFFICIENT_DATA -> OK within 15 min of the alarm's (re)configuration, or with no configuration time
     result = invoke(insufficient_data_to_ok(configuration_updated), sender_for(slack, clock))
@@ -182,15 +178,17 @@ def test_insufficient_data_to_ok_after_a_deploy_is_not_posted(
     assert '"announced":false' in logs
 
 
-def test_insufficient_data_to_ok_long_after_the_configuration_is_a_recovery(
-    slack: LocalSlack, clock: Clock, json_logs: io.StringIO
+def test_insufficient_data_to_ok_long_after_the_configuration_is_data_back_once(
+    slack: LocalSlack, clock: FakeClock, json_logs: io.StringIO
 ) -> None:
-    # Given an alarm configured days ago going ALARM -> INSUFFICIENT_DATA (e.g. an RDS metric went missing) -> OK
+    # Given an alarm configured days ago going INSUFFICIENT_DATA (e.g. an RDS metric went missing) -> OK
     result = invoke(insufficient_data_to_ok("2026-11-20T08:00:03.381+0000"), sender_for(slack, clock))
-    # Then the OK is announced as the recovery, in the alarm's channel, and the decision is logged
+    # Then one short "data is back" message, where the monitoring-blind notice was, and the decision is logged
     assert result["results"][0]["status"] == "delivered"
-    [payload] = slack.messages("alerts-performance")
-    assert payload["text"].startswith("✅ [staging] OK: peoplebooster-production-ecs-backend-cpu-high")
+    [payload] = slack.messages("alerts-errors")
+    assert payload["text"] == "✅ [staging] Data is back: peoplebooster-production-ecs-backend-cpu-high is OK"
+    assert slack.messages("alerts-performance") == []
+    assert slack_problems(payload) == []
     logs = json_logs.getvalue()
     assert '"announced":true' in logs
     assert "long after the alarm's configuration update" in logs
@@ -205,7 +203,9 @@ def test_bot_mode_resolves_an_incident_through_insufficient_data(monkeypatch: py
         monkeypatch.setenv("SLACK_API_BASE_URL", api.base_url)
         load_settings.cache_clear()
         store = InMemoryIncidentStore()
-        client = WebApiClient(token=api.token, base_url=api.base_url, policy=FAST, sleep=lambda _: None)
+        client = WebApiClient(
+            token=api.token, base_url=api.base_url, engine=DeliveryEngine(policy=FAST, sleep=lambda _: None)
+        )
         results = []
         for old, new, minute in (
             ("OK", "ALARM", 0),
@@ -226,18 +226,22 @@ def test_bot_mode_resolves_an_incident_through_insufficient_data(monkeypatch: py
                 store=store,
             )
             results.append(result["results"][0].get("outcome"))
-        # Then the lifecycle, not the router, decides: the OK resolves the incident in its thread
-        assert results == ["opened", "thread-reply", "resolved"]
+        # Then the lifecycle, not the router, decides: the blind spell is one notice in #alerts-errors, and
+        # the OK resolves the incident in its thread and the notice in place
+        assert results == ["opened", "monitoring-blind", "resolved"]
         incident = store.get_incident(
             "arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:peoplebooster-production-ecs-backend-cpu-high"
         )
         assert incident is not None
         assert not incident.open  # so the sweep does not re-announce it
         [post] = api.posts("C0PERF")
-        assert [reply["thread_ts"] for reply in api.replies("C0PERF")] == [post["ts"], post["ts"]]
+        assert [reply["text"][:24] for reply in api.replies("C0PERF", post["ts"])] == ["✅ Resolved after 10 min:"]
+        [notice] = api.posts("C0ERRORS")
+        assert notice["attachments"][0]["blocks"][0]["text"]["text"].startswith("✅ DATA BACK · ")
+        assert incident.notice_ts is None  # cleared: nothing left for the sweep
 
 
-def test_terminal_rendering_of_a_received_message(slack: LocalSlack, clock: Clock) -> None:
+def test_terminal_rendering_of_a_received_message(slack: LocalSlack, clock: FakeClock) -> None:
     invoke(load("sns_metric_alarm_ecs_cpu.json"), sender_for(slack, clock))
     [payload] = slack.messages("alerts-performance")
     text = render_terminal(payload)
@@ -254,64 +258,12 @@ def test_terminal_rendering_of_a_received_message(slack: LocalSlack, clock: Cloc
 CHANNEL = "alerts-performance"  # where the ECS CPU fixture goes
 
 
-def deliver_cpu_alarm(slack: LocalSlack, clock: Clock, **kwargs: Any) -> dict[str, Any]:
+def deliver_cpu_alarm(slack: LocalSlack, clock: FakeClock, **kwargs: Any) -> dict[str, Any]:
     return invoke(load("sns_metric_alarm_ecs_cpu.json"), sender_for(slack, clock, **kwargs))
 
 
-def test_429_waits_retry_after_then_delivers(slack: LocalSlack, clock: Clock) -> None:
-    slack.fail(CHANNEL, status=429, body="rate_limited", retry_after="7", times=2)
-    result = deliver_cpu_alarm(slack, clock)
-    assert result["results"][0]["attempts"] == 3
-    assert clock.sleeps == [7.0, 7.0]
-    assert len(slack.messages(CHANNEL)) == 1
-
-
-def test_500_then_success_backs_off_exponentially(slack: LocalSlack, clock: Clock) -> None:
-    slack.fail(CHANNEL, status=500, body="internal_error", times=3)
-    result = deliver_cpu_alarm(slack, clock)
-    assert result["results"][0]["attempts"] == 4
-    assert clock.sleeps == [0.25, 0.5, 1.0]
-    assert slack.request_count(CHANNEL) == 4
-
-
-def test_persistent_500_gives_up_after_max_attempts_and_raises(slack: LocalSlack, clock: Clock) -> None:
-    slack.fail(CHANNEL, status=503, body="service_unavailable", times=100)
-    with pytest.raises(DeliveryError, match="gave up on channel 'alerts-performance' after 6 attempts"):
-        deliver_cpu_alarm(slack, clock)
-    assert clock.sleeps == [0.25, 0.5, 1.0, 2.0, 2.0]
-
-
-def test_timeout_is_retried(slack: LocalSlack, clock: Clock) -> None:
-    slack.fail(CHANNEL, status=200, body="ok", delay=0.6, times=1)  # answers after the 0.3 s timeout
-    result = deliver_cpu_alarm(slack, clock)
-    assert result["results"][0]["attempts"] == 2
-    assert clock.sleeps == [0.25]
-
-
-def test_connection_refused_is_retried_then_fails(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    closed = {c: f"http://127.0.0.1:{port}/{c}" for c in ("alerts-critical", "alerts-errors", "alerts-performance")}
-    monkeypatch.setenv("SLACK_WEBHOOK_URLS", json.dumps(closed))
-    load_settings.cache_clear()
-    sender = WebhookSender(webhooks=closed, policy=FAST, sleep=clock.sleep, clock=clock)
-    with pytest.raises(DeliveryError, match="connection refused") as raised:
-        invoke(load("sns_metric_alarm_ecs_cpu.json"), sender)
-    assert len(clock.sleeps) == 5
-    assert "127.0.0.1" not in str(raised.value)
-
-
-def test_no_service_is_not_retried_and_reports_slacks_answer(slack: LocalSlack, clock: Clock) -> None:
-    slack.fail(CHANNEL, status=404, body="no_service", times=1)
-    with pytest.raises(DeliveryError, match="no_service") as raised:
-        deliver_cpu_alarm(slack, clock)
-    assert slack.request_count(CHANNEL) == 1
-    assert "http" not in str(raised.value)
-
-
-def test_invalid_payload_is_retried_once_as_plain_text(slack: LocalSlack, clock: Clock) -> None:
-    slack.fail(CHANNEL, status=400, body="invalid_payload", times=1)
+def test_a_refused_message_is_delivered_as_plain_text_and_says_so(slack: LocalSlack, clock: FakeClock) -> None:
+    slack.fail(CHANNEL, status=400, body="invalid_blocks", times=1)
     result = deliver_cpu_alarm(slack, clock)
     assert result["results"][0]["plain_text_fallback"] is True
     [payload] = slack.messages(CHANNEL)
@@ -319,27 +271,7 @@ def test_invalid_payload_is_retried_once_as_plain_text(slack: LocalSlack, clock:
     assert payload["text"].startswith("🔴 [staging] ALARM · WARNING: peoplebooster-production-ecs-backend-cpu-high")
 
 
-def test_invalid_payload_twice_fails(slack: LocalSlack, clock: Clock) -> None:
-    slack.fail(CHANNEL, status=400, body="invalid_payload", times=2)
-    with pytest.raises(DeliveryError, match="rejected"):
-        deliver_cpu_alarm(slack, clock)
-    assert slack.request_count(CHANNEL) == 2
-
-
-def test_retries_stop_when_lambda_time_runs_out(slack: LocalSlack, clock: Clock) -> None:
-    slack.fail(CHANNEL, status=429, body="rate_limited", retry_after="20", times=5)
-    with pytest.raises(DeliveryError, match="not enough Lambda time left"):
-        deliver_cpu_alarm(slack, clock, remaining=10.0)
-    assert slack.request_count(CHANNEL) == 1  # a 20 s wait does not fit in 10 s
-
-
-def test_200_with_another_body_is_not_success(slack: LocalSlack, clock: Clock) -> None:
-    slack.fail(CHANNEL, status=200, body="<html>captive portal</html>", times=1)
-    result = deliver_cpu_alarm(slack, clock)
-    assert result["results"][0]["attempts"] == 2
-
-
-def test_posts_to_one_webhook_are_spaced(slack: LocalSlack, clock: Clock) -> None:
+def test_posts_to_one_webhook_are_spaced(slack: LocalSlack, clock: FakeClock) -> None:
     # Given three alarms for the same channel in one batch
     event = load("sns_metric_alarm_ecs_cpu.json")
     records = [json.loads(json.dumps(event["Records"][0])) for _ in range(3)]
@@ -352,14 +284,14 @@ def test_posts_to_one_webhook_are_spaced(slack: LocalSlack, clock: Clock) -> Non
     assert len(slack.messages(CHANNEL)) == 3
 
 
-def test_a_retry_waits_for_the_spacing_too(slack: LocalSlack, clock: Clock) -> None:
+def test_a_retry_waits_for_the_spacing_too(slack: LocalSlack, clock: FakeClock) -> None:
     # A retry is a post like any other for Slack's rate limit
     slack.fail(CHANNEL, status=500, body="internal_error", times=1)
     deliver_cpu_alarm(slack, clock, policy=SPACED)
     assert clock.sleeps == [1.0]
 
 
-def test_one_failing_record_does_not_lose_the_others(slack: LocalSlack, clock: Clock) -> None:
+def test_one_failing_record_does_not_lose_the_others(slack: LocalSlack, clock: FakeClock) -> None:
     # Given a batch where the errors channel is broken
     slack.fail("alerts-errors", status=410, body="channel_is_archived", times=1)
     # When the batch is handled
@@ -370,9 +302,9 @@ def test_one_failing_record_does_not_lose_the_others(slack: LocalSlack, clock: C
     assert len(slack.messages("alerts-errors")) == 1
 
 
-def test_a_retry_of_a_partly_failed_batch_posts_only_what_is_missing(slack: LocalSlack, clock: Clock) -> None:
+def test_a_retry_of_a_partly_failed_batch_posts_only_what_is_missing(slack: LocalSlack, clock: FakeClock) -> None:
     deduplicator = InMemoryDeduplicator()
-    slack.fail("alerts-errors", status=500, body="internal_error", times=6)
+    slack.fail("alerts-errors", status=410, body="channel_is_archived", times=1)
     with pytest.raises(DeliveryError):
         invoke(load("sns_batch_with_bad_record.json"), sender_for(slack, clock), deduplicator)
     # When Lambda retries the same event
@@ -386,7 +318,7 @@ def test_a_retry_of_a_partly_failed_batch_posts_only_what_is_missing(slack: Loca
 # --- idempotency -------------------------------------------------------------------------------------------------
 
 
-def test_duplicate_message_id_posts_once(slack: LocalSlack, clock: Clock) -> None:
+def test_duplicate_message_id_posts_once(slack: LocalSlack, clock: FakeClock) -> None:
     deduplicator = InMemoryDeduplicator()
     event = load("sns_metric_alarm_ecs_cpu.json")
     first = invoke(event, sender_for(slack, clock), deduplicator)
@@ -398,8 +330,7 @@ def test_duplicate_message_id_posts_once(slack: LocalSlack, clock: Clock) -> Non
 
 def test_default_path_uses_env_webhooks_and_in_memory_idempotency(slack: LocalSlack) -> None:
     # Given only SLACK_WEBHOOK_URLS (no injected adapters)
-    handler._in_memory_deduplicator.cache_clear()
-    handler._webhook_sender.cache_clear()
+    reset_process_adapters()
     event = load("sns_composite_alarm.json")
     context = LocalLambdaContext(function_name="alert-router")
     # When the same message arrives twice
@@ -414,7 +345,7 @@ def test_dry_run_prints_the_payload_without_webhooks(
 ) -> None:
     monkeypatch.delenv("SLACK_WEBHOOK_URLS")
     load_settings.cache_clear()
-    handler._in_memory_deduplicator.cache_clear()
+    reset_process_adapters()
     result = handler.lambda_handler(load("sns_plain_text.json"), LocalLambdaContext())
     assert result["results"][0]["status"] == "dry-run"
     assert '"channel": "alerts-errors"' in capfd.readouterr().out
@@ -428,15 +359,15 @@ def json_logs() -> Iterator[io.StringIO]:
     """The router's JSON log lines, exactly as Lambda would ship them (Powertools formatter)."""
     stream = io.StringIO()
     extra = logging.StreamHandler(stream)
-    extra.setFormatter(handler.logger.registered_formatter)
-    router_logger = logging.getLogger(handler.logger.name)  # the stdlib logger behind Powertools' Logger
+    extra.setFormatter(telemetry.logger.registered_formatter)
+    router_logger = logging.getLogger(telemetry.logger.name)  # the stdlib logger behind Powertools' Logger
     router_logger.addHandler(extra)
     yield stream
     router_logger.removeHandler(extra)
 
 
 def test_logs_never_contain_a_webhook_url(
-    slack: LocalSlack, clock: Clock, capfd: pytest.CaptureFixture[str], json_logs: io.StringIO
+    slack: LocalSlack, clock: FakeClock, capfd: pytest.CaptureFixture[str], json_logs: io.StringIO
 ) -> None:
     # Given failures of every kind on every channel, some echoing the URL back
     for channel in slack.channels:
@@ -457,7 +388,7 @@ def test_logs_never_contain_a_webhook_url(
 
 
 def test_unrecognised_input_is_logged_whole_and_scrubbed(
-    slack: LocalSlack, clock: Clock, json_logs: io.StringIO
+    slack: LocalSlack, clock: FakeClock, json_logs: io.StringIO
 ) -> None:
     # Given an unrecognised message longer than anything Slack shows, with a webhook URL inside
     text = "RDS event: " + "あ" * 30_000 + " https://hooks.slack.com/services/T000/B000/XXXXSECRET end-of-text"
@@ -476,7 +407,7 @@ def test_unrecognised_input_is_logged_whole_and_scrubbed(
 
 def test_a_rendering_bug_posts_the_alert_as_received_and_counts_it(
     slack: LocalSlack,
-    clock: Clock,
+    clock: FakeClock,
     monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
     json_logs: io.StringIO,
@@ -496,12 +427,39 @@ def test_a_rendering_bug_posts_the_alert_as_received_and_counts_it(
     assert "peoplebooster-production-ecs-backend-cpu-high" in text
     assert "ECS backend CPU above 80% for 5 minutes." in text
     assert "Threshold Crossed" in text
-    out = capfd.readouterr().out
-    assert '"RenderFailures":[1.0]' in out
+    assert emf_points(capfd.readouterr().out, "RenderFailures") == [1.0]
     assert "rendering failed" in json_logs.getvalue()
 
 
-def test_a_lone_surrogate_is_delivered_not_dead_lettered(slack: LocalSlack, clock: Clock) -> None:
+def test_a_parser_failure_is_logged_counted_and_routed_by_the_severity_line(
+    slack: LocalSlack,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    json_logs: io.StringIO,
+) -> None:
+    # Given a parser that raises on a critical alarm (a bug nobody foresaw)
+    def broken(*_: object, **__: object) -> Any:
+        raise KeyError("Trigger")
+
+    monkeypatch.setattr(intake_events, "parse_cloudwatch_alarm", broken)
+    # When the alarm arrives
+    result = invoke(load("sns_composite_alarm.json"), sender_for(slack, clock))
+    # Then it still pages: routed by its description's "Severity: critical", shown as received, named
+    assert result["results"][0]["channel"] == "alerts-critical"
+    [payload] = slack.messages("alerts-critical")
+    header = payload["attachments"][0]["blocks"][0]["text"]["text"]
+    assert header == "🔴 CRITICAL · peoplebooster-production-backend-degraded"
+    assert "failed to read this notification (KeyError)" in json.dumps(payload, ensure_ascii=False)
+    assert slack_problems(payload) == []
+    # And the failure is logged with its type and where it happened, and counted (the alarm watches it)
+    [line] = [json.loads(line) for line in json_logs.getvalue().splitlines() if "parser failed" in line]
+    assert (line["level"], line["error_type"]) == ("ERROR", "KeyError")
+    assert "in broken" in line["error"]
+    assert emf_points(capfd.readouterr().out, "ParseFailures") == [1.0]
+
+
+def test_a_lone_surrogate_is_delivered_not_dead_lettered(slack: LocalSlack, clock: FakeClock) -> None:
     # Given a message holding a lone surrogate (invalid UTF-8 that json.loads happily returns)
     event = {"Records": [{"Sns": {"MessageId": "m-sur", "Message": "bad \udcff\ud800 text 日本語"}}]}
     # When it is delivered over real HTTP
@@ -512,7 +470,7 @@ def test_a_lone_surrogate_is_delivered_not_dead_lettered(slack: LocalSlack, cloc
     assert "text 日本語" in json.dumps(payload, ensure_ascii=False)
 
 
-def test_an_inf_datapoint_in_the_reason_is_delivered(slack: LocalSlack, clock: Clock) -> None:
+def test_an_inf_datapoint_in_the_reason_is_delivered(slack: LocalSlack, clock: FakeClock) -> None:
     event = load("sns_metric_alarm_ecs_cpu.json")
     message = json.loads(event["Records"][0]["Sns"]["Message"])
     message["NewStateReason"] = "Threshold Crossed: 1 datapoint [1e400 (29/11/26 03:09:00)] was greater than 80"
@@ -522,21 +480,17 @@ def test_an_inf_datapoint_in_the_reason_is_delivered(slack: LocalSlack, clock: C
 
 
 def test_emf_metrics_have_the_documented_names_and_dimensions(
-    slack: LocalSlack, clock: Clock, capfd: pytest.CaptureFixture[str]
+    slack: LocalSlack, clock: FakeClock, capfd: pytest.CaptureFixture[str]
 ) -> None:
     invoke(load("sns_batch_with_bad_record.json"), sender_for(slack, clock))
-    blobs = [json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith('{"_aws"')]
-    seen: dict[str, list[str]] = {}
-    for blob in blobs:
-        for directive in blob["_aws"]["CloudWatchMetrics"]:
-            assert directive["Namespace"] == "PeopleBooster/AlertRouter"
-            for metric in directive["Metrics"]:
-                seen.setdefault(metric["Name"], sorted(directive["Dimensions"][0]))
-        assert blob["service"] == "alert-router"
-        assert blob["environment"] == "staging"
-    assert seen["Received"] == ["environment", "service"]
-    assert seen["Unparsed"] == ["environment", "service"]
-    assert seen["Delivered"] == ["channel", "environment", "service", "severity"]
+    out = capfd.readouterr().out
+    blobs = emf_blobs(out)
+    series = emf_series(out)
+    counts = ("PeopleBooster/AlertRouter", (("environment", "staging"), ("service", "alert-router")))
+    assert series["Received"] == series["Unparsed"] == {counts}
+    assert {tuple(name for name, _ in dims) for _, dims in series["Delivered"]} == {
+        ("channel", "environment", "service", "severity")
+    }
     delivered = [b for b in blobs if "Delivered" in b]
     assert sorted((b["channel"], b["severity"]) for b in delivered) == [
         ("alerts-errors", "info"),

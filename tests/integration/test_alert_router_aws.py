@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
-from lambdas.alert_router.idempotency import DynamoDBDeduplicator
+from lambdas.alert_router.delivery.idempotency import DynamoDBDeduplicator, Once
 from lambdas.alert_router.settings import Settings, SettingsError, load_webhooks
 from lambdas.shared.local_context import LocalLambdaContext
 from tests.aws_tables import IDEMPOTENCY_TABLE, REGION, create_table
@@ -46,9 +46,9 @@ def test_dynamodb_deduplicator_runs_a_message_once(table: str) -> None:
     other = deduplicator.run_once("message-2", deliver)
     # Then it was posted once per id, and the duplicate is reported with the stored result
     assert calls == ["posted", "posted"]
-    assert first == ({"status": "delivered", "channel": "alerts-errors"}, False)
-    assert second == ({"status": "delivered", "channel": "alerts-errors"}, True)
-    assert other[1] is False
+    assert first == Once({"status": "delivered", "channel": "alerts-errors"})
+    assert second == Once({"status": "delivered", "channel": "alerts-errors"}, duplicate=True)
+    assert other.duplicate is False
     items = boto3.client("dynamodb", region_name=REGION).scan(TableName=table)["Items"]
     assert len(items) == 2
     assert all("expiration" in item for item in items)  # the TTL attribute the table's TTL must use
@@ -62,17 +62,26 @@ def test_failed_delivery_is_not_remembered(table: str) -> None:
 
     with pytest.raises(RuntimeError):
         deduplicator.run_once("message-3", broken)
-    result, duplicate = deduplicator.run_once("message-3", lambda: {"status": "delivered"})
-    assert (result, duplicate) == ({"status": "delivered"}, False)
+    assert deduplicator.run_once("message-3", lambda: {"status": "delivered"}) == Once({"status": "delivered"})
 
 
-def test_unreachable_table_still_delivers(aws: None) -> None:
+def test_unreachable_table_still_delivers_and_says_why(aws: None) -> None:
     # Given a table that does not exist (permissions or outage look the same to the router)
     deduplicator = deduplicator_on("missing-table")
-    # When a message is processed, it is delivered anyway: a duplicate is better than a lost alert
-    result, duplicate = deduplicator.run_once("message-4", lambda: {"status": "delivered"})
-    assert result == {"status": "delivered", "idempotency": "unavailable"}
-    assert duplicate is False
+    delivered: list[str] = []
+
+    def deliver() -> dict[str, Any]:
+        delivered.append("posted")
+        return {"status": "delivered"}
+
+    # When a message is processed, it is delivered anyway (a duplicate is better than a lost alert), once
+    once = deduplicator.run_once("message-4", deliver)
+    assert delivered == ["posted"]
+    assert once.result == {"status": "delivered"}
+    assert once.duplicate is False
+    # And the degradation is reported with the store's error type, for the log, the metric and the alarm
+    assert once.degraded is not None
+    assert once.degraded.startswith("ResourceNotFoundException: ")
 
 
 def _secret(name: str, value: dict[str, str]) -> str:

@@ -19,9 +19,15 @@ from typing import Any
 import boto3
 import pytest
 
-from lambdas.alert_router import handler
-from lambdas.alert_router.idempotency import InMemoryDeduplicator
-from lambdas.alert_router.incident_store import (
+from lambdas.alert_router import handler, telemetry
+from lambdas.alert_router.delivery.defaults import reset_process_adapters
+from lambdas.alert_router.delivery.engine import DeliveryEngine, DeliveryError, Pacer
+from lambdas.alert_router.delivery.idempotency import InMemoryDeduplicator
+from lambdas.alert_router.delivery.policy import RetryPolicy
+from lambdas.alert_router.delivery.web_api import WebApiClient
+from lambdas.alert_router.incidents import defaults as incident_defaults
+from lambdas.alert_router.incidents.model import Incident
+from lambdas.alert_router.incidents.store import (
     Conflict,
     DynamoDBIncidentStore,
     IncidentStore,
@@ -30,13 +36,12 @@ from lambdas.alert_router.incident_store import (
     expire_silence,
     list_silences,
 )
-from lambdas.alert_router.incidents import Incident
-from lambdas.alert_router.parsing import sentry_envelope
 from lambdas.alert_router.settings import load_bot, load_settings
-from lambdas.alert_router.slack import DeliveryError, RetryPolicy
-from lambdas.alert_router.slack_api import WebApiClient
 from lambdas.shared.local_context import LocalLambdaContext
+from lambdas.shared.sentry_envelope import sentry_envelope
 from tests.aws_tables import INCIDENT_TABLE, REGION, create_table
+from tests.clock import FakeClock
+from tests.emf import emf_points, emf_series
 from tests.unit.alert_router.slack_limits import slack_problems
 from tools.local_slack import FAKE_BOT_TOKEN, LocalSlackApi
 from tools.sentry_events import EVENTS as SENTRY_EVENTS
@@ -44,7 +49,7 @@ from tools.sentry_events import EVENTS as SENTRY_EVENTS
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "alert_router"
 CRITICAL = "C0CRITICAL"  # the metric-math ALB 5xx fixture is critical
 OPENED = datetime(2026, 11, 29, 3, 14, 15, tzinfo=UTC)
-FAST = RetryPolicy(base_delay=0.25, max_delay=2.0, request_timeout=2.0, min_interval=0.0, reserve=0.1)
+FAST = RetryPolicy(base_delay=0.25, max_delay=2.0, attempt_timeout=2.0, min_interval=0.0, reserve=0.1)
 
 
 def alarm_event(state: str, at: datetime, message_id: str, old: str | None = None) -> dict[str, Any]:
@@ -58,21 +63,6 @@ def alarm_event(state: str, at: datetime, message_id: str, old: str | None = Non
     sns["Message"] = json.dumps(message)
     sns["MessageId"] = message_id
     return event
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = OPENED.timestamp()
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(round(seconds, 3))
-
-    def __call__(self) -> float:
-        return self.now
-
-    def at(self, moment: datetime) -> None:
-        self.now = moment.timestamp()
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +87,8 @@ def environment(api: LocalSlackApi, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock(OPENED.timestamp(), advances=False)
 
 
 @pytest.fixture
@@ -115,15 +105,24 @@ def store(request: pytest.FixtureRequest) -> IncidentStore:
     return DynamoDBIncidentStore("incidents", client=client)
 
 
-def web_api(api: LocalSlackApi, clock: Clock, token: str | None = None) -> WebApiClient:
-    return WebApiClient(token=token or api.token, base_url=api.base_url, policy=FAST, sleep=clock.sleep)
+def web_api(api: LocalSlackApi, clock: FakeClock, token: str | None = None) -> WebApiClient:
+    # each invocation has 10 s for Slack: its waits run the time down
+    engine = DeliveryEngine(
+        policy=FAST, remaining_seconds=clock.time_left(10.0), sleep=clock.sleep, draw=highest, pacer=Pacer(clock)
+    )
+    return WebApiClient(token=token or api.token, base_url=api.base_url, engine=engine)
+
+
+def highest(low: float, high: float) -> float:
+    """The longest wait the policy allows (no randomness in these tests)."""
+    return high
 
 
 Invoke = Callable[..., dict[str, Any]]
 
 
 @pytest.fixture
-def invoke(api: LocalSlackApi, clock: Clock, store: IncidentStore) -> Invoke:
+def invoke(api: LocalSlackApi, clock: FakeClock, store: IncidentStore) -> Invoke:
     def run(event: dict[str, Any], *, token: str | None = None, dedup: InMemoryDeduplicator | None = None) -> Any:
         return handler.lambda_handler(
             event,
@@ -236,7 +235,9 @@ def test_two_concurrent_invocations_never_double_post(api: LocalSlackApi, invoke
 # --- flapping ---------------------------------------------------------------------------------------------------
 
 
-def test_flapping_collapses_into_one_thread_then_stable_again(api: LocalSlackApi, invoke: Invoke, clock: Clock) -> None:
+def test_flapping_collapses_into_one_thread_then_stable_again(
+    api: LocalSlackApi, invoke: Invoke, clock: FakeClock
+) -> None:
     # Given an alarm that changes state every 3 minutes (7 changes in 18 minutes; more than 4 in 30 is flapping)
     states = ["ALARM", "OK"] * 3 + ["ALARM"]
     for index, state in enumerate(states):
@@ -265,7 +266,7 @@ def test_flapping_collapses_into_one_thread_then_stable_again(api: LocalSlackApi
 
 
 def test_sweep_reannounces_a_long_open_critical_incident(
-    api: LocalSlackApi, invoke: Invoke, clock: Clock, capfd: pytest.CaptureFixture[str]
+    api: LocalSlackApi, invoke: Invoke, clock: FakeClock, capfd: pytest.CaptureFixture[str]
 ) -> None:
     invoke(alarm_event("ALARM", OPENED, "m-1"))
     # When the sweep runs before and after the 1 h repeat interval
@@ -280,17 +281,17 @@ def test_sweep_reannounces_a_long_open_critical_incident(
     assert reminder["reply_broadcast"] is True
     assert reminder["text"].startswith("⏰ Still in ALARM after 1 h 1 min")
     assert result["open_incidents"] == 1
-    gauges = [json.loads(line) for line in capfd.readouterr().out.splitlines() if '"OpenIncidents"' in line]
-    assert [g["OpenIncidents"] for g in gauges] == [[1.0], [1.0], [1.0]]
-    assert gauges[0]["service"] == "alert-router"
-    assert gauges[0]["environment"] == "staging"
+    out = capfd.readouterr().out
+    assert emf_points(out, "OpenIncidents") == [1.0, 1.0, 1.0]
+    counts = ("PeopleBooster/AlertRouter", (("environment", "staging"), ("service", "alert-router")))
+    assert emf_series(out)["OpenIncidents"] == {counts}
 
 
 # --- silences -----------------------------------------------------------------------------------------------------
 
 
 def test_a_silence_suppresses_then_summarises(
-    api: LocalSlackApi, invoke: Invoke, clock: Clock, store: IncidentStore, capfd: pytest.CaptureFixture[str]
+    api: LocalSlackApi, invoke: Invoke, clock: FakeClock, store: IncidentStore, capfd: pytest.CaptureFixture[str]
 ) -> None:
     # Given a 1 h silence on the ALB alarms
     silence = create_silence(
@@ -307,8 +308,7 @@ def test_a_silence_suppresses_then_summarises(
     assert ok["results"][0]["status"] == "nothing-to-resolve"
     assert api.posts(CRITICAL) == []
     assert api.replies(CRITICAL) == []
-    blobs = [json.loads(line) for line in capfd.readouterr().out.splitlines() if '"Silenced"' in line]
-    assert [blob["Silenced"] for blob in blobs] == [[1.0], [1.0]]
+    assert emf_points(capfd.readouterr().out, "Silenced") == [1.0, 1.0]
     # When the sweep runs after the silence ended (twice)
     invoke({"action": "sweep"})
     invoke({"action": "sweep"})
@@ -319,7 +319,9 @@ def test_a_silence_suppresses_then_summarises(
     assert list_silences(store, now=OPENED + timedelta(minutes=70), include_ended=True) == []
 
 
-def test_expiring_a_silence_ends_it_now(api: LocalSlackApi, invoke: Invoke, clock: Clock, store: IncidentStore) -> None:
+def test_expiring_a_silence_ends_it_now(
+    api: LocalSlackApi, invoke: Invoke, clock: FakeClock, store: IncidentStore
+) -> None:
     silence = create_silence(
         store, match="*alb-5xx*", duration=timedelta(hours=2), reason="test", created_by="ops", now=OPENED
     )
@@ -345,7 +347,7 @@ def test_an_open_incident_still_resolves_in_its_thread_during_a_silence(
 
 
 def test_maintenance_window_from_config_suppresses_and_summarises(
-    api: LocalSlackApi, invoke: Invoke, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    api: LocalSlackApi, invoke: Invoke, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a Sunday 12:00-13:00 JST window (2026-11-29 is a Sunday; 03:14 UTC is 12:14 JST)
     window = {"name": "alb", "match": "*alb*", "days": ["sun"], "start": "12:00", "end": "13:00"}
@@ -375,16 +377,16 @@ def test_maintenance_window_from_config_suppresses_and_summarises(
 # --- Slack failures -----------------------------------------------------------------------------------------------
 
 
-def test_rate_limited_then_success(api: LocalSlackApi, invoke: Invoke, clock: Clock) -> None:
+def test_rate_limited_then_success(api: LocalSlackApi, invoke: Invoke, clock: FakeClock) -> None:
     api.rate_limit(times=2, retry_after="3")
     result = invoke(alarm_event("ALARM", OPENED, "m-1"))
-    assert clock.sleeps == [3.0, 3.0]
+    assert clock.sleeps == [4.0, 4.0]  # Retry-After 3 s and the longest jitter
     assert result["results"][0]["retries"] == 2
     assert len(api.posts(CRITICAL)) == 1
 
 
 def test_a_failed_update_keeps_the_thread_reply_and_the_sweep_repairs_it(
-    api: LocalSlackApi, invoke: Invoke, clock: Clock
+    api: LocalSlackApi, invoke: Invoke, clock: FakeClock
 ) -> None:
     invoke(alarm_event("ALARM", OPENED, "m-1"))
     api.fail("chat.update", error="cant_update_message")
@@ -402,14 +404,15 @@ def test_a_failed_update_keeps_the_thread_reply_and_the_sweep_repairs_it(
     assert len(api.replies(CRITICAL)) == 1
 
 
-def test_a_failed_post_raises_and_the_retry_posts_once(api: LocalSlackApi, invoke: Invoke, clock: Clock) -> None:
-    # Given Slack failing for longer than the retries
-    api.fail("chat.postMessage", status=500, error="internal_error", times=6)
+def test_a_failed_post_raises_and_the_retry_posts_once(api: LocalSlackApi, invoke: Invoke, clock: FakeClock) -> None:
+    # Given Slack failing for longer than the invocation's time
+    api.fail("chat.postMessage", status=500, error="internal_error", times=100)
     event = alarm_event("ALARM", OPENED, "m-1")
     with pytest.raises(DeliveryError, match="internal_error"):
         invoke(event)
-    assert clock.sleeps == [0.25, 0.5, 1.0, 2.0, 2.0]
+    assert 0 < sum(clock.sleeps) <= 10.0
     # When Lambda retries the event, Slack is back: the lease was released and it posts once
+    api.clear_faults()
     invoke(event)
     invoke(event)
     assert len(api.posts(CRITICAL)) == 1
@@ -430,8 +433,8 @@ def test_ok_false_is_reported_with_slacks_error(api: LocalSlackApi, invoke: Invo
 def json_logs() -> Iterator[io.StringIO]:
     stream = io.StringIO()
     extra = logging.StreamHandler(stream)
-    extra.setFormatter(handler.logger.registered_formatter)
-    router_logger = logging.getLogger(handler.logger.name)
+    extra.setFormatter(telemetry.logger.registered_formatter)
+    router_logger = logging.getLogger(telemetry.logger.name)
     router_logger.addHandler(extra)
     root = logging.getLogger()
     root.addHandler(extra)  # slack_sdk logs through its own loggers
@@ -447,9 +450,10 @@ def test_the_bearer_token_is_checked_and_never_logged(
     with pytest.raises(DeliveryError, match="invalid_auth") as wrong:
         invoke(alarm_event("ALARM", OPENED, "m-1"), token="xoxb-test-WRONGTOKEN")
     assert api.auth_failures == 1
-    api.fail("*", status=503, error="service_unavailable", times=6)
+    api.fail("*", status=503, error="service_unavailable", times=100)
     with pytest.raises(DeliveryError) as unavailable:
         invoke(alarm_event("ALARM", OPENED, "m-2"))
+    api.clear_faults()
     invoke(alarm_event("ALARM", OPENED, "m-3"))
     api.fail("chat.update", error=f"echo {FAKE_BOT_TOKEN}")
     invoke(alarm_event("OK", OPENED + timedelta(minutes=1), "m-4"))
@@ -466,8 +470,8 @@ def test_the_bearer_token_is_checked_and_never_logged(
 
 def test_default_path_keeps_state_in_memory_for_the_process(api: LocalSlackApi) -> None:
     # Given only the local contract (SLACK_BOT_TOKEN, SLACK_CHANNEL_IDS, SLACK_API_BASE_URL) and no table
-    handler._in_memory_store.cache_clear()
-    handler._in_memory_deduplicator.cache_clear()
+    incident_defaults._in_memory_store.cache_clear()
+    reset_process_adapters()
     context = LocalLambdaContext(function_name="alert-router")
     # When several events are handled by this process
     handler.lambda_handler(alarm_event("ALARM", OPENED, "d-1"), context)
@@ -478,7 +482,7 @@ def test_default_path_keeps_state_in_memory_for_the_process(api: LocalSlackApi) 
         "✅ Resolved after 7 min: peoplebooster-production-alb-5xx-rate-high"
     ]
     assert len(api.updates(CRITICAL)) == 1
-    handler._in_memory_store.cache_clear()
+    incident_defaults._in_memory_store.cache_clear()
 
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")
@@ -494,21 +498,19 @@ def test_bot_mode_metrics_have_the_service_and_environment_dimensions(
 ) -> None:
     invoke(alarm_event("ALARM", OPENED, "m-1"))
     invoke(alarm_event("OK", OPENED + timedelta(minutes=2), "m-2"))
-    blobs = [json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith('{"_aws"')]
-    seen: dict[str, list[str]] = {}
-    for blob in blobs:
-        for directive in blob["_aws"]["CloudWatchMetrics"]:
-            for metric in directive["Metrics"]:
-                seen.setdefault(metric["Name"], sorted(directive["Dimensions"][0]))
+    series = emf_series(capfd.readouterr().out)
+    counts = ("PeopleBooster/AlertRouter", (("environment", "staging"), ("service", "alert-router")))
     for name in ("IncidentsOpened", "ThreadReplies", "Updates"):
-        assert seen[name] == ["environment", "service"], name
-    assert seen["Delivered"] == ["channel", "environment", "service", "severity"]
+        assert series[name] == {counts}, name
+    assert {tuple(name for name, _ in dims) for _, dims in series["Delivered"]} == {
+        ("channel", "environment", "service", "severity")
+    }
 
 
 # --- the DynamoDB layout the infrastructure must create -----------------------------------------------------------
 
 
-def test_dynamodb_items_have_the_documented_layout(api: LocalSlackApi, clock: Clock, dynamodb: Any) -> None:
+def test_dynamodb_items_have_the_documented_layout(api: LocalSlackApi, clock: FakeClock, dynamodb: Any) -> None:
     store = DynamoDBIncidentStore("incidents", client=dynamodb, clock=clock)
     context = LocalLambdaContext(function_name="alert-router")
     run = {"deduplicator": InMemoryDeduplicator(), "slack_api": web_api(api, clock), "store": store, "now": clock}
@@ -571,11 +573,14 @@ def test_the_secret_may_hold_a_bot_token_instead_of_webhooks(dynamodb: Any, monk
 # --- late notifications, interleaved writers, sweep failures, silence end, Sentry ---------------------------------
 
 
-def test_a_late_alarm_retried_after_the_ok_reopens_nothing(api: LocalSlackApi, invoke: Invoke, clock: Clock) -> None:
+def test_a_late_alarm_retried_after_the_ok_reopens_nothing(
+    api: LocalSlackApi, invoke: Invoke, clock: FakeClock
+) -> None:
     # Given an ALARM that failed on Slack, then the OK (posted), then Lambda's retry of the old ALARM
-    api.fail("chat.postMessage", status=500, error="internal_error", times=6)
+    api.fail("chat.postMessage", status=500, error="internal_error", times=100)
     with pytest.raises(DeliveryError):
         invoke(alarm_event("ALARM", OPENED, "m-alarm"))
+    api.clear_faults()
     clock.at(OPENED + timedelta(minutes=2))
     assert invoke(alarm_event("OK", OPENED + timedelta(minutes=2), "m-ok"))["results"][0]["outcome"] == "posted"
     clock.at(OPENED + timedelta(minutes=3))
@@ -609,7 +614,7 @@ class SignallingStore:
 
 
 def test_a_silenced_alert_waits_for_the_lease_of_an_invocation_opening_the_incident(
-    api: LocalSlackApi, clock: Clock, store: IncidentStore
+    api: LocalSlackApi, clock: FakeClock, store: IncidentStore
 ) -> None:
     # Given invocation A posting the first ALARM (slow Slack: its lease is live meanwhile)
     api.latency = 0.4
@@ -653,19 +658,20 @@ def post_key() -> str:
 
 
 def test_a_failing_sweep_is_logged_and_counted_not_raised_and_the_next_sweep_converges(
-    api: LocalSlackApi, invoke: Invoke, clock: Clock, capfd: pytest.CaptureFixture[str], json_logs: io.StringIO
+    api: LocalSlackApi, invoke: Invoke, clock: FakeClock, capfd: pytest.CaptureFixture[str], json_logs: io.StringIO
 ) -> None:
     invoke(alarm_event("ALARM", OPENED, "m-1"))
     # Given Slack down while the sweep re-announces the open critical incident
     clock.at(OPENED + timedelta(minutes=61))
-    api.fail("chat.postMessage", status=500, error="internal_error", times=6)
+    api.fail("chat.postMessage", status=500, error="internal_error", times=100)
     result = invoke({"action": "sweep"})
+    api.clear_faults()
     # Then the sweep returns (no raise: no Lambda retry into the DLQ), says so and counts it
     assert result["sweep"] == "incomplete"
     assert result["failures"] == 1
     assert result["open_incidents"] == 1
     out = capfd.readouterr().out
-    assert [json.loads(line)["SweepFailures"] for line in out.splitlines() if '"SweepFailures"' in line] == [[1.0]]
+    assert emf_points(out, "SweepFailures") == [1.0]
     error = next(json.loads(line) for line in json_logs.getvalue().splitlines() if "sweep incomplete" in line)
     assert error["level"] == "ERROR"
     assert error["failures"] == 1
@@ -677,7 +683,7 @@ def test_a_failing_sweep_is_logged_and_counted_not_raised_and_the_next_sweep_con
 
 
 def test_an_adhoc_silence_ending_announces_what_is_still_in_alarm(
-    api: LocalSlackApi, invoke: Invoke, clock: Clock, store: IncidentStore
+    api: LocalSlackApi, invoke: Invoke, clock: FakeClock, store: IncidentStore
 ) -> None:
     # Given an outage that starts during a 1 h silence and outlasts it
     create_silence(store, match="*alb-5xx*", duration=timedelta(hours=1), reason="deploy", created_by="ops", now=OPENED)
@@ -716,3 +722,114 @@ def test_a_sentry_metric_alert_resolves_in_its_thread(api: LocalSlackApi, invoke
     [update] = api.updates(perf)
     assert update["ts"] == post["ts"]
     assert post["attachments"][0]["blocks"][0]["text"]["text"].startswith("✅ RESOLVED")
+
+
+# --- the lease follows the invocation's remaining time -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("remaining", "lease"), [(300.0, 300.0), (20.0, 60.0), (3000.0, 900.0)])
+def test_the_lease_covers_the_invocations_remaining_time(
+    api: LocalSlackApi, clock: FakeClock, store: IncidentStore, remaining: float, lease: float
+) -> None:
+    # Given an invocation with `remaining` seconds left (its Slack retries may use all of it)
+    claims: list[Incident] = []
+
+    class Recording(SignallingStore):
+        def put_incident(self, incident: Incident, expected_version: int | None) -> Incident:
+            if incident.lease_owner:
+                claims.append(incident)
+            return super().put_incident(incident, expected_version)
+
+    context = LocalLambdaContext(function_name="alert-router", timeout_seconds=remaining)
+    handler.lambda_handler(
+        alarm_event("ALARM", OPENED, "m-lease"),
+        context,
+        deduplicator=InMemoryDeduplicator(),
+        slack_api=web_api(api, clock),
+        store=Recording(store),
+        now=clock,
+    )
+    # Then its claim lasts that long: no other invocation takes the incident over while it may still post;
+    # at least a minute (a short invocation's lease would expire under a slow Slack), at most 15 min
+    [claim] = claims
+    assert claim.lease_until - clock.now == pytest.approx(lease, abs=1.0)
+
+
+# --- monitoring blind (issue 11) in bot-token mode ---------------------------------------------------------------
+
+ERRORS = "C0ERRORS"
+
+
+def blind_event(at: datetime, message_id: str, old: str) -> dict[str, Any]:
+    return alarm_event("INSUFFICIENT_DATA", at, message_id, old=old)
+
+
+def test_an_incident_that_loses_its_data_gets_one_notice_which_data_back_clears(
+    api: LocalSlackApi, invoke: Invoke
+) -> None:
+    # Given an open critical incident whose alarm goes ALARM -> INSUFFICIENT_DATA (twice: heard once)
+    invoke(alarm_event("ALARM", OPENED, "m-1"))
+    blind = invoke(blind_event(OPENED + timedelta(minutes=5), "m-2", old="ALARM"))
+    invoke(blind_event(OPENED + timedelta(minutes=6), "m-3", old="INSUFFICIENT_DATA"))
+    # Then one notice in #alerts-errors, nothing new in #alerts-critical, and its original says "no data"
+    assert blind["results"][0]["outcome"] == "monitoring-blind"
+    [notice] = api.posts(ERRORS)
+    assert notice["text"].startswith("⚪ [staging] Monitoring blind: peoplebooster-production-alb-5xx-rate-high")
+    [post] = api.posts(CRITICAL)
+    assert api.replies(CRITICAL) == []
+    assert post["attachments"][0]["blocks"][0]["text"]["text"].startswith("⚪ INSUFFICIENT DATA")
+    assert "#alerts-errors" in json.dumps(post["attachments"][0]["blocks"][1], ensure_ascii=False)
+    # When the data returns with the alarm still in ALARM, then a reply, the original back in ALARM, the notice
+    # resolved in place
+    invoke(alarm_event("ALARM", OPENED + timedelta(minutes=25), "m-4", old="INSUFFICIENT_DATA"))
+    [post] = api.posts(CRITICAL)
+    assert post["attachments"][0]["blocks"][0]["text"]["text"].startswith("🔴 ALARM")
+    assert [reply["text"][:7] for reply in api.replies(CRITICAL, post["ts"])] == ["🔴 ALARM"]
+    [notice] = api.posts(ERRORS)
+    assert notice["attachments"][0]["blocks"][0]["text"]["text"].startswith("✅ DATA BACK")
+    status = notice["attachments"][0]["blocks"][1]["elements"][0]["text"]
+    assert status.startswith("✅ *Data is back* after 20 min · now ALARM")
+    for message in (notice, post):
+        assert slack_problems({k: message[k] for k in ("text", "attachments")}) == []
+
+
+def test_missing_data_with_nothing_open_is_cleared_in_the_notices_thread(api: LocalSlackApi, invoke: Invoke) -> None:
+    invoke(blind_event(OPENED, "m-1", old="OK"))
+    result = invoke(alarm_event("OK", OPENED + timedelta(minutes=12), "m-2", old="INSUFFICIENT_DATA"))
+    assert result["results"][0]["outcome"] == "data-back"
+    [notice] = api.posts(ERRORS)
+    assert [reply["text"] for reply in api.replies(ERRORS, notice["ts"])] == [
+        "✅ Data is back: peoplebooster-production-alb-5xx-rate-high is OK"
+    ]
+    assert notice["attachments"][0]["blocks"][0]["text"]["text"].startswith("✅ DATA BACK")
+    assert api.posts(CRITICAL) == []  # never a page
+
+
+def test_a_notice_that_could_not_be_cleared_is_cleared_by_the_sweep(
+    api: LocalSlackApi, invoke: Invoke, clock: FakeClock
+) -> None:
+    invoke(blind_event(OPENED, "m-1", old="OK"))
+    api.fail("chat.update", error="cant_update_message")
+    invoke(alarm_event("OK", OPENED + timedelta(minutes=12), "m-2", old="INSUFFICIENT_DATA"))
+    [notice] = api.posts(ERRORS)
+    assert notice["attachments"][0]["blocks"][0]["text"]["text"].startswith("⚪ MONITORING BLIND")
+    clock.at(OPENED + timedelta(minutes=15))
+    swept = invoke({"action": "sweep"})
+    assert swept["outcomes"] == {"original-updated": 1}
+    [notice] = api.posts(ERRORS)
+    assert notice["attachments"][0]["blocks"][0]["text"]["text"].startswith("✅ DATA BACK")
+    assert invoke({"action": "sweep"})["outcomes"] == {}  # done: nothing left to sweep
+
+
+def test_a_reply_to_a_deleted_thread_re_anchors_the_incident(
+    api: LocalSlackApi, invoke: Invoke, store: IncidentStore, capfd: pytest.CaptureFixture[str]
+) -> None:
+    invoke(alarm_event("ALARM", OPENED, "m-1"))
+    [first] = api.posts(CRITICAL)
+    api.delete_message(CRITICAL, first["ts"])
+    invoke(alarm_event("ALARM", OPENED + timedelta(minutes=5), "m-2", old="ALARM"))
+    [again] = api.posts(CRITICAL)
+    record = store.get_incident(post_key())
+    assert record is not None
+    assert (record.ts, record.open) == (again["ts"], True)
+    assert emf_points(capfd.readouterr().out, "ReAnchored") == [1.0]

@@ -23,11 +23,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from lambdas.alert_router import handler as router_handler
-from lambdas.alert_router.idempotency import InMemoryDeduplicator
+from lambdas.alert_router import telemetry as router_telemetry
+from lambdas.alert_router.delivery.engine import DeliveryEngine
+from lambdas.alert_router.delivery.idempotency import InMemoryDeduplicator
+from lambdas.alert_router.delivery.policy import RetryPolicy
+from lambdas.alert_router.delivery.webhook import WebhookSender
 from lambdas.alert_router.settings import load_settings as load_router_settings
 from lambdas.alert_router.settings import load_webhooks
-from lambdas.alert_router.slack import RetryPolicy, WebhookSender
 from lambdas.sentry_intake import handler
 from lambdas.sentry_intake.publisher import LocalRouterPublisher, SnsPublisher
 from lambdas.sentry_intake.settings import load_settings
@@ -133,7 +135,9 @@ def intake(slack: LocalSlack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Intak
     load_router_settings.cache_clear()
     webhooks = load_webhooks(load_router_settings())
     assert webhooks is not None
-    sender = WebhookSender(webhooks=webhooks, policy=RetryPolicy(min_interval=0.0, request_timeout=2.0))
+    sender = WebhookSender(
+        webhooks=webhooks, engine=DeliveryEngine(policy=RetryPolicy(min_interval=0.0, attempt_timeout=2.0))
+    )
     publisher = LocalRouterPublisher(router_kwargs={"sender": sender, "deduplicator": InMemoryDeduplicator()})
     server = ThreadingHTTPServer(("127.0.0.1", 0), _server_for(publisher))
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -283,8 +287,8 @@ def test_logs_hold_ids_but_no_payload_or_secret(name: str, intake: Intake, monke
     monkeypatch.setattr(handler.logger.registered_handler, "stream", stream)
     router_stream = io.StringIO()
     capture = logging.StreamHandler(router_stream)
-    capture.setFormatter(router_handler.logger.registered_formatter)
-    router_logger = logging.getLogger(router_handler.logger.name)
+    capture.setFormatter(router_telemetry.logger.registered_formatter)
+    router_logger = logging.getLogger(router_telemetry.logger.name)
     router_logger.addHandler(capture)
     # When a forged and then a genuine webhook arrive and the router posts the alert
     try:

@@ -16,17 +16,19 @@ from typing import Any
 
 import pytest
 
-from lambdas.alert_router.idempotency import InMemoryDeduplicator
+from lambdas.alert_router.delivery.engine import DeliveryEngine
+from lambdas.alert_router.delivery.idempotency import InMemoryDeduplicator
+from lambdas.alert_router.delivery.policy import RetryPolicy
+from lambdas.alert_router.delivery.webhook import WebhookSender
+from lambdas.alert_router.intake.events import parse_event
 from lambdas.alert_router.models import Alert, SourceKind
-from lambdas.alert_router.parsing import parse_event
 from lambdas.alert_router.settings import load_settings as load_router_settings
 from lambdas.alert_router.settings import load_webhooks
-from lambdas.alert_router.slack import RetryPolicy, WebhookSender
 from lambdas.sentry_intake import handler
 from lambdas.sentry_intake.publisher import LocalRouterPublisher
 from lambdas.sentry_intake.settings import load_settings
 from lambdas.shared.local_context import LocalLambdaContext
-from tests.unit.synthetic_monitor.emf import emf_blobs, emf_values
+from tests.emf import emf_blobs, emf_values
 from tools.local_slack import LocalSlack
 from tools.sentry_events import EVENTS, TEST_SECRET, function_url_event
 
@@ -356,7 +358,8 @@ def slack_router(
     load_router_settings.cache_clear()
     webhooks = load_webhooks(load_router_settings())
     assert webhooks is not None
-    sender = WebhookSender(webhooks=webhooks, policy=RetryPolicy(min_interval=0.0, request_timeout=2.0))
+    engine = DeliveryEngine(policy=RetryPolicy(min_interval=0.0, attempt_timeout=2.0))
+    sender = WebhookSender(webhooks=webhooks, engine=engine)
     deduplicator = InMemoryDeduplicator(ttl_seconds=24 * 3600, clock=lambda: clock[0])
     yield LocalRouterPublisher(router_kwargs={"sender": sender, "deduplicator": deduplicator})
     load_router_settings.cache_clear()

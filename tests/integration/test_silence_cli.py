@@ -14,7 +14,7 @@ import pytest
 from botocore.stub import Stubber
 
 from infra.config import load_config
-from lambdas.alert_router.incident_store import DynamoDBIncidentStore
+from lambdas.alert_router.incidents.store import DynamoDBIncidentStore
 from lambdas.shared.alarm_metadata import Category, Severity, format_alarm_description
 from tests.aws_tables import INCIDENT_TABLE, REGION, create_table
 from tools.silence import CliError, critical_alarm_names, incident_table, main

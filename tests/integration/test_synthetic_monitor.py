@@ -18,8 +18,8 @@ from lambdas.shared.local_context import LocalLambdaContext
 from lambdas.synthetic_monitor import metric_names as names
 from lambdas.synthetic_monitor.handler import lambda_handler
 from lambdas.synthetic_monitor.settings import SettingsError, load_settings
+from tests.emf import emf_signatures, emf_values
 from tests.integration.test_synthetic_probe import _redirecting
-from tests.unit.synthetic_monitor.emf import emf_signatures, emf_values
 from tools.health_service import HealthService, MetricsShape
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "synthetic_monitor"

@@ -318,7 +318,7 @@ ENVIRONMENT_CALLS: dict[str, Any] = {
     "IDEMPOTENCY_TABLE_NAME": _table(
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"
     ),
-    # lambdas/alert_router/incident_store.py: get_item, conditional put_item, query on the sweep index.
+    # lambdas/alert_router/incidents/store.py: get_item, conditional put_item, query on the sweep index.
     "INCIDENT_TABLE_NAME": _table(
         "dynamodb:GetItem", "dynamodb:PutItem", index="sweep", index_actions=("dynamodb:Query",)
     ),

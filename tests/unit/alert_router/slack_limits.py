@@ -1,9 +1,15 @@
-"""A checker for the Slack limits and safety rules every rendered message must meet (shared by the tests)."""
+"""A checker for the Slack limits and safety rules every rendered message must meet (shared by the tests).
+
+Lengths are counted the way Slack may count them (rendering.text.slack_length: emoji as their short codes,
+pinned against Slack's short codes in tests/unit/alert_router/test_rendering.py), not in code points.
+"""
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+from lambdas.alert_router.rendering.text import slack_length
 
 # A "<" in mrkdwn is only ours: links <https://...|label>; anything else means unescaped input.
 _OUR_LINK = re.compile(r"<https://[^|<>\s]+\|[^<>]+>")
@@ -31,6 +37,8 @@ def slack_problems(payload: dict[str, Any], *, placeholders: bool = True) -> lis
     text = payload.get("text")
     if not isinstance(text, str) or not text.strip():
         problems.append("top-level text missing")
+    elif slack_length(text) > 4000:  # Slack truncates longer top-level text; we keep it to a notification line
+        problems.append("top-level text length")
     blocks: list[dict[str, Any]] = list(payload.get("blocks", []))
     for attachment in payload.get("attachments", []):
         blocks += attachment.get("blocks", [])
@@ -39,19 +47,21 @@ def slack_problems(payload: dict[str, Any], *, placeholders: bool = True) -> lis
     for block in blocks:
         if block["type"] == "header":
             header = block["text"]
-            if header["type"] != "plain_text" or not 0 < len(header["text"]) <= 150:
+            if header["type"] != "plain_text" or not 0 < slack_length(header["text"]) <= 150:
                 problems.append(f"bad header {header!r}")
         elif block["type"] == "section":
-            if "text" in block and not 0 < len(block["text"]["text"]) <= 3000:
+            if "text" in block and not 0 < slack_length(block["text"]["text"]) <= 3000:
                 problems.append("section text length")
             fields = block.get("fields", [])
-            if len(fields) > 10 or any(not 0 < len(f["text"]) <= 2000 for f in fields):
+            if len(fields) > 10 or any(not 0 < slack_length(f["text"]) <= 2000 for f in fields):
                 problems.append("fields")
             if "text" not in block and not fields:
                 problems.append("empty section")
         elif block["type"] == "context":
             if not block["elements"] or any(not e["text"] for e in block["elements"]):
                 problems.append("empty context")
+            if any(slack_length(e["text"]) > 2000 for e in block["elements"]):
+                problems.append("context text length")
         else:
             problems.append(f"unexpected block {block['type']}")
     for mrkdwn in [*_mrkdwn_texts(blocks), text if isinstance(text, str) else ""]:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from lambdas.alert_router.incidents import LifecycleConfig
+from lambdas.alert_router.incidents.model import LifecycleConfig
 from lambdas.alert_router.settings import SLACK_API, SettingsError, load_bot, settings_from_env
 
 TOKEN = "xoxb-test-XXXXXXXX"

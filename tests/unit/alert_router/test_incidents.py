@@ -9,20 +9,22 @@ from typing import Any
 
 import pytest
 
-from lambdas.alert_router.incident_messages import format_elapsed, render_resolved_original
-from lambdas.alert_router.incidents import (
+from lambdas.alert_router.incidents.decide import decide, plan_after_silence, plan_sweep
+from lambdas.alert_router.incidents.model import (
+    APPLIED_KEPT,
     Incident,
     LifecycleConfig,
     Outcome,
     Plan,
     StepKind,
-    decide,
+    Target,
+    dumps,
     incident_key,
-    plan_after_silence,
-    plan_sweep,
 )
 from lambdas.alert_router.models import Alert, SentryFacts, SourceKind, State
-from lambdas.alert_router.rendering import RenderContext
+from lambdas.alert_router.rendering.context import RenderContext
+from lambdas.alert_router.rendering.facts import format_elapsed
+from lambdas.alert_router.rendering.incident import render_resolved_original
 from lambdas.shared.alarm_metadata import Severity
 
 T0 = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
@@ -67,11 +69,16 @@ def plan(previous: Incident | None, item: Alert, *, silenced: bool = False) -> P
 
 
 def committed(result: Plan, ts: str = "1.0") -> Incident:
-    """What the I/O loop stores after the message step succeeded."""
+    """What the I/O loop stores once every step of the plan succeeded."""
     assert result.incident is not None
+    incident = result.incident
     if result.outcome is Outcome.OPENED:
-        return replace(result.incident, ts=ts)
-    return result.incident
+        incident = replace(incident, ts=ts)
+    if result.message is not None and result.message.target is Target.NOTICE and result.message.kind is StepKind.POST:
+        incident = replace(incident, notice_ts=f"notice-{ts}")
+    if result.notice_update is not None:  # cleared: the record forgets the notice
+        incident = replace(incident, notice_channel_id=None, notice_ts=None, notice=None, blind_since=None)
+    return incident
 
 
 def run(events: Sequence[tuple[State, float]]) -> tuple[list[Plan], Incident | None]:
@@ -135,11 +142,14 @@ def test_insufficient_data_to_ok_with_no_record_is_data_arriving_not_posted() ->
     assert plan(first.incident, alert(State.ALARM, 5, "m1")).outcome is Outcome.OPENED
 
 
-def test_insufficient_data_with_nothing_open_opens_no_incident() -> None:
+def test_insufficient_data_with_nothing_open_posts_one_notice_and_opens_no_incident() -> None:
     result = plan(None, alert(State.INSUFFICIENT_DATA, 0, "m0"))
-    assert result.outcome is Outcome.POSTED
+    assert result.outcome is Outcome.BLIND
+    assert result.message is not None
+    assert (result.message.kind, result.message.target) == (StepKind.POST, Target.NOTICE)
     assert result.incident is not None
     assert not result.incident.open
+    assert result.incident.blind_since == T0.timestamp()
 
 
 def test_flapping_is_announced_once_then_thread_only() -> None:
@@ -346,3 +356,163 @@ def test_resolved_original_keeps_blocks_and_replaces_its_status_line() -> None:
 )
 def test_elapsed_time_words(seconds: float, text: str) -> None:
     assert format_elapsed(seconds) == text
+
+
+# --- order: the alarm's state-change time decides, same-state repeats included ------------------------------------
+
+
+def test_a_same_state_alarm_moves_the_incident_forward_so_an_older_ok_is_late() -> None:
+    # Given ALARM at 0 min, and ALARM again at 3 min (the OK of 2 min failed on Slack and was not committed)
+    _, incident = run([(State.ALARM, 0), (State.ALARM, 3)])
+    assert incident is not None
+    assert incident.latest_at == (T0 + timedelta(minutes=3)).timestamp()
+    assert incident.last_change_at == T0.timestamp()  # no state *change*: flapping and "stable" keep counting
+    # When Lambda retries the OK of 2 min
+    retried = plan(incident, alert(State.OK, 2, "ok-of-2-min"))
+    # Then it is late: nothing resolves, nothing is posted or updated
+    assert retried.outcome is Outcome.LATE
+    assert (retried.message, retried.update) == (None, None)
+    assert retried.incident is not None
+    assert retried.incident.open
+
+
+def test_the_record_stays_bounded_however_many_notifications_arrive() -> None:
+    # Given an alarm that keeps notifying (DynamoDB refuses items over 400 KB)
+    def size_after(count: int) -> tuple[int, Incident]:
+        events = [(State.ALARM if index % 2 == 0 else State.OK, index * 40.0) for index in range(count)]
+        _, incident = run(events)
+        assert incident is not None
+        return len(dumps(incident.to_data()).encode()), incident
+
+    small, _ = size_after(50)
+    large, incident = size_after(500)
+    # Then only the newest message ids are kept, and the item does not grow with the count
+    assert len(incident.applied) == APPLIED_KEPT
+    assert incident.applied[-1] == "m499"
+    assert large <= small + 64  # the same shape; only the numbers in it differ
+    assert large < 400 * 1024
+
+
+# --- monitoring blind: one notice, cleared when data returns --------------------------------------------------
+
+
+def blind_plan(previous: Incident | None, state: State, minutes: float, message_id: str, old: State) -> Plan:
+    item = replace(alert(state, minutes, message_id), previous_state=old)
+    if state is not State.INSUFFICIENT_DATA:
+        return plan(previous, item)
+    return decide(  # the router routes INSUFFICIENT_DATA to the errors channel, rendered as the notice
+        previous,
+        item,
+        key="k",
+        channel="alerts-errors",
+        channel_id="C2",
+        severity=Severity.WARNING,
+        payload=NOTICE,
+        context=CONTEXT,
+        now=(T0 + timedelta(minutes=minutes)).timestamp(),
+        config=CONFIG,
+    )
+
+
+NOTICE: dict[str, Any] = {
+    "text": "⚪ [staging] Monitoring blind: api-5xx has had no data for 5 min",
+    "attachments": [{"color": "#9b9b9b", "blocks": [
+        {"type": "header", "text": {"type": "plain_text", "text": "⚪ MONITORING BLIND · api-5xx"}}]}],
+}  # fmt: skip
+
+
+def test_missing_data_is_one_notice_in_the_errors_channel_and_is_heard_once() -> None:
+    first = blind_plan(None, State.INSUFFICIENT_DATA, 0, "m0", State.OK)
+    assert first.outcome is Outcome.BLIND
+    assert first.message is not None
+    assert (first.message.kind, first.message.target, first.message.payload) == (StepKind.POST, Target.NOTICE, NOTICE)
+    incident = committed(first)
+    assert incident.notice_channel_id == "C2"
+    assert not incident.open
+    # A repeat of the same state (an alarm re-configured, say) says nothing more
+    again = blind_plan(incident, State.INSUFFICIENT_DATA, 1, "m1", State.INSUFFICIENT_DATA)
+    assert again.outcome is Outcome.NOTHING
+    assert again.message is None
+
+
+def test_data_back_resolves_the_notice_in_its_thread_and_in_place() -> None:
+    incident = committed(blind_plan(None, State.INSUFFICIENT_DATA, 0, "m0", State.OK))
+    back = blind_plan(incident, State.OK, 25, "m1", State.INSUFFICIENT_DATA)
+    assert back.outcome is Outcome.DATA_BACK
+    assert back.message is not None
+    assert (back.message.kind, back.message.target) == (StepKind.REPLY, Target.NOTICE)
+    assert "Data is back* after 25 min" in back.message.payload["attachments"][0]["blocks"][0]["text"]["text"]
+    assert back.notice_update is not None
+    assert back.notice_update.target is Target.NOTICE
+    header = back.notice_update.payload["attachments"][0]["blocks"][0]["text"]["text"]
+    assert header == "✅ DATA BACK · api-5xx"
+
+
+def test_an_open_incident_that_loses_its_data_stays_open_and_says_so() -> None:
+    # Given an open critical incident whose alarm goes ALARM -> INSUFFICIENT_DATA
+    _, incident = run([(State.ALARM, 0)])
+    assert incident is not None
+    blind = blind_plan(incident, State.INSUFFICIENT_DATA, 5, "m1", State.ALARM)
+    # Then the notice goes to the errors channel, the incident stays open, its first message says "no data"
+    assert blind.outcome is Outcome.BLIND
+    assert blind.message is not None
+    assert blind.message.target is Target.NOTICE
+    assert blind.update is not None
+    assert blind.update.payload["attachments"][0]["blocks"][0]["text"]["text"].startswith("⚪ INSUFFICIENT DATA")
+    incident = committed(blind)
+    assert incident.open
+    # When the data returns with the alarm still in ALARM: a reply, the original back to ALARM, the notice cleared
+    again = blind_plan(incident, State.ALARM, 20, "m2", State.INSUFFICIENT_DATA)
+    assert again.outcome is Outcome.REPLIED
+    assert again.update is not None
+    assert again.update.payload["attachments"][0]["blocks"][0]["text"]["text"].startswith("🔴 ALARM")
+    assert again.notice_update is not None
+    # And when it then recovers: resolved in its thread; no notice is left to clear
+    resolved = plan(committed(again), replace(alert(State.OK, 30, "m3"), previous_state=State.ALARM))
+    assert resolved.outcome is Outcome.RESOLVED
+    assert resolved.notice_update is None
+
+
+def test_an_alarm_from_insufficient_data_with_nothing_open_opens_an_incident_and_clears_the_notice() -> None:
+    incident = committed(blind_plan(None, State.INSUFFICIENT_DATA, 0, "m0", State.OK))
+    opened = blind_plan(incident, State.ALARM, 10, "m1", State.INSUFFICIENT_DATA)
+    assert opened.outcome is Outcome.OPENED
+    assert opened.message is not None
+    assert opened.message.target is Target.INCIDENT
+    assert opened.notice_update is not None
+
+
+def test_a_failed_notice_update_is_repeated_by_the_sweep() -> None:
+    incident = committed(blind_plan(None, State.INSUFFICIENT_DATA, 0, "m0", State.OK))
+    back = blind_plan(incident, State.OK, 25, "m1", State.INSUFFICIENT_DATA)
+    assert back.incident is not None
+    assert back.notice_update is not None
+    # Given the loop could not clear it (what loop.py stores then)
+    stale = replace(back.incident, notice=back.notice_update.payload, notice_stale=True)
+    assert stale.needs_sweep
+    # Then the sweep redoes exactly that update
+    repair = plan_sweep(
+        stale, now=(T0 + timedelta(minutes=30)).timestamp(), silenced=False, config=CONFIG, context=CONTEXT
+    )
+    assert repair.outcome is Outcome.REPAIRED
+    assert repair.notice_update is not None
+    assert repair.notice_update.payload == back.notice_update.payload
+
+
+# --- a deleted thread: every reply knows what to post instead ---------------------------------------------------
+
+
+def test_every_reply_of_an_incident_says_what_to_post_if_its_thread_is_gone() -> None:
+    plans, _ = run([(State.ALARM, 0), (State.ALARM, 5), (State.OK, 14)])
+    assert [p.message.reanchor for p in plans[1:] if p.message] == [ORIGINAL, ORIGINAL]
+    reopened = committed(plan(None, alert(State.ALARM, 0, "r0")), ts="9.0")
+    reminder = plan_sweep(
+        reopened, now=(T0 + timedelta(hours=2)).timestamp(), silenced=False, config=CONFIG, context=CONTEXT
+    )
+    assert reminder.outcome is Outcome.REPEATED
+    assert reminder.message is not None
+    assert reminder.message.reanchor is not None
+    status = reminder.message.reanchor["attachments"][0]["blocks"][1]["elements"][0]["text"]
+    assert status.startswith(
+        "⏰ *Still in ALARM after 2 h* (reminder 1); the first message of this incident was deleted"
+    )

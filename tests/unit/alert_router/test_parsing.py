@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from lambdas.alert_router.intake.events import parse_event, parse_sns_message
 from lambdas.alert_router.models import AlarmKind, SourceKind, State
-from lambdas.alert_router.parsing import parse_event, parse_sns_message
 
 EVENTS = Path(__file__).resolve().parents[3] / "events" / "alert_router"
 

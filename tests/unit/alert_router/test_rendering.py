@@ -8,19 +8,15 @@ from typing import Any
 
 import pytest
 
+from lambdas.alert_router.intake.events import parse_sns_message
 from lambdas.alert_router.models import AlarmKind, Alert, SourceKind, State
-from lambdas.alert_router.parsing import parse_sns_message
-from lambdas.alert_router.rendering import (
-    RenderContext,
-    alarm_console_url,
-    escape,
-    format_times,
-    human_reason,
-    render,
-    render_fallback,
-    truncate,
-)
-from lambdas.alert_router.routing import RoutingConfig, route
+from lambdas.alert_router.rendering.context import RenderContext
+from lambdas.alert_router.rendering.facts import alarm_console_url, format_times, human_reason
+from lambdas.alert_router.rendering.render import render
+from lambdas.alert_router.rendering.text import escape, slack_length, truncate
+from lambdas.alert_router.rendering.unparsed import render_fallback
+from lambdas.alert_router.routing.route import RoutingConfig, route
+from lambdas.shared.alarm_metadata import Severity
 from tests.unit.alert_router.slack_limits import slack_problems
 
 CONTEXT = RenderContext(
@@ -49,7 +45,7 @@ def test_escape_neutralises_mentions_and_links() -> None:
 def test_truncate_keeps_the_limit_and_shows_a_marker(limit: int) -> None:
     text = "日本語のテキスト😀" * 40
     cut = truncate(text, limit)
-    assert len(cut) <= limit
+    assert slack_length(cut) <= limit
     assert cut.endswith("… [truncated]"[: max(0, limit)]) or limit < len("… [truncated]")
     assert text.startswith(cut.split("…")[0])  # a prefix of code points, nothing broken
 
@@ -252,9 +248,45 @@ def test_the_fallback_rendering_keeps_the_alerts_facts() -> None:
     alert = parse_sns_message(
         json.dumps({"AlarmName": "a<b", "AlarmDescription": "desc", "NewStateValue": "ALARM", "NewStateReason": "r"})
     )
-    payload = render_fallback(alert, CONTEXT)
+    payload = render_fallback(alert, CONTEXT, Severity.CRITICAL)
     text = all_text(payload)
     assert "Alarm: a&lt;b" in text
     assert "Description: desc" in text
     assert "Reason: r" in text
+    assert slack_problems(payload) == []
+    # And the header still says how bad it is: a critical alarm does not turn into INFO
+    assert payload["attachments"][0]["blocks"][0]["text"]["text"] == "🔴 CRITICAL · a<b"
+
+
+# --- Slack's count: emoji as their short codes ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "length"),
+    [
+        ("ALARM", 5),
+        ("日本語のアラーム", 8),  # one each: Slack takes 2,500 kana in a section, so not bytes
+        ("→ · …", 5),  # punctuation is not emoji
+        ("✅", len(":white_check_mark:")),  # Slack stores our emoji as their short codes
+        ("🔴", len(":red_circle:")),
+        ("ℹ️", len(":information_source:") + 1),  # noqa: RUF001 - and the variation selector
+        ("🔥", len(":man_in_business_suit_levitating:")),  # any other emoji: at least the longest short code
+        ("\U0001d400", 2),  # MATHEMATICAL BOLD CAPITAL A: outside the BMP, not an emoji: two UTF-16 code units
+    ],
+)
+def test_slack_length_counts_emoji_as_slack_may(text: str, length: int) -> None:
+    assert slack_length(text) >= length
+    if not any(char in text for char in "🔥"):
+        assert slack_length(text) == length
+
+
+def test_an_alarm_named_in_emoji_still_fits_the_header_as_slack_counts_it() -> None:
+    # Given an alarm whose name is mostly emoji (the old count let 150 of them into a 150-character header)
+    name = "🔥" * 140 + "-checkout"
+    alert = parse_sns_message(json.dumps({"AlarmName": name, "NewStateValue": "ALARM", "NewStateReason": "r"}))
+    payload = rendered(alert)
+    header = payload["attachments"][0]["blocks"][0]["text"]["text"]
+    # Then the header is cut, visibly, to what Slack accepts, and the message is valid
+    assert slack_length(header) <= 150
+    assert header.endswith("… [truncated]")
     assert slack_problems(payload) == []

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from lambdas.alert_router.models import Alert, MetricQuery, SourceKind, State
-from lambdas.alert_router.routing import Override, RoutingConfig, data_arriving_after_deploy, route
+from lambdas.alert_router.routing.route import Override, RoutingConfig, data_arriving_after_deploy, route
 from lambdas.shared.alarm_metadata import Category, Severity
 
 CONFIG = RoutingConfig()
@@ -134,13 +134,45 @@ def test_ok_goes_where_its_alarm_goes() -> None:
     assert route(resolved, CONFIG).channel == route(firing, CONFIG).channel == "alerts-critical"
 
 
-@pytest.mark.parametrize("config", [CONFIG, RoutingConfig(overrides=(Override(match="*", channel="alerts-critical"),))])
-def test_insufficient_data_is_never_critical(config: RoutingConfig) -> None:
-    alert = alarm(description="Severity: critical", state=State.INSUFFICIENT_DATA, previous=State.ALARM)
-    decision = route(alert, config)
+@pytest.mark.parametrize(
+    "config",
+    [
+        CONFIG,
+        RoutingConfig(overrides=(Override(match="*", channel="alerts-critical"),)),
+        RoutingConfig(overrides=(Override(match="*", channel="alerts-performance"),)),
+        RoutingConfig(overrides=(Override(match="*", severity=Severity.CRITICAL, channel="team-db-pager"),)),
+    ],
+    ids=["metadata-critical", "override-to-critical", "override-to-performance", "override-to-a-pager"],
+)
+@pytest.mark.parametrize("stateful", [False, True], ids=["webhook-mode", "bot-token-mode"])
+def test_insufficient_data_goes_to_the_errors_channel_whatever_the_overrides(
+    config: RoutingConfig, stateful: bool
+) -> None:
+    # Given a critical alarm (by its metadata, or an override) that lost its data
+    alert = alarm(description="Severity: critical\nCategory: performance", state=State.INSUFFICIENT_DATA)
+    # Then it is a monitoring-blind notice: never a page, never the critical or the performance channel
+    decision = route(alert, config, stateful=stateful)
     assert decision.channel == "alerts-errors"
     assert decision.severity is Severity.WARNING
-    assert decision.note == "INSUFFICIENT_DATA is never critical"
+    assert decision.note is not None
+    assert "monitoring blind" in decision.note
+
+
+def test_insufficient_data_to_ok_long_after_a_deploy_is_data_back_in_the_errors_channel() -> None:
+    # Given an alarm configured a week before the data came back (an RDS instance restarted, say)
+    alert = alarm(state=State.OK, previous=State.INSUFFICIENT_DATA, description="Severity: critical")
+    alert = replace(
+        alert,
+        configuration_updated=datetime(2026, 11, 20, tzinfo=UTC),
+        state_change_time=datetime(2026, 11, 29, tzinfo=UTC),
+    )
+    # Then it is "data is back" where the monitoring-blind notice was (webhook mode), not a page
+    decision = route(alert, CONFIG)
+    assert (decision.channel, decision.data_back) == ("alerts-errors", True)
+    assert decision.severity is Severity.WARNING
+    # And in bot-token mode the lifecycle decides (the incident's own channel)
+    stateful = route(alert, CONFIG, stateful=True)
+    assert (stateful.channel, stateful.data_back) == ("alerts-critical", False)
 
 
 def test_insufficient_data_to_ok_is_suppressed_with_a_reason() -> None:

@@ -6,10 +6,12 @@ import json
 
 import pytest
 
+from lambdas.alert_router.intake.events import parse_event
 from lambdas.alert_router.models import SourceKind, State
-from lambdas.alert_router.parsing import parse_event, sentry_envelope
-from lambdas.alert_router.rendering import RenderContext, render
-from lambdas.alert_router.routing import RoutingConfig, route
+from lambdas.alert_router.rendering.context import RenderContext
+from lambdas.alert_router.rendering.render import render
+from lambdas.alert_router.routing.route import RoutingConfig, route
+from lambdas.shared.sentry_envelope import sentry_envelope
 from tests.unit.alert_router.slack_limits import slack_problems
 from tools.sentry_events import EVENTS
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from lambdas.alert_router.silences import (
+from lambdas.alert_router.incidents.silences import (
     MaintenanceWindow,
     SilenceError,
     expired,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lambdas.alert_router.parsing import parse_event
+from lambdas.alert_router.intake.events import parse_event
 from lambdas.sentry_intake.trimming import ROUTER_FIELDS, SNS_MESSAGE_LIMIT, fit_envelope, project
 from tools.sentry_events import EVENTS
 

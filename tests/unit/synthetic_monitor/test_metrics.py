@@ -10,8 +10,8 @@ from lambdas.synthetic_monitor import metric_names as names
 from lambdas.synthetic_monitor.checks import DEFAULT_CHECKS, CheckResult, Response, judge
 from lambdas.synthetic_monitor.metrics import emit_metrics
 from lambdas.synthetic_monitor.reading import DependencyHealth, FieldWarning, ServiceMetrics
+from tests.emf import emf_blobs, emf_signatures, emf_values
 from tests.unit.synthetic_monitor import bodies
-from tests.unit.synthetic_monitor.emf import emf_blobs, emf_signatures, emf_values
 
 NAMESPACE = "PeopleBooster/Synthetics"
 

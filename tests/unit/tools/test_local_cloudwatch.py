@@ -186,7 +186,7 @@ def test_reasons_are_worded_as_cloudwatch_words_them() -> None:
 
 
 def test_the_router_reads_the_values_back_from_the_reason() -> None:
-    from lambdas.alert_router.parsing import parse_event
+    from lambdas.alert_router.intake.events import parse_event
 
     evaluator = AlarmEvaluator([_alarm(Threshold=80, ComparisonOperator="GreaterThanThreshold", Statistic="Maximum")])
     for minute in range(3):

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-from lambdas.alert_router.incidents import Incident, dumps
-from lambdas.alert_router.silences import Silence, expired, new_silence
+from lambdas.alert_router.incidents.model import Incident, dumps
+from lambdas.alert_router.incidents.silences import Silence, expired, new_silence
 
 SWEEP_INDEX = "sweep"
 INCIDENT_TTL_SECONDS = 30 * 86_400

@@ -1,4 +1,5 @@
-"""Reading EMF blobs back from captured stdout, for the monitor's tests and the alarm/template test."""
+"""Reading EMF blobs back from captured stdout: what CloudWatch would store, for the functions' tests and the
+tests that match alarms and dashboards against the metrics a handler really writes."""
 
 from __future__ import annotations
 
@@ -46,3 +47,23 @@ def emf_values(stdout: str) -> list[tuple[str, dict[str, str], float, str]]:
                 for point in value if isinstance(value, list) else [value]:
                     points.append((metric["Name"], dimensions, point, metric["Unit"]))
     return points
+
+
+MetricSeries = tuple[str, tuple[tuple[str, str], ...]]  # (namespace, sorted (dimension, value) pairs)
+
+
+def emf_series(stdout: str) -> dict[str, set[MetricSeries]]:
+    """metric name -> every (namespace, dimensions with their values) it was written with."""
+    series: dict[str, set[MetricSeries]] = {}
+    for blob in emf_blobs(stdout):
+        for directive in blob["_aws"]["CloudWatchMetrics"]:
+            for dimension_set in directive["Dimensions"]:
+                dimensions = tuple(sorted((name, str(blob[name])) for name in dimension_set))
+                for metric in directive["Metrics"]:
+                    series.setdefault(metric["Name"], set()).add((directive["Namespace"], dimensions))
+    return series
+
+
+def emf_points(stdout: str, name: str) -> list[float]:
+    """Every value written for metric `name`, in order."""
+    return [value for metric, _, value, _ in emf_values(stdout) if metric == name]

@@ -1,6 +1,6 @@
 """Pure rendering of the incident thread: replies, the original updated in place, notices and summaries.
 
-The top-level message of an incident is the router's usual rendering (rendering.render). Everything here
+The top-level message of an incident is the router's usual rendering (render.render). Everything here
 is smaller: a thread reply is one line with the state, the human reason and the time; the original, when
 updated, keeps its blocks and gets a status line (block id `incident-status`) and the new state's colour and
 header prefix, so the channel shows at a glance what is still open.
@@ -14,41 +14,20 @@ from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from lambdas.alert_router.models import Alert, State
-from lambdas.alert_router.rendering import (
-    FALLBACK_TEXT_LIMIT,
-    SECTION_LIMIT,
-    RenderContext,
-    escape,
-    format_times,
-    human_reason,
-    truncate,
-)
+from lambdas.alert_router.models import Alert, Payload, State
+from lambdas.alert_router.rendering.blind import DATA_BACK_LABEL, data_back_line
+from lambdas.alert_router.rendering.context import RenderContext
+from lambdas.alert_router.rendering.facts import format_elapsed, format_times, human_reason
+from lambdas.alert_router.rendering.text import FALLBACK_TEXT_LIMIT, SECTION_LIMIT, escape, truncate
 
-Payload = dict[str, Any]
 STATUS_BLOCK_ID = "incident-status"
 RESOLVED_LABEL = "RESOLVED"
 FLAPPING_EMOJI = "🔁"
 REPEAT_EMOJI = "⏰"
 SILENCE_EMOJI = "🔕"
 # "🔴 ALARM" in the header, "🔴 [staging] ALARM" in the fallback text
-_PREFIX = re.compile(r"^(?:🔴|✅|⚪) (\[[^\]]*\] )?(?:ALARM|OK|INSUFFICIENT DATA|RESOLVED)")
+_PREFIX = re.compile(r"^(?:🔴|✅|⚪) (\[[^\]]*\] )?(?:ALARM|OK|INSUFFICIENT DATA|RESOLVED|MONITORING BLIND|DATA BACK)")
 _MAX_SUMMARY_LINES = 20
-
-
-def format_elapsed(seconds: float) -> str:
-    """14 min, 1 h 5 min, 2 d 3 h, 40 s."""
-    total = max(0, int(seconds))
-    days, rest = divmod(total, 86_400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
-    if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    if minutes:
-        return f"{minutes} min"
-    return f"{secs} s"
 
 
 def _when(moment: float, context: RenderContext) -> str:
@@ -132,6 +111,49 @@ def render_resolved_original(
 
 def render_reopened_original(original: Mapping[str, Any], at: float, context: RenderContext) -> Payload:
     status = f"*Flapping* · in ALARM again since {_when(at, context)}; updates in the thread"
+    return render_original(original, emoji=State.ALARM.emoji, label="ALARM", colour=State.ALARM.colour, status=status)
+
+
+def render_blind_original(
+    original: Mapping[str, Any], since: float, notice_channel: str, context: RenderContext
+) -> Payload:
+    """An open incident whose alarm lost its data: still open (we cannot see), the notice is elsewhere."""
+    status = (
+        f"*No data* since {_when(since, context)}: this alarm cannot see its resource; see the monitoring-blind"
+        f" notice in #{escape(notice_channel)}"
+    )
+    state = State.INSUFFICIENT_DATA
+    return render_original(original, emoji=state.emoji, label=state.label, colour=state.colour, status=status)
+
+
+def render_cleared_notice(
+    notice: Mapping[str, Any], blind_since: float | None, at: float, state: State, context: RenderContext
+) -> Payload:
+    """The monitoring-blind notice, resolved in place when data returns."""
+    status = f"{data_back_line(at - blind_since if blind_since else None, state)} · {_when(at, context)}"
+    return render_original(notice, emoji=State.OK.emoji, label=DATA_BACK_LABEL, colour=State.OK.colour, status=status)
+
+
+def render_data_back_original(
+    original: Mapping[str, Any], blind_since: float | None, at: float, context: RenderContext
+) -> Payload:
+    """An open incident's first message once its data is back and the alarm is still (again) in ALARM."""
+    status = f"{data_back_line(at - blind_since if blind_since else None, State.ALARM)} · {_when(at, context)}"
+    return render_original(original, emoji=State.ALARM.emoji, label="ALARM", colour=State.ALARM.colour, status=status)
+
+
+def render_data_back_reply(alarm_name: str, blind_since: float | None, at: float, state: State) -> Payload:
+    """The reply in the notice's thread when data returns."""
+    line = data_back_line(at - blind_since if blind_since else None, state)
+    return _message(f"{State.OK.emoji} Data is back: {escape(alarm_name)} is {state.label}", State.OK.colour, [line])
+
+
+def render_reminder_original(original: Mapping[str, Any], opened_at: float, now: float, repeat: int) -> Payload:
+    """A reminder whose thread was deleted: the incident's first message again, as the new top-level post."""
+    status = (
+        f"{REPEAT_EMOJI} *Still in ALARM after {format_elapsed(now - opened_at)}* (reminder {repeat});"
+        " the first message of this incident was deleted"
+    )
     return render_original(original, emoji=State.ALARM.emoji, label="ALARM", colour=State.ALARM.colour, status=status)
 
 

@@ -28,21 +28,32 @@ Rules:
   after the silence has nothing to resolve) with the rendering of an ALARM (`held`), which is posted as a
   first ALARM would be if the alarm is still in ALARM when the silence ends (`plan_after_silence`).
 
-Keys: a CloudWatch alarm's ARN (else account/region/name); a Sentry metric alert's rule
-(`sentry:metric-alert:<rule id>`, so critical/warning -> resolved thread like ALARM -> OK). Sentry issue
-alerts have no key: our intake never hears that an issue is resolved, so an incident would never close.
+Records, plans and keys: model.py.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
-from enum import StrEnum
-from typing import Any
+from dataclasses import replace
 
-from lambdas.alert_router.incident_messages import (
+from lambdas.alert_router.incidents.model import (
+    APPLIED_KEPT,
+    Incident,
+    LifecycleConfig,
+    Outcome,
+    Plan,
+    Step,
+    StepKind,
+    Target,
+)
+from lambdas.alert_router.models import Alert, Payload, State
+from lambdas.alert_router.rendering.context import RenderContext
+from lambdas.alert_router.rendering.incident import (
+    render_blind_original,
+    render_cleared_notice,
+    render_data_back_original,
+    render_data_back_reply,
     render_flapping_notice,
+    render_reminder_original,
     render_reopened_original,
     render_repeat,
     render_resolved_original,
@@ -50,119 +61,7 @@ from lambdas.alert_router.incident_messages import (
     render_stable_notice,
     render_state_reply,
 )
-from lambdas.alert_router.models import Alert, SourceKind, State
-from lambdas.alert_router.rendering import RenderContext
 from lambdas.shared.alarm_metadata import Severity
-
-Payload = dict[str, Any]
-APPLIED_KEPT = 20  # message ids remembered per alarm; SNS redelivers within minutes
-
-
-@dataclass(frozen=True)
-class LifecycleConfig:
-    repeat_interval_seconds: int = 3600
-    flapping_transitions: int = 4  # more than this many changes within the window is flapping
-    flapping_window_seconds: int = 1800
-
-
-@dataclass(frozen=True)
-class Incident:
-    key: str
-    alarm_name: str
-    channel: str  # channel name (route), for metrics and logs
-    channel_id: str
-    severity: str
-    state: str  # last state applied
-    open: bool = False
-    ts: str | None = None  # the top-level message of the current/last incident
-    original: Payload | None = None  # that message's payload, the base of chat.update
-    original_stale: bool = False  # the last chat.update failed; the sweep repeats it
-    update_attempts: int = 0
-    opened_at: float = 0.0
-    resolved_at: float | None = None
-    last_change_at: float = 0.0
-    transitions: tuple[float, ...] = ()
-    announced_at: float = 0.0  # last (re-)announcement, for repeats
-    repeats: int = 0
-    flapping: bool = False
-    applied: tuple[str, ...] = ()
-    held: Payload | None = None  # an ALARM a silence kept back, posted if still in ALARM when it ends
-    lease_owner: str | None = None
-    lease_until: float = 0.0
-    version: int = 0  # store-managed, for conditional writes
-
-    @property
-    def needs_sweep(self) -> bool:
-        """Open, flapping or with a stale original: the sweep has something to check."""
-        return self.open or self.flapping or self.original_stale
-
-    def to_data(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("version")
-        return data
-
-    @classmethod
-    def from_data(cls, data: Mapping[str, Any], version: int) -> Incident:
-        values = dict(data)
-        values["transitions"] = tuple(float(t) for t in values.get("transitions", ()))
-        values["applied"] = tuple(str(m) for m in values.get("applied", ()))
-        known = {name for name in cls.__dataclass_fields__ if name != "version"}
-        return cls(**{k: v for k, v in values.items() if k in known}, version=version)
-
-
-class StepKind(StrEnum):
-    POST = "post"  # top-level message; its ts becomes the incident's
-    REPLY = "reply"  # in the incident's thread
-    UPDATE = "update"  # chat.update of the original
-
-
-@dataclass(frozen=True)
-class Step:
-    kind: StepKind
-    payload: Payload
-    broadcast: bool = False
-
-
-class Outcome(StrEnum):
-    OPENED = "opened"
-    REPLIED = "thread-reply"
-    RESOLVED = "resolved"
-    FLAPPING = "flapping"
-    POSTED = "posted"  # top-level, no incident (INSUFFICIENT_DATA, unknown OK)
-    NOTHING = "nothing-to-resolve"
-    DUPLICATE = "duplicate"
-    REPEATED = "repeated"
-    STABLE = "stable-again"
-    REPAIRED = "original-updated"
-    IDLE = "idle"
-    LATE = "late-ignored"  # older than the last state change applied
-    SILENCED = "silenced"
-
-
-@dataclass(frozen=True)
-class Plan:
-    outcome: Outcome
-    incident: Incident | None  # the state to commit once the message step succeeded
-    message: Step | None = None
-    update: Step | None = None
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-
-def incident_key(alert: Alert) -> str | None:
-    """The alarm's identity; None for what has no lifecycle (Sentry issue alerts, unparsed input, no name)."""
-    if alert.state is None:
-        return None
-    if alert.source is SourceKind.SENTRY:
-        facts = alert.sentry
-        rule = facts.alert_rule_id if facts is not None and facts.resource == "metric_alert" else None
-        return f"sentry:metric-alert:{rule}" if rule else None
-    if alert.source not in (SourceKind.SNS_ALARM, SourceKind.EVENTBRIDGE_ALARM):
-        return None
-    if alert.alarm_arn:
-        return alert.alarm_arn
-    if not alert.alarm_name:
-        return None
-    return "alarm:" + ":".join(part for part in (alert.account, alert.region, alert.alarm_name) if part)
 
 
 def _recent(times: tuple[float, ...], now: float, window: int) -> tuple[float, ...]:
@@ -170,13 +69,13 @@ def _recent(times: tuple[float, ...], now: float, window: int) -> tuple[float, .
 
 
 def _already_seen(previous: Incident, state: State, at: float, message_id: str | None) -> Plan | None:
-    """A redelivery (duplicate), or a notification older than the last state change applied (late)."""
+    """A redelivery (duplicate), or a notification older than the newest one applied (late)."""
     if message_id and message_id in previous.applied:
         return Plan(Outcome.DUPLICATE, None, notes=("message already applied to the incident",))
-    if at < previous.last_change_at:
+    if at < max(previous.latest_at, previous.last_change_at):
         applied = (*previous.applied, message_id) if message_id else previous.applied
         late = replace(previous, applied=applied[-APPLIED_KEPT:])
-        return Plan(Outcome.LATE, late, notes=(f"{state.value} older than the last state change: ignored",))
+        return Plan(Outcome.LATE, late, notes=(f"{state.value} older than the newest notification: ignored",))
     return None
 
 
@@ -194,7 +93,8 @@ def decide(  # noqa: PLR0911 - one return per lifecycle rule, in the order of th
     config: LifecycleConfig,
     silenced: bool = False,
 ) -> Plan:
-    """What one alarm notification does to its incident (payload: the usual top-level rendering)."""
+    """What one alarm notification does to its incident (payload: the usual top-level rendering; for
+    INSUFFICIENT_DATA the monitoring-blind notice, and `channel` the errors channel)."""
     state = alert.state or State.ALARM
     at = alert.state_change_time.timestamp() if alert.state_change_time else now
     message_id = alert.message_id
@@ -226,6 +126,7 @@ def decide(  # noqa: PLR0911 - one return per lifecycle rule, in the order of th
         state=state.value,
         transitions=transitions,
         last_change_at=at if changed else base.last_change_at,
+        latest_at=max(base.latest_at, at),  # a same-state repeat moves it too: ordering by the alarm's time
         applied=applied[-APPLIED_KEPT:],
         held=None,
     )
@@ -234,57 +135,65 @@ def decide(  # noqa: PLR0911 - one return per lifecycle rule, in the order of th
         return Plan(Outcome.SILENCED, replace(base, held=held), notes=tuple(notes))
     in_thread = current is not None and current.open and current.ts is not None
     flapping = (current is not None and current.flapping) or newly_flapping
-    notice = (
+    flap_notice = (
         Step(
             StepKind.REPLY,
             render_flapping_notice(base.alarm_name, len(transitions), config.flapping_window_seconds, state),
             broadcast=True,
+            reanchor=payload,
         )
         if newly_flapping
         else None
     )
+    if state is State.INSUFFICIENT_DATA and not (flapping and in_thread):
+        return _blind(current, replace(base, flapping=flapping), at, payload, channel, channel_id, context, notes)
+    clear = _clear_notice(current, state, at, context)
 
     if state is State.OK:
-        if in_thread and current is not None and current.ts is not None:
-            resolved = replace(base, open=False, resolved_at=at, flapping=flapping)
-            update = None
-            if current.original is not None:
-                update = Step(
-                    StepKind.UPDATE, render_resolved_original(current.original, current.opened_at, at, context)
-                )
-            reply = notice or Step(StepKind.REPLY, render_resolved_reply(alert, current.opened_at, at, context))
-            outcome = Outcome.FLAPPING if notice else Outcome.RESOLVED
-            return Plan(outcome, resolved, reply, update, tuple(notes))
-        if current is not None:
-            return Plan(Outcome.NOTHING, replace(base, flapping=flapping), notes=(*notes, "no open incident"))
-        if alert.previous_state is State.INSUFFICIENT_DATA:
-            # routing leaves this to us in bot-token mode: with no record, data arriving, not a recovery
-            return Plan(Outcome.NOTHING, base, notes=(*notes, "INSUFFICIENT_DATA -> OK with no incident"))
-        return Plan(Outcome.POSTED, base, Step(StepKind.POST, payload), notes=tuple(notes))
-
-    if in_thread:
-        reply = notice or Step(StepKind.REPLY, render_state_reply(alert, context, again=not changed))
-        return Plan(
-            Outcome.FLAPPING if notice else Outcome.REPLIED, replace(base, flapping=flapping), reply, notes=tuple(notes)
+        return _recovered(
+            current,
+            base,
+            alert,
+            payload,
+            at=at,
+            flapping=flapping,
+            flap_notice=flap_notice,
+            clear=clear,
+            context=context,
+            notes=notes,
         )
-    if state is State.INSUFFICIENT_DATA:
+
+    if in_thread and current is not None:
+        reply = flap_notice or Step(
+            StepKind.REPLY, render_state_reply(alert, context, again=not changed), reanchor=payload
+        )
+        update = None
+        if clear is not None and current.original is not None:  # the original says "no data": not any more
+            update = Step(
+                StepKind.UPDATE, render_data_back_original(current.original, current.blind_since, at, context)
+            )
+        outcome = Outcome.FLAPPING if flap_notice else Outcome.REPLIED
+        return Plan(outcome, replace(base, flapping=flapping), reply, update, clear, tuple(notes))
+    if state is State.INSUFFICIENT_DATA:  # flapping, nothing open: a top-level post like any flapping change
         return Plan(Outcome.POSTED, replace(base, flapping=flapping), Step(StepKind.POST, payload), notes=tuple(notes))
 
     # ALARM with nothing open
     if flapping and current is not None and current.ts is not None:
         # re-open the last incident in its own thread: a flapping alarm gets no new top-level posts
         reopened = replace(base, open=True, flapping=True, resolved_at=None)
-        reply = notice or Step(StepKind.REPLY, render_state_reply(alert, context, again=True))
+        reply = flap_notice or Step(StepKind.REPLY, render_state_reply(alert, context, again=True), reanchor=payload)
         update = (
             Step(StepKind.UPDATE, render_reopened_original(current.original, at, context)) if current.original else None
         )
-        return Plan(Outcome.FLAPPING if notice else Outcome.REPLIED, reopened, reply, update, tuple(notes))
+        outcome = Outcome.FLAPPING if flap_notice else Outcome.REPLIED
+        return Plan(outcome, reopened, reply, update, clear, tuple(notes))
     opened = replace(
         base,
         open=True,
         ts=None,  # filled with the new post's ts
         original=payload,
         original_stale=False,
+        pending_update=None,
         update_attempts=0,
         opened_at=at,
         resolved_at=None,
@@ -295,10 +204,76 @@ def decide(  # noqa: PLR0911 - one return per lifecycle rule, in the order of th
         channel_id=channel_id,
         severity=severity.value,
     )
-    return Plan(Outcome.OPENED, opened, Step(StepKind.POST, payload), notes=tuple(notes))
+    return Plan(Outcome.OPENED, opened, Step(StepKind.POST, payload), notice_update=clear, notes=tuple(notes))
 
 
-def plan_sweep(
+def _recovered(
+    current: Incident | None,
+    base: Incident,
+    alert: Alert,
+    payload: Payload,
+    *,
+    at: float,
+    flapping: bool,
+    flap_notice: Step | None,
+    clear: Step | None,
+    context: RenderContext,
+    notes: list[str],
+) -> Plan:
+    """OK: resolve the open incident in its thread (and the notice, if data was missing), else say little."""
+    if current is not None and current.open and current.ts is not None:
+        resolved = replace(base, open=False, resolved_at=at, flapping=flapping)
+        update = None
+        if current.original is not None:
+            update = Step(StepKind.UPDATE, render_resolved_original(current.original, current.opened_at, at, context))
+        reply = flap_notice or Step(
+            StepKind.REPLY, render_resolved_reply(alert, current.opened_at, at, context), reanchor=payload
+        )
+        outcome = Outcome.FLAPPING if flap_notice else Outcome.RESOLVED
+        return Plan(outcome, resolved, reply, update, clear, tuple(notes))
+    if clear is not None and current is not None:
+        back = render_data_back_reply(base.alarm_name, current.blind_since, at, State.OK)
+        reply = Step(StepKind.REPLY, back, target=Target.NOTICE)
+        return Plan(Outcome.DATA_BACK, replace(base, flapping=flapping), reply, notice_update=clear)
+    if current is not None:
+        return Plan(Outcome.NOTHING, replace(base, flapping=flapping), notes=(*notes, "no open incident"))
+    if alert.previous_state is State.INSUFFICIENT_DATA:
+        # routing leaves this to us in bot-token mode: with no record, data arriving, not a recovery
+        return Plan(Outcome.NOTHING, base, notes=(*notes, "INSUFFICIENT_DATA -> OK with no incident"))
+    return Plan(Outcome.POSTED, base, Step(StepKind.POST, payload), notes=tuple(notes))
+
+
+def _blind(  # noqa: PLR0917 - decide's facts, passed through
+    current: Incident | None,
+    base: Incident,
+    at: float,
+    notice: Payload,
+    channel: str,
+    channel_id: str,
+    context: RenderContext,
+    notes: list[str],
+) -> Plan:
+    """INSUFFICIENT_DATA: one monitoring-blind notice in the errors channel; an open incident stays open (we
+    cannot see whether it recovered) and its first message says that data stopped."""
+    if current is not None and current.notice_ts is not None:
+        return Plan(Outcome.NOTHING, base, notes=(*notes, "a monitoring-blind notice is already up"))
+    blind = replace(base, notice_channel_id=channel_id, notice=notice, blind_since=at, notice_stale=False)
+    update = None
+    if current is not None and current.open and current.ts is not None and current.original is not None:
+        update = Step(StepKind.UPDATE, render_blind_original(current.original, at, channel, context))
+    post = Step(StepKind.POST, notice, target=Target.NOTICE)
+    return Plan(Outcome.BLIND, blind, post, update, notes=tuple(notes))
+
+
+def _clear_notice(current: Incident | None, state: State, at: float, context: RenderContext) -> Step | None:
+    """Data is back (any state but INSUFFICIENT_DATA) while a notice is up: resolve the notice in place."""
+    if current is None or current.notice_ts is None or current.notice is None:
+        return None
+    cleared = render_cleared_notice(current.notice, current.blind_since, at, state, context)
+    return Step(StepKind.UPDATE, cleared, target=Target.NOTICE)
+
+
+def plan_sweep(  # noqa: PLR0911 - one return per sweep rule
     incident: Incident,
     *,
     now: float,
@@ -307,9 +282,12 @@ def plan_sweep(
     context: RenderContext,
     max_update_attempts: int = 5,
 ) -> Plan:
-    """What the scheduled sweep does for one incident: stable again, a repeat, or a stale original redone."""
+    """What the scheduled sweep does for one incident: stable again, a repeat, or a stale update redone."""
+    if incident.notice_stale and incident.notice is not None and incident.notice_ts is not None:
+        redo = Step(StepKind.UPDATE, incident.notice, target=Target.NOTICE)
+        return Plan(Outcome.REPAIRED, replace(incident, notice_stale=False), notice_update=redo)
     if incident.ts is None:
-        return Plan(Outcome.IDLE, replace(incident, flapping=False, original_stale=False))
+        return Plan(Outcome.IDLE, replace(incident, flapping=False, original_stale=False, notice_stale=False))
     if incident.flapping and now - incident.last_change_at >= config.flapping_window_seconds:
         quiet = now - incident.last_change_at
         stable = replace(incident, flapping=False, transitions=())
@@ -331,20 +309,23 @@ def plan_sweep(
         and now - incident.announced_at >= config.repeat_interval_seconds
     ):
         repeat = incident.repeats + 1
-        message = Step(
-            StepKind.REPLY, render_repeat(incident.alarm_name, incident.opened_at, now, repeat), broadcast=True
+        reminder = render_repeat(incident.alarm_name, incident.opened_at, now, repeat)
+        reanchor = (
+            render_reminder_original(incident.original, incident.opened_at, now, repeat)
+            if incident.original is not None
+            else reminder
         )
+        message = Step(StepKind.REPLY, reminder, broadcast=True, reanchor=reanchor)
         return Plan(Outcome.REPEATED, replace(incident, announced_at=now, repeats=repeat), message)
     if incident.original_stale and incident.original is not None:
         if incident.update_attempts >= max_update_attempts:
-            return Plan(Outcome.IDLE, replace(incident, original_stale=False), notes=("gave up updating the original",))
-        if incident.open:
-            payload = render_reopened_original(incident.original, incident.last_change_at, context)
-        else:
-            payload = render_resolved_original(
-                incident.original, incident.opened_at, incident.resolved_at or incident.last_change_at, context
-            )
-        return Plan(Outcome.REPAIRED, replace(incident, original_stale=False), update=Step(StepKind.UPDATE, payload))
+            gave_up = replace(incident, original_stale=False, pending_update=None)
+            return Plan(Outcome.IDLE, gave_up, notes=("gave up updating the original",))
+        payload = incident.pending_update or render_resolved_original(
+            incident.original, incident.opened_at, incident.resolved_at or incident.last_change_at, context
+        )
+        repaired = replace(incident, original_stale=False)
+        return Plan(Outcome.REPAIRED, repaired, update=Step(StepKind.UPDATE, payload))
     return Plan(Outcome.IDLE, None)
 
 
@@ -359,6 +340,7 @@ def plan_after_silence(incident: Incident, *, now: float) -> Plan:
         original=incident.held,
         held=None,
         original_stale=False,
+        pending_update=None,
         update_attempts=0,
         opened_at=incident.last_change_at or now,
         resolved_at=None,
@@ -367,7 +349,3 @@ def plan_after_silence(incident: Incident, *, now: float) -> Plan:
         flapping=False,
     )
     return Plan(Outcome.OPENED, opened, Step(StepKind.POST, incident.held))
-
-
-def dumps(data: Mapping[str, Any]) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))

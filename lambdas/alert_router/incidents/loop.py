@@ -26,26 +26,17 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from lambdas.alert_router.incident_messages import render_silence_summary
-from lambdas.alert_router.incident_store import Conflict, IncidentStore, update_with_retry
-from lambdas.alert_router.incidents import (
-    Incident,
-    Outcome,
-    Plan,
-    StepKind,
-    decide,
-    incident_key,
-    plan_after_silence,
-    plan_sweep,
-)
-from lambdas.alert_router.models import Alert, State
-from lambdas.alert_router.routing import Route
+from lambdas.alert_router.delivery.engine import DeliveryError, DeliveryReport, MessageGone
+from lambdas.alert_router.delivery.web_api import SlackApi
+from lambdas.alert_router.incidents.decide import decide, plan_after_silence, plan_sweep
+from lambdas.alert_router.incidents.model import Incident, Outcome, Plan, Step, StepKind, Target, incident_key
+from lambdas.alert_router.incidents.silences import Silence, SilenceHit, find_silence
+from lambdas.alert_router.incidents.store import Conflict, IncidentStore, update_with_retry
+from lambdas.alert_router.models import Alert, Payload, State
+from lambdas.alert_router.rendering.incident import render_silence_summary
+from lambdas.alert_router.routing.route import Route
 from lambdas.alert_router.settings import BotConfig, Settings
-from lambdas.alert_router.silences import Silence, SilenceHit, find_silence
-from lambdas.alert_router.slack import DeliveryError
-from lambdas.alert_router.slack_api import SlackApi
 
-Payload = dict[str, Any]
 Counter = Callable[[str, int], None]
 _STATUS = {
     Outcome.DUPLICATE: "duplicate",
@@ -90,7 +81,7 @@ class Lifecycle:
         key = incident_key(alert)
         base: dict[str, Any] = {"message_id": alert.message_id, "alarm_name": alert.alarm_name, "channel": channel}
         if key is None:  # no lifecycle (Sentry, unparsed input): a top-level post, as in webhook mode
-            result = self.api.post_message(channel_id, payload)
+            result = self._post(channel_id, payload)
             return {**base, "status": "delivered", "outcome": Outcome.POSTED.value, "retries": result.retries}
         hit = self._silence_hit(alert.alarm_name)
         context = self.settings.render_context(alert.region)
@@ -153,6 +144,15 @@ class Lifecycle:
         if stored is not None and hit.window is not None and self._silences is not None:
             self._silences = [s for s in self._silences if s.id != stored.id] + [stored]
 
+    def _post(self, channel_id: str, payload: Payload, **thread: Any) -> DeliveryReport:
+        return self._counted(self.api.post_message(channel_id, payload, **thread))
+
+    def _counted(self, report: DeliveryReport) -> DeliveryReport:
+        if report.plain_text_fallback:
+            self.count("PlainTextFallbacks", 1)
+            self.logger.warning("Slack refused the message: sent as plain text", extra={"channel": report.channel})
+        return report
+
     # --- the claim / post / commit loop -----------------------------------------------------------------------
 
     def _apply(self, key: str, plan_for: Callable[[Incident | None], Plan]) -> tuple[Outcome, int]:
@@ -175,7 +175,7 @@ class Lifecycle:
                 self.logger.info("incident note", extra={"incident": key, "note": note})
             if plan.incident is None:
                 return plan.outcome, 0
-            if plan.message is None and plan.update is None:
+            if plan.message is None and plan.update is None and plan.notice_update is None:
                 try:
                     self.store.put_incident(_released(plan.incident), expected)
                 except Conflict:
@@ -217,34 +217,96 @@ class Lifecycle:
         incident = plan.incident
         assert incident is not None  # _apply only executes plans with a target state
         retries = 0
+        reanchored = False
         if plan.message is not None:
-            step = plan.message
-            if step.kind is StepKind.POST:
-                result = self.api.post_message(incident.channel_id, step.payload)
-                if plan.outcome is Outcome.OPENED:
-                    incident = replace(incident, ts=result.ts)
-                    self.count("IncidentsOpened", 1)
-            else:
-                result = self.api.post_message(
-                    incident.channel_id, step.payload, thread_ts=incident.ts, broadcast=step.broadcast
-                )
-                self.count("ThreadReplies", 1)
-                if plan.outcome is Outcome.FLAPPING:
-                    self.count("FlappingNotices", 1)
-                if plan.outcome is Outcome.REPEATED:
-                    self.count("RepeatAnnouncements", 1)
-            retries += result.retries
-        if plan.update is not None and incident.ts is not None:
-            try:
-                retries += self.api.update_message(incident.channel_id, incident.ts, plan.update.payload).retries
-                incident = replace(incident, original_stale=False, update_attempts=0)
-                self.count("Updates", 1)
-            except DeliveryError as error:
-                # the thread reply is posted and kept; the sweep repeats the update
-                self.count("UpdateFailures", 1)
-                self.logger.error("chat.update failed, the sweep will retry", extra={"error": str(error)})
-                incident = replace(incident, original_stale=True, update_attempts=incident.update_attempts + 1)
+            incident, sent, reanchored = self._send(plan, plan.message, incident)
+            retries += sent
+        if plan.update is not None and incident.ts is not None and not reanchored:
+            incident, sent = self._update_original(incident, plan.update.payload)
+            retries += sent
+        if plan.notice_update is not None:
+            incident, sent = self._update_notice(incident, plan.notice_update.payload)
+            retries += sent
         return _released(incident), retries
+
+    def _send(self, plan: Plan, step: Step, incident: Incident) -> tuple[Incident, int, bool]:
+        """The plan's message; a reply whose parent was deleted becomes a new top-level post (re-anchored)."""
+        if step.target is Target.NOTICE:
+            return self._send_to_notice(step, incident)
+        if step.kind is StepKind.POST:
+            result = self._post(incident.channel_id, step.payload)
+            if plan.outcome is Outcome.OPENED:
+                incident = replace(incident, ts=result.ts)
+                self.count("IncidentsOpened", 1)
+            return incident, result.retries, False
+        try:
+            result = self._post(incident.channel_id, step.payload, thread_ts=incident.ts, broadcast=step.broadcast)
+        except MessageGone:
+            if step.reanchor is None:
+                self.logger.warning("incident message deleted: this reply is dropped", extra={"incident": incident.key})
+                return incident, 0, False
+            result = self._post(incident.channel_id, step.reanchor)
+            self.count("ReAnchored", 1)
+            self.logger.warning(
+                "incident message deleted in Slack: posted again top-level, the incident follows the new post",
+                extra={"incident": incident.key, "old_ts": incident.ts, "new_ts": result.ts},
+            )
+            moved = replace(incident, ts=result.ts, original=step.reanchor, original_stale=False, pending_update=None)
+            return moved, result.retries, True
+        self.count("ThreadReplies", 1)
+        if plan.outcome is Outcome.FLAPPING:
+            self.count("FlappingNotices", 1)
+        if plan.outcome is Outcome.REPEATED:
+            self.count("RepeatAnnouncements", 1)
+        return incident, result.retries, False
+
+    def _send_to_notice(self, step: Step, incident: Incident) -> tuple[Incident, int, bool]:
+        """The monitoring-blind notice (a top-level post in the errors channel) or a reply in its thread."""
+        channel_id = incident.notice_channel_id or incident.channel_id
+        if step.kind is StepKind.POST:
+            result = self._post(channel_id, step.payload)
+            self.count("BlindNotices", 1)
+            return replace(incident, notice_ts=result.ts, notice_channel_id=channel_id), result.retries, False
+        try:
+            result = self._post(channel_id, step.payload, thread_ts=incident.notice_ts)
+        except MessageGone:
+            self.logger.warning("monitoring-blind notice deleted: nothing to clear", extra={"incident": incident.key})
+            return _without_notice(incident), 0, False
+        return incident, result.retries, False
+
+    def _update_original(self, incident: Incident, payload: Payload) -> tuple[Incident, int]:
+        assert incident.ts is not None
+        try:
+            result = self._counted(self.api.update_message(incident.channel_id, incident.ts, payload))
+        except MessageGone:
+            # deleted in Slack: there is nothing to update, and the next reply re-anchors the incident
+            self.logger.warning("incident message deleted: not updated", extra={"incident": incident.key})
+            return replace(incident, original_stale=False, pending_update=None, update_attempts=0), 0
+        except DeliveryError as error:
+            # the thread reply is posted and kept; the sweep repeats the update
+            self.count("UpdateFailures", 1)
+            self.logger.error("chat.update failed, the sweep will retry", extra={"error": str(error)})
+            attempts = incident.update_attempts + 1
+            return replace(incident, original_stale=True, pending_update=payload, update_attempts=attempts), 0
+        self.count("Updates", 1)
+        return replace(incident, original_stale=False, pending_update=None, update_attempts=0), result.retries
+
+    def _update_notice(self, incident: Incident, payload: Payload) -> tuple[Incident, int]:
+        """Clear the monitoring-blind notice in place: once done (or the notice gone), the record forgets it."""
+        if incident.notice_ts is None or incident.notice_channel_id is None:
+            return _without_notice(incident), 0
+        try:
+            result = self._counted(self.api.update_message(incident.notice_channel_id, incident.notice_ts, payload))
+        except MessageGone:
+            return _without_notice(incident), 0
+        except DeliveryError as error:
+            self.count("UpdateFailures", 1)
+            self.logger.error(
+                "clearing the monitoring-blind notice failed, the sweep will retry", extra={"error": str(error)}
+            )
+            return replace(incident, notice=payload, notice_stale=True), 0
+        self.count("Updates", 1)
+        return _without_notice(incident), result.retries
 
     # --- the scheduled sweep ------------------------------------------------------------------------------------
 
@@ -328,7 +390,7 @@ class Lifecycle:
                     context=context,
                     still_alarming=alarming.get(channel, ()),
                 )
-                self.api.post_message(self._channel_id(channel), payload)
+                self._post(self._channel_id(channel), payload)
                 posted += 1
         except (DeliveryError, IncidentBusy, Conflict):
             update_with_retry(
@@ -367,6 +429,10 @@ class Lifecycle:
 
 def _released(incident: Incident) -> Incident:
     return replace(incident, lease_owner=None, lease_until=0.0)
+
+
+def _without_notice(incident: Incident) -> Incident:
+    return replace(incident, notice_channel_id=None, notice_ts=None, notice=None, blind_since=None, notice_stale=False)
 
 
 def _region(key: str) -> str | None:
