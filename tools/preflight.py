@@ -1,0 +1,892 @@
+"""Check an environment's config against the AWS account before a deploy: read-only, one line per problem.
+
+    make preflight ENV=staging [CONFIG_DIR=config] [TEMPLATE=cdk.out/x.template.json]
+    python -m tools.preflight --env staging [--config-dir DIR] [--template FILE]
+
+With the current credentials (boto3; `AWS_ENDPOINT_URL` is honoured, so tests use a moto server), it checks:
+- the credentials' region and account are the config's (anything else is refused first, in one line);
+- every configured id exists: the ECS cluster and services, the services' target groups, the ALB and its
+  target groups (the hex ids too), the RDS instance, the Redis replication group and its member clusters;
+- `rds.max_connections` against the parameter group or AWS's default formula for the instance class;
+- no placeholders (`example.com`, the example ids committed in config/*.yaml);
+- each monitored resource has CloudWatch datapoints in the last 24 h; the health URLs answer;
+- the services' task definitions send their logs to the stack's groups `/aws/ecs/<env>/*`;
+- the stack's reserved Lambda concurrency fits the account's unreserved concurrency;
+- once the stack is deployed: the Slack and Sentry secrets are filled, the fallback email subscription is
+  confirmed, and no alarm is stuck in INSUFFICIENT_DATA.
+
+Output: `ERROR <config field or resource>: <what, and what to do>` (blocks a deploy: exit 1), `WARNING ...`
+(fix it, but deploying does not make it worse) and `INFO ...`, then a summary line. Input that stops the
+checks (unknown environment, unreadable config, no credentials, an endpoint that refuses) is one line on stderr
+and exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")  # infra.stack starts jsii
+
+from botocore.exceptions import ClientError
+
+from infra.config import CONFIG_DIR, ConfigError, EnvironmentConfig
+from infra.stack import stack_name
+from lambdas.alert_router.settings import _DEPLOYED_URL, Settings, SettingsError, _bot, _webhooks
+from lambdas.sentry_intake.settings import client_secret_from_text
+from lambdas.synthetic_monitor.checks import judge
+from lambdas.synthetic_monitor.probe import Target, probe_all
+from tools.aws_account import (
+    AccountError,
+    Aws,
+    EcsService,
+    call,
+    candidates,
+    cluster_exists,
+    cluster_names,
+    connect,
+    container_definitions,
+    db_instance,
+    db_instances,
+    describe_failure,
+    ecs_services,
+    error_code,
+    load_balancer_named,
+    load_balancers,
+    load_config_or_fail,
+    max_connections,
+    metric_has_data,
+    one_line,
+    paged,
+    replication_group,
+    replication_groups,
+    service_names,
+    target_group_named,
+    target_groups,
+)
+
+HEALTH_DEADLINE_MS = 5000  # all health URLs together: preflight must not hang on a dead host
+METRIC_WINDOW = timedelta(hours=24)
+STUCK_AFTER = timedelta(minutes=30)  # INSUFFICIENT_DATA for a few minutes after a deploy is normal
+# A reserved upper bound is within a few percent of the real max_connections (RDS reserves memory for the OS).
+MAX_CONNECTIONS_TOLERANCE = 0.15
+# "You can reserve up to the Unreserved account concurrency value that is shown, minus 100 for functions that
+# don't have reserved concurrency": https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
+UNRESERVED_MINIMUM = 100
+# Stack states in which the deployed resources exist and can be checked.
+DEPLOYED_STATES = frozenset(
+    {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE", "IMPORT_ROLLBACK_COMPLETE"}
+)
+# The hex ids of the example config committed in config/*.yaml: they exist in nobody's account.
+EXAMPLE_IDS = frozenset(
+    {
+        "5f1c2d3e4a5b6c7d",
+        "1a2b3c4d5e6f7a8b",
+        "8b7a6f5e4d3c2b1a",
+        "9e8d7c6b5a4f3e2d",
+        "2b3c4d5e6f7a8b9c",
+        "9c8b7a6f5e4d3c2b",
+    }
+)
+# Reserved by RFC 2606 for documentation: never a real host or mailbox.
+EXAMPLE_DOMAINS = ("example.com", "example.org", "example.net")
+ROLES = ("backend", "frontend")
+
+
+class Level(StrEnum):
+    ERROR = "ERROR"
+    WARNING = "WARNING"
+    INFO = "INFO"
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: Level
+    subject: str  # the config field (ecs.cluster_name) or the deployed resource (secret <name>)
+    message: str
+
+    @property
+    def line(self) -> str:
+        return f"{self.level} {self.subject}: {self.message}"
+
+
+def error(subject: str, message: str) -> Finding:
+    return Finding(Level.ERROR, subject, message)
+
+
+def warning(subject: str, message: str) -> Finding:
+    return Finding(Level.WARNING, subject, message)
+
+
+# --- pure judging ---------------------------------------------------------------------------------------
+
+
+def placeholders(config: EnvironmentConfig) -> list[Finding]:
+    """Every setting that is still an example: an RFC 2606 domain or an example id of the committed configs."""
+    findings = []
+    for path, value in _strings(config.model_dump(mode="json")):
+        lowered = value.lower()
+        if any(f"{domain}" in lowered for domain in EXAMPLE_DOMAINS):
+            findings.append(error(path, f"{value!r} is a placeholder (an example.com address): put the real one"))
+        elif set(value.split("/")) & EXAMPLE_IDS:
+            findings.append(
+                error(
+                    path,
+                    f"{value!r} is the example id committed in config/*.yaml: run make discover"
+                    f" ENV={config.environment} CLUSTER=<cluster>, or copy the id from the console",
+                )
+            )
+    return findings
+
+
+def _strings(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _strings(value, f"{path}.{index}")
+    elif isinstance(node, str):
+        yield path, node
+
+
+def judge_max_connections(
+    configured: int, expected: int, *, exact: bool, how: str, alarm_percent: float
+) -> Finding | None:
+    """A warning with the right number when `configured` is not the instance's max_connections.
+
+    `exact`: the parameter group sets the value. Otherwise `expected` comes from the class's whole memory, a
+    slight upper bound, so a value a little below it is right and one above it is not.
+    """
+    if exact:
+        wrong = configured != expected
+    else:
+        wrong = configured > expected or configured < expected * (1 - MAX_CONNECTIONS_TOLERANCE)
+    if not wrong:
+        return None
+    fires_at = alarm_percent * configured / expected
+    bound = "" if exact else " (a few percent less in practice: RDS reserves memory; SHOW max_connections is exact)"
+    return warning(
+        "rds.max_connections",
+        f"{configured}, but {how} gives {expected}{bound}: set max_connections: {expected}; as configured, the"
+        f" connections alarm ({alarm_percent:g}%) fires at {fires_at:.0f}% of the real limit",
+    )
+
+
+def judge_members(configured: Sequence[str], group_id: str, members: Sequence[str]) -> Finding | None:
+    if set(configured) == set(members):
+        return None
+    missing = sorted(set(members) - set(configured))
+    extra = sorted(set(configured) - set(members))
+    parts = ([f"missing: {', '.join(missing)}"] if missing else []) + (
+        [f"not members: {', '.join(extra)}"] if extra else []
+    )
+    return error(
+        "elasticache.cache_cluster_ids",
+        f"[{', '.join(configured)}] are not the member clusters of {group_id!r} [{', '.join(members)}]"
+        f" ({'; '.join(parts)}): each member is one Redis node the alarms watch",
+    )
+
+
+def judge_log_configuration(
+    environment: str, region: str, service: str, task_definition: str, containers: Sequence[Mapping[str, Any]]
+) -> list[str]:
+    """Why a service's task definition does not send its logs to the stack's `/aws/ecs/<env>/*` groups.
+
+    awslogs options: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_awslogs.html
+    """
+    ours = f"/aws/ecs/{environment}/"
+    application = f"{ours}application"
+    problems: list[str] = []
+    groups = []
+    for container in containers:
+        name = container.get("name", "?")
+        logging = container.get("logConfiguration") or {}
+        options = logging.get("options") or {}
+        if logging.get("logDriver") != "awslogs":
+            problems.append(f"container {name} logs with {logging.get('logDriver') or 'no log driver'}, not awslogs")
+            continue
+        group = str(options.get("awslogs-group", ""))
+        groups.append(group)
+        if not group.startswith(ours):
+            problems.append(f"container {name} logs to {group or '(no awslogs-group)'}, not {ours}*")
+        elif options.get("awslogs-region", region) != region:
+            problems.append(f"container {name} logs to {group} in {options['awslogs-region']}, not {region}")
+    if application not in groups and not problems:
+        problems.append(f"no container logs to {application}")
+    if not problems:
+        return []
+    return [
+        f"task definition {task_definition.rsplit('/', 1)[-1]} of service {service!r}: {'; '.join(problems)}: the"
+        " stack's log groups, metric filters and saved queries see nothing from it (deployment guide: point the"
+        " task definitions at the log groups)"
+    ]
+
+
+@dataclass(frozen=True)
+class ReservedFunction:
+    name: str
+    reserved: int
+
+
+def reserved_functions(template: Mapping[str, Any]) -> list[ReservedFunction]:
+    """The template's functions with reserved concurrency (their fixed FunctionName and the number)."""
+    functions = []
+    for resource in template.get("Resources", {}).values():
+        properties = resource.get("Properties", {})
+        reserved = properties.get("ReservedConcurrentExecutions")
+        if resource.get("Type") == "AWS::Lambda::Function" and isinstance(reserved, int):
+            name = properties.get("FunctionName")
+            functions.append(ReservedFunction(name if isinstance(name, str) else "(unnamed)", reserved))
+    return sorted(functions, key=lambda function: function.name)
+
+
+def judge_concurrency(
+    functions: Sequence[ReservedFunction], *, limit: int, unreserved: int, reserved_now: int
+) -> Finding | None:
+    """An error when deploying would leave less unreserved concurrency than Lambda's minimum.
+
+    `reserved_now`: what the stack's functions already reserve (an update only adds the difference).
+    """
+    needed = sum(function.reserved for function in functions)
+    after = unreserved - (needed - reserved_now)
+    if after >= UNRESERVED_MINIMUM:
+        return None
+    breakdown = ", ".join(f"{function.name} {function.reserved}" for function in functions)
+    return error(
+        "router.reserved_concurrency",
+        f"the stack reserves {needed} concurrent executions ({breakdown}); the account allows {limit}, {unreserved}"
+        f" unreserved, and Lambda keeps at least {UNRESERVED_MINIMUM} unreserved, so the deploy would fail"
+        f" (it would leave {after}): lower router.reserved_concurrency or raise the quota 'Concurrent executions'"
+        " (Service Quotas, AWS Lambda)",
+    )
+
+
+def judge_subscriptions(email: str, topic_arn: str, subscriptions: Sequence[Mapping[str, Any]]) -> Finding | None:
+    """The fallback email must be a confirmed subscription of the fallback topic.
+
+    An unconfirmed one is listed with SubscriptionArn "PendingConfirmation":
+    https://docs.aws.amazon.com/sns/latest/api/API_ListSubscriptionsByTopic.html
+    """
+    mine = [
+        item
+        for item in subscriptions
+        if item.get("Protocol") == "email" and str(item.get("Endpoint", "")).lower() == email.lower()
+    ]
+    topic = topic_arn.rsplit(":", 1)[-1]
+    if not mine:
+        return warning(
+            "router.fallback_email",
+            f"{email} is not subscribed to {topic}: deploy again (make deploy) to create the subscription",
+        )
+    if all(item.get("SubscriptionArn") == "PendingConfirmation" for item in mine):
+        return warning(
+            "router.fallback_email",
+            f"{email} has not confirmed its subscription to {topic}: open the email from AWS Notifications and"
+            " click Confirm subscription; until then the router's own alarms reach nobody when Slack fails",
+        )
+    return None
+
+
+def slack_secret_problem(text: str, channels: Sequence[str]) -> str | None:
+    """What the deployed router would make of its Slack secret, with its own parsers (settings.py)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return "is not JSON: the router rejects it"
+    try:
+        if isinstance(value, dict) and "bot_token" in value:
+            token = value.get("bot_token")
+            known = _bot(
+                token if isinstance(token, str) else "",
+                json.dumps(value.get("channel_ids")),
+                "its channel_ids",
+                Settings(),
+            ).channel_ids
+        else:
+            known = _webhooks(text, "it", _DEPLOYED_URL)
+    except SettingsError as rejected:
+        return f"is rejected by the router: {rejected}"
+    missing = [channel for channel in channels if channel not in known]
+    if missing:
+        return f"has nothing for {', '.join('#' + c for c in missing)}: the router cannot post there"
+    return None
+
+
+# --- the checks: I/O plus the judging above ------------------------------------------------------------
+
+
+@dataclass
+class Context:
+    config: EnvironmentConfig
+    aws: Aws
+    account: str
+    now: datetime
+    template: Callable[[], Mapping[str, Any]]
+    findings: list[Finding]
+
+    @property
+    def failed_subjects(self) -> set[str]:
+        return {finding.subject for finding in self.findings if finding.level is Level.ERROR}
+
+
+def check_ecs(context: Context) -> dict[str, EcsService]:
+    """The cluster and both services; returns the services found, by role."""
+    config, aws = context.config, context.aws
+    cluster = config.ecs.cluster_name
+    if not cluster_exists(aws, cluster):
+        context.findings.append(
+            error("ecs.cluster_name", f"cluster {cluster!r} not found (candidates: {candidates(cluster_names(aws))})")
+        )
+        return {}
+    wanted = {role: getattr(config.ecs, f"{role}_service_name") for role in ROLES}
+    found = ecs_services(aws, cluster, sorted(set(wanted.values())))
+    if set(wanted.values()) - set(found):
+        existing = service_names(aws, cluster)
+        for role, name in wanted.items():
+            if name not in found:
+                context.findings.append(
+                    error(
+                        f"ecs.{role}_service_name",
+                        f"service {name!r} not found in cluster {cluster!r} (candidates: {candidates(existing)})",
+                    )
+                )
+    return {role: found[name] for role, name in wanted.items() if name in found}
+
+
+def check_task_logs(context: Context, services: Mapping[str, EcsService]) -> None:
+    for role, service in services.items():
+        if not service.task_definition:
+            continue
+        containers = container_definitions(context.aws, service.task_definition)
+        for problem in judge_log_configuration(
+            context.config.environment, context.aws.region, service.name, service.task_definition, containers
+        ):
+            context.findings.append(warning(f"ecs.{role}_service_name", problem))
+
+
+def check_alb(context: Context, services: Mapping[str, EcsService]) -> None:
+    config, aws = context.config, context.aws
+    _, name, _ = config.alb.full_name.split("/")
+    balancer = load_balancer_named(aws, name)
+    if balancer is None:
+        names = [lb.full_name for lb in load_balancers(aws) if lb.type == "application"]
+        context.findings.append(
+            error("alb.full_name", f"load balancer {name!r} not found (candidates: {candidates(names)})")
+        )
+    elif balancer.full_name != config.alb.full_name:
+        context.findings.append(
+            error(
+                "alb.full_name",
+                f"{config.alb.full_name!r} is not the id of load balancer {name!r}: it is {balancer.full_name}"
+                " (recreated?)",
+            )
+        )
+        balancer = None
+    for index, configured in enumerate(config.alb.target_groups):
+        subject = f"alb.target_groups.{index}.full_name"
+        group_name = configured.full_name.split("/")[1]
+        group = target_group_named(aws, group_name)
+        if group is None:
+            known = target_groups(aws, load_balancer_arn=balancer.arn) if balancer else target_groups(aws)
+            context.findings.append(
+                error(
+                    subject,
+                    f"target group {group_name!r} not found (candidates: {candidates(g.full_name for g in known)})",
+                )
+            )
+            continue
+        if group.full_name != configured.full_name:
+            context.findings.append(
+                error(
+                    subject,
+                    f"{configured.full_name!r} is not the id of target group {group_name!r}: it is {group.full_name}",
+                )
+            )
+            continue
+        if balancer and balancer.arn not in group.load_balancer_arns:
+            context.findings.append(
+                error(
+                    subject,
+                    f"target group {configured.full_name} does not serve {config.alb.full_name}: its metrics never"
+                    " carry that LoadBalancer dimension",
+                )
+            )
+        service = services.get(configured.name)
+        if service is not None and group.arn not in service.target_group_arns:
+            context.findings.append(
+                error(
+                    subject,
+                    f"target group {configured.full_name} is not a target group of the {configured.name} service"
+                    f" {service.name!r} (its target groups: {_group_names(service)})",
+                )
+            )
+        elif (
+            configured.name not in ROLES
+            and services
+            and not any(group.arn in s.target_group_arns for s in services.values())
+        ):
+            context.findings.append(
+                error(subject, f"target group {configured.full_name} serves neither the backend nor the frontend")
+            )
+
+
+def _group_names(service: EcsService) -> str:
+    return candidates(arn.split(":", 5)[-1] for arn in service.target_group_arns)
+
+
+def check_rds(context: Context) -> None:
+    config, aws = context.config, context.aws
+    instance = db_instance(aws, config.rds.instance_identifier)
+    if instance is None:
+        known = [item.identifier for item in db_instances(aws)]
+        context.findings.append(
+            error(
+                "rds.instance_identifier",
+                f"DB instance {config.rds.instance_identifier!r} not found (candidates: {candidates(known)})",
+            )
+        )
+        return
+    try:
+        expected = max_connections(aws, instance)
+    except LookupError as reason:
+        context.findings.append(warning("rds.max_connections", f"cannot check {config.rds.max_connections}: {reason}"))
+        return
+    finding = judge_max_connections(
+        config.rds.max_connections,
+        expected.value,
+        exact=expected.exact,
+        how=expected.how,
+        alarm_percent=config.thresholds.rds_connections_percent,
+    )
+    if finding:
+        context.findings.append(finding)
+
+
+def check_redis(context: Context) -> None:
+    config, aws = context.config, context.aws
+    group = replication_group(aws, config.elasticache.replication_group_id)
+    if group is None:
+        known = [item.id for item in replication_groups(aws)]
+        context.findings.append(
+            error(
+                "elasticache.replication_group_id",
+                f"replication group {config.elasticache.replication_group_id!r} not found"
+                f" (candidates: {candidates(known)})",
+            )
+        )
+        return
+    finding = judge_members(config.elasticache.cache_cluster_ids, group.id, group.member_clusters)
+    if finding:
+        context.findings.append(finding)
+    if group.node_ids and config.elasticache.cache_node_id not in group.node_ids:
+        context.findings.append(
+            error(
+                "elasticache.cache_node_id",
+                f"node {config.elasticache.cache_node_id!r} is not in {group.id!r}"
+                f" (nodes: {', '.join(group.node_ids)})",
+            )
+        )
+
+
+@dataclass(frozen=True)
+class WatchedMetric:
+    subject: str
+    namespace: str
+    name: str
+    dimensions: tuple[tuple[str, str], ...]
+
+
+def watched_metrics(config: EnvironmentConfig) -> list[WatchedMetric]:
+    """One metric per monitored resource that AWS publishes whenever the resource is alive (not on errors)."""
+    ecs = config.ecs
+    metrics = [
+        WatchedMetric(
+            f"ecs.{role}_service_name",
+            "AWS/ECS",
+            "CPUUtilization",
+            (("ClusterName", ecs.cluster_name), ("ServiceName", getattr(ecs, f"{role}_service_name"))),
+        )
+        for role in ROLES
+    ]
+    metrics.append(
+        WatchedMetric("alb.full_name", "AWS/ApplicationELB", "RequestCount", (("LoadBalancer", config.alb.full_name),))
+    )
+    metrics += [
+        WatchedMetric(
+            f"alb.target_groups.{index}.full_name",
+            "AWS/ApplicationELB",
+            "HealthyHostCount",
+            (("TargetGroup", group.full_name), ("LoadBalancer", config.alb.full_name)),
+        )
+        for index, group in enumerate(config.alb.target_groups)
+    ]
+    metrics.append(
+        WatchedMetric(
+            "rds.instance_identifier",
+            "AWS/RDS",
+            "CPUUtilization",
+            (("DBInstanceIdentifier", config.rds.instance_identifier),),
+        )
+    )
+    metrics += [
+        WatchedMetric(
+            f"elasticache.cache_cluster_ids.{index}",
+            "AWS/ElastiCache",
+            "CPUUtilization",
+            (("CacheClusterId", cluster), ("CacheNodeId", config.elasticache.cache_node_id)),
+        )
+        for index, cluster in enumerate(config.elasticache.cache_cluster_ids)
+    ]
+    return metrics
+
+
+def check_metrics(context: Context) -> None:
+    """Resources that exist but publish nothing leave their alarms blind: warn (skip ids already in error)."""
+    failed = context.failed_subjects
+    parents = {subject.rsplit(".", 1)[0] for subject in failed}
+    metrics = [
+        m
+        for m in watched_metrics(context.config)
+        if m.subject not in failed and m.subject.rsplit(".", 1)[0] not in failed and m.subject not in parents
+    ]
+    if not metrics:
+        return
+    queries = [
+        {
+            "Id": f"m{index}",
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": metric.namespace,
+                    "MetricName": metric.name,
+                    "Dimensions": [{"Name": n, "Value": v} for n, v in metric.dimensions],
+                },
+                "Period": 3600,
+                "Stat": "SampleCount",
+            },
+            "ReturnData": True,
+        }
+        for index, metric in enumerate(metrics)
+    ]
+    cloudwatch = context.aws.client("cloudwatch")
+    results = paged(
+        cloudwatch,
+        "get_metric_data",
+        "MetricDataResults",
+        MetricDataQueries=queries,
+        StartTime=context.now - METRIC_WINDOW,
+        EndTime=context.now,
+    )
+    with_data = {item["Id"] for item in results if metric_has_data(item)}
+    for index, metric in enumerate(metrics):
+        if f"m{index}" not in with_data:
+            dimensions = ", ".join(f"{n}={v}" for n, v in metric.dimensions)
+            context.findings.append(
+                warning(
+                    metric.subject,
+                    f"no {metric.namespace} {metric.name} datapoints in 24 h for {dimensions}: a wrong id, or the"
+                    " resource is idle; the alarms on it can never fire",
+                )
+            )
+
+
+def check_health(context: Context) -> None:
+    config = context.config
+    if any(domain in str(config.health_base_url).lower() for domain in EXAMPLE_DOMAINS):
+        return  # reported as a placeholder; probing example.com says nothing
+    base = str(config.health_base_url).rstrip("/")
+    checks = config.synthetics.parsed_checks()
+    targets = [
+        Target(base + check.url if check.url.startswith("/") else check.url, check.timeout_ms) for check in checks
+    ]
+    responses = probe_all(targets, run_deadline_ms=HEALTH_DEADLINE_MS)
+    failed: dict[str, list[str]] = {}  # reason -> the checks failing with it
+    for check, response in zip(checks, responses, strict=True):
+        result = judge(check, response, now=time.time())
+        if not result.up:
+            failed.setdefault(result.reason or "failed", []).append(f"{check.name} ({check.url})")
+    for reason, names in failed.items():
+        context.findings.append(
+            warning(
+                "health_base_url",
+                f"{base}: {reason}: check {', '.join(names)}; the synthetic monitor would alarm on it",
+            )
+        )
+
+
+def check_concurrency(context: Context) -> None:
+    functions = reserved_functions(context.template())
+    if not functions:
+        return
+    lambda_client = context.aws.client("lambda")
+    try:
+        settings = call(lambda_client.get_account_settings)["AccountLimit"]
+    except ClientError as failure:
+        needed = sum(function.reserved for function in functions)
+        context.findings.append(
+            warning(
+                "router.reserved_concurrency",
+                f"cannot read the account's Lambda concurrency ({one_line(failure)}); the stack reserves {needed}:"
+                f" check that `aws lambda get-account-settings` shows at least {needed + UNRESERVED_MINIMUM}"
+                " UnreservedConcurrentExecutions",
+            )
+        )
+        return
+    reserved_now = 0
+    for function in functions:
+        try:
+            current = call(lambda_client.get_function_concurrency, FunctionName=function.name)
+        except ClientError as failure:
+            if error_code(failure) != "ResourceNotFoundException":
+                raise
+            continue
+        reserved_now += int(current.get("ReservedConcurrentExecutions") or 0)
+    finding = judge_concurrency(
+        functions,
+        limit=int(settings["ConcurrentExecutions"]),
+        unreserved=int(settings["UnreservedConcurrentExecutions"]),
+        reserved_now=reserved_now,
+    )
+    if finding:
+        context.findings.append(finding)
+
+
+def deployed_status(context: Context) -> str | None:
+    cloudformation = context.aws.client("cloudformation")
+    try:
+        stacks = call(cloudformation.describe_stacks, StackName=stack_name(context.config))["Stacks"]
+    except ClientError as failure:
+        if error_code(failure) == "ValidationError" and "does not exist" in str(failure):
+            return None
+        raise
+    return str(stacks[0]["StackStatus"]) if stacks else None
+
+
+def check_secrets(context: Context) -> None:
+    prefix = context.config.prefix
+    channels = list(context.config.slack_channels.model_dump().values())
+    secrets = context.aws.client("secretsmanager")
+    for name, problem_of, unfilled in (
+        (
+            f"{prefix}/slack-webhooks",
+            lambda text: slack_secret_problem(text, channels),
+            "no alert reaches Slack until it is filled (deployment guide: Slack webhooks and the secret)",
+        ),
+        (
+            f"{prefix}/sentry-client-secret",
+            _sentry_secret_problem,
+            "Sentry's alert webhooks are refused until it is filled (deployment guide: Sentry alerts into Slack;"
+            " ignore this if you do not use them)",
+        ),
+    ):
+        subject = f"secret {name}"
+        try:
+            versions = call(secrets.list_secret_version_ids, SecretId=name, MaxResults=10)["Versions"]
+            text = call(secrets.get_secret_value, SecretId=name).get("SecretString", "")
+        except ClientError as failure:
+            if error_code(failure) == "ResourceNotFoundException":
+                context.findings.append(warning(subject, "not found, though the stack is deployed"))
+                continue
+            raise
+        # The stack creates the secret with a generated random string; put-secret-value adds a version.
+        if len(versions) <= 1:
+            context.findings.append(warning(subject, f"still the generated placeholder: {unfilled}"))
+            continue
+        problem = problem_of(text)
+        if problem:
+            context.findings.append(warning(subject, problem))
+
+
+def _sentry_secret_problem(text: str) -> str | None:
+    try:
+        client_secret_from_text(text)
+    except SettingsError as rejected:
+        return f"is rejected by the Sentry intake: {rejected}"
+    return None
+
+
+def check_fallback_email(context: Context) -> None:
+    email = context.config.router.fallback_email
+    if not email:
+        return
+    topic = f"arn:aws:sns:{context.aws.region}:{context.account}:{context.config.prefix}-alerts-fallback"
+    try:
+        subscriptions = paged(context.aws.client("sns"), "list_subscriptions_by_topic", "Subscriptions", TopicArn=topic)
+    except ClientError as failure:
+        if error_code(failure) != "NotFound":
+            raise
+        subscriptions = []
+    finding = judge_subscriptions(email, topic, subscriptions)
+    if finding:
+        context.findings.append(finding)
+
+
+def check_alarms(context: Context) -> None:
+    config = context.config
+    alarms = paged(
+        context.aws.client("cloudwatch"),
+        "describe_alarms",
+        "MetricAlarms",
+        AlarmNamePrefix=f"{config.prefix}-",
+        StateValue="INSUFFICIENT_DATA",
+    )
+    fields = _fields_by_id(config)
+    for alarm in alarms:
+        since = alarm.get("StateUpdatedTimestamp")
+        if alarm.get("StateValue") != "INSUFFICIENT_DATA" or not isinstance(since, datetime):
+            continue
+        if context.now - since < STUCK_AFTER:
+            continue
+        dimensions = _alarm_dimensions(alarm)
+        subject = next((fields[value] for _, value in dimensions if value in fields), f"alarm {alarm['AlarmName']}")
+        shown = ", ".join(f"{n}={v}" for n, v in dimensions)
+        context.findings.append(
+            warning(
+                subject,
+                f"alarm {alarm['AlarmName']} has been INSUFFICIENT_DATA since {since.astimezone(UTC):%Y-%m-%d %H:%M}"
+                f" UTC: its metric gets no data ({shown or 'metric math'}); is the id right?",
+            )
+        )
+
+
+def _alarm_dimensions(alarm: Mapping[str, Any]) -> list[tuple[str, str]]:
+    dimensions = [(d["Name"], d["Value"]) for d in alarm.get("Dimensions", [])]
+    for query in alarm.get("Metrics", []):
+        metric = query.get("MetricStat", {}).get("Metric", {})
+        dimensions += [(d["Name"], d["Value"]) for d in metric.get("Dimensions", [])]
+    return dimensions
+
+
+def _fields_by_id(config: EnvironmentConfig) -> dict[str, str]:
+    fields = {
+        config.ecs.cluster_name: "ecs.cluster_name",
+        config.alb.full_name: "alb.full_name",
+        config.rds.instance_identifier: "rds.instance_identifier",
+    }
+    fields |= {getattr(config.ecs, f"{role}_service_name"): f"ecs.{role}_service_name" for role in ROLES}
+    fields |= {g.full_name: f"alb.target_groups.{i}.full_name" for i, g in enumerate(config.alb.target_groups)}
+    fields |= {c: f"elasticache.cache_cluster_ids.{i}" for i, c in enumerate(config.elasticache.cache_cluster_ids)}
+    return fields
+
+
+def _guarded(context: Context, subject: str, check: Callable[[], None]) -> None:
+    """A check whose AWS call is refused (AccessDenied, an API the endpoint lacks) is a warning, not the end."""
+    try:
+        check()
+    except ClientError as failure:
+        context.findings.append(warning(subject, f"cannot check: {one_line(failure)}"))
+
+
+def run_checks(context: Context) -> list[Finding]:
+    context.findings.extend(placeholders(context.config))
+    services: dict[str, EcsService] = {}
+
+    def ecs() -> None:
+        services.update(check_ecs(context))
+        check_task_logs(context, services)
+
+    _guarded(context, "ecs.cluster_name", ecs)
+    _guarded(context, "alb.full_name", lambda: check_alb(context, services))
+    _guarded(context, "rds.instance_identifier", lambda: check_rds(context))
+    _guarded(context, "elasticache.replication_group_id", lambda: check_redis(context))
+    _guarded(context, "metrics", lambda: check_metrics(context))
+    check_health(context)
+    _guarded(context, "router.reserved_concurrency", lambda: check_concurrency(context))
+
+    name = stack_name(context.config)
+    try:
+        status = deployed_status(context)
+    except ClientError as failure:
+        context.findings.append(warning("stack", f"cannot tell whether {name} is deployed: {one_line(failure)}"))
+        return context.findings
+    if status in DEPLOYED_STATES:
+        _guarded(context, "secrets", lambda: check_secrets(context))
+        _guarded(context, "router.fallback_email", lambda: check_fallback_email(context))
+        _guarded(context, "alarms", lambda: check_alarms(context))
+    elif status is None:
+        context.findings.append(
+            Finding(Level.INFO, "stack", f"{name} is not deployed yet: secrets, email and alarm checks skipped")
+        )
+    else:
+        context.findings.append(
+            Finding(Level.INFO, "stack", f"{name} is {status}: secrets, email and alarm checks skipped")
+        )
+    return context.findings
+
+
+def synthesized_template(config: EnvironmentConfig) -> dict[str, Any]:
+    """This config's stack template, synthesized without bundling the Lambda asset (no cdk-nag: faster)."""
+    # Imported here: jsii starts in seconds, which the checks that do not need the template should not pay.
+    from aws_cdk import App  # noqa: PLC0415
+
+    from infra.stack import MonitoringStack  # noqa: PLC0415
+
+    print(
+        "preflight: synthesizing the stack to count its reserved concurrency (--template FILE skips it)...",
+        file=sys.stderr,
+    )
+    with tempfile.TemporaryDirectory(prefix="preflight-synth-") as out:
+        app = App(outdir=out, context={"aws:cdk:bundling-stacks": []})
+        stack = MonitoringStack(app, config=config)
+        template: dict[str, Any] = app.synth().get_stack_by_name(stack.stack_name).template
+    return template
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m tools.preflight", description=__doc__.splitlines()[0])
+    parser.add_argument("--env", default="staging", help="staging or production")
+    parser.add_argument("--config-dir", type=Path, default=CONFIG_DIR, help="where <env>.yaml is (default: config/)")
+    parser.add_argument("--template", type=Path, help="the synthesized template (default: synthesize it)")
+    return parser
+
+
+def run(
+    args: argparse.Namespace, environ: Mapping[str, str], now: datetime, aws: Aws | None = None
+) -> tuple[list[Finding], str]:
+    """All findings and what was checked; raises ConfigError or AccountError when the checks cannot run."""
+    config = load_config_or_fail(args.env, args.config_dir)
+    aws, account = connect(config.environment, config.region, config.account, environ, aws)
+
+    def template() -> Mapping[str, Any]:
+        if args.template is None:
+            return synthesized_template(config)
+        try:
+            loaded: dict[str, Any] = json.loads(args.template.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as failure:
+            raise ConfigError(f"cannot read the template {args.template}: {one_line(failure)}") from None
+        return loaded
+
+    context = Context(config=config, aws=aws, account=account, now=now, template=template, findings=[])
+    return run_checks(context), f"{config.environment} in {aws.region}, account {account}"
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None, aws: Aws | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        findings, checked = run(args, os.environ if environ is None else environ, datetime.now(UTC), aws)
+    except (ConfigError, AccountError) as failure:
+        print(f"preflight: {failure}", file=sys.stderr)
+        return 1
+    except ClientError as failure:  # access denied and the like: one line, no traceback
+        print(f"preflight: {describe_failure(failure)}", file=sys.stderr)
+        return 1
+    for finding in findings:
+        print(finding.line)
+    errors = sum(finding.level is Level.ERROR for finding in findings)
+    warnings = sum(finding.level is Level.WARNING for finding in findings)
+    print(f"preflight {checked}: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
