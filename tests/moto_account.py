@@ -17,12 +17,28 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import boto3
 import yaml
 
 from tests.aws_tables import REGION
 
 REPO = Path(__file__).resolve().parents[1]
 Clients = Callable[[str], Any]
+# One session for every test: it parses each service's model once (a new client costs ~100 ms otherwise).
+# Its credentials are read at its first client, inside a test: the fake ones of tests/aws_tables.py.
+SESSION = boto3.session.Session()
+
+
+def moto_clients(**options: Any) -> Clients:
+    """Clients of SESSION in REGION, one per service (`endpoint_url=` for a moto server)."""
+    made: dict[str, Any] = {}
+
+    def client(service: str) -> Any:
+        if service not in made:
+            made[service] = SESSION.client(service, region_name=REGION, **options)
+        return made[service]
+
+    return client
 APPLICATION_LOGS = "/aws/ecs/{environment}/application"
 VALID_WEBHOOKS = {
     "alerts-critical": "https://hooks.slack.com/services/T0/B1/critical",

@@ -94,14 +94,17 @@ def credentials_region(environ: Mapping[str, str]) -> str | None:
 
 @dataclass
 class Aws:
-    """Clients for one region, created on first use; `clients` lets a test hand in its own (a Stubber's)."""
+    """Clients for one region, created on first use from one session (it loads each service model once);
+    `clients` lets a test hand in its own (a Stubber's), `session` one shared by many runs."""
 
     region: str
     clients: dict[str, Any] = field(default_factory=dict)
+    session: boto3.session.Session | None = None
 
     def client(self, service: str) -> Any:
         if service not in self.clients:
-            self.clients[service] = boto3.client(service, region_name=self.region, config=CLIENT_CONFIG)
+            self.session = self.session or boto3.session.Session()
+            self.clients[service] = self.session.client(service, region_name=self.region, config=CLIENT_CONFIG)
         return self.clients[service]
 
 

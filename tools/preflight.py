@@ -43,6 +43,7 @@ from botocore.exceptions import ClientError
 from infra.config import CONFIG_DIR, ConfigError, EnvironmentConfig
 from infra.stack import stack_name
 from lambdas.alert_router.settings import _DEPLOYED_URL, Settings, SettingsError, _bot, _webhooks
+from lambdas.sentry_intake.settings import SettingsError as SentrySettingsError
 from lambdas.sentry_intake.settings import client_secret_from_text
 from lambdas.synthetic_monitor.checks import judge
 from lambdas.synthetic_monitor.probe import Target, probe_all
@@ -552,13 +553,19 @@ def watched_metrics(config: EnvironmentConfig) -> list[WatchedMetric]:
 
 
 def check_metrics(context: Context) -> None:
-    """Resources that exist but publish nothing leave their alarms blind: warn (skip ids already in error)."""
+    """Resources that exist but publish nothing leave their alarms blind: warn (not for ids already in error)."""
     failed = context.failed_subjects
-    parents = {subject.rsplit(".", 1)[0] for subject in failed}
+    if "elasticache.replication_group_id" in failed:
+        failed.add("elasticache.cache_cluster_ids")
+    fields = _fields_by_id(context.config) | {context.config.elasticache.cache_node_id: "elasticache.cache_node_id"}
+
+    def blocked(field: str) -> bool:
+        return any(field == bad or field.startswith(f"{bad}.") for bad in failed)
+
     metrics = [
-        m
-        for m in watched_metrics(context.config)
-        if m.subject not in failed and m.subject.rsplit(".", 1)[0] not in failed and m.subject not in parents
+        metric
+        for metric in watched_metrics(context.config)
+        if not blocked(metric.subject) and not any(blocked(fields.get(value, "")) for _, value in metric.dimensions)
     ]
     if not metrics:
         return
@@ -710,7 +717,7 @@ def check_secrets(context: Context) -> None:
 def _sentry_secret_problem(text: str) -> str | None:
     try:
         client_secret_from_text(text)
-    except SettingsError as rejected:
+    except SentrySettingsError as rejected:
         return f"is rejected by the Sentry intake: {rejected}"
     return None
 
