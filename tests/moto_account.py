@@ -39,6 +39,8 @@ def moto_clients(**options: Any) -> Clients:
         return made[service]
 
     return client
+
+
 APPLICATION_LOGS = "/aws/ecs/{environment}/application"
 VALID_WEBHOOKS = {
     "alerts-critical": "https://hooks.slack.com/services/T0/B1/critical",

@@ -61,6 +61,13 @@ def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+def refusal(error: ClientError) -> str:
+    """`GetAccountSettings answered AccessDenied: <message>`: what AWS said, without an HTML error page."""
+    message = " ".join(str(error.response.get("Error", {}).get("Message", "")).split())
+    shown = f": {message}" if message and not message.startswith("<") else ""
+    return f"{error.operation_name} answered {error_code(error) or 'an error'}{shown}"
+
+
 def describe_failure(error: BaseException) -> str:
     """One line for a failed AWS call, saying what to do where the cause is clear."""
     if isinstance(error, NoCredentialsError | PartialCredentialsError):
@@ -72,6 +79,8 @@ def describe_failure(error: BaseException) -> str:
         return f"cannot reach AWS: {one_line(error)} (check AWS_ENDPOINT_URL, the network or the region)"
     if isinstance(error, ClientError) and error_code(error) in {"ExpiredToken", "ExpiredTokenException"}:
         return "the AWS credentials have expired: log in again (aws sso login --profile ...)"
+    if isinstance(error, ClientError):
+        return f"AWS call failed: {refusal(error)}"
     return f"AWS call failed: {one_line(error)}"
 
 

@@ -24,12 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")  # infra.constructs starts jsii
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")  # aws_cdk starts jsii
 
 from botocore.exceptions import ClientError
 
 from infra.config import CONFIG_DIR, ConfigError, EnvironmentConfig
-from infra.constructs.alert_router import router_environment
 from lambdas.alert_router.models import Alert, MetricQuery, SourceKind, State
 from lambdas.alert_router.routing import Route, route
 from lambdas.alert_router.settings import settings_from_env
@@ -54,6 +53,9 @@ class Candidate:
 
 def expected_route(config: EnvironmentConfig, alarm: Mapping[str, Any]) -> Route:
     """Where the deployed router sends this alarm's ALARM: its own routing, with this environment's settings."""
+    # Imported here: aws_cdk starts jsii (seconds), which a run refused at its first line should not wait for.
+    from infra.constructs.alert_router import router_environment  # noqa: PLC0415
+
     routing = settings_from_env(router_environment(config, dashboard_name=f"{config.prefix}-service")).routing
     metrics = tuple(
         MetricQuery(
@@ -103,9 +105,8 @@ def choose(
     if requested:
         chosen = next((candidate for candidate in found if candidate.name == requested), None)
         if chosen is None:
-            raise SmokeError(
-                f"no alarm {requested!r} in the {config.environment} stack (alarms: {candidates(c.name for c in found)})"
-            )
+            names = candidates(candidate.name for candidate in found)
+            raise SmokeError(f"no alarm {requested!r} in the {config.environment} stack (alarms: {names})")
         if chosen.route.channel == channels.critical and not allow_critical:
             raise SmokeError(
                 f"{requested} posts to #{channels.critical} and pages: warn the channel, then add ALLOW_CRITICAL=yes"
