@@ -117,13 +117,13 @@ def build_service(
                 }
             ],
         )
-        balanced = [{"targetGroupArn": groups[role]["TargetGroupArn"], "containerName": "app", "containerPort": 80}]
+        balanced = (
+            [{"targetGroupArn": groups[role]["TargetGroupArn"], "containerName": "app", "containerPort": 80}]
+            if role in groups
+            else []
+        )
         ecs.create_service(
-            cluster=name,
-            serviceName=service,
-            taskDefinition=service,
-            desiredCount=1,
-            loadBalancers=balanced if role in groups else [],
+            cluster=name, serviceName=service, taskDefinition=service, desiredCount=1, loadBalancers=balanced
         )
         services[role] = service
     rds = clients("rds")

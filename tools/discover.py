@@ -330,11 +330,15 @@ def _existing(environment: str, config_dir: Path) -> tuple[str, dict[str, Any]]:
     return text, raw
 
 
-def validated(environment: str, text: str) -> None:
+def validated(environment: str, text: str, shown_as: Path) -> None:
     """Raise ConfigError unless `text` loads as <environment>.yaml with infra.config.load_config."""
     with tempfile.TemporaryDirectory(prefix="discover-") as directory:
-        (Path(directory) / f"{environment}.yaml").write_text(text, encoding="utf-8")
-        load_config(environment, Path(directory))
+        trial = Path(directory) / f"{environment}.yaml"
+        trial.write_text(text, encoding="utf-8")
+        try:
+            load_config(environment, Path(directory))
+        except ConfigError as error:
+            raise ConfigError(str(error).replace(str(trial), str(shown_as))) from None
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str], aws: Aws | None = None) -> list[str]:
@@ -346,11 +350,11 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], aws: Aws | None = 
     aws, account_id = connect(args.env, region, account, environ, aws)
     found = discover(aws, args.env, args, existing)
     result = replace_sections(text, found.sections, found.comments)
+    out: Path = args.out or args.config_dir / f"{args.env}.yaml"
     try:
-        validated(args.env, result)
+        validated(args.env, result, out)
     except ConfigError as error:
         raise ConfigError(f"the discovered config does not load, nothing written: {error}") from None
-    out: Path = args.out or args.config_dir / f"{args.env}.yaml"
     try:
         out.write_text(result, encoding="utf-8")
     except OSError as error:

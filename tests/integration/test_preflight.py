@@ -165,6 +165,7 @@ def test_right_ids_pass(
     ],
 )
 def test_each_wrong_id_is_one_error_naming_the_field_and_the_candidates(
+    *,
     service: Service,
     health: HealthService,
     tmp_path: Path,
@@ -382,6 +383,7 @@ def test_reserved_concurrency_that_does_not_fit_blocks_the_deploy(
     ],
 )
 def test_deployed_secrets_must_be_filled_in_a_shape_the_functions_accept(
+    *,
     clients: Clients,
     service: Service,
     health: HealthService,
