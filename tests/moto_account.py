@@ -126,25 +126,8 @@ def build_service(
             cluster=name, serviceName=service, taskDefinition=service, desiredCount=1, loadBalancers=balanced
         )
         services[role] = service
-    rds = clients("rds")
-    rds.create_db_instance(
-        DBInstanceIdentifier=f"{name}-db",
-        DBInstanceClass="db.t4g.small",
-        Engine="postgres",
-        MasterUsername="app",
-        MasterUserPassword="not-a-real-password-1",
-        AllocatedStorage=20,
-        Tags=[{"Key": "environment", "Value": environment}],
-    )
-    elasticache = clients("elasticache")
-    group = elasticache.create_replication_group(
-        ReplicationGroupId=f"{name}-redis",
-        ReplicationGroupDescription="sessions",
-        Engine="redis",
-        CacheNodeType="cache.t4g.small",
-        NumCacheClusters=1,
-        Tags=[{"Key": "environment", "Value": environment}],
-    )["ReplicationGroup"]
+    add_database(clients, f"{name}-db", environment)
+    group = add_cache(clients, f"{name}-redis", environment)
     found = Service(
         environment=environment,
         cluster=name,
@@ -160,6 +143,32 @@ def build_service(
     if metrics:
         put_metrics(clients, found)
     return found
+
+
+def add_database(clients: Clients, identifier: str, environment: str, instance_class: str = "db.t4g.small") -> None:
+    """A PostgreSQL instance on the default parameter group, tagged environment=<environment>."""
+    clients("rds").create_db_instance(
+        DBInstanceIdentifier=identifier,
+        DBInstanceClass=instance_class,
+        Engine="postgres",
+        MasterUsername="app",
+        MasterUserPassword="not-a-real-password-1",
+        AllocatedStorage=20,
+        Tags=[{"Key": "environment", "Value": environment}],
+    )
+
+
+def add_cache(clients: Clients, group_id: str, environment: str) -> dict[str, Any]:
+    """A Redis replication group of one node, tagged environment=<environment>."""
+    created: dict[str, Any] = clients("elasticache").create_replication_group(
+        ReplicationGroupId=group_id,
+        ReplicationGroupDescription="sessions",
+        Engine="redis",
+        CacheNodeType="cache.t4g.small",
+        NumCacheClusters=1,
+        Tags=[{"Key": "environment", "Value": environment}],
+    )["ReplicationGroup"]
+    return created
 
 
 def metric_data(service: Service) -> Iterator[tuple[str, str, dict[str, str]]]:

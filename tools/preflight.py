@@ -84,6 +84,7 @@ from tools.preflight_rules import (
     judge_max_connections,
     judge_members,
     judge_subscriptions,
+    not_found,
     placeholders,
     reserved_functions,
     sentry_secret_problem,
@@ -121,9 +122,7 @@ def check_ecs(context: Context) -> dict[str, EcsService]:
     config, aws = context.config, context.aws
     cluster = config.ecs.cluster_name
     if not cluster_exists(aws, cluster):
-        context.findings.append(
-            error("ecs.cluster_name", f"cluster {cluster!r} not found (candidates: {candidates(cluster_names(aws))})")
-        )
+        context.findings.append(not_found("ecs.cluster_name", f"cluster {cluster!r}", cluster_names(aws)))
         return {}
     wanted = {role: getattr(config.ecs, f"{role}_service_name") for role in ROLES}
     found = ecs_services(aws, cluster, sorted(set(wanted.values())))
@@ -132,10 +131,7 @@ def check_ecs(context: Context) -> dict[str, EcsService]:
         for role, name in wanted.items():
             if name not in found:
                 context.findings.append(
-                    error(
-                        f"ecs.{role}_service_name",
-                        f"service {name!r} not found in cluster {cluster!r} (candidates: {candidates(existing)})",
-                    )
+                    not_found(f"ecs.{role}_service_name", f"service {name!r}", existing, f"cluster {cluster!r}")
                 )
     return {role: found[name] for role, name in wanted.items() if name in found}
 
@@ -157,9 +153,7 @@ def check_alb(context: Context, services: Mapping[str, EcsService]) -> None:
     balancer = load_balancer_named(aws, name)
     if balancer is None:
         names = [lb.full_name for lb in load_balancers(aws) if lb.type == "application"]
-        context.findings.append(
-            error("alb.full_name", f"load balancer {name!r} not found (candidates: {candidates(names)})")
-        )
+        context.findings.append(not_found("alb.full_name", f"load balancer {name!r}", names))
     elif balancer.full_name != config.alb.full_name:
         context.findings.append(
             error(
@@ -175,12 +169,7 @@ def check_alb(context: Context, services: Mapping[str, EcsService]) -> None:
         group = target_group_named(aws, group_name)
         if group is None:
             known = target_groups(aws, load_balancer_arn=balancer.arn) if balancer else target_groups(aws)
-            context.findings.append(
-                error(
-                    subject,
-                    f"target group {group_name!r} not found (candidates: {candidates(g.full_name for g in known)})",
-                )
-            )
+            context.findings.append(not_found(subject, f"target group {group_name!r}", (g.full_name for g in known)))
             continue
         if group.full_name != configured.full_name:
             context.findings.append(
@@ -227,10 +216,7 @@ def check_rds(context: Context) -> None:
     if instance is None:
         known = [item.identifier for item in db_instances(aws)]
         context.findings.append(
-            error(
-                "rds.instance_identifier",
-                f"DB instance {config.rds.instance_identifier!r} not found (candidates: {candidates(known)})",
-            )
+            not_found("rds.instance_identifier", f"DB instance {config.rds.instance_identifier!r}", known)
         )
         return
     try:
@@ -254,13 +240,8 @@ def check_redis(context: Context) -> None:
     group = replication_group(aws, config.elasticache.replication_group_id)
     if group is None:
         known = [item.id for item in replication_groups(aws)]
-        context.findings.append(
-            error(
-                "elasticache.replication_group_id",
-                f"replication group {config.elasticache.replication_group_id!r} not found"
-                f" (candidates: {candidates(known)})",
-            )
-        )
+        what = f"replication group {config.elasticache.replication_group_id!r}"
+        context.findings.append(not_found("elasticache.replication_group_id", what, known))
         return
     finding = judge_members(config.elasticache.cache_cluster_ids, group.id, group.member_clusters)
     if finding:

@@ -7,7 +7,7 @@ tested with AWS's documented response shapes (tests/unit/tools/test_preflight_ru
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -16,6 +16,7 @@ from infra.config import EnvironmentConfig
 from lambdas.alert_router.settings import _DEPLOYED_URL, Settings, SettingsError, _bot, _webhooks
 from lambdas.sentry_intake.settings import SettingsError as SentrySettingsError
 from lambdas.sentry_intake.settings import client_secret_from_text
+from tools.aws_account import candidates
 
 # A reserved upper bound is within a few percent of the real max_connections (RDS reserves memory for the OS).
 MAX_CONNECTIONS_TOLERANCE = 0.15
@@ -61,6 +62,11 @@ def error(subject: str, message: str) -> Finding:
 
 def warning(subject: str, message: str) -> Finding:
     return Finding(Level.WARNING, subject, message)
+
+
+def not_found(subject: str, what: str, known: Iterable[str], where: str = "") -> Finding:
+    """`ERROR <subject>: <what> not found[ in <where>] (candidates: a, b)`: the id is wrong, here is what exists."""
+    return error(subject, f"{what} not found{f' in {where}' if where else ''} (candidates: {candidates(known)})")
 
 
 def placeholders(config: EnvironmentConfig) -> list[Finding]:

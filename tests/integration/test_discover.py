@@ -10,7 +10,7 @@ import pytest
 
 from infra.config import load_config
 from tests.aws_tables import REGION
-from tests.moto_account import REPO, SESSION, Clients, build_service, moto_clients
+from tests.moto_account import REPO, SESSION, Clients, add_cache, add_database, build_service, moto_clients
 from tools.aws_account import Aws
 from tools.discover import main
 
@@ -72,23 +72,8 @@ def test_the_environments_database_and_cache_are_found_by_tag(
 ) -> None:
     # Given the staging service and, in the same region, production's database and cache
     build_service(clients)
-    clients("rds").create_db_instance(
-        DBInstanceIdentifier="shared-db-2",
-        DBInstanceClass="db.r6g.large",
-        Engine="postgres",
-        MasterUsername="app",
-        MasterUserPassword="not-a-real-password-1",
-        AllocatedStorage=20,
-        Tags=[{"Key": "environment", "Value": "production"}],
-    )
-    clients("elasticache").create_replication_group(
-        ReplicationGroupId="shared-cache-2",
-        ReplicationGroupDescription="other",
-        Engine="redis",
-        CacheNodeType="cache.t4g.small",
-        NumCacheClusters=1,
-        Tags=[{"Key": "environment", "Value": "production"}],
-    )
+    add_database(clients, "shared-db-2", "production", instance_class="db.r6g.large")
+    add_cache(clients, "shared-cache-2", "production")
     code, out, err = discover(capsys, config_dir, "--cluster", "pb-staging")
     assert (code, err) == (0, ""), err
     # Then the ones tagged environment=staging are taken, and the output says why
