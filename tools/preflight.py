@@ -15,6 +15,8 @@ With the current credentials (boto3; `AWS_ENDPOINT_URL` is honoured, so tests us
 - once the stack is deployed: the Slack and Sentry secrets are filled, the fallback email subscription is
   confirmed, and no alarm is stuck in INSUFFICIENT_DATA.
 
+The rules are pure functions in tools/preflight_rules.py; this module makes the calls and prints.
+
 Output: `ERROR <config field or resource>: <what, and what to do>` (blocks a deploy: exit 1), `WARNING ...`
 (fix it, but deploying does not make it worse) and `INFO ...`, then a summary line. Input that stops the
 checks (unknown environment, unreadable config, no credentials, an endpoint that refuses) is one line on stderr
