@@ -42,18 +42,15 @@ deploy: install ## Deploy the stack for ENV to the AWS account of the current cr
 	$(CDK) deploy -c env=$(ENV) --require-approval $(APPROVAL)
 
 # CONFIG_DIR, TEMPLATE, CLUSTER, OUT, BACKEND, FRONTEND, RDS, REDIS and ALARM reach the commands through the
-# environment ("$$CLUSTER"), so any quoting survives.
+# environment ("$$CLUSTER"), so any quoting survives; an option is passed only when its variable is set.
 preflight: install ## Check config/ENV.yaml against the AWS account, read-only [CONFIG_DIR=config] [TEMPLATE=<synthesized template>]
-	$(PY) -m tools.preflight --env $(ENV) $(if $(CONFIG_DIR),--config-dir "$$CONFIG_DIR") $(if $(TEMPLATE),--template "$$TEMPLATE")
+	$(PY) -m tools.preflight --env $(ENV)$(if $(CONFIG_DIR), --config-dir "$$CONFIG_DIR")$(if $(TEMPLATE), --template "$$TEMPLATE")
 
 discover: install ## Write ENV's resource ids into config/ENV.yaml from the account: CLUSTER=<ECS cluster> [OUT=<file>] [BACKEND= FRONTEND= RDS= REDIS=]
-	$(PY) -m tools.discover --env $(ENV) --cluster "$$CLUSTER" $(if $(CONFIG_DIR),--config-dir "$$CONFIG_DIR") \
-		$(if $(OUT),--out "$$OUT") $(if $(BACKEND),--backend "$$BACKEND") $(if $(FRONTEND),--frontend "$$FRONTEND") \
-		$(if $(RDS),--rds "$$RDS") $(if $(REDIS),--redis "$$REDIS")
+	$(PY) -m tools.discover --env $(ENV) --cluster "$$CLUSTER"$(if $(CONFIG_DIR), --config-dir "$$CONFIG_DIR")$(if $(OUT), --out "$$OUT")$(if $(BACKEND), --backend "$$BACKEND")$(if $(FRONTEND), --frontend "$$FRONTEND")$(if $(RDS), --rds "$$RDS")$(if $(REDIS), --redis "$$REDIS")
 
 smoke: install ## After a deploy: drive one alarm to ALARM and back, say where Slack shows it [ALARM=<name>] [ALLOW_CRITICAL=yes]
-	$(PY) -m tools.smoke --env $(ENV) $(if $(CONFIG_DIR),--config-dir "$$CONFIG_DIR") $(if $(ALARM),--alarm "$$ALARM") \
-		$(if $(filter yes,$(ALLOW_CRITICAL)),--allow-critical) $(if $(HOLD),--hold $(HOLD))
+	$(PY) -m tools.smoke --env $(ENV)$(if $(CONFIG_DIR), --config-dir "$$CONFIG_DIR")$(if $(ALARM), --alarm "$$ALARM")$(if $(filter yes,$(ALLOW_CRITICAL)), --allow-critical)$(if $(HOLD), --hold $(HOLD))
 
 build: install ## Same as synth, for every environment
 	$(CDK) synth --quiet -c env=staging -o cdk.out/staging

@@ -15,7 +15,6 @@ channels and overrides, from the Severity/Category lines of the alarm's descript
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import sys
 import time
@@ -191,7 +190,7 @@ def run(
         cloudwatch,
         chosen.name,
         hold_seconds=max(0.0, args.hold),
-        who=environ.get("USER") or getpass.getuser(),
+        who=environ.get("USER", "").strip() or "an operator",
         say=say,
         sleep=sleep,
     )
