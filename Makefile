@@ -10,13 +10,15 @@ CDK := node_modules/.bin/cdk
 ENV ?= staging
 # cdk deploy's approval level; CI (no terminal) uses APPROVAL=never after a reviewed diff.
 APPROVAL ?= broadening
+# make alarm-report: days of history (CloudWatch keeps 14; older ones come from the incident table)
+DAYS ?= 14
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install synth diff deploy preflight discover smoke lint test demo invoke silence bench build clean
+.PHONY: help install synth diff deploy preflight discover smoke lint test demo invoke silence alarm-report bench build clean
 
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (set PYTHON=...)")'
@@ -77,6 +79,11 @@ invoke: install ## Run one Lambda locally: make invoke FN=alert_router|synthetic
 silence: install ## Silences in ENV's incident table: MATCH=<pattern> FOR=2h REASON=".." [ALL_CRITICAL=yes] | ACTION=list | ACTION=expire ID=<id>
 	$(PY) -m tools.silence "$${ACTION:-create}" --env $(ENV) --match "$$MATCH" --for "$$FOR" --reason "$$REASON" \
 		--id "$$ID" $(if $(filter yes,$(ALL_CRITICAL)),--all-critical)
+
+# HISTORY=<file> reads `aws cloudwatch describe-alarm-history --output json` output instead of AWS.
+alarm-report: install ## Alarm noise report (Markdown, PNG, tuning) for ENV over DAYS into build/alarm-report/ENV [HISTORY=<file>]
+	$(PY) -m tools.alarm_report $(if $(HISTORY),--history "$(HISTORY)",--env $(ENV) --days $(DAYS)) \
+		--out build/alarm-report/$(ENV)
 
 bench: install ## Print the benchmarks (parse/route/render time, cold starts, probe concurrency, cost)
 	$(PY) -m bench.alert_router_bench

@@ -13,9 +13,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from lambdas.alert_router.routing import SentryRouting, parse_sentry_routing
 from lambdas.alert_router.silences import WEEKDAYS, SilenceError, parse_windows, silences_everything
+from lambdas.shared.urls import CREDENTIALS_REFUSED, has_credentials
 from lambdas.synthetic_monitor.checks import DEFAULT_CHECK_SPECS, DEFAULT_TIMEOUT_MS, Check, parse_checks
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
@@ -247,7 +249,8 @@ class SyntheticsConfig(_Strict):
 
 
 class SentryConfig(_Strict):
-    # A DSN is Sentry's public client key: config is the right place for it.
+    # A DSN is Sentry's public client key: config is the right place for it. Its `<key>@` is the one
+    # userinfo allowed in config (it is no credential); the pattern admits no password.
     dsn: Annotated[str, Field(pattern=r"^https://[0-9a-f]+@[A-Za-z0-9.-]+/[0-9]+$")] | None = None
     traces_sample_rate: Annotated[float, Field(ge=0, le=1)] = 0.0
 
@@ -280,6 +283,14 @@ class EnvironmentConfig(_Strict):
                 "router.fallback_email is required in production: the router's own alarms need a path around Slack"
             )
         return self
+
+    @field_validator("runbook_base_url", "health_base_url", mode="before")
+    @classmethod
+    def _no_credentials(cls, url: object) -> object:
+        # Before pydantic parses it, so the URL (and its password) never reaches an error message.
+        if isinstance(url, str) and has_credentials(url):
+            raise PydanticCustomError("url_credentials", CREDENTIALS_REFUSED)
+        return url
 
     @field_validator("display_time_zone")
     @classmethod

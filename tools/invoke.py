@@ -7,9 +7,10 @@ The handler is the deployed one (`lambdas.<fn>.handler.lambda_handler`), configu
 SLACK_WEBHOOK_URLS for the router (without it, the payloads are printed, not sent), HEALTH_BASE_URL for
 the synthetic monitor. For the Sentry intake, SENTRY_CLIENT_SECRET is the client secret the signature is
 checked with; when neither it nor SENTRY_CLIENT_SECRET_ARN is set, the test secret of
-tools/sentry_events.py (which signed events/sentry_intake/) is used, the event's Sentry-Hook-Timestamp is
-set to now (the intake refuses stale ones; Sentry does not sign that header), and accepted alerts go
-straight to the local router (which then posts to SLACK_WEBHOOK_URLS or prints).
+tools/sentry_events.py (which signed events/sentry_intake/) is used. The event is sent as if now: its
+Sentry-Hook-Timestamp and, when it is validly signed with that secret, the times inside its body are moved
+to now and the body signed again (the intake refuses stale ones); accepted alerts go straight to the local
+router (which then posts to SLACK_WEBHOOK_URLS or prints).
 """
 
 from __future__ import annotations
@@ -37,11 +38,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot read the event {args.event}: {error}", file=sys.stderr)
         return 2
     if args.function == "sentry_intake":
-        from tools.sentry_events import TEST_SECRET, with_fresh_timestamp  # noqa: PLC0415 - this function only
+        from tools.sentry_events import TEST_SECRET, with_fresh_times  # noqa: PLC0415 - this function only
 
-        event = with_fresh_timestamp(event)
         if not os.environ.get("SENTRY_CLIENT_SECRET_ARN"):
             os.environ.setdefault("SENTRY_CLIENT_SECRET", TEST_SECRET)
+        event = with_fresh_times(event, os.environ.get("SENTRY_CLIENT_SECRET") or TEST_SECRET)
     handler = importlib.import_module(f"lambdas.{args.function}.handler").lambda_handler
     context = LocalLambdaContext(function_name=f"local-{args.function.replace('_', '-')}")
     result = handler(event, context)

@@ -14,8 +14,8 @@ from typing import Any
 
 from infra.config import EnvironmentConfig
 from lambdas.alert_router.settings import _DEPLOYED_URL, Settings, SettingsError, _bot, _webhooks
+from lambdas.sentry_intake.settings import Secret, client_secret_from_text
 from lambdas.sentry_intake.settings import SettingsError as SentrySettingsError
-from lambdas.sentry_intake.settings import client_secret_from_text
 from tools.aws_account import candidates
 
 # A reserved upper bound is within a few percent of the real max_connections (RDS reserves memory for the OS).
@@ -315,7 +315,7 @@ def watched_metrics(config: EnvironmentConfig) -> list[WatchedMetric]:
 
 def sentry_secret_problem(text: str) -> str | None:
     try:
-        client_secret_from_text(text)
+        client_secret_from_text(Secret(text))
     except SentrySettingsError as rejected:
         return f"is rejected by the Sentry intake: {rejected}"
     return None

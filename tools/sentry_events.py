@@ -5,9 +5,12 @@
         EVENT=events/sentry_intake/metric_alert_critical.json
 
 TEST_SECRET is for tests and local use only; `tools/invoke.py` uses it for `FN=sentry_intake` when
-SENTRY_CLIENT_SECRET is not set. The committed events carry a fixed, long past Sentry-Hook-Timestamp (so
-regenerating them changes nothing); the intake refuses timestamps older than MAX_HOOK_AGE_SECONDS, so
-`tools/invoke.py` and the tests send them through `with_fresh_timestamp` (the header is not signed).
+SENTRY_CLIENT_SECRET is not set. The committed events carry fixed, long past times (so regenerating them
+changes nothing): the Sentry-Hook-Timestamp header and the times inside the body. The intake refuses a
+header older than MAX_HOOK_AGE_SECONDS and a body whose signed time is older than the router's memory
+(MAX_BODY_AGE_SECONDS), so `tools/invoke.py` and the tests send them through `with_fresh_times`: it moves
+the body's times to now and signs the body again, but only an event that was validly signed with the
+secret it is given (a forged test event stays forged).
 The payloads follow Sentry's integration-platform webhook documentation
 (issue, issue alert, metric alert), trimmed to realistic essentials.
 """
@@ -19,10 +22,13 @@ import copy
 import json
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lambdas.sentry_intake.webhook import sign
+from lambdas.sentry_intake.freshness import TIME_FIELDS, signed_time
+from lambdas.sentry_intake.settings import Secret
+from lambdas.sentry_intake.webhook import request_from_event, sign, signature_valid
 
 TEST_SECRET = "test-sentry-client-secret"  # a documented test value, not a credential
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "events" / "sentry_intake"
@@ -209,12 +215,55 @@ def build_event(name: str, secret: str = TEST_SECRET) -> dict[str, Any]:
     return function_url_event(body, resource=resource, request_id=request_id, secret=secret, base64_body=base64_body)
 
 
-def with_fresh_timestamp(event: dict[str, Any], now: float | None = None) -> dict[str, Any]:
-    """A copy of a Function URL event whose Sentry-Hook-Timestamp is now (the signature stays valid)."""
+def fresh_payload(resource: str, payload: dict[str, Any], now: float | None = None) -> dict[str, Any]:
+    """A copy of a webhook payload moved in time so that its newest time field (of those the intake judges
+    freshness by, lambdas/sentry_intake/freshness.py) is now; the others keep their distance to it."""
+    fresh = copy.deepcopy(payload)
+    newest = signed_time(resource, fresh)
+    path, names = TIME_FIELDS.get(resource, ((), ()))
+    node: Any = fresh
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    if newest is None or not isinstance(node, dict):
+        return fresh
+    shift = (time.time() if now is None else now) - newest
+    for name in names:
+        value = node.get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            node[name] = value + shift
+        elif isinstance(value, str) and (moment := signed_time(resource, _only(path, name, value))) is not None:
+            node[name] = datetime.fromtimestamp(moment + shift, UTC).isoformat().replace("+00:00", "Z")
+    return fresh
+
+
+def _only(path: tuple[str, ...], name: str, value: str) -> dict[str, Any]:
+    """A payload holding one time field at `path`, to read it the way the intake does."""
+    document: dict[str, Any] = {name: value}
+    for key in reversed(path):
+        document = {key: document}
+    return document
+
+
+def with_fresh_times(event: dict[str, Any], secret: str = TEST_SECRET, now: float | None = None) -> dict[str, Any]:
+    """A copy of a Function URL event sent now: fresh Sentry-Hook-Timestamp and, when the event is validly
+    signed with `secret`, fresh times inside the body, signed again with `secret`."""
     fresh = copy.deepcopy(event)
+    moment = time.time() if now is None else now
     headers = fresh.get("headers")
-    if isinstance(headers, dict):
-        headers["sentry-hook-timestamp"] = str(int(time.time() if now is None else now))
+    if not isinstance(headers, dict):
+        return fresh
+    headers["sentry-hook-timestamp"] = str(int(moment))
+    body = request_from_event(fresh).body
+    if body is None or not signature_valid(body, headers.get("sentry-hook-signature"), Secret(secret)):
+        return fresh
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return fresh
+    resource = str(headers.get("sentry-hook-resource"))
+    new_body = json.dumps(fresh_payload(resource, payload, moment), indent=2).encode()
+    fresh["body"] = base64.b64encode(new_body).decode() if fresh.get("isBase64Encoded") is True else new_body.decode()
+    headers["sentry-hook-signature"] = sign(new_body, secret)
     return fresh
 
 

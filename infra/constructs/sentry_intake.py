@@ -13,6 +13,7 @@ alarms (errors, throttles) tell a human, through the fallback topic too in case 
 from __future__ import annotations
 
 from aws_cdk import Acknowledgment, CfnOutput, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
@@ -29,11 +30,12 @@ RESERVED_CONCURRENCY = 2  # Sentry sends a handful of webhooks a minute; a flood
 TIMEOUT = Duration.seconds(10)  # verify + one SNS publish; Sentry gives up on a webhook after 1 s anyway
 RUNBOOK = "sentry-intake-failing"
 ALARM_PERIOD = Duration.minutes(5)
+NAMESPACE_SUFFIX = "SentryIntake"  # the handler's default namespace is PeopleBooster/SentryIntake
 
 
 class SentryIntakeConstruct(Construct):
     """Public: `function`, `role`, `secret`, `url` (the Function URL to register in Sentry), `errors_alarm`,
-    `throttles_alarm`."""
+    `throttles_alarm`, `signature_mismatch_alarm`."""
 
     def __init__(
         self,
@@ -79,6 +81,9 @@ class SentryIntakeConstruct(Construct):
             environment={
                 "SENTRY_CLIENT_SECRET_ARN": self.secret.secret_arn,
                 "ALERT_TOPIC_ARN": alert_topic.topic_arn,
+                # The replay window is the router's memory of body digests (its idempotency TTL): issue 12.
+                "MAX_BODY_AGE_SECONDS": str(config.router.idempotency_ttl_hours * 3600),
+                "POWERTOOLS_METRICS_NAMESPACE": f"{config.metrics_namespace}/{NAMESPACE_SUFFIX}",
             },
         )
         self.function = intake.function
@@ -122,6 +127,27 @@ class SentryIntakeConstruct(Construct):
                 " are lost"
             ),
             metric=self.function.metric_throttles(statistic="Sum", period=ALARM_PERIOD),
+            severity=Severity.WARNING,
+            runbook=RUNBOOK,
+            extra_topics=(fallback_topic,),
+        )
+        # A wrong or never-filled client secret makes every genuine webhook a 401, which no Lambda metric
+        # shows: the handler counts Sentry-shaped requests whose signature does not match.
+        self.signature_mismatch_alarm = factory.create_on_any(
+            self,
+            "SignatureMismatchAlarm",
+            name="sentry-intake-signature-mismatch",
+            summary=(
+                "Sentry webhooks failed the signature check (the client secret in Secrets Manager is wrong or"
+                " not filled in): those Sentry alerts are lost"
+            ),
+            metric=cw.Metric(
+                namespace=f"{config.metrics_namespace}/{NAMESPACE_SUFFIX}",
+                metric_name="SignatureMismatch",
+                dimensions_map={"service": NAME, "environment": config.environment},
+                statistic="Sum",
+                period=ALARM_PERIOD,
+            ),
             severity=Severity.WARNING,
             runbook=RUNBOOK,
             extra_topics=(fallback_topic,),

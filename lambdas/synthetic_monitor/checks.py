@@ -5,8 +5,11 @@ A check is a plain dict (config/<env>.yaml `synthetics.checks`, or the CHECKS en
     {"name": "health", "url": "/health", "timeout_ms": 3000, "extract": "dependencies",
      "conditions": [{"status": 200}, {"latency_below_ms": 2000}, {"path": "status", "equals": "healthy"}]}
 
-`url` is absolute or a path joined to the base URL (HEALTH_BASE_URL). `timeout_ms` bounds the whole
-request (connect, TLS, headers and body). `extract` publishes metrics read from the body:
+`url` is absolute or a path joined to the base URL (HEALTH_BASE_URL); it must not carry credentials
+(`user:password@`). `timeout_ms` bounds the whole request (connect, TLS, headers and body).
+`redirect_hosts` (optional) lists other host names a redirect may lead to; by default a redirect is
+followed only to the check's own host (probe.py also refuses link-local, loopback, metadata and
+unspecified addresses unless the check's own URL is one). `extract` publishes metrics read from the body:
 "dependencies" (the /health contract) or "service_metrics" (the /health/metrics contract).
 
 Condition vocabulary (in the spirit of Gatus; every condition of a check must hold):
@@ -31,6 +34,7 @@ make the check `up` false: slowness is a performance alert, not an outage page.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import re
@@ -38,6 +42,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from lambdas.shared.urls import CREDENTIALS_REFUSED, has_credentials
 from lambdas.synthetic_monitor.contract import CONTRACTS, display_path, is_type, render_value, violations
 
 JsonValue = Any
@@ -47,9 +52,11 @@ EXTRACTS: tuple[Extract, ...] = ("dependencies", "service_metrics")
 MAX_CHECKS = 100
 MAX_REASONS = 6
 MAX_DEPENDENCIES = 20
+MAX_REDIRECT_HOSTS = 10
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _PATH = re.compile(r"^[A-Za-z0-9_$@*-]+(\.[A-Za-z0-9_$@*-]+)*$")
 _DEPENDENCY_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_HOST_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 _MISSING = object()
 
 
@@ -116,6 +123,7 @@ class Check:
     timeout_ms: int
     conditions: tuple[Condition, ...]
     extract: Extract | None = None
+    redirect_hosts: frozenset[str] = frozenset()  # other hosts a redirect may lead to (lower-case)
 
     @property
     def latency_budget_ms(self) -> int | None:
@@ -207,7 +215,7 @@ def parse_checks(specs: Any, *, default_timeout_ms: int) -> tuple[Check, ...]:
 def _parse_check(spec: Any, where: str, default_timeout_ms: int) -> Check:
     if not isinstance(spec, Mapping):
         raise CheckSpecError(f"{where}: expected an object with name, url, conditions")
-    unknown = set(spec) - {"name", "url", "timeout_ms", "conditions", "extract"}
+    unknown = set(spec) - {"name", "url", "timeout_ms", "conditions", "extract", "redirect_hosts"}
     if unknown:
         raise CheckSpecError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
     name = spec.get("name")
@@ -215,6 +223,8 @@ def _parse_check(spec: Any, where: str, default_timeout_ms: int) -> Check:
         raise CheckSpecError(f"{where}.name: {name!r} must match {_NAME.pattern} (it is a metric dimension)")
     where = f"{where} ({name})"
     url = spec.get("url")
+    if isinstance(url, str) and has_credentials(url):  # checked first: the URL is never echoed
+        raise CheckSpecError(f"{where}.url: {CREDENTIALS_REFUSED}")
     if not isinstance(url, str) or not (url.startswith("/") or re.match(r"^https?://[^/\s]+", url)):
         raise CheckSpecError(f"{where}.url: {url!r} must be a path (/health) or an http(s) URL")
     timeout_ms = spec.get("timeout_ms", default_timeout_ms)
@@ -227,13 +237,41 @@ def _parse_check(spec: Any, where: str, default_timeout_ms: int) -> Check:
     if not isinstance(raw_conditions, list) or not raw_conditions:
         raise CheckSpecError(f"{where}.conditions: expected a non-empty list")
     conditions = tuple(parse_condition(raw, f"{where}.conditions[{index}]") for index, raw in enumerate(raw_conditions))
-    check = Check(name=name, url=url, timeout_ms=timeout_ms, conditions=conditions, extract=extract)
+    redirect_hosts = _parse_redirect_hosts(spec.get("redirect_hosts", []), f"{where}.redirect_hosts")
+    check = Check(
+        name=name,
+        url=url,
+        timeout_ms=timeout_ms,
+        conditions=conditions,
+        extract=extract,
+        redirect_hosts=redirect_hosts,
+    )
     budget = check.latency_budget_ms
     if budget is not None and budget >= timeout_ms:
         raise CheckSpecError(
             f"{where}: latency budget {budget} ms must be below timeout_ms {timeout_ms} (else it never fires)"
         )
     return check
+
+
+def _parse_redirect_hosts(raw: Any, where: str) -> frozenset[str]:
+    """Host names (or IP literals) only: no scheme, port, path or userinfo, at most MAX_REDIRECT_HOSTS."""
+    if not isinstance(raw, list) or len(raw) > MAX_REDIRECT_HOSTS:
+        raise CheckSpecError(f"{where}: expected a list of at most {MAX_REDIRECT_HOSTS} host names")
+    hosts = set()
+    for index, host in enumerate(raw):
+        if not isinstance(host, str) or not _is_host(host.lower()):
+            raise CheckSpecError(f"{where}[{index}]: expected a host name such as api.example.com (no scheme or port)")
+        hosts.add(host.lower())
+    return frozenset(hosts)
+
+
+def _is_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return _HOST_NAME.match(host) is not None
+    return True
 
 
 def parse_condition(raw: Any, where: str = "condition") -> Condition:

@@ -43,7 +43,7 @@ def lambda_handler(
     run_deadline_ms = max(
         MIN_RUN_MS, min(settings.run_deadline_ms, context.get_remaining_time_in_millis() - RESERVE_MS)
     )
-    targets = [Target(settings.url_of(check), check.timeout_ms) for check in settings.checks]
+    targets = [Target(settings.url_of(check), check.timeout_ms, check.redirect_hosts) for check in settings.checks]
     responses = probe_all(targets, run_deadline_ms=run_deadline_ms, ssl_context=ssl_context)
     now = time.time()
     results = [judge(check, response, now=now) for check, response in zip(settings.checks, responses, strict=True)]

@@ -4,7 +4,10 @@ Guarantees, whatever the server does (hang, trickle one byte at a time, stream g
 - one deadline per request covers connect, TLS handshake, headers and body. Every socket read gets
   only the time left until that deadline (not a fresh per-read timeout), so a trickling server
   cannot stretch a request past it;
-- the body is read at most MAX_BODY_BYTES (+1 to notice the excess); redirects at most MAX_REDIRECTS;
+- the body is read at most MAX_BODY_BYTES (+1 to notice the excess); redirects at most MAX_REDIRECTS,
+  only to the check's own host (or its `redirect_hosts`) and never to a link-local, loopback, metadata or
+  unspecified address unless the check's own URL is one (redirects.py). Every host is resolved once and
+  the probe connects to the checked addresses, so a name rebound between check and connect changes nothing;
 - all probes of a run run in parallel threads, and `probe_all` returns by the run deadline even if a
   thread is stuck where no socket timeout reaches (a DNS lookup): that probe reports a timeout;
 - whatever one target answers (a malformed redirect, an https->http downgrade, a certificate date the
@@ -19,7 +22,6 @@ from __future__ import annotations
 
 import http.client
 import io
-import re
 import socket
 import ssl
 import threading
@@ -30,7 +32,9 @@ from urllib.parse import urljoin, urlsplit
 
 from aws_lambda_powertools import Logger
 
+from lambdas.shared.urls import without_credentials
 from lambdas.synthetic_monitor.checks import Response
+from lambdas.synthetic_monitor.redirects import address_kind, address_refusal, host_refusal, is_address
 
 MAX_BODY_BYTES = 1 << 20
 MAX_REDIRECTS = 3
@@ -39,7 +43,6 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
 # Time for a stuck thread's own deadline to fire before probe_all gives up on it.
 _JOIN_GRACE_S = 0.2
-_USERINFO = re.compile(r"//[^/@]*@")
 
 # A child of the handler's Logger (same service); ERROR records also reach Sentry's logging integration.
 logger = Logger(service="synthetic-monitor", child=True)
@@ -49,10 +52,19 @@ logger = Logger(service="synthetic-monitor", child=True)
 class Target:
     url: str
     timeout_ms: int
+    redirect_hosts: frozenset[str] = frozenset()  # hosts besides the URL's own that a redirect may reach
 
 
 class _Failure(Exception):
     """A failure worded by the probe itself (body too large, redirects, invalid URL)."""
+
+
+class _RedirectRefused(_Failure):
+    """A redirect the policy refuses (redirects.py); logged, then a failed check like any _Failure."""
+
+
+# (family, socket address) pairs, in the resolver's order.
+Addresses = list[tuple[socket.AddressFamily, tuple[object, ...]]]
 
 
 class _Deadline:
@@ -106,13 +118,16 @@ def probe(target: Target, *, deadline_ms: int | None = None, ssl_context: ssl.SS
     deadline = _Deadline(started + budget_ms / 1000)
     statuses: list[int] = []  # the status line, when one arrived before a failure
     try:
-        body, not_after = _get(target.url, deadline, ssl_context, statuses)
+        body, not_after = _get(target, deadline, ssl_context, statuses)
+    except _RedirectRefused as error:
+        logger.warning("redirect refused", extra={"target": without_credentials(target.url), "reason": str(error)})
+        reason = str(error)
     except (OSError, http.client.HTTPException, _Failure) as error:
         reason = _describe(error, budget_ms)
     except Exception as error:  # see the docstring: one target must not end the run
         logger.exception(
             "unexpected probe failure",
-            extra={"error_type": type(error).__name__, "target": _USERINFO.sub("//", target.url)},
+            extra={"error_type": type(error).__name__, "target": without_credentials(target.url)},
         )
         reason = f"probe error ({type(error).__name__})"
     else:
@@ -124,11 +139,16 @@ def probe(target: Target, *, deadline_ms: int | None = None, ssl_context: ssl.SS
 
 
 def _get(
-    url: str, deadline: _Deadline, ssl_context: ssl.SSLContext | None, statuses: list[int]
+    target: Target, deadline: _Deadline, ssl_context: ssl.SSLContext | None, statuses: list[int]
 ) -> tuple[bytes, float | None]:
+    url = target.url
     _check_url(url, failure="invalid URL")
+    origin_host = urlsplit(url).hostname or ""
+    addresses = _resolve(url)
+    # The kinds of address the check itself lives on stay allowed for its redirects (127.0.0.1 locally).
+    origin_kinds = frozenset(kind for _, sockaddr in addresses if (kind := address_kind(str(sockaddr[0]))))
     for _ in range(MAX_REDIRECTS + 1):
-        sock, not_after = _connect(url, deadline, ssl_context)
+        sock, not_after = _connect(url, addresses, deadline, ssl_context)
         with sock:
             response = _send(sock, url, deadline)
             statuses.append(response.status)
@@ -136,7 +156,34 @@ def _get(
             if response.status not in _REDIRECTS or not location:
                 return _read_capped(response), not_after
         url = _redirect_target(url, location)
+        addresses = _allowed_addresses(url, origin_host, target.redirect_hosts, origin_kinds)
     raise _Failure(f"more than {MAX_REDIRECTS} redirects")
+
+
+def _allowed_addresses(
+    url: str, origin_host: str, allowed_hosts: frozenset[str], origin_kinds: frozenset[str]
+) -> Addresses:
+    """The addresses to connect to for a redirect target, once the policy allows them (else _RedirectRefused).
+
+    An address literal is judged before its host name, so a redirect to 169.254.169.254 says what it is.
+    """
+    host = urlsplit(url).hostname or ""
+    if is_address(host) and (refusal := address_refusal(host, [host], origin_kinds=origin_kinds)):
+        raise _RedirectRefused(refusal)
+    if refusal := host_refusal(host, origin_host=origin_host, allowed_hosts=allowed_hosts):
+        raise _RedirectRefused(refusal)
+    addresses = _resolve(url)
+    if refusal := address_refusal(host, [str(sockaddr[0]) for _, sockaddr in addresses], origin_kinds=origin_kinds):
+        raise _RedirectRefused(refusal)
+    return addresses
+
+
+def _resolve(url: str) -> Addresses:
+    """Every address of the URL's host (one DNS lookup); socket.gaierror when there is none."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    found = socket.getaddrinfo(parts.hostname or "", port, type=socket.SOCK_STREAM)
+    return [(family, sockaddr) for family, _, _, _, sockaddr in found]
 
 
 def _redirect_target(url: str, location: str) -> str:
@@ -146,7 +193,7 @@ def _redirect_target(url: str, location: str) -> str:
         raise _Failure("invalid redirect") from error
     scheme = urlsplit(target).scheme
     if scheme not in ("http", "https"):
-        raise _Failure(f"redirect to unsupported URL {target}")
+        raise _Failure(f"redirect to unsupported URL {without_credentials(target)}")
     # The TLS check belongs to the final answer too: following a downgrade would report an https
     # check as fine while its answer came over plain http.
     if urlsplit(url).scheme == "https" and scheme == "http":
@@ -192,11 +239,35 @@ def _describe(error: BaseException, budget_ms: int) -> str:
     return f"network error ({strerror or type(error).__name__})"
 
 
-def _connect(url: str, deadline: _Deadline, ssl_context: ssl.SSLContext | None) -> tuple[socket.socket, float | None]:
+def _open(addresses: Addresses, deadline: _Deadline) -> socket.socket:
+    """A TCP connection to the first of `addresses` that answers (like socket.create_connection, but to
+    addresses already resolved and checked)."""
+    failure: OSError = OSError("no address to connect to")
+    for family, sockaddr in addresses:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(deadline.remaining())
+            sock.connect(sockaddr)
+        except OSError as error:
+            sock.close()
+            if isinstance(error, TimeoutError):
+                raise
+            failure = error
+        except BaseException:
+            sock.close()
+            raise
+        else:
+            return sock
+    raise failure
+
+
+def _connect(
+    url: str, addresses: Addresses, deadline: _Deadline, ssl_context: ssl.SSLContext | None
+) -> tuple[socket.socket, float | None]:
     parts = urlsplit(url)
     https = parts.scheme == "https"
     host = parts.hostname or ""
-    sock = socket.create_connection((host, parts.port or (443 if https else 80)), timeout=deadline.remaining())
+    sock = _open(addresses, deadline)
     if not https:
         return sock, None
     try:

@@ -3,7 +3,8 @@
 Every variable is optional, so a local run needs none:
 
     HEALTH_BASE_URL               base URL for checks whose url is a path (default http://127.0.0.1:8080).
-                                  Fixed contract: it overrides the configured base URL.
+                                  Fixed contract: it overrides the configured base URL. A URL with
+                                  credentials (user:password@) is refused, like in config.
     ENVIRONMENT                   the `environment` metric dimension (default "local")
     CHECKS                        JSON list of check objects (checks.py); default: the four health endpoints
     CHECK_TIMEOUT_MS              default total timeout per check (default 3000)
@@ -21,6 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from lambdas.shared.urls import CREDENTIALS_REFUSED, has_credentials
 from lambdas.synthetic_monitor.checks import (
     DEFAULT_CHECK_SPECS,
     DEFAULT_TIMEOUT_MS,
@@ -53,6 +55,8 @@ class Settings:
 
 def settings_from_env(env: Mapping[str, str]) -> Settings:
     base_url = env.get("HEALTH_BASE_URL", "").strip() or DEFAULT_BASE_URL
+    if has_credentials(base_url):  # checked first: the URL is never echoed
+        raise SettingsError(f"HEALTH_BASE_URL: {CREDENTIALS_REFUSED}")
     if not re.match(r"^https?://[^/\s]+(/\S*)?$", base_url):
         raise SettingsError(f"HEALTH_BASE_URL: {base_url!r} is not an http(s) URL")
     environment = env.get("ENVIRONMENT", "").strip() or "local"

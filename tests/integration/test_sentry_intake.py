@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -34,8 +35,10 @@ from lambdas.sentry_intake.webhook import MAX_BODY_BYTES, sign
 from lambdas.shared.local_context import LocalLambdaContext
 from tests.unit.alert_router.slack_limits import slack_problems
 from tools.local_slack import LocalSlack
-from tools.sentry_events import EVENTS, TEST_SECRET, build_event, with_fresh_timestamp
+from tools.sentry_events import EVENTS, TEST_SECRET, build_event, fresh_payload, with_fresh_times
 
+# Every body in this module is "sent" at one moment, so a resent body is byte for byte the same.
+SENT_AT = time.time()
 EXPECTED_CHANNEL = {
     "event_alert_fatal.json": "alerts-critical",
     "issue_created.json": "alerts-errors",
@@ -64,11 +67,17 @@ class Intake:
         self, name: str, *, secret: str | None = TEST_SECRET, body: bytes | None = None, request_id: str | None = None
     ) -> tuple[int, dict[str, Any]]:
         resource, event_request_id, payload, _ = EVENTS[name]
-        raw = json.dumps(payload).encode()
+        raw = json.dumps(
+            fresh_payload(resource, payload, SENT_AT)
+        ).encode()  # sent now: the intake judges the body's time
         headers = {"Sentry-Hook-Resource": resource, "Request-ID": request_id or event_request_id}
         if secret is not None:
             headers["Sentry-Hook-Signature"] = sign(raw, secret)
         return self.post(body if body is not None else raw, headers)
+
+
+def _shown_utc(moment: float) -> str:
+    return datetime.fromtimestamp(int(moment), UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def fresh_timestamp() -> str:
@@ -163,8 +172,8 @@ def test_issue_message_shows_project_culprit_count_and_times(intake: Intake, sla
         "peoplebooster-backend",
         "app.api.users in get_profile",
         "*Events*\\n3",
-        "*First seen*\\n2026-11-29 03:05:12 UTC",
-        "*Last seen*\\n2026-11-29 03:14:15 UTC",
+        f"*First seen*\\n{_shown_utc(SENT_AT - 543)}",  # the fixture's first sighting, 9 min 3 s before the last
+        f"*Last seen*\\n{_shown_utc(SENT_AT)}",
         "<https://peoplebooster.sentry.io/issues/1170820242/|Open in Sentry>",
     ):
         assert expected in text
@@ -179,7 +188,7 @@ def test_unauthentic_requests_get_401_and_nothing_is_delivered(tamper: str, inta
     name = "event_alert_fatal.json"
     if tamper == "changed-body":
         resource, request_id, payload, _ = EVENTS[name]
-        original = json.dumps(payload).encode()
+        original = json.dumps(fresh_payload(resource, payload, SENT_AT)).encode()
         changed = original.replace(b"Database errors", b"Everything fine")
         status, body = intake.post(
             changed,
@@ -212,7 +221,7 @@ def test_an_unsigned_request_is_401_whatever_else_is_wrong(intake: Intake, slack
 def test_a_replay_with_its_old_captured_headers_is_refused_as_stale(intake: Intake, slack: LocalSlack) -> None:
     # Given a signed webhook captured with its headers and replayed ten minutes later, unchanged
     resource, request_id, payload, _ = EVENTS["issue_created.json"]
-    raw = json.dumps(payload).encode()
+    raw = json.dumps(fresh_payload(resource, payload, SENT_AT)).encode()
     old = str(int(time.time()) - 600)
     headers = {"Sentry-Hook-Resource": resource, "Request-ID": request_id, "Sentry-Hook-Timestamp": old}
     status, body = intake.post(raw, {**headers, "Sentry-Hook-Signature": sign(raw, TEST_SECRET)})
@@ -241,18 +250,21 @@ def test_a_captured_body_replayed_under_a_new_request_id_posts_once(intake: Inta
     assert [r["results"][0]["status"] for r in intake.publisher.results] == ["delivered", "duplicate"]
 
 
-def test_oversize_and_malformed_bodies_are_refused_cleanly(intake: Intake, slack: LocalSlack) -> None:
+def test_an_oversize_body_is_refused_and_a_malformed_signed_one_still_reaches_slack(
+    intake: Intake, slack: LocalSlack
+) -> None:
+    # Given a body over the Function URL's 6 MB (it cannot come through AWS) and a signed but broken body
     big = b'{"action": "critical", "pad": "' + b"x" * MAX_BODY_BYTES + b'"}'
-    assert (
-        intake.post(big, {"Sentry-Hook-Resource": "metric_alert", "Sentry-Hook-Signature": sign(big, TEST_SECRET)})[0]
-        == 413
-    )
+    oversize = intake.post(big, {"Sentry-Hook-Resource": "metric_alert", "Sentry-Hook-Signature": "0" * 64})
     broken = b'{"action": "critical", '
     status, body = intake.post(
         broken, {"Sentry-Hook-Resource": "metric_alert", "Sentry-Hook-Signature": sign(broken, TEST_SECRET)}
     )
-    assert (status, body) == (400, {"status": "rejected: malformed JSON"})
-    assert slack.all_messages() == {}
+    # Then the first is 413, and the second (Sentry sent it: it is signed) is posted as an unreadable alert
+    assert oversize == (413, {"status": "rejected: too large"})
+    assert (status, body) == (202, {"status": "accepted"})
+    [posted] = slack.messages("alerts-errors")
+    assert "A Sentry alert arrived but could not be read (not valid JSON)" in json.dumps(posted)
 
 
 def test_unrouted_resource_is_acknowledged_and_ignored(intake: Intake, slack: LocalSlack) -> None:
@@ -314,7 +326,7 @@ def test_deployed_path_publishes_the_envelope_to_the_alert_topic(monkeypatch: py
     load_settings.cache_clear()
     # When a signed webhook arrives
     result = handler.lambda_handler(
-        with_fresh_timestamp(build_event("metric_alert_resolved.json", secret="deployed-secret")),
+        with_fresh_times(build_event("metric_alert_resolved.json", secret="deployed-secret"), "deployed-secret"),
         LocalLambdaContext(function_name="sentry-intake"),
         publisher=SnsPublisher(topic_arn, client=sns),
     )
@@ -347,11 +359,11 @@ def test_deployed_path_reads_the_client_secret_from_secrets_manager(monkeypatch:
 
     context = LocalLambdaContext(function_name="sentry-intake")
     good = handler.lambda_handler(
-        with_fresh_timestamp(build_event("issue_created.json", secret="from-secrets-manager")),
+        with_fresh_times(build_event("issue_created.json", secret="from-secrets-manager"), "from-secrets-manager"),
         context,
         publisher=Recorder(),
     )
-    bad = handler.lambda_handler(with_fresh_timestamp(build_event("issue_created.json")), context, publisher=Recorder())
+    bad = handler.lambda_handler(with_fresh_times(build_event("issue_created.json")), context, publisher=Recorder())
     assert (good["statusCode"], bad["statusCode"]) == (202, 401)
     assert len(published) == 1
     load_settings.cache_clear()

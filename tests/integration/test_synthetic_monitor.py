@@ -18,6 +18,7 @@ from lambdas.shared.local_context import LocalLambdaContext
 from lambdas.synthetic_monitor import metric_names as names
 from lambdas.synthetic_monitor.handler import lambda_handler
 from lambdas.synthetic_monitor.settings import SettingsError, load_settings
+from tests.integration.test_synthetic_probe import _redirecting
 from tests.unit.synthetic_monitor.emf import emf_signatures, emf_values
 from tools.health_service import HealthService
 
@@ -209,3 +210,25 @@ def test_a_broken_configuration_raises(lambda_context: LocalLambdaContext, monke
     monkeypatch.setenv("CHECKS", '[{"name": "x"}]')
     with pytest.raises(SettingsError, match="CHECKS"):
         _run("http://127.0.0.1:9", lambda_context)
+
+
+def test_a_checks_redirect_hosts_reach_the_probe(
+    service: HealthService, lambda_context: LocalLambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given two checks on a server that redirects to the service under another name, one allowing that name
+    port = service.url.rsplit(":", 1)[1]
+    service.reset()
+    with _redirecting(f"http://localhost:{port}/health/live") as url:
+        checks = [
+            {"name": "listed", "url": f"{url}/a", "conditions": [{"status": 200}], "redirect_hosts": ["localhost"]},
+            {"name": "unlisted", "url": f"{url}/b", "conditions": [{"status": 200}]},
+        ]
+        monkeypatch.setenv("CHECKS", json.dumps(checks))
+        # When the monitor runs
+        summary, _ = _run(service.url, lambda_context)
+    # Then only the check that lists the host follows the redirect
+    results = _by_name(summary)
+    assert (results["listed"]["ok"], results["listed"]["status_code"]) == (True, 200)
+    assert results["unlisted"]["reason"] == (
+        "redirect to localhost refused: not the check's host (list it in redirect_hosts to allow it)"
+    )

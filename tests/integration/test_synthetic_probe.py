@@ -259,3 +259,95 @@ def test_a_bug_inside_a_probe_thread_is_raised(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr("lambdas.synthetic_monitor.probe.probe", broken)
     with pytest.raises(KeyError):
         probe_all([Target("http://127.0.0.1:1/x", 100)], run_deadline_ms=500)
+
+
+# --- where redirects may lead (issue 12): never to the metadata endpoints or another host ---------------
+
+
+@pytest.mark.parametrize(
+    ("location", "reason"),
+    [
+        ("http://169.254.169.254/latest/meta-data/iam/", "redirect to 169.254.169.254 refused: link-local address"),
+        ("http://169.254.170.2/v2/credentials/x", "redirect to 169.254.170.2 refused: link-local address"),
+        ("http://[fd00:ec2::254]/latest/api/token", "redirect to fd00:ec2::254 refused: metadata address"),
+        ("http://[fe80::1]/", "redirect to fe80::1 refused: link-local address"),
+        ("http://[::ffff:169.254.169.254]/", "redirect to ::ffff:169.254.169.254 refused: link-local address"),
+        ("http://0.0.0.0:9001/", "redirect to 0.0.0.0 refused: unspecified address"),
+        ("http://u:hunter2@169.254.169.254/", "redirect to 169.254.169.254 refused: link-local address"),
+    ],
+)
+def test_a_redirect_to_a_metadata_or_link_local_address_is_refused_before_connecting(
+    location: str, reason: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a check on 127.0.0.1 whose endpoint redirects to a credentials endpoint of AWS
+    with _redirecting(location) as url, caplog.at_level(logging.WARNING):
+        started = time.monotonic()
+        # When probed with a long budget (an attempted connection to 169.254.x would wait it out)
+        [response] = probe_all([Target(f"{url}/health", 5000)], run_deadline_ms=6000)
+        elapsed = time.monotonic() - started
+    # Then it is a failed check with a clear reason, decided without connecting, and logged without userinfo
+    assert (response.status_code, response.error) == (302, reason)
+    assert elapsed < 1.0
+    [record] = [r for r in caplog.records if r.getMessage() == "redirect refused"]
+    assert record.__dict__["reason"] == reason
+    assert "hunter2" not in caplog.text
+
+
+def test_a_redirect_to_another_host_is_refused_unless_listed(service: HealthService) -> None:
+    # Given a check on 127.0.0.1 redirecting to the same service under another name (localhost)
+    port = service.url.rsplit(":", 1)[1]
+    with _redirecting(f"http://localhost:{port}/health/live") as url:
+        refused = probe(Target(f"{url}/health", 2000))
+        listed = probe(Target(f"{url}/health", 2000, redirect_hosts=frozenset({"localhost"})))
+    # Then only the check's own host is followed by default; an allowlisted host is followed
+    assert (refused.status_code, refused.error) == (
+        302,
+        "redirect to localhost refused: not the check's host (list it in redirect_hosts to allow it)",
+    )
+    assert (listed.status_code, listed.error, listed.body) == (200, None, b'{"status": "ok"}')
+
+
+def _fake_dns(monkeypatch: pytest.MonkeyPatch, answers: dict[str, list[str]]) -> list[str]:
+    """getaddrinfo answering `answers[name]` in turn (the last one repeats); other names resolve normally.
+
+    There is no DNS in the tests: this stands in for a name server that rebinds a name.
+    """
+    real = socket.getaddrinfo
+    asked: list[str] = []
+
+    def getaddrinfo(host: object, port: object, *args: object, **kwargs: object) -> list[tuple[object, ...]]:
+        if host not in answers:
+            return list(real(host, port, *args, **kwargs))  # type: ignore[arg-type]
+        asked.append(str(host))
+        replies = answers[str(host)]
+        address = replies[min(asked.count(str(host)), len(replies)) - 1]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(str(port))))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return asked
+
+
+def test_a_name_that_resolves_to_the_metadata_address_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an allowlisted redirect host whose DNS answer is 169.254.169.254 (DNS rebinding)
+    _fake_dns(monkeypatch, {"rebind.test": ["169.254.169.254"]})
+    with _redirecting("http://rebind.test/latest/meta-data/") as url:
+        started = time.monotonic()
+        response = probe(Target(f"{url}/health", 5000, redirect_hosts=frozenset({"rebind.test"})))
+    # Then the resolved address is what counts: refused, without connecting
+    assert (response.status_code, response.error) == (
+        302,
+        "redirect to rebind.test refused: it resolves to 169.254.169.254, a link-local address",
+    )
+    assert time.monotonic() - started < 1.0
+
+
+def test_the_probe_connects_to_the_address_it_checked(service: HealthService, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a name that resolves to the service on 127.0.0.1 once, then to the metadata address
+    asked = _fake_dns(monkeypatch, {"alias.test": ["127.0.0.1", "169.254.169.254"]})
+    port = service.url.rsplit(":", 1)[1]
+    with _redirecting(f"http://alias.test:{port}/health/live") as url:
+        response = probe(Target(f"{url}/health", 3000, redirect_hosts=frozenset({"alias.test"})))
+    # Then the name was resolved once and the probe reached the checked address (a second lookup would
+    # have connected to 169.254.169.254 and timed out)
+    assert asked == ["alias.test"]
+    assert (response.status_code, response.error) == (200, None)

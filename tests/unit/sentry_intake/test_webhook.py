@@ -1,4 +1,4 @@
-"""The intake's pure decision: size, signature, freshness, method, JSON, resource; and the SNS message size."""
+"""The intake's pure decision: size, signature, freshness, method, resource, JSON, signed time; and the SNS message."""
 
 from __future__ import annotations
 
@@ -9,14 +9,13 @@ import time
 
 import pytest
 
-from lambdas.sentry_intake.settings import SettingsError, client_secret_from_text
+from lambdas.sentry_intake.settings import Secret, SettingsError, client_secret_from_text
+from lambdas.sentry_intake.trimming import fit_envelope
 from lambdas.sentry_intake.webhook import (
     MAX_BODY_BYTES,
-    SNS_MESSAGE_LIMIT,
     Decision,
     HttpRequest,
     decide,
-    encode_message,
     request_from_event,
     sign,
     signature_valid,
@@ -27,7 +26,7 @@ from tools.sentry_events import (
     TEST_SECRET,
     build_event,
     function_url_event,
-    with_fresh_timestamp,
+    with_fresh_times,
 )
 
 SECRET = "s3cr3t"
@@ -35,8 +34,10 @@ NOW = float(FIXED_TIMESTAMP) + 30  # the committed events' timestamp is 30 s old
 MAX_AGE = 300
 
 
-def judge(request: HttpRequest, secret: str = SECRET, *, now: float = NOW, max_age: int = MAX_AGE) -> Decision:
-    return decide(request, secret, now=now, max_age=max_age)
+def judge(
+    request: HttpRequest, secret: str = SECRET, *, now: float = NOW, max_age: int = MAX_AGE, max_body_age: int = 0
+) -> Decision:
+    return decide(request, Secret(secret), now=now, max_age=max_age, max_body_age=max_body_age)
 
 
 def signed(body: bytes, resource: str = "metric_alert", method: str = "POST", **headers: str) -> HttpRequest:
@@ -56,19 +57,22 @@ def test_signature_is_hex_hmac_sha256_of_the_raw_body() -> None:
     # Given a known vector (computed independently: printf "{}" | openssl dgst -sha256 -hmac s3cr3t)
     # Then our signature matches it, and only it
     assert sign(b"{}", SECRET) == "608b0c406f3dda19702d71a048483b8c331283106d80a208e3cf43dbde505286"
-    assert signature_valid(b"{}", sign(b"{}", SECRET), SECRET)
-    assert signature_valid(b"{}", sign(b"{}", SECRET).upper(), SECRET)
-    assert not signature_valid(b"{} ", sign(b"{}", SECRET), SECRET)
-    assert not signature_valid(b"{}", sign(b"{}", "other"), SECRET)
-    assert not signature_valid(b"{}", None, SECRET)
-    assert not signature_valid(b"{}", "", SECRET)
-    assert not signature_valid(b"{}", sign(b"{}", ""), "")
+    secret = Secret(SECRET)
+    assert signature_valid(b"{}", sign(b"{}", SECRET), secret)
+    assert signature_valid(b"{}", sign(b"{}", SECRET).upper(), secret)
+    assert not signature_valid(b"{} ", sign(b"{}", SECRET), secret)
+    assert not signature_valid(b"{}", sign(b"{}", "other"), secret)
+    assert not signature_valid(b"{}", None, secret)
+    assert not signature_valid(b"{}", "", secret)
+    assert not signature_valid(b"{}", sign(b"{}", ""), Secret(""))
+    assert not signature_valid(b"{}", "é" * 64, secret)  # compare_digest refuses non-ASCII str: bytes here
 
 
 def test_signed_routed_webhook_is_accepted_with_an_envelope() -> None:
     decision = judge(signed(BODY, **{"sentry-hook-timestamp": "1764400000"}), SECRET)
     assert (decision.status, decision.outcome) == (202, "accepted")
-    assert decision.message == {
+    assert decision.message is not None
+    assert json.loads(decision.message) == {
         "source": "sentry",
         "resource": "metric_alert",
         "delivery_id": hashlib.sha256(BODY).hexdigest(),
@@ -83,9 +87,6 @@ def test_signed_routed_webhook_is_accepted_with_an_envelope() -> None:
         (HttpRequest("POST", {"sentry-hook-resource": "metric_alert"}, BODY), 401),
         (signed(BODY, **{"sentry-hook-signature": sign(BODY, "forged")}), 401),
         (HttpRequest("POST", signed(BODY).headers, BODY + b" "), 401),  # body changed after signing
-        (signed(b"{not json"), 400),
-        (signed(b"[1, 2]"), 400),
-        (signed(b"\xff\xfe"), 400),
         (signed(b"x" * (MAX_BODY_BYTES + 1)), 413),
         (signed(BODY, method="GET"), 405),
         (HttpRequest("GET", {}, b""), 401),  # unsigned: nothing but the size is answered before the signature
@@ -96,9 +97,6 @@ def test_signed_routed_webhook_is_accepted_with_an_envelope() -> None:
         "unsigned",
         "forged",
         "changed-body",
-        "malformed",
-        "not-object",
-        "not-utf8",
         "oversize",
         "signed-get",
         "unsigned-get",
@@ -110,6 +108,27 @@ def test_refusals_publish_nothing(request_: HttpRequest, status: int) -> None:
     decision = judge(request_)
     assert decision.status == status
     assert decision.message is None
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [(b"{not json", "not valid JSON"), (b"[1, 2]", "not a JSON object"), (b"\xff\xfe", "not valid JSON")],
+    ids=["malformed", "not-object", "not-utf8"],
+)
+def test_a_signed_unreadable_body_becomes_a_plain_text_alert_with_ids_only(body: bytes, why: str) -> None:
+    decision = judge(signed(body))
+    assert (decision.status, decision.outcome, decision.counts) == (202, "accepted", ("Accepted", "Unparsed"))
+    assert decision.message is not None
+    assert decision.message.startswith(f"A Sentry alert arrived but could not be read ({why}).")
+    assert "Request-ID req-1" in decision.message
+    assert hashlib.sha256(body).hexdigest()[:16] in decision.message
+
+
+def test_an_unreadable_body_shows_the_request_id_only_when_it_is_a_plain_id() -> None:
+    decision = judge(signed(b"{", **{"request-id": "<!channel> look here"}))
+    assert decision.message is not None
+    assert "Request-ID (not shown)" in decision.message
+    assert "channel" not in decision.message
 
 
 def test_oversize_is_refused_before_the_signature_is_computed() -> None:
@@ -166,16 +185,22 @@ def test_the_signed_body_not_the_request_id_identifies_the_delivery() -> None:
     replayed = judge(signed(BODY, **{"request-id": "req-forged"}), SECRET)
     other = judge(signed(BODY.replace(b"critical", b"warning")), SECRET)
     # Then both carry the same delivery id, and a different body a different one
-    assert first.message
-    assert replayed.message
-    assert other.message
-    assert first.message["delivery_id"] == replayed.message["delivery_id"] == hashlib.sha256(BODY).hexdigest()
-    assert other.message["delivery_id"] != first.message["delivery_id"]
+    delivery = [json.loads(decision.message or "{}").get("delivery_id") for decision in (first, replayed, other)]
+    assert delivery[0] == delivery[1] == hashlib.sha256(BODY).hexdigest()
+    assert delivery[2] != delivery[0]
 
 
 def test_logs_carry_ids_only() -> None:
     decision = judge(signed(BODY), SECRET)
-    assert set(decision.log) == {"resource", "request_id", "bytes", "action", "body_sha256"}
+    assert set(decision.log) == {
+        "resource",
+        "request_id",
+        "bytes",
+        "action",
+        "body_sha256",
+        "delivery",
+        "published_bytes",
+    }
     assert 'metric_alert": {' not in json.dumps(decision.log)
 
 
@@ -184,7 +209,7 @@ def test_base64_bodies_are_decoded_to_the_signed_bytes() -> None:
     event = function_url_event(body, resource="issue", request_id="r", secret=SECRET, base64_body=True)
     request = request_from_event(event)
     assert request.body == body
-    assert signature_valid(body, request.headers["sentry-hook-signature"], SECRET)
+    assert signature_valid(body, request.headers["sentry-hook-signature"], Secret(SECRET))
 
 
 def test_broken_base64_is_refused_as_unsigned() -> None:
@@ -202,40 +227,33 @@ def test_committed_events_are_signed_with_the_test_secret(name: str) -> None:
     committed = json.loads((EVENTS_DIR / name).read_text())
     assert committed == build_event(name)
     assert judge(request_from_event(committed), TEST_SECRET).outcome == "accepted"
-    # and with a real clock, once its timestamp is refreshed as `make invoke` does
-    assert judge(request_from_event(committed), TEST_SECRET, now=time.time()).outcome == "rejected: stale timestamp"
-    fresh = request_from_event(with_fresh_timestamp(committed))
-    assert judge(fresh, TEST_SECRET, now=time.time()).outcome == "accepted"
+    # and with a real clock and the router's memory, once its times are refreshed as `make invoke` does
+    now, memory = time.time(), 86_400
+    stale = judge(request_from_event(committed), TEST_SECRET, now=now, max_body_age=memory)
+    assert stale.outcome == "rejected: stale timestamp"
+    header_only = request_from_event(with_fresh_times(committed, secret="another-secret"))  # not re-signed
+    assert judge(header_only, TEST_SECRET, now=now, max_body_age=memory).outcome == "rejected: stale body"
+    fresh = request_from_event(with_fresh_times(committed))
+    assert judge(fresh, TEST_SECRET, now=now, max_body_age=memory).outcome == "accepted"
 
 
-def test_a_large_event_is_slimmed_to_fit_sns() -> None:
-    resource, _, payload, _ = EVENTS["event_alert_fatal.json"]
-    payload = json.loads(json.dumps(payload))
-    payload["data"]["event"]["breadcrumbs"] = ["x" * 1000] * 300  # 300 KB of details
-    message = {"source": "sentry", "resource": resource, "delivery_id": "d", "payload": payload}
-    text = encode_message(message)
-    assert len(text.encode()) <= SNS_MESSAGE_LIMIT
-    event = json.loads(text)["payload"]["data"]["event"]
-    assert "breadcrumbs" not in event
-    assert event["title"] == payload["data"]["event"]["title"]
-
-
-def test_a_small_message_is_kept_whole() -> None:
-    message = {"source": "sentry", "payload": {"data": {"event": {"exception": {"values": []}}}}}
-    assert json.loads(encode_message(message)) == message
+def test_a_small_envelope_is_published_whole() -> None:
+    envelope = {"source": "sentry", "resource": "event_alert", "payload": {"data": {"event": {"exception": {}}}}}
+    text, view = fit_envelope(envelope, original_bytes=10)
+    assert (json.loads(text), view) == (envelope, "whole")
 
 
 @pytest.mark.parametrize(
     ("text", "expected"), [("abc", "abc"), (' {"client_secret": "abc"} ', "abc"), ("abc\n", "abc")]
 )
 def test_client_secret_text(text: str, expected: str) -> None:
-    assert client_secret_from_text(text) == expected
+    assert client_secret_from_text(Secret(text)).reveal() == expected
 
 
 @pytest.mark.parametrize("text", ["", "{}", '{"client_secret": ""}', "{oops"])
 def test_empty_or_broken_client_secret_is_an_error_without_the_value(text: str) -> None:
     with pytest.raises(SettingsError) as error:
-        client_secret_from_text(text)
+        client_secret_from_text(Secret(text))
     assert "oops" not in str(error.value)
 
 

@@ -6,7 +6,7 @@ import gzip
 import json
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -69,26 +69,36 @@ def sentry_inbox() -> Iterator[tuple[str, list[bytes]]]:
         server.server_close()
 
 
-def test_events_carry_environment_release_service_and_no_secret(sentry_inbox: tuple[str, list[bytes]]) -> None:
+def captured_by_sentry(dsn: str, received: list[bytes], service: str, fail: Callable[[], object], **env: str) -> str:
+    """Sentry switched on for `service` against the loopback inbox; what it received for the exception `fail` raises."""
     import sentry_sdk
 
-    dsn, received = sentry_inbox
     observability.reset_sentry_for_tests()
     try:
-        # Given Sentry switched on for the router, as the construct configures it
-        environ = {"SENTRY_DSN": dsn, "SENTRY_ENVIRONMENT": "staging", "SENTRY_RELEASE": "monitoring@abc123"}
-        assert init_sentry("alert-router", environ=environ) is True
-        # When an error whose message holds a webhook URL and a bot token is reported
+        assert init_sentry(service, environ={"SENTRY_DSN": dsn, **env}) is True
         try:
-            raise RuntimeError(f"Slack said no for {WEBHOOK} with {BOT_TOKEN}")
-        except RuntimeError as error:
+            fail()
+        except Exception as error:
             sentry_sdk.capture_exception(error)
         sentry_sdk.flush(timeout=5)
     finally:
         sentry_sdk.get_client().close(timeout=1)
         observability.reset_sentry_for_tests()
+    return b"".join(received).decode("utf-8", "replace")
+
+
+def test_events_carry_environment_release_service_and_no_secret(sentry_inbox: tuple[str, list[bytes]]) -> None:
+    dsn, received = sentry_inbox
+
+    def slack_said_no() -> None:
+        raise RuntimeError(f"Slack said no for {WEBHOOK} with {BOT_TOKEN}")
+
+    # Given Sentry switched on for the router, as the construct configures it; When an error whose message
+    # holds a webhook URL and a bot token is reported
+    payload = captured_by_sentry(
+        dsn, received, "alert-router", slack_said_no, SENTRY_ENVIRONMENT="staging", SENTRY_RELEASE="monitoring@abc123"
+    )
     # Then the loopback Sentry got the event with our tags, and neither secret
-    payload = b"".join(received).decode("utf-8", "replace")
     events = [json.loads(line) for line in payload.splitlines() if line.startswith("{") and '"exception"' in line]
     assert len(events) == 1
     (event,) = events

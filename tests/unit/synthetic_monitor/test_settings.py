@@ -66,3 +66,35 @@ def test_load_settings_reads_os_environ_once(monkeypatch: pytest.MonkeyPatch) ->
     load_settings.cache_clear()
     assert load_settings().environment == "production"
     load_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"HEALTH_BASE_URL": "https://monitor:hunter2-s3cret@api.example.com"},
+        {"HEALTH_BASE_URL": "https://hunter2-s3cret@api.example.com/v1"},
+        {
+            "CHECKS": json.dumps(
+                [{"name": "a", "url": "https://u:hunter2-s3cret@x.example/p", "conditions": [{"status": 200}]}]
+            )
+        },
+    ],
+    ids=["user-password", "token-as-user", "check-url"],
+)
+def test_a_url_with_credentials_is_refused_without_echoing_it(env: dict[str, str]) -> None:
+    # Given the monitor's environment with a URL carrying credentials (the same rule as infra/config.py)
+    with pytest.raises(SettingsError) as raised:
+        settings_from_env(env)
+    # Then the error names the variable and the rule, never the secret
+    message = str(raised.value)
+    assert message.startswith(("HEALTH_BASE_URL: must not contain credentials", "CHECKS: checks[0] (a).url: must not"))
+    assert "hunter2-s3cret" not in message
+
+
+def test_redirect_hosts_are_host_names_only() -> None:
+    check = {"name": "a", "url": "/health", "conditions": [{"status": 200}], "redirect_hosts": ["Auth.Example.com"]}
+    [parsed] = settings_from_env({"CHECKS": json.dumps([check])}).checks
+    assert parsed.redirect_hosts == frozenset({"auth.example.com"})
+    for bad in (["https://auth.example.com"], ["auth.example.com:443"], ["u:p@auth.example.com"], "auth", [""] * 11):
+        with pytest.raises(SettingsError, match=r"CHECKS: checks\[0\] \(a\)\.redirect_hosts"):
+            settings_from_env({"CHECKS": json.dumps([{**check, "redirect_hosts": bad}])})
