@@ -2,7 +2,10 @@
 
 Every construct that alarms (service alarms, router, synthetics) goes through AlarmFactory, so each
 alarm carries its severity, category and runbook link (lambdas/shared/alarm_metadata.py) and sends
-both ALARM and OK to the alert topic.
+both ALARM and OK to the alert topic. An alarm whose silence means "we cannot see" (a wrong id, a
+resource that stopped reporting) opts in to `notify_insufficient_data`: INSUFFICIENT_DATA then goes to
+the alert topic too, where the router turns it into one "monitoring blind" notice (decisions.md lists
+which alarms do, issue 11). One alarm per watched resource opts in, so a blind resource is heard once.
 """
 
 from __future__ import annotations
@@ -47,8 +50,12 @@ class AlarmFactory:
         category: Category,
         runbook: str,
         extra_topics: tuple[sns.ITopic, ...] = (),
+        notify_insufficient_data: bool = False,
     ) -> cw.Alarm:
-        """Create `<service>-<env>-<name>` with ALARM and OK actions to the alert topic."""
+        """Create `<service>-<env>-<name>` with ALARM and OK actions to the alert topic (and INSUFFICIENT_DATA
+        with `notify_insufficient_data`; missing data must then be `MISSING`, or the state never happens)."""
+        if notify_insufficient_data and treat_missing_data is not cw.TreatMissingData.MISSING:
+            raise ValueError(f"{name}: INSUFFICIENT_DATA actions need treat_missing_data MISSING")
         alarm = cw.Alarm(
             scope,
             construct_id,
@@ -67,6 +74,8 @@ class AlarmFactory:
             action = cw_actions.SnsAction(topic)
             alarm.add_alarm_action(action)
             alarm.add_ok_action(action)
+        if notify_insufficient_data:
+            alarm.add_insufficient_data_action(cw_actions.SnsAction(self.topic))
         self.created.append(alarm)
         if severity is Severity.CRITICAL:
             self.critical_names.append(f"{self.config.prefix}-{name}")
@@ -102,4 +111,38 @@ class AlarmFactory:
             category=Category.ERRORS,
             runbook=runbook,
             extra_topics=extra_topics,
+        )
+
+    def sustained(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name: str,
+        summary: str,
+        metric: cw.IMetric,
+        threshold: float,
+        minutes: int,
+        missing: cw.TreatMissingData,
+        runbook: str,
+        comparison: cw.ComparisonOperator = cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        severity: Severity = Severity.WARNING,
+        category: Category = Category.PERFORMANCE,
+        notify_insufficient_data: bool = False,
+    ) -> cw.Alarm:
+        """Beyond the threshold in every one of `minutes` 1-minute periods (M of N = N of N): sustained, not a blip."""
+        return self.create(
+            scope,
+            construct_id,
+            name=name,
+            summary=summary,
+            metric=metric,
+            threshold=threshold,
+            comparison=comparison,
+            evaluation_periods=minutes,
+            treat_missing_data=missing,
+            severity=severity,
+            category=category,
+            runbook=runbook,
+            notify_insufficient_data=notify_insufficient_data,
         )

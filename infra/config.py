@@ -41,6 +41,10 @@ class EcsConfig(_Strict):
     cluster_name: ResourceId
     backend_service_name: ResourceId
     frontend_service_name: ResourceId
+    # Container Insights publishes RunningTaskCount and DesiredTaskCount (ECS/ContainerInsights); turn on
+    # only when the cluster has it enabled (`aws ecs update-cluster-settings --settings
+    # name=containerInsights,value=enabled`), or the task-count alarms would have no data.
+    container_insights: bool = False
 
 
 class TargetGroupConfig(_Strict):
@@ -56,6 +60,10 @@ class AlbConfig(_Strict):
 class RdsConfig(_Strict):
     instance_identifier: ResourceId
     max_connections: Annotated[int, Field(gt=0, le=100_000)]
+    # The instance class's memory and the allocated storage make the FreeableMemory and FreeStorageSpace
+    # thresholds a share of what the instance has; unset, the alarms use the absolute floors in Thresholds.
+    memory_gib: Annotated[float, Field(gt=0, le=4096)] | None = None
+    allocated_storage_gib: Annotated[int, Field(gt=0, le=65_536)] | None = None
 
 
 class ElastiCacheConfig(_Strict):
@@ -78,6 +86,16 @@ class Thresholds(_Strict):
     redis_memory_percent: Percent = 80
     redis_connections: PositiveInt = 1000
     evaluation_minutes: Annotated[int, Field(ge=1, le=60)] = 5
+    # AWS's recommended alarms (CloudWatch user guide, "Recommended alarms"; decisions.md, issue 11).
+    rds_free_storage_percent: Percent = 10
+    rds_free_storage_floor_gib: Annotated[float, Field(gt=0)] = 5
+    rds_freeable_memory_percent: Percent = 25
+    rds_freeable_memory_floor_mib: Annotated[float, Field(gt=0)] = 256
+    rds_memory_minutes: Annotated[int, Field(ge=1, le=60)] = 15
+    redis_engine_cpu_percent: Percent = 90
+    redis_evictions_per_minute: Annotated[float, Field(ge=0)] = 0
+    redis_replication_lag_seconds: Annotated[float, Field(gt=0)] = 10
+    redis_replication_lag_minutes: Annotated[int, Field(ge=1, le=60)] = 15
 
 
 class SlackChannels(_Strict):
@@ -105,6 +123,13 @@ class LogRetention(_Strict):
 
 # The only values CloudWatch Logs accepts.
 CLOUDWATCH_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653)
+
+
+class LogsConfig(_Strict):
+    """`adopt_existing`: the `/aws/ecs/<env>/*` groups already exist (made by ECS or an earlier Terraform):
+    the stack uses them by name instead of creating them (docs/operations/deployment-guide.md)."""
+
+    adopt_existing: bool = False
 
 
 class RouterOverride(_Strict):
@@ -271,6 +296,7 @@ class EnvironmentConfig(_Strict):
     thresholds: Thresholds = Thresholds()
     slack_channels: SlackChannels = SlackChannels()
     log_retention: LogRetention = LogRetention()
+    logs: LogsConfig = LogsConfig()
     router: RouterConfig = RouterConfig()
     synthetics: SyntheticsConfig = SyntheticsConfig()
     sentry: SentryConfig = SentryConfig()

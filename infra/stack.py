@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Environment, Stack
+from aws_cdk import Aspects, CfnOutput, Environment, Stack
+from aws_cdk import aws_events_targets as targets
 from constructs import Construct
 
 from infra.alarm_factory import AlarmFactory
 from infra.config import ConfigError, EnvironmentConfig
+from infra.constructs.alb_monitoring import AlbMonitoring
 from infra.constructs.alert_router import AlertRouterConstruct
 from infra.constructs.alerting import AlertingConstruct
 from infra.constructs.dashboard import DashboardConstruct
+from infra.constructs.ecs_monitoring import EcsMonitoring
 from infra.constructs.logs import LogsConstruct
+from infra.constructs.rds_monitoring import RdsMonitoring
+from infra.constructs.redis_monitoring import RedisMonitoring
 from infra.constructs.sentry_intake import SentryIntakeConstruct
-from infra.constructs.service_alarms import ServiceAlarmsConstruct
-from infra.constructs.synthetics import SyntheticsConstruct
+from infra.constructs.synthetic_alarms import SyntheticAlarms, SyntheticMetrics
+from infra.constructs.synthetics import MAX_EVENT_AGE, SyntheticsConstruct
+from infra.retention import RetainExceptOnCreate
 from lambdas.alert_router.silences import silences_everything
 
 
@@ -25,7 +31,9 @@ def stack_name(config: EnvironmentConfig) -> str:
 
 class MonitoringStack(Stack):
     def __init__(self, scope: Construct, *, config: EnvironmentConfig, **kwargs: Any) -> None:
-        env = Environment(account=config.account, region=config.region) if config.account else None
+        # The configured region (and account, when given) pins the stack: without it, CDK writes
+        # `unknown-region` and a manual deploy goes wherever the CLI's default region points.
+        env = Environment(account=config.account, region=config.region) if config.account or config.region else None
         super().__init__(
             scope,
             stack_name(config),
@@ -35,38 +43,89 @@ class MonitoringStack(Stack):
             **kwargs,
         )
         self.config = config
-        self.alerting = AlertingConstruct(self, "Alerting", config=config)
-        self.logs = LogsConstruct(self, "Logs", config=config)
-        self.alarm_factory = AlarmFactory(config=config, topic=self.alerting.alert_topic)
-        self.service_alarms = ServiceAlarmsConstruct(self, "ServiceAlarms", config=config, factory=self.alarm_factory)
-        self.dashboard = DashboardConstruct(self, "Dashboard", config=config, alarms=self.service_alarms)
+        self.alerting = AlertingConstruct(
+            self,
+            "Alerting",
+            prefix=config.prefix,
+            environment=config.environment,
+            fallback_email=config.router.fallback_email,
+        )
+        self.logs = LogsConstruct(
+            self,
+            "Logs",
+            prefix=config.prefix,
+            environment=config.environment,
+            retention=config.log_retention,
+            settings=config.logs,
+        )
+        self.alarm_factory = factory = AlarmFactory(config=config, topic=self.alerting.alert_topic)
+        self.dashboard = DashboardConstruct(self, "Dashboard", prefix=config.prefix)
+
+        limits = config.thresholds
+        self.ecs = EcsMonitoring(self, "Ecs", ecs=config.ecs, thresholds=limits, factory=factory)
+        self.alb = AlbMonitoring(self, "Alb", alb=config.alb, thresholds=limits, factory=factory)
+        self.rds = RdsMonitoring(self, "Rds", rds=config.rds, thresholds=limits, factory=factory)
+        self.redis = RedisMonitoring(self, "Redis", elasticache=config.elasticache, thresholds=limits, factory=factory)
+        self.dashboard.add_row("ECS (Fargate)", self.ecs.widgets)
+        self.dashboard.add_row("Load balancer (ALB)", self.alb.widgets)
+        self.dashboard.add_row("Database (RDS)", self.rds.widgets)
+        self.dashboard.add_row("Cache (ElastiCache Redis)", self.redis.widgets)
+
         self.alert_router = AlertRouterConstruct(
             self,
             "AlertRouter",
             config=config,
-            factory=self.alarm_factory,
+            factory=factory,
             alert_topic=self.alerting.alert_topic,
             fallback_topic=self.alerting.fallback_topic,
             dashboard_name=self.dashboard.dashboard_name,
         )
         self.dashboard.add_row("Alert router", self.alert_router.widgets)
         self.dashboard.add_row("Incidents", self.alert_router.incident_widgets)
+
         self.sentry_intake = SentryIntakeConstruct(
             self,
             "SentryIntake",
             config=config,
             alert_topic=self.alerting.alert_topic,
-            factory=self.alarm_factory,
+            factory=factory,
             fallback_topic=self.alerting.fallback_topic,
         )
-        self.synthetics = SyntheticsConstruct(self, "Synthetics", config=config, factory=self.alarm_factory)
-        self.dashboard.add_row("Synthetic monitor", self.synthetics.dashboard_widgets)
+        # Least privilege: read its one secret, publish to the alert topic (and use the topic key for that).
+        self.sentry_intake.secret.grant_read(self.sentry_intake.role)
+        self.alerting.alert_topic.grant_publish(self.sentry_intake.role)
+
+        self.synthetics = SyntheticsConstruct(self, "Synthetics", config=config)
+        # A late run is worthless: no retries, no replay after a minute.
+        self.synthetics.rule.add_target(
+            targets.LambdaFunction(self.synthetics.function, retry_attempts=0, max_event_age=MAX_EVENT_AGE)
+        )
+        self.synthetic_alarms = SyntheticAlarms(
+            self,
+            "SyntheticAlarms",
+            settings=self.synthetics.settings,
+            metrics=SyntheticMetrics(self.synthetics.namespace, config.environment, self.synthetics.period),
+            function=self.synthetics.function,
+            datapoints=config.synthetics.alarm_datapoints,
+            certificate_warning_days=config.synthetics.certificate_warning_days,
+            factory=factory,
+        )
+        self.dashboard.add_row("Synthetic monitor", self.synthetic_alarms.widgets)
 
         self.dashboard.build(self.alarm_factory.created)
         _refuse_windows_that_silence_every_critical_alarm(config, self.alarm_factory.critical_names)
 
+        # Whatever a construct keeps, a failed first create still deletes (infra/retention.py).
+        Aspects.of(self).add(RetainExceptOnCreate())
+
         CfnOutput(self, "AlertTopicArn", value=self.alerting.alert_topic.topic_arn)
         CfnOutput(self, "DashboardName", value=self.dashboard.dashboard_name)
+        CfnOutput(
+            self,
+            "LogsKeyArn",
+            value=self.logs.key.key_arn,
+            description="Key of the ECS log groups; adopted groups: aws logs associate-kms-key --kms-key-id <this>",
+        )
 
 
 def _refuse_windows_that_silence_every_critical_alarm(config: EnvironmentConfig, critical_names: list[str]) -> None:

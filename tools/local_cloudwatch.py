@@ -33,6 +33,9 @@ COMPARISON_WORDS = {
 }
 
 
+ACTION_KEYS = {"ALARM": "AlarmActions", "OK": "OKActions", "INSUFFICIENT_DATA": "InsufficientDataActions"}
+
+
 class UnsupportedAlarm(ValueError):
     """The template holds an alarm this evaluator does not model."""
 
@@ -61,6 +64,9 @@ class AlarmDefinition:
     comparison: str
     treat_missing_data: str
     unit: str | None = None
+    # The states whose change CloudWatch publishes: those with actions (INSUFFICIENT_DATA only when the
+    # alarm opted in; the others change state silently).
+    notified_states: frozenset[str] = frozenset({"ALARM", "OK"})
 
     @classmethod
     def from_template_properties(cls, props: Mapping[str, Any]) -> AlarmDefinition:
@@ -85,6 +91,7 @@ class AlarmDefinition:
             comparison=str(props["ComparisonOperator"]),
             treat_missing_data=str(props.get("TreatMissingData", "missing")),
             unit=props.get("Unit"),
+            notified_states=frozenset(state for state, key in ACTION_KEYS.items() if props.get(key)),
         )
 
 
@@ -133,6 +140,11 @@ class Transition:
     reason: str
     at: float
     reason_data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def notifies(self) -> bool:
+        """Whether CloudWatch would publish this change (the alarm has actions for the new state)."""
+        return self.new_state in self.alarm.notified_states
 
 
 @dataclass

@@ -8,29 +8,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from infra.config import EnvironmentConfig
+from infra.retention import kept_in_production
 
 
 class AlertingConstruct(Construct):
     """`alert_topic` feeds the router; `fallback_topic` reaches a human when the router itself is broken."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, prefix: str, environment: str, fallback_email: str | None
+    ) -> None:
         super().__init__(scope, construct_id)
         self.key = kms.Key(
             self,
             "TopicKey",
-            alias=f"alias/{config.prefix}-alerts",
-            description=f"Encrypts the {config.prefix} alert topics; CloudWatch alarms may publish with it",
+            alias=f"alias/{prefix}-alerts",
+            description=f"Encrypts the {prefix} alert topics; CloudWatch alarms may publish with it",
             enable_key_rotation=True,
             pending_window=Duration.days(7),
-            removal_policy=RemovalPolicy.RETAIN if config.environment == "production" else RemovalPolicy.DESTROY,
+            removal_policy=kept_in_production(environment),
         )
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
@@ -41,14 +43,14 @@ class AlertingConstruct(Construct):
                 conditions=self._own_alarms_only(),
             )
         )
-        self.alert_topic = self._topic("AlertTopic", f"{config.prefix}-alerts", "Alarms for the alert router")
+        self.alert_topic = self._topic("AlertTopic", f"{prefix}-alerts", "Alarms for the alert router")
         self.fallback_topic = self._topic(
             "FallbackTopic",
-            f"{config.prefix}-alerts-fallback",
+            f"{prefix}-alerts-fallback",
             "Alarms about the alert router itself (email, bypassing Slack)",
         )
-        if config.router.fallback_email:
-            self.fallback_topic.add_subscription(subscriptions.EmailSubscription(config.router.fallback_email))
+        if fallback_email:
+            self.fallback_topic.add_subscription(subscriptions.EmailSubscription(fallback_email))
 
     def _topic(self, construct_id: str, name: str, display_name: str) -> sns.Topic:
         topic = sns.Topic(

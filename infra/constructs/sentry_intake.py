@@ -12,7 +12,7 @@ alarms (errors, throttles) tell a human, through the fallback topic too in case 
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, CfnOutput, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, CfnOutput, Duration, Stack, Validations
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -22,6 +22,7 @@ from constructs import Construct
 from infra.alarm_factory import AlarmFactory
 from infra.config import EnvironmentConfig
 from infra.constructs.function import ProjectFunction
+from infra.retention import kept_in_production
 from lambdas.shared.alarm_metadata import Severity
 
 NAME = "sentry-intake"
@@ -35,7 +36,8 @@ NAMESPACE_SUFFIX = "SentryIntake"  # the handler's default namespace is PeopleBo
 
 class SentryIntakeConstruct(Construct):
     """Public: `function`, `role`, `secret`, `url` (the Function URL to register in Sentry), `errors_alarm`,
-    `throttles_alarm`, `signature_mismatch_alarm`."""
+    `throttles_alarm`, `signature_mismatch_alarm`. The stack grants the role what it needs (read the secret,
+    publish to the topic)."""
 
     def __init__(
         self,
@@ -57,7 +59,7 @@ class SentryIntakeConstruct(Construct):
                 " webhook (Sentry-Hook-Signature). Created with a generated placeholder; fill with"
                 " aws secretsmanager put-secret-value."
             ),
-            removal_policy=RemovalPolicy.RETAIN if config.environment == "production" else RemovalPolicy.DESTROY,
+            removal_policy=kept_in_production(config.environment),
         )
         Validations.of(self.secret).acknowledge(
             Acknowledgment(
@@ -97,9 +99,6 @@ class SentryIntakeConstruct(Construct):
                 ),
             ),
         )
-        # Least privilege: read this one secret, publish to the alert topic (and use its KMS key for that).
-        self.secret.grant_read(self.role)
-        alert_topic.grant_publish(self.role)
         self.url = self.function.add_function_url(
             auth_type=lambda_.FunctionUrlAuthType.NONE,  # Sentry cannot sign with SigV4: the HMAC is the auth
             invoke_mode=lambda_.InvokeMode.BUFFERED,

@@ -37,7 +37,7 @@ def _write_variant(tmp_path: Path, change: dict[str, object], remove: tuple[str,
 
 def test_shipped_configs_load() -> None:
     assert load_config("staging").thresholds.ecs_cpu_percent == 80
-    assert load_config("production").rds.max_connections == 405
+    assert load_config("production").rds.max_connections == 1802
 
 
 @pytest.mark.parametrize(

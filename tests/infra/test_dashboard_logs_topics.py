@@ -61,30 +61,63 @@ def test_graphs_with_alarms_show_the_threshold(staging: Synthesized) -> None:
     widgets = _widgets_by_title(staging)
     latency = widgets["ALB target response time (s)"]["properties"]
     assert [a["value"] for a in latency["annotations"]["horizontal"]] == [3]
-    stats = [metric[-1]["stat"] for metric in latency["metrics"]]
-    assert stats == ["p50", "p95", "p99"]
+    labels = [metric[-1]["label"] for metric in latency["metrics"]]
+    assert labels == [f"{tg} {stat}" for tg in ("backend", "frontend") for stat in ("p50", "p95", "p99")]
     rds = widgets["RDS connections"]["properties"]
-    assert [a["value"] for a in rds["annotations"]["horizontal"]] == [72]
+    assert [a["value"] for a in rds["annotations"]["horizontal"]] == [180]  # 80% of max_connections 225
 
 
-def test_log_groups_have_the_reports_retention_and_kms(staging: Synthesized) -> None:
+def test_target_group_graphs_tell_backend_from_frontend(staging: Synthesized) -> None:
+    # Given the ALB row's graphs; then each target-group line carries both dimensions AWS documents
+    # for target-group metrics: TargetGroup and LoadBalancer
+    # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
+    widgets = _widgets_by_title(staging)
+    groups = {tg.name: tg.full_name for tg in staging.config.alb.target_groups}
+    for title in ("ALB requests per minute", "ALB target response time (s)", "ALB healthy / unhealthy targets"):
+        for metric in widgets[title]["properties"]["metrics"]:
+            _namespace, _name, *dims, options = metric
+            pairs = dict(zip(dims[::2], dims[1::2], strict=True))
+            assert pairs["LoadBalancer"] == staging.config.alb.full_name, title
+            tg = options["label"].split()[0]
+            assert pairs["TargetGroup"] == groups[tg], title
+
+
+def test_log_groups_have_the_reports_retention_and_kms(synthesized: dict[str, Synthesized]) -> None:
+    # Production's logs outlive the stack; staging may drop all but the audit trail. A failed first
+    # create still deletes them (RetainExceptOnCreate), so the same deploy can run again.
+    kept = "RetainExceptOnCreate"
     expected = {
-        "/aws/ecs/staging/application": (30, "Delete"),
-        "/aws/ecs/staging/access": (30, "Delete"),
-        "/aws/ecs/staging/error": (90, "Delete"),
-        "/aws/ecs/staging/audit": (365, "Retain"),
+        "staging": {
+            "application": (30, "Delete"),
+            "access": (30, "Delete"),
+            "error": (90, "Delete"),
+            "audit": (365, kept),
+        },
+        "production": {"application": (30, kept), "access": (30, kept), "error": (90, kept), "audit": (365, kept)},
     }
-    groups = {
-        group["Properties"]["LogGroupName"]: group
-        for group in staging.resources("AWS::Logs::LogGroup").values()
-        if group["Properties"]["LogGroupName"].startswith("/aws/ecs/")
-    }
-    assert set(groups) == set(expected)
-    for name, (days, deletion) in expected.items():
-        group = groups[name]
-        assert group["Properties"]["RetentionInDays"] == days, name
-        assert "KmsKeyId" in group["Properties"], name
-        assert group["DeletionPolicy"] == deletion, name
+    for environment, kinds in expected.items():
+        groups = {
+            group["Properties"]["LogGroupName"]: group
+            for group in synthesized[environment].resources("AWS::Logs::LogGroup").values()
+            if group["Properties"]["LogGroupName"].startswith("/aws/ecs/")
+        }
+        assert set(groups) == {f"/aws/ecs/{environment}/{kind}" for kind in kinds}
+        for kind, (days, deletion) in kinds.items():
+            group = groups[f"/aws/ecs/{environment}/{kind}"]
+            assert group["Properties"]["RetentionInDays"] == days, kind
+            assert "KmsKeyId" in group["Properties"], kind
+            assert group["DeletionPolicy"] == deletion, (environment, kind)
+
+
+def test_nothing_is_plain_retain_so_a_failed_first_deploy_leaves_nothing(synthesized: dict[str, Synthesized]) -> None:
+    # A plain Retain survives the rollback of the create that made it: the fixed-name secrets and log groups
+    # then make the next create fail with "already exists", and each attempt leaves a KMS key behind.
+    for synth in synthesized.values():
+        plain = [lid for lid, r in synth.raw["Resources"].items() if r.get("DeletionPolicy") == "Retain"]
+        assert plain == [], synth.config.environment
+        kept = [r for r in synth.raw["Resources"].values() if r.get("DeletionPolicy") == "RetainExceptOnCreate"]
+        assert all(r.get("UpdateReplacePolicy") == "Retain" for r in kept)
+        assert any(r["Type"] == "AWS::KMS::Key" for r in kept)
 
 
 def test_saved_queries_cover_the_first_questions(staging: Synthesized) -> None:
@@ -145,20 +178,3 @@ def test_cloudwatch_may_use_the_topic_key(staging: Synthesized) -> None:
             },
         },
     )
-
-
-def test_only_this_accounts_alarms_may_publish_or_use_the_key(staging: Synthesized) -> None:
-    # Given the statements that let CloudWatch publish to the topics and use their key
-    statements = [
-        statement
-        for resource_type, policy_key in (("AWS::SNS::TopicPolicy", "PolicyDocument"), ("AWS::KMS::Key", "KeyPolicy"))
-        for resource in staging.resources(resource_type).values()
-        for statement in resource["Properties"][policy_key]["Statement"]
-        if statement.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
-    ]
-    # Then each is limited to alarms of this account and region (CloudWatch acts for every account)
-    assert len(statements) == 3  # two topics and the key
-    for statement in statements:
-        assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
-        source_arn = resolve_join(statement["Condition"]["ArnLike"]["aws:SourceArn"])
-        assert source_arn == "arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*"

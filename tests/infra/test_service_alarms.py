@@ -1,7 +1,13 @@
-"""Every service alarm of the report's table, checked field by field on the synthesized template."""
+"""Every service alarm (ECS, ALB and its target groups, RDS, Redis), checked field by field on the template.
+
+The table is the reviewed design: thresholds from the report and from AWS's recommended alarms, the
+treatment of missing data, and which alarm of each resource sends INSUFFICIENT_DATA ("monitoring blind").
+docs/operations/decisions.md (issue 11) has the same table with the reasons.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -9,74 +15,109 @@ import pytest
 from lambdas.shared.alarm_metadata import parse_alarm_metadata
 from tests.infra.conftest import Synthesized
 
-# name suffix, namespace, metric, dimensions, statistic, period, evaluation periods, threshold, missing data,
-# severity, category, runbook file
-STAGING_ALARMS: list[tuple[str, str, str, dict[str, str], str, int, int, float, str, str, str, str]] = [
-    ("ecs-backend-cpu-high", "AWS/ECS", "CPUUtilization",
-     {"ClusterName": "peoplebooster-staging", "ServiceName": "peoplebooster-staging-backend"},
-     "Average", 60, 5, 80, "notBreaching", "warning", "performance", "ecs-cpu-high"),
-    ("ecs-frontend-cpu-high", "AWS/ECS", "CPUUtilization",
-     {"ClusterName": "peoplebooster-staging", "ServiceName": "peoplebooster-staging-frontend"},
-     "Average", 60, 5, 80, "notBreaching", "warning", "performance", "ecs-cpu-high"),
-    ("ecs-backend-memory-high", "AWS/ECS", "MemoryUtilization",
-     {"ClusterName": "peoplebooster-staging", "ServiceName": "peoplebooster-staging-backend"},
-     "Average", 60, 5, 80, "notBreaching", "warning", "performance", "ecs-memory-high"),
-    ("ecs-frontend-memory-high", "AWS/ECS", "MemoryUtilization",
-     {"ClusterName": "peoplebooster-staging", "ServiceName": "peoplebooster-staging-frontend"},
-     "Average", 60, 5, 80, "notBreaching", "warning", "performance", "ecs-memory-high"),
-    ("alb-target-5xx", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count",
-     {"LoadBalancer": "app/peoplebooster-staging-alb/5f1c2d3e4a5b6c7d"},
-     "Sum", 300, 1, 10, "notBreaching", "critical", "errors", "alb-5xx-errors"),
-    ("alb-elb-5xx", "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count",
-     {"LoadBalancer": "app/peoplebooster-staging-alb/5f1c2d3e4a5b6c7d"},
-     "Sum", 300, 1, 10, "notBreaching", "critical", "errors", "alb-5xx-errors"),
-    ("alb-latency-high", "AWS/ApplicationELB", "TargetResponseTime",
-     {"LoadBalancer": "app/peoplebooster-staging-alb/5f1c2d3e4a5b6c7d"},
-     "p95", 60, 5, 3, "notBreaching", "warning", "performance", "alb-high-latency"),
-    ("rds-connections-high", "AWS/RDS", "DatabaseConnections",
-     {"DBInstanceIdentifier": "peoplebooster-staging-db"},
-     "Maximum", 60, 5, 72, "missing", "warning", "performance", "rds-connections-high"),
-    ("rds-cpu-high", "AWS/RDS", "CPUUtilization",
-     {"DBInstanceIdentifier": "peoplebooster-staging-db"},
-     "Average", 60, 5, 80, "missing", "warning", "performance", "rds-cpu-high"),
-    ("redis-001-memory-high", "AWS/ElastiCache", "DatabaseMemoryUsagePercentage",
-     {"CacheClusterId": "peoplebooster-staging-redis-001", "CacheNodeId": "0001"},
-     "Maximum", 60, 5, 80, "missing", "warning", "performance", "redis-memory-high"),
-    ("redis-001-connections-high", "AWS/ElastiCache", "CurrConnections",
-     {"CacheClusterId": "peoplebooster-staging-redis-001", "CacheNodeId": "0001"},
-     "Maximum", 60, 5, 1000, "missing", "warning", "performance", "redis-connections-high"),
+ECS = {"ClusterName": "peoplebooster-staging"}
+BACKEND_SVC = {**ECS, "ServiceName": "peoplebooster-staging-backend"}
+FRONTEND_SVC = {**ECS, "ServiceName": "peoplebooster-staging-frontend"}
+ALB = {"LoadBalancer": "app/peoplebooster-staging-alb/5f1c2d3e4a5b6c7d"}
+BACKEND = {"TargetGroup": "targetgroup/pb-staging-backend/1a2b3c4d5e6f7a8b", **ALB}
+FRONTEND = {"TargetGroup": "targetgroup/pb-staging-frontend/8b7a6f5e4d3c2b1a", **ALB}
+RDS = {"DBInstanceIdentifier": "peoplebooster-staging-db"}
+REDIS = {"CacheClusterId": "peoplebooster-staging-redis-001", "CacheNodeId": "0001"}
+GIB, MIB = 1024**3, 1024**2
+
+
+@dataclass(frozen=True)
+class Expected:
+    suffix: str
+    namespace: str
+    metric: str
+    dimensions: dict[str, str]
+    statistic: str
+    period: int
+    evaluations: int
+    comparison: str
+    threshold: float
+    missing: str
+    severity: str
+    category: str
+    runbook: str
+    blind_notice: bool = False  # INSUFFICIENT_DATA goes to the alert topic
+
+
+GT, LT = "GreaterThanThreshold", "LessThanThreshold"
+STAGING_ALARMS = [
+    Expected("ecs-backend-cpu-high", "AWS/ECS", "CPUUtilization", BACKEND_SVC,
+             "Average", 60, 5, GT, 80, "missing", "warning", "performance", "ecs-cpu-high", blind_notice=True),
+    Expected("ecs-frontend-cpu-high", "AWS/ECS", "CPUUtilization", FRONTEND_SVC,
+             "Average", 60, 5, GT, 80, "missing", "warning", "performance", "ecs-cpu-high", blind_notice=True),
+    Expected("ecs-backend-memory-high", "AWS/ECS", "MemoryUtilization", BACKEND_SVC,
+             "Average", 60, 5, GT, 80, "missing", "warning", "performance", "ecs-memory-high"),
+    Expected("ecs-frontend-memory-high", "AWS/ECS", "MemoryUtilization", FRONTEND_SVC,
+             "Average", 60, 5, GT, 80, "missing", "warning", "performance", "ecs-memory-high"),
+    Expected("alb-elb-5xx", "AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", ALB,
+             "Sum", 300, 1, GT, 10, "notBreaching", "critical", "errors", "alb-5xx-errors"),
+    Expected("alb-backend-target-5xx", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", BACKEND,
+             "Sum", 300, 1, GT, 10, "notBreaching", "critical", "errors", "alb-5xx-errors"),
+    Expected("alb-frontend-target-5xx", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", FRONTEND,
+             "Sum", 300, 1, GT, 10, "notBreaching", "critical", "errors", "alb-5xx-errors"),
+    Expected("alb-backend-latency-high", "AWS/ApplicationELB", "TargetResponseTime", BACKEND,
+             "p95", 60, 5, GT, 3, "notBreaching", "warning", "performance", "alb-high-latency"),
+    Expected("alb-frontend-latency-high", "AWS/ApplicationELB", "TargetResponseTime", FRONTEND,
+             "p95", 60, 5, GT, 3, "notBreaching", "warning", "performance", "alb-high-latency"),
+    Expected("alb-backend-no-healthy-targets", "AWS/ApplicationELB", "HealthyHostCount", BACKEND,
+             "Minimum", 60, 5, LT, 1, "missing", "critical", "errors", "alb-no-healthy-targets", blind_notice=True),
+    Expected("alb-frontend-no-healthy-targets", "AWS/ApplicationELB", "HealthyHostCount", FRONTEND,
+             "Minimum", 60, 5, LT, 1, "missing", "critical", "errors", "alb-no-healthy-targets", blind_notice=True),
+    Expected("alb-backend-unhealthy-targets", "AWS/ApplicationELB", "UnHealthyHostCount", BACKEND,
+             "Maximum", 60, 5, GT, 0, "missing", "warning", "errors", "alb-unhealthy-targets"),
+    Expected("alb-frontend-unhealthy-targets", "AWS/ApplicationELB", "UnHealthyHostCount", FRONTEND,
+             "Maximum", 60, 5, GT, 0, "missing", "warning", "errors", "alb-unhealthy-targets"),
+    # 80% of max_connections 225 (db.t4g.small: 2 GiB / 9531392)
+    Expected("rds-connections-high", "AWS/RDS", "DatabaseConnections", RDS,
+             "Maximum", 60, 5, GT, 180, "missing", "warning", "performance", "rds-connections-high"),
+    Expected("rds-cpu-high", "AWS/RDS", "CPUUtilization", RDS,
+             "Average", 60, 5, GT, 80, "missing", "warning", "performance", "rds-cpu-high", blind_notice=True),
+    # 10% of 20 GiB allocated, 25% of 2 GiB memory
+    Expected("rds-free-storage-low", "AWS/RDS", "FreeStorageSpace", RDS,
+             "Minimum", 60, 5, LT, 2 * GIB, "missing", "warning", "errors", "rds-free-storage-low"),
+    Expected("rds-freeable-memory-low", "AWS/RDS", "FreeableMemory", RDS,
+             "Average", 60, 15, LT, 512 * MIB, "missing", "warning", "performance", "rds-freeable-memory-low"),
+    Expected("redis-001-memory-high", "AWS/ElastiCache", "DatabaseMemoryUsagePercentage", REDIS,
+             "Maximum", 60, 5, GT, 80, "missing", "warning", "performance", "redis-memory-high", blind_notice=True),
+    Expected("redis-001-connections-high", "AWS/ElastiCache", "CurrConnections", REDIS,
+             "Maximum", 60, 5, GT, 1000, "missing", "warning", "performance", "redis-connections-high"),
+    Expected("redis-001-engine-cpu-high", "AWS/ElastiCache", "EngineCPUUtilization", REDIS,
+             "Average", 60, 5, GT, 90, "missing", "warning", "performance", "redis-engine-cpu-high"),
+    Expected("redis-001-evictions", "AWS/ElastiCache", "Evictions", REDIS,
+             "Sum", 60, 5, GT, 0, "missing", "warning", "performance", "redis-evictions"),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("expected", STAGING_ALARMS, ids=[row[0] for row in STAGING_ALARMS])
-def test_service_alarm_matches_the_report(staging: Synthesized, expected: tuple[Any, ...]) -> None:
-    # Given the expected definition from the report's alarm table
-    (suffix, namespace, metric, dimensions, statistic, period, evaluations, threshold, missing,
-     severity, category, runbook) = expected  # fmt: skip
+@pytest.mark.parametrize("expected", STAGING_ALARMS, ids=[row.suffix for row in STAGING_ALARMS])
+def test_service_alarm_matches_the_design(staging: Synthesized, expected: Expected) -> None:
     # When the staging template is read
-    alarm = staging.alarms_by_name()[f"peoplebooster-staging-{suffix}"]
+    alarm = staging.alarms_by_name()[f"peoplebooster-staging-{expected.suffix}"]
     # Then every field is as designed
-    assert alarm["Namespace"] == namespace
-    assert alarm["MetricName"] == metric
-    assert {d["Name"]: d["Value"] for d in alarm["Dimensions"]} == dimensions
-    if statistic.startswith("p"):
-        assert alarm["ExtendedStatistic"] == statistic
+    assert alarm["Namespace"] == expected.namespace
+    assert alarm["MetricName"] == expected.metric
+    assert {d["Name"]: d["Value"] for d in alarm["Dimensions"]} == expected.dimensions
+    if expected.statistic.startswith("p"):
+        assert alarm["ExtendedStatistic"] == expected.statistic
         assert "Statistic" not in alarm
     else:
-        assert alarm["Statistic"] == statistic
-    assert alarm["Period"] == period
-    assert alarm["EvaluationPeriods"] == evaluations
-    assert alarm["DatapointsToAlarm"] == evaluations
-    assert alarm["Threshold"] == pytest.approx(threshold)
-    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
-    assert alarm["TreatMissingData"] == missing
+        assert alarm["Statistic"] == expected.statistic
+    assert alarm["Period"] == expected.period
+    assert alarm["EvaluationPeriods"] == alarm["DatapointsToAlarm"] == expected.evaluations
+    assert alarm["Threshold"] == pytest.approx(expected.threshold)
+    assert alarm["ComparisonOperator"] == expected.comparison
+    assert alarm["TreatMissingData"] == expected.missing
     assert alarm["AlarmActions"] == [staging.topic_ref()]
     assert alarm["OKActions"] == [staging.topic_ref()]
+    assert alarm.get("InsufficientDataActions", []) == ([staging.topic_ref()] if expected.blind_notice else [])
     metadata = parse_alarm_metadata(alarm["AlarmDescription"])
-    assert metadata.severity == severity
-    assert metadata.category == category
+    assert (metadata.severity, metadata.category) == (expected.severity, expected.category)
     assert metadata.runbook_url == (
-        f"https://github.com/peoplebooster/monitoring/blob/main/docs/operations/runbooks/{runbook}.md"
+        f"https://github.com/peoplebooster/monitoring/blob/main/docs/operations/runbooks/{expected.runbook}.md"
     )
 
 
@@ -85,17 +126,41 @@ def test_every_service_alarm_is_expected(staging: Synthesized) -> None:
     others = ("peoplebooster-staging-router", "peoplebooster-staging-synthetic", "peoplebooster-staging-sentry-intake")
     names = {name for name in staging.alarms_by_name() if not name.startswith(others)}
     # Then they are exactly the table above: nothing missing, nothing unreviewed
-    assert names == {f"peoplebooster-staging-{row[0]}" for row in STAGING_ALARMS}
+    assert names == {f"peoplebooster-staging-{row.suffix}" for row in STAGING_ALARMS}
 
 
-def test_production_alarms_each_redis_node_and_scales_rds_threshold(production: Synthesized) -> None:
+def test_each_watched_resource_sends_one_blind_notice(synthesized: dict[str, Synthesized]) -> None:
+    # Given every alarm with an INSUFFICIENT_DATA action
+    for synth in synthesized.values():
+        blind = [a for a in synth.alarms_by_name().values() if a.get("InsufficientDataActions")]
+        # Then each watches a different resource (heard once), and missing data is kept visible for it
+        watched = [tuple(sorted((d["Name"], str(d["Value"])) for d in a["Dimensions"])) for a in blind]
+        assert len(watched) == len(set(watched)), synth.config.environment
+        assert all(a["TreatMissingData"] == "missing" for a in blind)
+        # every ECS service, target group, the database, each Redis node and each /health dependency
+        config = synth.config
+        expected = 2 + len(config.alb.target_groups) + 1 + len(config.elasticache.cache_cluster_ids) + 5
+        assert len(blind) == expected
+
+
+def test_production_alarms_each_redis_node_with_replication_lag(production: Synthesized) -> None:
     alarms = production.alarms_by_name()
-    # Given two Redis nodes and max_connections 405 in config/production.yaml
+    # Given two Redis nodes (a primary and a replica) in config/production.yaml
     for node in ("001", "002"):
-        assert f"peoplebooster-production-redis-{node}-memory-high" in alarms
-        assert f"peoplebooster-production-redis-{node}-connections-high" in alarms
-    # Then the RDS threshold is 80% of 405
-    assert alarms["peoplebooster-production-rds-connections-high"]["Threshold"] == pytest.approx(324)
+        for kind in ("memory-high", "connections-high", "engine-cpu-high", "evictions"):
+            assert f"peoplebooster-production-redis-{node}-{kind}" in alarms
+        lag = alarms[f"peoplebooster-production-redis-{node}-replication-lag"]
+        assert (lag["MetricName"], lag["Threshold"], lag["EvaluationPeriods"]) == ("ReplicationLag", 10, 15)
+        # The primary reports no lag, and a failover swaps the roles: no data is healthy here
+        assert lag["TreatMissingData"] == "notBreaching"
+    # Then the RDS thresholds follow the instance: 80% of 1802 connections, 10% of 100 GiB, 25% of 16 GiB
+    assert alarms["peoplebooster-production-rds-connections-high"]["Threshold"] == pytest.approx(1441.6)
+    assert alarms["peoplebooster-production-rds-free-storage-low"]["Threshold"] == pytest.approx(10 * GIB)
+    assert alarms["peoplebooster-production-rds-freeable-memory-low"]["Threshold"] == pytest.approx(4 * GIB)
+
+
+def test_staging_has_no_replication_lag_alarm_without_replicas(staging: Synthesized) -> None:
+    assert not [name for name in staging.alarms_by_name() if name.endswith("replication-lag")]
 
 
 def test_every_alarm_carries_routing_metadata_and_both_actions(synthesized: dict[str, Synthesized]) -> None:
@@ -108,3 +173,48 @@ def test_every_alarm_carries_routing_metadata_and_both_actions(synthesized: dict
             assert alarm["AlarmActions"], name
             assert alarm["OKActions"], name
             assert name.startswith(f"{synth.config.prefix}-"), name
+
+
+def _alarm_from(synth: Synthesized, **config_changes: Any) -> dict[str, dict[str, Any]]:
+    """The alarms of a stack built from staging's config with some sections replaced."""
+    from aws_cdk import App
+    from aws_cdk.assertions import Template
+
+    from infra.stack import MonitoringStack
+
+    config = synth.config.model_copy(update=config_changes)
+    stack = MonitoringStack(App(context={"aws:cdk:bundling-stacks": []}), config=config)
+    resources = Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm")
+    return {r["Properties"]["AlarmName"]: r["Properties"] for r in resources.values()}
+
+
+def test_container_insights_switch_adds_task_count_alarms(staging: Synthesized) -> None:
+    # Given ecs.container_insights on
+    alarms = _alarm_from(staging, ecs=staging.config.ecs.model_copy(update={"container_insights": True}))
+    # Then each service alarms when fewer tasks run than desired (metric math over Container Insights)
+    for role in ("backend", "frontend"):
+        alarm = alarms[f"peoplebooster-staging-ecs-{role}-tasks-below-desired"]
+        expressions = [m for m in alarm["Metrics"] if "Expression" in m]
+        assert [e["Expression"] for e in expressions] == ["desired - running"]
+        metrics = {m["Id"]: m["MetricStat"]["Metric"] for m in alarm["Metrics"] if "MetricStat" in m}
+        assert {m["MetricName"] for m in metrics.values()} == {"RunningTaskCount", "DesiredTaskCount"}
+        assert {m["Namespace"] for m in metrics.values()} == {"ECS/ContainerInsights"}
+    # And without the switch there are none (staging's config)
+    assert not [n for n in staging.alarms_by_name() if n.endswith("tasks-below-desired")]
+
+
+def test_rds_thresholds_fall_back_to_floors_without_sizes(staging: Synthesized) -> None:
+    rds = staging.config.rds.model_copy(update={"memory_gib": None, "allocated_storage_gib": None})
+    alarms = _alarm_from(staging, rds=rds)
+    assert alarms["peoplebooster-staging-rds-free-storage-low"]["Threshold"] == pytest.approx(5 * GIB)
+    assert alarms["peoplebooster-staging-rds-freeable-memory-low"]["Threshold"] == pytest.approx(256 * MIB)
+
+
+def test_shipped_max_connections_follow_rds_default_formula(synthesized: dict[str, Synthesized]) -> None:
+    # RDS for PostgreSQL's default max_connections is LEAST({DBInstanceClassMemory/9531392}, 5000)
+    # https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html#RDS_Limits.MaxConnections
+    # The first configs said 90 and 405 for 2 and 16 GiB: the alarm fired at 40% and 22% of capacity.
+    for synth in synthesized.values():
+        rds = synth.config.rds
+        assert rds.memory_gib is not None
+        assert rds.max_connections == min(int(rds.memory_gib * GIB) // 9_531_392, 5000), synth.config.environment

@@ -66,10 +66,10 @@ def test_config_keys_are_derived_from_what_synthesis_does(effects: dict[str, lis
         ("thresholds.evaluation_minutes", "DatapointsToAlarm", 1, 0),
     }
     assert of("ecs-backend-cpu-high") == {("thresholds.ecs_cpu_percent", "Threshold", 1, 0), *window}
-    # RDS connections: 80 % of max_connections (90 in config/staging.yaml) -> threshold = 0.9 * percent
-    assert of("rds-connections-high") == {("thresholds.rds_connections_percent", "Threshold", 0.9, 0), *window}
+    # RDS connections: 80 % of max_connections (225 in config/staging.yaml) -> threshold = 2.25 * percent
+    assert of("rds-connections-high") == {("thresholds.rds_connections_percent", "Threshold", 2.25, 0), *window}
     # The 5xx alarms sum over one period of evaluation_minutes: the key sets the period (60 s per minute)
-    assert of("alb-target-5xx") == {
+    assert of("alb-backend-target-5xx") == {
         ("thresholds.alb_target_5xx_count", "Threshold", 1, 0),
         ("thresholds.evaluation_minutes", "Period", 60, 0),
     }
@@ -228,8 +228,8 @@ def test_the_suggested_change_synthesizes_to_the_suggested_threshold(tmp_path: P
     (tmp_path / "staging.yaml").write_text(changed)
     # When the stack is synthesized from it
     alarms = alarm_properties(synthesize(load_config("staging", tmp_path)))
-    # Then the RDS connections alarm has 84 % of max_connections 90 as its threshold
-    assert alarms[PREFIX + "rds-connections-high"]["Threshold"] == pytest.approx(0.84 * 90)
+    # Then the RDS connections alarm has 84 % of max_connections 225 as its threshold
+    assert alarms[PREFIX + "rds-connections-high"]["Threshold"] == pytest.approx(0.84 * 225)
 
 
 def test_without_an_incident_table_acknowledgements_are_not_available(aws: None, tmp_path: Path) -> None:

@@ -195,3 +195,22 @@ def test_the_router_reads_the_values_back_from_the_reason() -> None:
     (alert,) = parse_event(sns_event_for(transition))
     assert alert.alarm_name == "svc-staging-synthetic-live-failing"
     assert alert.datapoints == (93.4, 93.4, 93.4)
+
+
+def test_only_states_with_actions_are_published() -> None:
+    # Given two alarms that lose their data: one sends INSUFFICIENT_DATA to the topic, one has no such action
+    actions = {"AlarmActions": [{"Ref": "Topic"}], "OKActions": [{"Ref": "Topic"}]}
+    heard = _alarm(AlarmName="heard", TreatMissingData="missing", InsufficientDataActions=[{"Ref": "Topic"}], **actions)
+    silent = _alarm(AlarmName="silent", TreatMissingData="missing", **actions)
+    evaluator = AlarmEvaluator([heard, silent])
+    for minute in range(3):
+        evaluator.add([_point(minute, 1)])
+    ok = evaluator.evaluate(3 * 60)
+    # When no more data comes for the whole window
+    blind = evaluator.evaluate(6 * 60 + 1)
+    # Then both go OK, then INSUFFICIENT_DATA; CloudWatch publishes the OKs and only the opted-in blindness
+    assert [(t.alarm.name, t.new_state, t.notifies) for t in ok] == [("heard", "OK", True), ("silent", "OK", True)]
+    assert [(t.alarm.name, t.new_state, t.notifies) for t in blind] == [
+        ("heard", "INSUFFICIENT_DATA", True),
+        ("silent", "INSUFFICIENT_DATA", False),
+    ]
