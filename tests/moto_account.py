@@ -82,6 +82,7 @@ def build_service(
     log_group: str | None = None,
     metrics: bool = True,
     extra_services: tuple[str, ...] = (),
+    container_insights: bool = False,
 ) -> Service:
     """The monitored service of one environment; `extra_services` adds services without a load balancer."""
     name = f"{prefix}-{environment}"
@@ -98,7 +99,8 @@ def build_service(
             Port=port,
             DefaultActions=[{"Type": "forward", "TargetGroupArn": groups[role]["TargetGroupArn"]}],
         )
-    ecs.create_cluster(clusterName=name)
+    insights = "enabled" if container_insights else "disabled"
+    ecs.create_cluster(clusterName=name, settings=[{"name": "containerInsights", "value": insights}])
     logs = log_group or APPLICATION_LOGS.format(environment=environment)
     services = {}
     for role in ("backend", "frontend", *extra_services):
@@ -240,14 +242,19 @@ def config_for(
     return path
 
 
-def reserved_template(directory: Path, prefix: str, reserved: dict[str, int]) -> Path:
-    """A template holding only the stack's functions with reserved concurrency (what preflight counts)."""
-    resources = {
+def reserved_template(directory: Path, prefix: str, reserved: dict[str, int], log_groups: tuple[str, ...] = ()) -> Path:
+    """A template holding the stack's functions with reserved concurrency (what preflight counts) and, if
+    given, fixed-name log groups (what it looks for before a create)."""
+    resources: dict[str, Any] = {
         f"Function{index}": {
             "Type": "AWS::Lambda::Function",
             "Properties": {"FunctionName": f"{prefix}-{name}", "ReservedConcurrentExecutions": count},
         }
         for index, (name, count) in enumerate(reserved.items())
+    }
+    resources |= {
+        f"LogGroup{index}": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": name}}
+        for index, name in enumerate(log_groups)
     }
     path = directory / "template.json"
     path.write_text(json.dumps({"Resources": resources}), encoding="utf-8")

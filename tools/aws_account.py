@@ -201,9 +201,23 @@ def cluster_names(aws: Aws) -> list[str]:
     return [arn.rsplit("/", 1)[-1] for arn in paged(aws.client("ecs"), "list_clusters", "clusterArns")]
 
 
-def cluster_exists(aws: Aws, cluster: str) -> bool:
-    found = call(aws.client("ecs").describe_clusters, clusters=[cluster])
-    return any(item.get("status") == "ACTIVE" for item in found.get("clusters", []))
+@dataclass(frozen=True)
+class Cluster:
+    name: str
+    container_insights: bool  # its containerInsights setting is enabled (or enhanced)
+
+
+def cluster(aws: Aws, name: str) -> Cluster | None:
+    """The active cluster `name` with its settings, or None."""
+    found = call(aws.client("ecs").describe_clusters, clusters=[name], include=["SETTINGS"])
+    for item in found.get("clusters", []):
+        if item.get("status") == "ACTIVE":
+            settings = {s.get("name"): s.get("value") for s in item.get("settings", [])}
+            return Cluster(
+                name=item["clusterName"],
+                container_insights=settings.get("containerInsights") in {"enabled", "enhanced"},
+            )
+    return None
 
 
 def service_names(aws: Aws, cluster: str) -> list[str]:
@@ -317,6 +331,7 @@ class DbInstance:
     instance_class: str
     engine: str
     parameter_group: str | None
+    allocated_storage_gib: int | None = None
     tags: tuple[tuple[str, str], ...] = ()
 
 
@@ -327,6 +342,7 @@ def _db_instance(item: Mapping[str, Any]) -> DbInstance:
         instance_class=item.get("DBInstanceClass", ""),
         engine=item.get("Engine", ""),
         parameter_group=groups[0]["DBParameterGroupName"] if groups else None,
+        allocated_storage_gib=item.get("AllocatedStorage"),
         tags=tuple((tag["Key"], tag["Value"]) for tag in item.get("TagList", [])),
     )
 
@@ -363,9 +379,10 @@ def evaluate_max_connections(formula: str, memory_bytes: int) -> int | None:
     return None
 
 
-def max_connections(aws: Aws, instance: DbInstance) -> MaxConnections:
+def max_connections(aws: Aws, instance: DbInstance, memory_mib: int | None = None) -> MaxConnections:
     """The instance's max_connections: the parameter group's explicit value, else its formula (or the engine's
-    documented default) over the class's memory. Raises LookupError with a reason when it cannot tell."""
+    documented default) over the class's memory (`memory_mib`, else looked up). Raises LookupError with a reason
+    when it cannot tell."""
     formula = DEFAULT_MAX_CONNECTIONS_FORMULAS.get(instance.engine)
     source = f"the {instance.engine} default"
     if instance.parameter_group:
@@ -390,7 +407,7 @@ def max_connections(aws: Aws, instance: DbInstance) -> MaxConnections:
             formula, source = value, f"parameter group {instance.parameter_group}"
     if formula is None:
         raise LookupError(f"no documented max_connections default for engine {instance.engine!r}")
-    memory_mib = instance_class_memory_mib(aws, instance.instance_class)
+    memory_mib = memory_mib or instance_class_memory_mib(aws, instance.instance_class)
     computed = evaluate_max_connections(formula, memory_mib * 1024 * 1024)
     if computed is None:
         raise LookupError(f"cannot evaluate the max_connections formula {formula!r} of {source}")

@@ -42,19 +42,20 @@ from tools.aws_account import (
     Aws,
     EcsService,
     candidates,
-    cluster_exists,
     cluster_names,
     connect,
-    db_instance,
     db_instances,
     describe_failure,
     ecs_services,
     elasticache_tags,
+    instance_class_memory_mib,
     load_balancers,
     max_connections,
-    replication_group,
     replication_groups,
     target_groups,
+)
+from tools.aws_account import (
+    cluster as ecs_cluster,
 )
 
 ROLE_HINTS = {"backend": ("backend", "api", "server"), "frontend": ("frontend", "web", "next")}
@@ -194,9 +195,23 @@ class Discovery:
 
 
 def discover(aws: Aws, environment: str, args: argparse.Namespace, existing: Mapping[str, Any]) -> Discovery:
-    why: list[tuple[str, str, str]] = []
+    found = Discovery(sections={"region": aws.region}, comments={}, why=[])
+    discovered = {
+        **_service(aws, args, found),
+        "rds": _database(aws, environment, args, existing.get("rds") or {}, found),
+        "elasticache": _cache(aws, environment, args, existing.get("elasticache") or {}, found),
+    }
+    # Settings of these sections the account cannot tell (ecs.container_insights, ...) stay as they were.
+    for key, values in discovered.items():
+        kept = existing.get(key)
+        found.sections[key] = (kept if isinstance(kept, dict) else {}) | values
+    return found
+
+
+def _service(aws: Aws, args: argparse.Namespace, found: Discovery) -> dict[str, Any]:
+    """The `ecs` and `alb` sections: the cluster's two services, their target groups and the ALB."""
     cluster = args.cluster
-    if not cluster_exists(aws, cluster):
+    if ecs_cluster(aws, cluster) is None:
         raise DiscoverError(
             f"cluster {cluster!r} not found in {aws.region} (candidates: {candidates(cluster_names(aws))})"
         )
@@ -205,65 +220,83 @@ def discover(aws: Aws, environment: str, args: argparse.Namespace, existing: Map
     for role in ("backend", "frontend"):
         name, how = pick_service(role, sorted(services), getattr(args, role), cluster)
         chosen[role] = services[name]
-        why.append((f"ecs.{role}_service_name", name, how))
+        found.why.append((f"ecs.{role}_service_name", name, how))
     if chosen["backend"].name == chosen["frontend"].name:
         raise DiscoverError(
             f"service {chosen['backend'].name!r} is a candidate for both backend and frontend: pass --backend and"
             " --frontend"
         )
     alb, groups = _load_balancer(aws, chosen)
-    why.append(("alb.full_name", alb, "the services' target groups"))
-    why += [(f"alb.target_groups ({role})", name, f"loadBalancers of {chosen[role].name}") for role, name in groups]
-
-    instances = db_instances(aws)
-    rds_id, how = pick_for_environment(
-        "RDS instance", "rds", [Tagged(i.identifier, i.tags) for i in instances], environment, args.rds
-    )
-    why.append(("rds.instance_identifier", rds_id, how))
-    instance = db_instance(aws, rds_id)
-    assert instance is not None  # just listed
-    comments: dict[str, str] = {}
-    try:
-        limit = max_connections(aws, instance)
-        connections, how = limit.value, limit.how
-        comments["rds.max_connections"] = limit.how
-    except LookupError as reason:
-        kept = (existing.get("rds") or {}).get("max_connections")
-        if not isinstance(kept, int):
-            raise DiscoverError(f"rds.max_connections: {reason}; set it in the config (SHOW max_connections)") from None
-        connections, how = kept, f"kept from the config: {reason}"
-    why.append(("rds.max_connections", str(connections), how))
-
-    groups_found = replication_groups(aws)
-    needs_tags = args.redis is None and len(groups_found) > 1
-    redis_id, how = pick_for_environment(
-        "Redis replication group",
-        "redis",
-        [Tagged(g.id, elasticache_tags(aws, g.arn) if needs_tags and g.arn else ()) for g in groups_found],
-        environment,
-        args.redis,
-    )
-    group = replication_group(aws, redis_id)
-    assert group is not None
-    why.append(("elasticache.replication_group_id", redis_id, how))
-    why.append(("elasticache.cache_cluster_ids", ", ".join(group.member_clusters), "the group's member clusters"))
-
-    redis: dict[str, Any] = {"replication_group_id": redis_id, "cache_cluster_ids": list(group.member_clusters)}
-    node = (existing.get("elasticache") or {}).get("cache_node_id")
-    if len(group.node_ids) == 1 and (node or group.node_ids[0] != "0001"):
-        redis["cache_node_id"] = group.node_ids[0]
-    sections = {
-        "region": aws.region,
+    found.why.append(("alb.full_name", alb, "the services' target groups"))
+    found.why += [
+        (f"alb.target_groups ({role})", name, f"loadBalancers of {chosen[role].name}") for role, name in groups
+    ]
+    return {
         "ecs": {
             "cluster_name": cluster,
             "backend_service_name": chosen["backend"].name,
             "frontend_service_name": chosen["frontend"].name,
         },
         "alb": {"full_name": alb, "target_groups": [{"name": role, "full_name": name} for role, name in groups]},
-        "rds": {"instance_identifier": rds_id, "max_connections": connections},
-        "elasticache": redis,
     }
-    return Discovery(sections=sections, comments=comments, why=why)
+
+
+def _database(
+    aws: Aws, environment: str, args: argparse.Namespace, existing: Mapping[str, Any], found: Discovery
+) -> dict[str, Any]:
+    """The `rds` section: the instance, its max_connections, memory and allocated storage."""
+    instances = db_instances(aws)
+    rds_id, how = pick_for_environment(
+        "RDS instance", "rds", [Tagged(i.identifier, i.tags) for i in instances], environment, args.rds
+    )
+    found.why.append(("rds.instance_identifier", rds_id, how))
+    instance = next(i for i in instances if i.identifier == rds_id)
+    rds: dict[str, Any] = {"instance_identifier": rds_id}
+    try:
+        memory_mib = instance_class_memory_mib(aws, instance.instance_class)
+        limit = max_connections(aws, instance, memory_mib)
+    except LookupError as reason:
+        kept = existing.get("max_connections")
+        if not isinstance(kept, int):
+            raise DiscoverError(f"rds.max_connections: {reason}; set it in the config (SHOW max_connections)") from None
+        rds["max_connections"] = kept
+        found.why.append(("rds.max_connections", str(kept), f"kept from the config: {reason}"))
+    else:
+        rds |= {"max_connections": limit.value, "memory_gib": _number(memory_mib / 1024)}
+        found.comments["rds.max_connections"] = limit.how
+        found.why.append(("rds.max_connections", str(limit.value), limit.how))
+        found.why.append(("rds.memory_gib", f"{memory_mib / 1024:g}", f"{instance.instance_class}'s memory"))
+    if instance.allocated_storage_gib:
+        rds["allocated_storage_gib"] = instance.allocated_storage_gib
+        found.why.append(("rds.allocated_storage_gib", str(instance.allocated_storage_gib), "AllocatedStorage"))
+    return rds
+
+
+def _cache(
+    aws: Aws, environment: str, args: argparse.Namespace, existing: Mapping[str, Any], found: Discovery
+) -> dict[str, Any]:
+    """The `elasticache` section: the replication group and its member clusters."""
+    groups = replication_groups(aws)
+    needs_tags = args.redis is None and len(groups) > 1
+    redis_id, how = pick_for_environment(
+        "Redis replication group",
+        "redis",
+        [Tagged(g.id, elasticache_tags(aws, g.arn) if needs_tags and g.arn else ()) for g in groups],
+        environment,
+        args.redis,
+    )
+    group = next(g for g in groups if g.id == redis_id)
+    found.why.append(("elasticache.replication_group_id", redis_id, how))
+    found.why.append(("elasticache.cache_cluster_ids", ", ".join(group.member_clusters), "the group's members"))
+    redis: dict[str, Any] = {"replication_group_id": redis_id, "cache_cluster_ids": list(group.member_clusters)}
+    if len(group.node_ids) == 1 and (existing.get("cache_node_id") or group.node_ids[0] != "0001"):
+        redis["cache_node_id"] = group.node_ids[0]
+    return redis
+
+
+def _number(value: float) -> float | int:
+    """2.0 -> 2 (as a person writes it in YAML), 0.5 -> 0.5."""
+    return int(value) if value == int(value) else round(value, 2)
 
 
 def _load_balancer(aws: Aws, services: Mapping[str, EcsService]) -> tuple[str, list[tuple[str, str]]]:

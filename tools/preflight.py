@@ -50,7 +50,6 @@ from tools.aws_account import (
     EcsService,
     call,
     candidates,
-    cluster_exists,
     cluster_names,
     connect,
     container_definitions,
@@ -59,6 +58,7 @@ from tools.aws_account import (
     describe_failure,
     ecs_services,
     error_code,
+    instance_class_memory_mib,
     load_balancer_named,
     load_balancers,
     load_config_or_fail,
@@ -73,6 +73,10 @@ from tools.aws_account import (
     target_group_named,
     target_groups,
 )
+from tools.aws_account import (
+    cluster as ecs_cluster,
+)
+from tools.leftovers import clear_the_way, find_leftovers
 from tools.preflight_rules import (
     ROLES,
     UNRESERVED_MINIMUM,
@@ -85,6 +89,7 @@ from tools.preflight_rules import (
     judge_log_configuration,
     judge_max_connections,
     judge_members,
+    judge_sizes,
     judge_subscriptions,
     not_found,
     placeholders,
@@ -123,9 +128,19 @@ def check_ecs(context: Context) -> dict[str, EcsService]:
     """The cluster and both services; returns the services found, by role."""
     config, aws = context.config, context.aws
     cluster = config.ecs.cluster_name
-    if not cluster_exists(aws, cluster):
+    found_cluster = ecs_cluster(aws, cluster)
+    if found_cluster is None:
         context.findings.append(not_found("ecs.cluster_name", f"cluster {cluster!r}", cluster_names(aws)))
         return {}
+    if config.ecs.container_insights and not found_cluster.container_insights:
+        context.findings.append(
+            warning(
+                "ecs.container_insights",
+                f"true, but cluster {cluster!r} has Container Insights off: the task-count alarms get no data"
+                f" (aws ecs update-cluster-settings --cluster {cluster} --settings name=containerInsights,"
+                "value=enabled, or set it false)",
+            )
+        )
     wanted = {role: getattr(config.ecs, f"{role}_service_name") for role in ROLES}
     found = ecs_services(aws, cluster, sorted(set(wanted.values())))
     if set(wanted.values()) - set(found):
@@ -222,10 +237,19 @@ def check_rds(context: Context) -> None:
         )
         return
     try:
-        expected = max_connections(aws, instance)
+        memory_mib = instance_class_memory_mib(aws, instance.instance_class)
+        expected = max_connections(aws, instance, memory_mib)
     except LookupError as reason:
         context.findings.append(warning("rds.max_connections", f"cannot check {config.rds.max_connections}: {reason}"))
         return
+    context.findings.extend(
+        judge_sizes(
+            memory_gib=config.rds.memory_gib,
+            class_memory_gib=memory_mib / 1024,
+            storage_gib=config.rds.allocated_storage_gib,
+            allocated_gib=instance.allocated_storage_gib,
+        )
+    )
     finding = judge_max_connections(
         config.rds.max_connections,
         expected.value,
@@ -495,6 +519,8 @@ def run_checks(context: Context) -> list[Finding]:
     except ClientError as failure:
         context.findings.append(warning("stack", f"cannot tell whether {name} is deployed: {refusal(failure)}"))
         return context.findings
+    if status is None or status == "ROLLBACK_COMPLETE":  # the deploy will create the stack
+        _guarded(context, "stack", lambda: check_leftovers(context))
     if status in DEPLOYED_STATES:
         _guarded(context, "secrets", lambda: check_secrets(context))
         _guarded(context, "router.fallback_email", lambda: check_fallback_email(context))
@@ -508,6 +534,23 @@ def run_checks(context: Context) -> list[Finding]:
             Finding(Level.INFO, "stack", f"{name} is {status}: secrets, email and alarm checks skipped")
         )
     return context.findings
+
+
+def check_leftovers(context: Context) -> None:
+    """Resources with the stack's fixed names that exist already: the create would fail ("already exists")."""
+    aws = context.aws
+    leftovers = call(
+        find_leftovers,
+        context.template(),
+        prefix=context.config.prefix,
+        logs=aws.client("logs"),
+        secrets=aws.client("secretsmanager"),
+        kms=aws.client("kms"),
+    )
+    for leftover in leftovers:
+        context.findings.append(error("stack", f"{leftover.line()}: creating the stack would fail on it"))
+    for advice in clear_the_way(leftovers, environment=context.config.environment):
+        context.findings.append(Finding(Level.INFO, "stack", advice))
 
 
 def _stack_name(config: EnvironmentConfig) -> str:

@@ -121,6 +121,31 @@ def judge_max_connections(
     )
 
 
+def judge_sizes(
+    *, memory_gib: float | None, class_memory_gib: float | None, storage_gib: int | None, allocated_gib: int | None
+) -> list[Finding]:
+    """rds.memory_gib and rds.allocated_storage_gib, when set, must be the instance's: the FreeableMemory and
+    FreeStorageSpace alarms are a share of them."""
+    findings = []
+    if memory_gib is not None and class_memory_gib is not None and abs(memory_gib - class_memory_gib) > 0.01:
+        findings.append(
+            warning(
+                "rds.memory_gib",
+                f"{memory_gib:g}, but the instance class has {class_memory_gib:g} GiB: set memory_gib:"
+                f" {class_memory_gib:g} (the FreeableMemory alarm is a share of it)",
+            )
+        )
+    if storage_gib is not None and allocated_gib is not None and storage_gib != allocated_gib:
+        findings.append(
+            warning(
+                "rds.allocated_storage_gib",
+                f"{storage_gib}, but the instance has {allocated_gib} GiB allocated: set allocated_storage_gib:"
+                f" {allocated_gib} (the FreeStorageSpace alarm is a share of it)",
+            )
+        )
+    return findings
+
+
 def judge_members(configured: Sequence[str], group_id: str, members: Sequence[str]) -> Finding | None:
     if set(configured) == set(members):
         return None

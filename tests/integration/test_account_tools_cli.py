@@ -21,6 +21,7 @@ from infra.config import load_config
 from lambdas.shared.alarm_metadata import Category, Severity, format_alarm_description
 from tests.aws_tables import FAKE_CREDENTIALS
 from tests.moto_account import REPO, Clients, build_service, config_for, moto_clients, reserved_template
+from tools.discover import RESOURCE_SECTIONS
 from tools.health_service import HealthService
 
 PREFIX = "peoplebooster-staging"
@@ -121,11 +122,15 @@ def test_make_discover_writes_a_config_that_loads_and_passes_preflight(
     clients: Clients, endpoint: str, health: HealthService, tmp_path: Path
 ) -> None:
     # Given the account's service and the committed config (example ids) with a reachable health URL
-    service = build_service(clients, prefix="peoplebooster")
-    committed = (REPO / "config" / "staging.yaml").read_text(encoding="utf-8")
-    (tmp_path / "staging.yaml").write_text(
-        committed.replace("https://staging-api.peoplebooster.example.com", health.url), encoding="utf-8"
+    # (with Container Insights on, which the account cannot tell discover: it must be kept)
+    service = build_service(clients, prefix="peoplebooster", container_insights=True)
+    committed = (
+        (REPO / "config" / "staging.yaml")
+        .read_text(encoding="utf-8")
+        .replace("https://staging-api.peoplebooster.example.com", health.url)
+        .replace("\necs:\n", "\necs:\n  container_insights: true\n")
     )
+    (tmp_path / "staging.yaml").write_text(committed, encoding="utf-8")
     out = tmp_path / "out" / "staging.yaml"
     out.parent.mkdir()
     # When `make discover` runs for the cluster
@@ -141,25 +146,31 @@ def test_make_discover_writes_a_config_that_loads_and_passes_preflight(
     )
     # Then the file loads, names the account's resources and max_connections from the class (db.t4g.small: 225)
     config = load_config("staging", out.parent)
-    assert config.ecs.model_dump() == {
-        "cluster_name": service.cluster,
-        "backend_service_name": service.services["backend"],
-        "frontend_service_name": service.services["frontend"],
-    }
+    assert (config.ecs.cluster_name, config.ecs.backend_service_name, config.ecs.frontend_service_name) == (
+        service.cluster,
+        service.services["backend"],
+        service.services["frontend"],
+    )
     assert config.alb.full_name == service.alb
     assert {g.name: g.full_name for g in config.alb.target_groups} == service.target_groups
-    assert (config.rds.instance_identifier, config.rds.max_connections) == (service.rds, 225)
+    rds = config.rds
+    assert (rds.instance_identifier, rds.max_connections, rds.memory_gib, rds.allocated_storage_gib) == (
+        service.rds,
+        225,
+        2,
+        20,
+    )
     assert (config.elasticache.replication_group_id, config.elasticache.cache_cluster_ids) == (
         service.redis,
         service.redis_members,
     )
-    # And every other setting and the file's comments are as they were
+    # And every other setting, and every comment outside the replaced sections, is as it was
     before = yaml.safe_load(committed)
     after = yaml.safe_load(out.read_text(encoding="utf-8"))
-    unchanged = set(before) - {"ecs", "alb", "rds", "elasticache", "health_base_url"}
+    unchanged = set(before) - set(RESOURCE_SECTIONS)
     assert {key: after[key] for key in unchanged} == {key: before[key] for key in unchanged}
-    comments = [line for line in committed.splitlines() if line.lstrip().startswith("#")]
-    assert [line for line in out.read_text(encoding="utf-8").splitlines() if line.lstrip().startswith("#")] == comments
+    assert config.ecs.container_insights is True
+    assert _comments_outside(out.read_text(encoding="utf-8")) == _comments_outside(committed)
     # And preflight finds nothing wrong with it
     template = reserved_template(tmp_path, PREFIX, {})
     checked = _tool(
@@ -199,6 +210,17 @@ def test_make_smoke_drives_the_alarm_and_says_where_to_look(clients: Clients, en
     state = clients("cloudwatch").describe_alarms(AlarmNames=[f"{PREFIX}-synthetic-metrics-failing"])["MetricAlarms"][0]
     assert state["StateValue"] == "OK"
     assert "Smoke test by" in state["StateReason"]
+
+
+def _comments_outside(text: str) -> list[str]:
+    """The comment lines that are not inside one of the sections discover replaces."""
+    comments, section = [], ""
+    for line in text.splitlines():
+        if line[:1].isalpha():
+            section = line.split(":", 1)[0]
+        if "#" in line and (line.startswith("#") or section not in RESOURCE_SECTIONS):
+            comments.append(line)
+    return comments
 
 
 def _closed_port() -> int:

@@ -484,3 +484,48 @@ def test_credentials_of_another_account_are_refused_in_one_line(
     assert err.splitlines() == [
         "preflight: account: config/staging.yaml says 111122223333 but the credentials are for account 123456789012"
     ]
+
+
+def test_container_insights_memory_and_storage_must_be_the_accounts(
+    service: Service, health: HealthService, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a config that turns on the task-count alarms on a cluster without Container Insights, and sizes
+    # the RDS alarms for another instance (the account's: db.t4g.small, 2 GiB, 20 GiB allocated)
+    changes = {"ecs.container_insights": True, "rds.memory_gib": 4, "rds.allocated_storage_gib": 100}
+    config_for(tmp_path, service, health_base_url=health.url, changes=changes)
+    code, lines, _ = preflight(capsys, tmp_path)
+    assert code == 0
+    assert problems(lines) == [
+        "WARNING ecs.container_insights: true, but cluster 'pb-staging' has Container Insights off: the task-count"
+        " alarms get no data (aws ecs update-cluster-settings --cluster pb-staging --settings"
+        " name=containerInsights,value=enabled, or set it false)",
+        "WARNING rds.memory_gib: 4, but the instance class has 2 GiB: set memory_gib: 2 (the FreeableMemory alarm"
+        " is a share of it)",
+        "WARNING rds.allocated_storage_gib: 100, but the instance has 20 GiB allocated: set allocated_storage_gib:"
+        " 20 (the FreeStorageSpace alarm is a share of it)",
+    ]
+    # And with the account's values nothing is said
+    config_for(
+        tmp_path, service, health_base_url=health.url, changes={"rds.memory_gib": 2, "rds.allocated_storage_gib": 20}
+    )
+    code, lines, _ = preflight(capsys, tmp_path)
+    assert (code, problems(lines)) == (0, [])
+
+
+def test_a_log_group_the_create_would_collide_with_blocks_the_first_deploy(
+    clients: Clients, service: Service, health: HealthService, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the application log group that ECS made for the task definitions, and a template that creates it
+    clients("logs").create_log_group(logGroupName="/aws/ecs/staging/application")
+    config_for(tmp_path, service, health_base_url=health.url)
+    template = reserved_template(tmp_path, PREFIX, RESERVED, log_groups=("/aws/ecs/staging/application",))
+    aws = Aws(REGION, clients={"lambda": lambda_client()}, session=SESSION)
+    code = main(["--env", "staging", "--config-dir", str(tmp_path), "--template", str(template)], aws=aws)
+    lines = capsys.readouterr().out.splitlines()
+    # Then the stack's create would fail "already exists": an error, and the way out (adopt, never delete)
+    assert code == 1
+    assert [line for line in lines if line.startswith(("ERROR", "INFO stack: adopt"))] == [
+        "ERROR stack: log group /aws/ecs/staging/application already exists: creating the stack would fail on it",
+        "INFO stack: adopt the existing log groups: set `logs: {adopt_existing: true}` in config/staging.yaml"
+        " (docs/operations/deployment-guide.md#adopting-existing-log-groups)",
+    ]
