@@ -26,6 +26,7 @@ and exit 1.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -593,6 +594,7 @@ def run(
     config = load_config_or_fail(args.env, args.config_dir)
     aws, account = connect(config.environment, config.region, config.account, environ, aws)
 
+    @functools.cache  # the concurrency and leftovers checks both read it: synthesize once
     def template() -> Mapping[str, Any]:
         if args.template is None:
             return synthesized_template(config)

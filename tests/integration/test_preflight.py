@@ -32,6 +32,7 @@ from tests.moto_account import (
     put_metrics,
     reserved_template,
 )
+from tools import preflight as preflight_module
 from tools.aws_account import Aws
 from tools.health_service import HealthService
 from tools.preflight import _parser, main, run
@@ -529,3 +530,22 @@ def test_a_log_group_the_create_would_collide_with_blocks_the_first_deploy(
         "INFO stack: adopt the existing log groups: set `logs: {adopt_existing: true}` in config/staging.yaml"
         " (docs/operations/deployment-guide.md#adopting-existing-log-groups)",
     ]
+
+
+def test_the_stack_is_synthesized_once_per_run(
+    service: Service, health: HealthService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given no --template: the concurrency and leftovers checks both need the stack's template (~10 s each)
+    config_for(tmp_path, service, health_base_url=health.url)
+    template = json.loads(reserved_template(tmp_path, PREFIX, RESERVED).read_text())
+    synthesized: list[str] = []
+
+    def synthesize(config: Any) -> dict[str, Any]:
+        synthesized.append(config.environment)
+        return dict(template)
+
+    monkeypatch.setattr(preflight_module, "synthesized_template", synthesize)
+    aws = Aws(REGION, clients={"lambda": lambda_client()}, session=SESSION)
+    assert main(["--env", "staging", "--config-dir", str(tmp_path)], aws=aws) == 0
+    # Then it is synthesized once
+    assert synthesized == ["staging"]
