@@ -1,9 +1,14 @@
 # One entry point for set-up, synthesis, deployment, tests and the local demo.
-# Every target installs what it needs itself: a fresh clone only needs Python 3.11+ and Node 20+.
+# Every target installs what it needs itself: a fresh clone only needs the Lambda runtime's Python (3.13) and Node 20+.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-PYTHON ?= python3
+# Tests run on the Lambda runtime's Python (infra/lambda_platform.py): python3.13 on PATH, or pyenv's 3.13.
+LAMBDA_PYTHON := $(shell python3 -m infra.lambda_platform python-version)
+ifndef PYTHON
+PYTHON := $(shell for candidate in python$(LAMBDA_PYTHON) "$$(pyenv prefix $(LAMBDA_PYTHON) 2>/dev/null)/bin/python$(LAMBDA_PYTHON)"; do \
+	"$$candidate" -c '' 2>/dev/null && { command -v "$$candidate"; break; }; done)
+endif
 VENV := .venv
 PY := $(VENV)/bin/python
 CDK := node_modules/.bin/cdk
@@ -15,23 +20,31 @@ DAYS ?= 14
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install synth diff deploy preflight discover smoke lint test demo invoke silence alarm-report bench build clean
+.PHONY: help install lock synth diff deploy preflight discover smoke lint test demo invoke silence alarm-report bench build clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (set PYTHON=...)")'
-	$(PYTHON) -m venv $(VENV)
+# A new venv each time a requirements file changes, so nothing unpinned stays behind. The Lambda lock
+# constrains the development install (hashes stripped: pip would demand them of every dev package too).
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements.lock
+	@test -n "$(PYTHON)" || { echo "Python $(LAMBDA_PYTHON), the Lambda runtime's, is needed: pyenv install $(LAMBDA_PYTHON), or set PYTHON=" >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; v = "$(LAMBDA_PYTHON)"; sys.exit(0 if "%d.%d" % sys.version_info[:2] == v else f"PYTHON must be Python {v}, the Lambda runtime")'
+	$(PYTHON) -m venv --clear $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip==25.3
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m infra.lambda_platform constraints > $(VENV)/lambda-constraints.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c $(VENV)/lambda-constraints.txt
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install: $(VENV)/.installed node_modules/.installed ## Create .venv (pinned pip packages) and install the pinned CDK CLI
+install: $(VENV)/.installed node_modules/.installed ## Create .venv on the Lambda runtime's Python (pinned packages) and the pinned CDK CLI
+
+lock: ## Re-resolve requirements.lock (the Lambda asset's packages, with hashes) after changing requirements.txt
+	@test -x $(VENV)/bin/uv || { $(PYTHON) -m venv $(VENV) && $(PY) -m pip install --quiet $$(grep -E '^uv==' requirements-dev.txt); }
+	$(PY) -m infra.lambda_platform lock $(VENV)/bin/uv
 
 synth: install ## Synthesize the stack for ENV (staging|production) into cdk.out/ (bundles the Lambdas)
 	$(CDK) synth --quiet -c env=$(ENV)
@@ -87,6 +100,7 @@ alarm-report: install ## Alarm noise report (Markdown, PNG, tuning) for ENV over
 
 bench: install ## Print the benchmarks (parse/route/render time, cold starts, probe concurrency, cost)
 	$(PY) -m bench.alert_router_bench
+	$(PY) -m bench.cold_start_bench
 	$(PY) -m bench.synthetic_monitor_bench
 
 clean: ## Remove build output (keeps .venv and node_modules)

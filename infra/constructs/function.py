@@ -16,7 +16,7 @@ from infra.packaging import LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME, lambda_code, so
 
 
 class ProjectFunction(Construct):
-    """Python 3.14 on arm64, X-Ray active, JSON logs into an explicit log group with retention.
+    """Python 3.13 on arm64, X-Ray active, JSON logs into an explicit log group with retention.
 
     `function_name` is `<service>-<env>-<name>`; `handler` is the module path under lambdas/.
     Environment values are names and settings only: secrets are read at run time from Secrets Manager.
@@ -82,10 +82,17 @@ class ProjectFunction(Construct):
             },
             **function_props,  # type: ignore[arg-type]
         )
-        # The finding every function of this project shares, accepted once here.
+        # The findings every function of this project shares, accepted once here.
         Validations.of(self).acknowledge(
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
                 reason="X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) only accept '*'.",
+            ),
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-L1",
+                reason=(
+                    f"{LAMBDA_RUNTIME.name}, not the newest runtime: the tests and the shipped bytecode run on this"
+                    " Python, the newest one the toolchain has (decisions.md, issue 12); supported until 2029-06-30."
+                ),
             ),
         )

@@ -1,13 +1,12 @@
-"""Observability shared by the Lambdas: Sentry set-up, secret scrubbing, lazy tracing.
+"""Observability shared by the Lambdas: Sentry set-up and secret scrubbing.
 
 Each function keeps its own Powertools Logger and Metrics singletons (its own service and namespace);
-this module holds what both need in the same shape. Expensive imports (sentry_sdk, the X-Ray
-Tracer) happen only when they are switched on, so a local run or a cold start without them stays fast.
+this module holds what both need in the same shape. sentry_sdk is imported only when a DSN switches it
+on, so a local run or a cold start without it stays fast.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -92,29 +91,12 @@ def reset_sentry_for_tests() -> None:
     _sentry_enabled = None
 
 
-def _tracing_enabled() -> bool:
-    return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")) and (
-        os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").lower() not in ("1", "true")
-    )
-
-
 def traced(handler: _F) -> _F:
-    """X-Ray tracing of the handler, importing the Tracer only inside a real Lambda with tracing on.
+    """The handler itself: the functions run with Lambda's active tracing and no X-Ray SDK.
 
-    The Tracer import costs about 120 ms, most of a local cold start; locally it would only be disabled.
+    Active tracing (infra/constructs/function.py) records every invocation's segment, initialisation included,
+    without code. The SDK's Tracer would add subsegments for the AWS and Slack calls, but creating it (two
+    X-Ray clients) made the router's cold start 1.4x as long (docs/operations/decisions.md, issue 12).
+    Kept until the handlers drop `@traced`.
     """
-    traced_handler: Callable[..., Any] | None = None
-
-    @functools.wraps(handler)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        nonlocal traced_handler
-        if traced_handler is None:
-            if _tracing_enabled():
-                from aws_lambda_powertools import Tracer  # noqa: PLC0415
-
-                traced_handler = Tracer().capture_lambda_handler(handler)
-            else:
-                traced_handler = handler
-        return traced_handler(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
+    return handler

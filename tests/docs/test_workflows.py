@@ -20,6 +20,8 @@ import jsonschema
 import pytest
 import yaml
 
+from infra.lambda_platform import LAMBDA_PYTHON_VERSION
+
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = REPO / ".github" / "workflows"
 SCHEMA = json.loads((Path(__file__).parent / "github-workflow.schema.json").read_text(encoding="utf-8"))
@@ -123,7 +125,7 @@ def test_ci_lints_and_tests_on_pull_requests_and_main(ci: dict[str, Any]) -> Non
     assert "make lint" in runs
     assert "make test" in runs
     setup = {str(step["uses"]).split("@")[0]: step.get("with", {}) for _, _, step in steps(ci) if "uses" in step}
-    assert setup["actions/setup-python"]["python-version"] == "3.11"
+    assert setup["actions/setup-python"]["python-version"] == LAMBDA_PYTHON_VERSION  # CI tests on the runtime's Python
     assert setup["actions/setup-node"]["node-version"] == "20"
 
 

@@ -76,7 +76,7 @@ def test_function_runtime_handler_concurrency_and_environment(
     _, function = _router(synth)
     # Then it is the project's standard Lambda with the router's own settings
     assert function["FunctionName"] == f"{config.prefix}-alert-router"
-    assert function["Runtime"] == "python3.14"
+    assert function["Runtime"] == "python3.13"
     assert function["Architectures"] == ["arm64"]
     assert function["MemorySize"] == 256
     assert function["Timeout"] == config.router.timeout_seconds
