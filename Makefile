@@ -20,7 +20,7 @@ DAYS ?= 14
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install lock synth diff deploy lint test demo invoke silence alarm-report bench build clean
+.PHONY: help install lock synth diff deploy preflight discover smoke lint test demo invoke silence alarm-report bench build clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -52,8 +52,20 @@ synth: install ## Synthesize the stack for ENV (staging|production) into cdk.out
 diff: install ## Show what `make deploy ENV=...` would change in the AWS account
 	$(CDK) diff -c env=$(ENV)
 
-deploy: install ## Deploy the stack for ENV to the AWS account of the current credentials
+deploy: install ## Deploy the stack for ENV to the AWS account of the current credentials (after make preflight)
+	$(PY) -m tools.preflight --env $(ENV)
 	$(CDK) deploy -c env=$(ENV) --require-approval $(APPROVAL)
+
+# CONFIG_DIR, TEMPLATE, CLUSTER, OUT, BACKEND, FRONTEND, RDS, REDIS and ALARM reach the commands through the
+# environment ("$$CLUSTER"), so any quoting survives; an option is passed only when its variable is set.
+preflight: install ## Check config/ENV.yaml against the AWS account, read-only [CONFIG_DIR=config] [TEMPLATE=<synthesized template>]
+	$(PY) -m tools.preflight --env $(ENV)$(if $(CONFIG_DIR), --config-dir "$$CONFIG_DIR")$(if $(TEMPLATE), --template "$$TEMPLATE")
+
+discover: install ## Write ENV's resource ids into config/ENV.yaml from the account: CLUSTER=<ECS cluster> [OUT=<file>] [BACKEND= FRONTEND= RDS= REDIS=]
+	$(PY) -m tools.discover --env $(ENV) --cluster "$$CLUSTER"$(if $(CONFIG_DIR), --config-dir "$$CONFIG_DIR")$(if $(OUT), --out "$$OUT")$(if $(BACKEND), --backend "$$BACKEND")$(if $(FRONTEND), --frontend "$$FRONTEND")$(if $(RDS), --rds "$$RDS")$(if $(REDIS), --redis "$$REDIS")
+
+smoke: install ## After a deploy: drive one alarm to ALARM and back, say where Slack shows it [ALARM=<name>] [ALLOW_CRITICAL=yes]
+	$(PY) -m tools.smoke --env $(ENV)$(if $(CONFIG_DIR), --config-dir "$$CONFIG_DIR")$(if $(ALARM), --alarm "$$ALARM")$(if $(filter yes,$(ALLOW_CRITICAL)), --allow-critical)$(if $(HOLD), --hold $(HOLD))
 
 build: install ## Same as synth, for every environment
 	$(CDK) synth --quiet -c env=staging -o cdk.out/staging

@@ -18,8 +18,8 @@ from lambdas.shared.local_context import LocalLambdaContext
 from lambdas.synthetic_monitor import metric_names as names
 from lambdas.synthetic_monitor.handler import lambda_handler
 from lambdas.synthetic_monitor.settings import load_settings
-from tests.unit.synthetic_monitor import bodies
 from tests.emf import emf_values
+from tests.unit.synthetic_monitor import bodies
 from tools.health_service import FRONT_PAGE, FRONT_PAGE_MARKER, HealthService
 
 PAGE = b"<!DOCTYPE html><html><body><div id=__next></div><script id=__NEXT_DATA__>{}</script></body></html>"

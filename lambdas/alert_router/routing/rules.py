@@ -13,7 +13,7 @@ from lambdas.alert_router.models import Alert, MetricQuery
 from lambdas.shared.alarm_metadata import Category, Severity
 
 SYNTHETICS_NAMESPACE = "PeopleBooster/Synthetics"
-# The synthetic monitor's liveness and readiness checks: failing means users are affected now.
+# The synthetic monitor's liveness, readiness and front-end checks: failing means users are affected now.
 CRITICAL_SYNTHETIC_CHECKS = frozenset({"live", "ready", "frontend", "health-live", "health-ready"})
 
 
