@@ -228,6 +228,7 @@ def config_for(
     """Write <directory>/<env>.yaml: the committed config with these resources, `changes` applied last."""
     raw = yaml.safe_load((REPO / "config" / f"{service.environment}.yaml").read_text(encoding="utf-8"))
     raw |= resource_settings(service) | {"health_base_url": health_base_url}
+    raw.setdefault("synthetics", {})["frontend_url"] = f"{health_base_url}/"  # the reference service serves a page
     if service.environment == "production":
         raw["router"]["fallback_email"] = "sre-oncall@peoplebooster.test"
     for dotted, value in (changes or {}).items():

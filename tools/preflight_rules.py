@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from infra.config import EnvironmentConfig
-from lambdas.alert_router.settings import _DEPLOYED_URL, Settings, SettingsError, _bot, _webhooks
+from lambdas.alert_router.settings import DEPLOYED_WEBHOOK_URL, Settings, SettingsError, parse_bot, parse_webhooks
 from lambdas.sentry_intake.settings import Secret, client_secret_from_text
 from lambdas.sentry_intake.settings import SettingsError as SentrySettingsError
 from tools.aws_account import candidates
@@ -270,14 +270,14 @@ def slack_secret_problem(text: str, channels: Sequence[str]) -> str | None:
     try:
         if isinstance(value, dict) and "bot_token" in value:
             token = value.get("bot_token")
-            known = _bot(
+            known = parse_bot(
                 token if isinstance(token, str) else "",
                 json.dumps(value.get("channel_ids")),
                 "its channel_ids",
                 Settings(),
             ).channel_ids
         else:
-            known = _webhooks(text, "it", _DEPLOYED_URL)
+            known = parse_webhooks(text, "it", DEPLOYED_WEBHOOK_URL)
     except SettingsError as rejected:
         return f"is rejected by the router: {rejected}"
     missing = [channel for channel in channels if channel not in known]

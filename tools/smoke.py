@@ -8,7 +8,7 @@ through the alarm's actions, the alert topic and the router like a real one. The
 not page: a warning the router sends to the errors channel (#alerts-errors), whose only action is the alert
 topic (no fallback email), and which is OK now (a change from OK is what the router posts).
 `--alarm` picks another; one the router sends to the critical channel needs --allow-critical. Where the message
-should appear is computed with the router's own routing (lambdas/alert_router/routing.py) and this environment's
+should appear is computed with the router's own routing (lambdas/alert_router/routing/) and this environment's
 channels and overrides, from the Severity/Category lines of the alarm's description.
 """
 
@@ -29,7 +29,7 @@ from botocore.exceptions import ClientError
 
 from infra.config import CONFIG_DIR, ConfigError, EnvironmentConfig
 from lambdas.alert_router.models import Alert, MetricQuery, SourceKind, State
-from lambdas.alert_router.routing import Route, route
+from lambdas.alert_router.routing.route import Route, route
 from lambdas.alert_router.settings import settings_from_env
 from lambdas.shared.alarm_metadata import Severity
 from tools.aws_account import AccountError, Aws, call, candidates, connect, describe_failure, load_config_or_fail, paged

@@ -64,7 +64,7 @@ from lambdas.alert_router.routing.sentry_rules import SentryRouting, SentryRouti
 from lambdas.shared.alarm_metadata import Category, Severity
 
 SECRET_MAX_AGE_SECONDS = 300  # a rotated webhook is picked up within 5 minutes
-_DEPLOYED_URL = re.compile(r"^https://hooks\.slack\.com/\S+$")
+DEPLOYED_WEBHOOK_URL = re.compile(r"^https://hooks\.slack\.com/\S+$")
 _LOCAL_URL = re.compile(r"^(https://hooks\.slack\.com/|http://127\.0\.0\.1(:\d+)?/)\S*$")
 SLACK_API = "https://slack.com/api/"
 # the token is sent there: Slack itself, or a loopback server (tests, the demo)
@@ -161,9 +161,9 @@ def load_webhooks(settings: Settings) -> dict[str, str] | None:
         from aws_lambda_powertools.utilities.parameters import get_secret  # noqa: PLC0415
 
         text = get_secret(settings.webhook_secret_id, max_age=SECRET_MAX_AGE_SECONDS)
-        return _webhooks(text, "the webhook secret", _DEPLOYED_URL)
+        return parse_webhooks(text, "the webhook secret", DEPLOYED_WEBHOOK_URL)
     if settings.local_webhook_urls:
-        return _webhooks(settings.local_webhook_urls, "SLACK_WEBHOOK_URLS", _LOCAL_URL)
+        return parse_webhooks(settings.local_webhook_urls, "SLACK_WEBHOOK_URLS", _LOCAL_URL)
     return None
 
 
@@ -179,7 +179,7 @@ class BotConfig:
 def load_bot(settings: Settings) -> BotConfig | None:
     """Bot-token mode when SLACK_BOT_TOKEN is set (local) or the secret holds a bot token; else None."""
     if settings.local_bot_token:
-        return _bot(settings.local_bot_token, settings.local_channel_ids, "SLACK_CHANNEL_IDS", settings)
+        return parse_bot(settings.local_bot_token, settings.local_channel_ids, "SLACK_CHANNEL_IDS", settings)
     if settings.webhook_secret_id:
         from aws_lambda_powertools.utilities.parameters import get_secret  # noqa: PLC0415 - boto3
 
@@ -191,11 +191,13 @@ def load_bot(settings: Settings) -> BotConfig | None:
             return None  # load_webhooks reports the invalid secret
         if isinstance(value, dict) and "bot_token" in value:
             token, ids = value.get("bot_token"), value.get("channel_ids")
-            return _bot(token if isinstance(token, str) else "", json.dumps(ids), "the secret's channel_ids", settings)
+            return parse_bot(
+                token if isinstance(token, str) else "", json.dumps(ids), "the secret's channel_ids", settings
+            )
     return None
 
 
-def _bot(token: str, channel_ids: str | None, source: str, settings: Settings) -> BotConfig:
+def parse_bot(token: str, channel_ids: str | None, source: str, settings: Settings) -> BotConfig:
     if not _BOT_TOKEN.match(token.strip()):
         raise SettingsError("the bot token is not a Slack bot token (xoxb-...)")
     try:
@@ -244,7 +246,7 @@ def _sentry_routing(text: str | None) -> SentryRouting:
         raise SettingsError(f"SENTRY_ROUTING is not valid JSON: {error}") from None
 
 
-def _webhooks(text: str, source: str, allowed: re.Pattern[str]) -> dict[str, str]:
+def parse_webhooks(text: str, source: str, allowed: re.Pattern[str]) -> dict[str, str]:
     try:
         value = json.loads(text)
     except ValueError:

@@ -121,13 +121,14 @@ def test_preflight_exits_1_on_a_wrong_id(
 def test_make_discover_writes_a_config_that_loads_and_passes_preflight(
     clients: Clients, endpoint: str, health: HealthService, tmp_path: Path
 ) -> None:
-    # Given the account's service and the committed config (example ids) with a reachable health URL
+    # Given the account's service and the committed config (example ids) with reachable health and front-end URLs
     # (with Container Insights on, which the account cannot tell discover: it must be kept)
     service = build_service(clients, prefix="peoplebooster", container_insights=True)
     committed = (
         (REPO / "config" / "staging.yaml")
         .read_text(encoding="utf-8")
         .replace("https://staging-api.peoplebooster.example.com", health.url)
+        .replace("https://staging.peoplebooster.example.com/", f"{health.url}/")
         .replace("\necs:\n", "\necs:\n  container_insights: true\n")
     )
     (tmp_path / "staging.yaml").write_text(committed, encoding="utf-8")

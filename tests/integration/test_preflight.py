@@ -266,6 +266,7 @@ def test_the_committed_example_configs_are_placeholders(
         "ERROR alb.target_groups.0.full_name",
         "ERROR alb.target_groups.1.full_name",
         "ERROR health_base_url",
+        "ERROR synthetics.frontend_url",
     ]
     assert "make discover ENV=staging CLUSTER=<cluster>" in placeholders[0]
 

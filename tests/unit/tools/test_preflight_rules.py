@@ -142,6 +142,7 @@ def test_the_committed_production_config_is_all_placeholders() -> None:
         "alb.target_groups.1.full_name",
         "health_base_url",
         "router.fallback_email",
+        "synthetics.frontend_url",
     ]
     assert all(finding.level is Level.ERROR for finding in findings)
 
