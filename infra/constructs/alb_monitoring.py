@@ -11,6 +11,15 @@ https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balance
 - `alb-<tg>-target-5xx` (Critical) and `alb-<tg>-latency-high` (Warning, p95): per target group, so an
   API outage and a front-end outage read differently. `alb-elb-5xx` stays per load balancer: when no
   target is healthy the ALB answers 503 itself and no target group counts it.
+- `alb-<tg>-5xx-rate` (Critical): the same window's 5xx as a share of the group's requests, beside the count,
+  so traffic growth does not turn the count into noise and a small-traffic outage is not hidden under it.
+
+Both request-gated alarms are metric math that CloudWatch evaluates: `IF(requests >= N, value, 0)`. IF with a
+comparison returns the true value where the condition holds and the scalar elsewhere, and a period with no
+RequestCount datapoint yields no datapoint at all (treated as not breaching); in `errors / requests` a missing
+5xx count is 0 (arithmetic treats missing values as 0).
+https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html ("Using IF expressions",
+"Basic arithmetic functions")
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ LT = cw.ComparisonOperator.LESS_THAN_THRESHOLD
 
 
 class AlbMonitoring(Construct):
-    """`elb_5xx`; per target group name: `no_healthy`, `unhealthy`, `target_5xx`, `latency`; `widgets`."""
+    """`elb_5xx`; per target group name: `no_healthy`, `unhealthy`, `target_5xx`, `error_rate`, `latency`; `widgets`."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, alb: AlbConfig, thresholds: Thresholds, factory: AlarmFactory
@@ -60,6 +69,7 @@ class AlbMonitoring(Construct):
         self.unhealthy: dict[str, cw.Alarm] = {}
         self.target_5xx: dict[str, cw.Alarm] = {}
         self.latency: dict[str, cw.Alarm] = {}
+        self.error_rate: dict[str, cw.Alarm] = {}
         for group in alb.target_groups:
             cid = "".join(part.capitalize() for part in group.name.split("-"))
             self.no_healthy[group.name] = factory.sustained(
@@ -109,15 +119,51 @@ class AlbMonitoring(Construct):
                 category=Category.ERRORS,
                 runbook="alb-5xx-errors",
             )
+            rate_floor = thresholds.alb_5xx_rate_min_requests
+            self.error_rate[group.name] = factory.create(
+                self,
+                f"ErrorRate{cid}",
+                name=f"alb-{group.name}-5xx-rate",
+                summary=(
+                    f"Targets of {group.name} answered more than {thresholds.alb_5xx_rate_percent:g}% of requests"
+                    f" with 5xx in {minutes} min (judged from {rate_floor} requests in the window)."
+                ),
+                metric=cw.MathExpression(
+                    expression=f"IF(requests >= {rate_floor}, 100 * errors / requests, 0)",
+                    using_metrics={
+                        "errors": self.target_metric("HTTPCode_Target_5XX_Count", "Sum", group, period=window),
+                        "requests": self.target_metric("RequestCount", "Sum", group, period=window),
+                    },
+                    label=f"{group.name} 5xx (% of requests)",
+                    period=window,
+                ),
+                threshold=thresholds.alb_5xx_rate_percent,
+                comparison=GT,
+                evaluation_periods=1,
+                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,  # no requests: nothing failed
+                severity=Severity.CRITICAL,
+                category=Category.ERRORS,
+                runbook="alb-5xx-errors",
+            )
+            latency_floor = thresholds.alb_latency_min_requests
             self.latency[group.name] = factory.sustained(
                 self,
                 f"LatencyHigh{cid}",
                 name=f"alb-{group.name}-latency-high",
                 summary=(
                     f"Target group {group.name}: response time p95 above {thresholds.alb_latency_seconds:g} s"
-                    f" for {minutes} min."
+                    f" for {minutes} min (minutes with {latency_floor} requests or more)."
                 ),
-                metric=self.target_metric("TargetResponseTime", "p95", group),
+                # A quiet minute's p95 is one or two requests: it counts as 0 below the floor.
+                metric=cw.MathExpression(
+                    expression=f"IF(requests >= {latency_floor}, p95, 0)",
+                    using_metrics={
+                        "p95": self.target_metric("TargetResponseTime", "p95", group),
+                        "requests": self.target_metric("RequestCount", "Sum", group),
+                    },
+                    label=f"{group.name} p95 (s)",
+                    period=MINUTE,
+                ),
                 threshold=thresholds.alb_latency_seconds,
                 minutes=minutes,
                 missing=cw.TreatMissingData.NOT_BREACHING,  # no requests, no latency: the synthetic monitor judges
@@ -153,7 +199,17 @@ class AlbMonitoring(Construct):
         return [
             graph(
                 "ALB requests per minute",
-                [self.target_metric("RequestCount", "Sum", g).with_(label=g.name) for g in groups],
+                # The dashboard's period grows with the time range: divide each period's Sum by its minutes.
+                # PERIOD(m) is the metric's period in seconds (using-metric-math.html, functions table).
+                [
+                    cw.MathExpression(
+                        expression=f"requests{index} / (PERIOD(requests{index}) / 60)",
+                        using_metrics={f"requests{index}": self.target_metric("RequestCount", "Sum", g)},
+                        label=g.name,
+                        period=MINUTE,
+                    )
+                    for index, g in enumerate(groups)
+                ],
             ),
             graph(
                 "ALB target response time (s)",
