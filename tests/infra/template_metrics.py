@@ -1,0 +1,67 @@
+"""The metrics a synthesized template reads: each dashboard graph line and each alarm's metrics.
+
+A metric is (namespace, metric name, dimensions as a frozenset of (name, value)); values that are tokens in the
+template (a function name, a queue name) read `<token>` or `<LogicalId>`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from tests.infra.conftest import Synthesized, resolve_join
+
+Metric = tuple[str, str, frozenset[tuple[str, str]]]
+# SEARCH('{Namespace,dim,...} MetricName="X" dim="value" ...', 'Sum', 300): a graph line per matching metric
+SEARCH = re.compile(r"SEARCH\('\{(?P<namespace>[^,}]+)[^}]*\}(?P<terms>[^']*)'")
+
+
+def dashboard_body(synth: Synthesized) -> dict[str, Any]:
+    (dashboard,) = synth.resources("AWS::CloudWatch::Dashboard").values()
+    body: dict[str, Any] = json.loads(resolve_join(dashboard["Properties"]["DashboardBody"]))
+    return body
+
+
+def dashboard_entries(synth: Synthesized) -> list[list[Any]]:
+    """Every entry of every graph's `metrics` array: a metric, or an expression (`[{"expression": ...}]`)."""
+    return [entry for widget in dashboard_body(synth)["widgets"] for entry in widget["properties"].get("metrics", [])]
+
+
+def graphed_metrics(synth: Synthesized) -> set[Metric]:
+    """The metrics the dashboard's graphs read (those behind expressions too); a SEARCH yields
+    (namespace, metric name, the dimension values it filters on)."""
+    found: set[Metric] = set()
+    for entry in dashboard_entries(synth):
+        if isinstance(entry[0], dict):
+            for search in SEARCH.finditer(entry[0]["expression"]):
+                terms = dict(re.findall(r'(\w+)="([^"]*)"', search["terms"]))
+                name = terms.pop("MetricName")
+                found.add((search["namespace"], name, frozenset(terms.items())))
+            continue
+        namespace, name, *rest = entry
+        dimensions = [part for part in rest if not isinstance(part, dict)]
+        found.add((namespace, name, frozenset(zip(dimensions[::2], dimensions[1::2], strict=True))))
+    return found
+
+
+def alarm_metrics(synth: Synthesized) -> list[set[Metric]]:
+    """Per alarm, the metrics it reads: its one metric, or each MetricStat of its metric math."""
+    alarms = []
+    for alarm in synth.alarms_by_name().values():
+        if "Metrics" in alarm:
+            stats = [query["MetricStat"]["Metric"] for query in alarm["Metrics"] if "MetricStat" in query]
+        else:
+            stats = [alarm]
+        alarms.append({_metric(stat) for stat in stats})
+    return alarms
+
+
+def _metric(stat: dict[str, Any]) -> Metric:
+    dimensions = frozenset((d["Name"], resolve_join(d["Value"])) for d in stat.get("Dimensions", []))
+    return (stat["Namespace"], stat["MetricName"], dimensions)
+
+
+def watched(synth: Synthesized) -> set[Metric]:
+    """Everything a person or an alarm looks at: graphed or alarmed."""
+    return graphed_metrics(synth).union(*alarm_metrics(synth))
