@@ -48,8 +48,8 @@ class AlbMonitoring(Construct):
         self.alb = alb
         minutes = thresholds.evaluation_minutes
         window = Duration.minutes(minutes)
-        self.elb_5xx = factory.create(
-            self,
+        self.elb_5xx = self._window_5xx(
+            factory,
             "AlbElb5xx",
             name="alb-elb-5xx",
             summary=(
@@ -58,12 +58,6 @@ class AlbMonitoring(Construct):
             ),
             metric=self.metric("HTTPCode_ELB_5XX_Count", "Sum", period=window),
             threshold=thresholds.alb_target_5xx_count,
-            comparison=GT,
-            evaluation_periods=1,
-            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,  # no datapoint: no 5xx at all
-            severity=Severity.CRITICAL,
-            category=Category.ERRORS,
-            runbook="alb-5xx-errors",
         )
         self.no_healthy: dict[str, cw.Alarm] = {}
         self.unhealthy: dict[str, cw.Alarm] = {}
@@ -102,8 +96,8 @@ class AlbMonitoring(Construct):
                 category=Category.ERRORS,
                 runbook="alb-unhealthy-targets",
             )
-            self.target_5xx[group.name] = factory.create(
-                self,
+            self.target_5xx[group.name] = self._window_5xx(
+                factory,
                 f"Target5xx{cid}",
                 name=f"alb-{group.name}-target-5xx",
                 summary=(
@@ -112,38 +106,25 @@ class AlbMonitoring(Construct):
                 ),
                 metric=self.target_metric("HTTPCode_Target_5XX_Count", "Sum", group, period=window),
                 threshold=thresholds.alb_target_5xx_count,
-                comparison=GT,
-                evaluation_periods=1,
-                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,  # no datapoint: no 5xx at all
-                severity=Severity.CRITICAL,
-                category=Category.ERRORS,
-                runbook="alb-5xx-errors",
             )
             rate_floor = thresholds.alb_5xx_rate_min_requests
-            self.error_rate[group.name] = factory.create(
-                self,
+            self.error_rate[group.name] = self._window_5xx(
+                factory,
                 f"ErrorRate{cid}",
                 name=f"alb-{group.name}-5xx-rate",
                 summary=(
                     f"Targets of {group.name} answered more than {thresholds.alb_5xx_rate_percent:g}% of requests"
                     f" with 5xx in {minutes} min (judged from {rate_floor} requests in the window)."
                 ),
-                metric=cw.MathExpression(
-                    expression=f"IF(requests >= {rate_floor}, 100 * errors / requests, 0)",
-                    using_metrics={
-                        "errors": self.target_metric("HTTPCode_Target_5XX_Count", "Sum", group, period=window),
-                        "requests": self.target_metric("RequestCount", "Sum", group, period=window),
-                    },
-                    label=f"{group.name} 5xx (% of requests)",
+                metric=self._when_busy(
+                    group,
+                    "100 * errors / requests",
+                    {"errors": self.target_metric("HTTPCode_Target_5XX_Count", "Sum", group, period=window)},
+                    floor=rate_floor,
                     period=window,
+                    label=f"{group.name} 5xx (% of requests)",
                 ),
                 threshold=thresholds.alb_5xx_rate_percent,
-                comparison=GT,
-                evaluation_periods=1,
-                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,  # no requests: nothing failed
-                severity=Severity.CRITICAL,
-                category=Category.ERRORS,
-                runbook="alb-5xx-errors",
             )
             latency_floor = thresholds.alb_latency_min_requests
             self.latency[group.name] = factory.sustained(
@@ -155,14 +136,13 @@ class AlbMonitoring(Construct):
                     f" for {minutes} min (minutes with {latency_floor} requests or more)."
                 ),
                 # A quiet minute's p95 is one or two requests: it counts as 0 below the floor.
-                metric=cw.MathExpression(
-                    expression=f"IF(requests >= {latency_floor}, p95, 0)",
-                    using_metrics={
-                        "p95": self.target_metric("TargetResponseTime", "p95", group),
-                        "requests": self.target_metric("RequestCount", "Sum", group),
-                    },
-                    label=f"{group.name} p95 (s)",
+                metric=self._when_busy(
+                    group,
+                    "p95",
+                    {"p95": self.target_metric("TargetResponseTime", "p95", group)},
+                    floor=latency_floor,
                     period=MINUTE,
+                    label=f"{group.name} p95 (s)",
                 ),
                 threshold=thresholds.alb_latency_seconds,
                 minutes=minutes,
@@ -170,6 +150,50 @@ class AlbMonitoring(Construct):
                 runbook="alb-high-latency",
             )
         self.widgets = self._widgets()
+
+    def _window_5xx(
+        self,
+        factory: AlarmFactory,
+        construct_id: str,
+        *,
+        name: str,
+        summary: str,
+        metric: cw.IMetric,
+        threshold: float,
+    ) -> cw.Alarm:
+        """A Critical 5xx alarm on one window (the report's "in 5 min"); no datapoint means no 5xx."""
+        return factory.create(
+            self,
+            construct_id,
+            name=name,
+            summary=summary,
+            metric=metric,
+            threshold=threshold,
+            comparison=GT,
+            evaluation_periods=1,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            severity=Severity.CRITICAL,
+            category=Category.ERRORS,
+            runbook="alb-5xx-errors",
+        )
+
+    def _when_busy(
+        self,
+        group: TargetGroupConfig,
+        value: str,
+        inputs: dict[str, cw.IMetric],
+        *,
+        floor: int,
+        period: Duration,
+        label: str,
+    ) -> cw.MathExpression:
+        """`value` in periods with at least `floor` requests to the group, 0 in the others, none without requests."""
+        return cw.MathExpression(
+            expression=f"IF(requests >= {floor}, {value}, 0)",
+            using_metrics={**inputs, "requests": self.target_metric("RequestCount", "Sum", group, period=period)},
+            label=label,
+            period=period,
+        )
 
     def metric(
         self, metric_name: str, statistic: str, period: Duration = MINUTE, label: str | None = None

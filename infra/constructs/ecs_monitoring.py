@@ -132,7 +132,6 @@ class EcsMonitoring(Construct):
         )
 
 
-
 def _one_per_threshold(alarms: dict[EcsRole, cw.Alarm], limit: Callable[[EcsRole], float]) -> list[cw.Alarm]:
     """One threshold line per distinct threshold: services that share a threshold share its line."""
     by_threshold: dict[float, cw.Alarm] = {}

@@ -59,9 +59,10 @@ class ProjectFunction(Construct):
         )
         self.log_group.grant_write(self.role)
         # Active tracing's two X-Ray actions accept only '*': they have no resource types
-        # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html). They live in a policy of their own, the only place IAM5[Resource::*] is acknowledged, so a
-        # '*' added to the role's default policy later fails synthesis. Lambda's `tracing=` would put the
-        # statement into the default policy, so tracing is set on the CfnFunction below.
+        # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html). They live
+        # in a policy of their own, the only place IAM5[Resource::*] is acknowledged, so a '*' added to the
+        # role's default policy later fails synthesis. Lambda's `tracing=` would put the statement into the
+        # default policy, so tracing is set on the CfnFunction below.
         self.tracing_policy = iam.Policy(
             self,
             "TracingPolicy",

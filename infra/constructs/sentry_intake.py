@@ -37,8 +37,8 @@ NAMESPACE_SUFFIX = "SentryIntake"  # the handler's default namespace is PeopleBo
 
 class SentryIntakeConstruct(Construct):
     """Public: `function`, `role`, `secret`, `url` (the Function URL to register in Sentry), `errors_alarm`,
-    `throttles_alarm`, `signature_mismatch_alarm`, `widgets` (the dashboard row). The stack grants the role what it needs (read the secret,
-    publish to the topic)."""
+    `throttles_alarm`, `signature_mismatch_alarm`, `widgets` (the dashboard row). The stack grants the role
+    what it needs (read the secret, publish to the topic)."""
 
     def __init__(
         self,

@@ -257,10 +257,7 @@ class SyntheticAlarms(Construct):
             ),
             _graph(
                 "Dependency response time (ms) from /health",
-                [
-                    metric(names.DEPENDENCY_RESPONSE_TIME, "Maximum", d, dependency=d)
-                    for d in names.KNOWN_DEPENDENCIES
-                ],
+                [metric(names.DEPENDENCY_RESPONSE_TIME, "Maximum", d, dependency=d) for d in names.KNOWN_DEPENDENCIES],
             ),
             _graph(
                 "Service uptime (hours) from /health/metrics",

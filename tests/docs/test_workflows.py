@@ -182,7 +182,7 @@ def github_if(expression: str, **github: str) -> bool:
         else:
             python.append({"&&": " and ", "||": " or ", "!": " not "}.get(match["op"], match["op"]))
         position = match.end()
-    return bool(eval("".join(python), {"__builtins__": {}}))  # noqa: S307 - only literals and operators remain
+    return bool(eval("".join(python), {"__builtins__": {}}))  # only literals and operators remain
 
 
 def job_runs(workflow: dict[str, Any], job_id: str, **github: str) -> bool:
@@ -227,9 +227,13 @@ def test_the_expression_model_reads_what_it_is_given() -> None:
 
 def test_make_diff_compares_templates_so_the_read_only_role_suffices() -> None:
     # Given the command `make diff` runs (CI's diff job runs `make diff ENV=...`)
-    command = subprocess.run(
-        ["make", "-n", "diff", "ENV=staging"], cwd=REPO, capture_output=True, text=True, timeout=60, check=True
-    ).stdout.strip().splitlines()[-1]
+    command = (
+        subprocess.run(
+            ["make", "-n", "diff", "ENV=staging"], cwd=REPO, capture_output=True, text=True, timeout=60, check=True
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     # Then it compares templates (lookup role) instead of creating a change set (deploy role)
     assert command == "node_modules/.bin/cdk diff -c env=staging --method=template"
     # And the pinned CLI has that option: its help lists the method and what it uses
@@ -274,7 +278,8 @@ def test_ci_runs_one_node_that_jsii_supports_and_that_is_not_end_of_life() -> No
     # And the pinned CDK CLI accepts it
     engines = json.loads((REPO / "node_modules" / "aws-cdk" / "package.json").read_text())["engines"]["node"]
     minimum = re.fullmatch(r">=\s*(\d+)\.\d+\.\d+", engines)
-    assert minimum is not None and int(CI_NODE) >= int(minimum[1])
+    assert minimum is not None
+    assert int(CI_NODE) >= int(minimum[1])
 
 
 def test_jsii_table_is_read() -> None:

@@ -1,4 +1,5 @@
-"""The metrics a synthesized template reads: each dashboard graph line and each alarm's metrics.
+"""The metrics a synthesized template reads (each dashboard graph line, each alarm's metrics), and the series
+the real synthetic monitor writes with the template's environment.
 
 A metric is (namespace, metric name, dimensions as a frozenset of (name, value)); values that are tokens in the
 template (a function name, a queue name) read `<token>` or `<LogicalId>`.
@@ -8,9 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 from typing import Any
 
+import pytest
+
 from tests.infra.conftest import Synthesized, resolve_join
+from tests.infra.test_synthetics_construct import _emitted, _monitor_function, _run_monitor
+from tools.health_service import HealthService
 
 Metric = tuple[str, str, frozenset[tuple[str, str]]]
 # SEARCH('{Namespace,dim,...} MetricName="X" dim="value" ...', 'Sum', 300): a graph line per matching metric
@@ -65,3 +71,16 @@ def _metric(stat: dict[str, Any]) -> Metric:
 def watched(synth: Synthesized) -> set[Metric]:
     """Everything a person or an alarm looks at: graphed or alarmed."""
     return graphed_metrics(synth).union(*alarm_metrics(synth))
+
+
+def monitor_series(synth: Synthesized, monkeypatch: pytest.MonkeyPatch) -> set[Metric]:
+    """Every series one run of the real monitor writes, with the synthesized function's environment, against
+    the https reference health service (a certificate, and every dependency the contract reports)."""
+    _, function = _monitor_function(synth)
+    for key, value in function["Environment"]["Variables"].items():
+        if isinstance(value, str):
+            monkeypatch.setenv(key, value)
+    with HealthService(tls=True, cert_days=90) as service:
+        stdout = _run_monitor(service.url, monkeypatch, ssl.create_default_context(cafile=str(service.cert_file)))
+    emitted: set[Metric] = _emitted(stdout)
+    return emitted

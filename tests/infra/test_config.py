@@ -88,7 +88,8 @@ def test_bad_value_names_file_and_field(
         ({"ecs.cluster_nme": "peoplebooster-staging"}, ("ecs.cluster_name",),
          "ecs.cluster_nme: unknown key (did you mean cluster_name?) (and 1 more)"),
         # keys with defaults: only the typo is wrong
-        ({"thresholds.ecs_cpu_precent": 90}, (), "thresholds.ecs_cpu_precent: unknown key (did you mean ecs_cpu_percent?)"),
+        ({"thresholds.ecs_cpu_precent": 90}, (),
+         "thresholds.ecs_cpu_precent: unknown key (did you mean ecs_cpu_percent?)"),
         ({"thresholds.ecs_backnd_cpu_percent": 90}, (),
          "thresholds.ecs_backnd_cpu_percent: unknown key (did you mean ecs_backend_cpu_percent?)"),
         ({"router.incidents.sweep_minuts": 5}, (),

@@ -11,15 +11,12 @@ count too), and by series, from the EMF the real monitor prints against the refe
 from __future__ import annotations
 
 import ast
-import ssl
 from pathlib import Path
 
 import pytest
 
 from tests.infra.conftest import Synthesized
-from tests.infra.template_metrics import Metric, graphed_metrics, watched
-from tests.infra.test_synthetics_construct import _emitted, _monitor_function, _run_monitor
-from tools.health_service import HealthService
+from tests.infra.template_metrics import graphed_metrics, monitor_series, watched
 
 LAMBDAS = Path(__file__).resolve().parents[2] / "lambdas"
 EMITTERS = {"add_metric", "single_metric"}  # Powertools' calls, with the name as the `name=` keyword
@@ -101,14 +98,8 @@ def test_every_metric_name_a_function_emits_is_graphed_or_alarmed(
 def test_every_series_the_monitor_writes_is_graphed_or_alarmed(
     staging: Synthesized, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given the real monitor with the synthesized environment, against the https reference service
-    _, function = _monitor_function(staging)
-    for key, value in function["Environment"]["Variables"].items():
-        if isinstance(value, str):
-            monkeypatch.setenv(key, value)
-    with HealthService(tls=True, cert_days=90) as service:
-        stdout = _run_monitor(service.url, monkeypatch, ssl.create_default_context(cafile=str(service.cert_file)))
-    emitted: set[Metric] = _emitted(stdout)
+    # Given the series the real monitor writes with the synthesized environment (https reference service)
+    emitted = monitor_series(staging, monkeypatch)
     # When the series are compared with what the dashboard and the alarms read
     unwatched = emitted - watched(staging)
     # Then none is written for nobody (each series is billed every hour the monitor writes it: all month)

@@ -158,7 +158,8 @@ def test_request_gated_alarm_matches_the_design(staging: Synthesized, expected: 
     # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
     (returned,) = [query for query in alarm["Metrics"] if query["ReturnData"]]
     assert returned["Expression"] == expected.expression
-    assert "MetricName" not in alarm and "Namespace" not in alarm  # Metrics excludes the single-metric fields
+    assert "MetricName" not in alarm  # Metrics excludes the single-metric fields
+    assert "Namespace" not in alarm
     # And its inputs are the target group's own metrics, each over the alarm's period
     inputs = {query["Id"]: query["MetricStat"] for query in alarm["Metrics"] if "MetricStat" in query}
     assert {i: (stat["Metric"]["MetricName"], stat["Stat"]) for i, stat in inputs.items()} == expected.inputs
@@ -173,7 +174,8 @@ def test_request_gated_alarm_matches_the_design(staging: Synthesized, expected: 
     assert alarm["AlarmActions"] == alarm["OKActions"] == [staging.topic_ref()]
     metadata = parse_alarm_metadata(alarm["AlarmDescription"])
     assert (metadata.severity, metadata.category) == (expected.severity, expected.category)
-    assert metadata.runbook_url is not None and metadata.runbook_url.endswith(f"/runbooks/{expected.runbook}.md")
+    assert metadata.runbook_url is not None
+    assert metadata.runbook_url.endswith(f"/runbooks/{expected.runbook}.md")
 
 
 def test_every_service_alarm_is_expected(staging: Synthesized) -> None:

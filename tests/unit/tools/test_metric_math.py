@@ -41,7 +41,11 @@ def test_comparison_and_logical_operators_as_documented(expression: str, expecte
 
 
 # "Using IF expressions": metric1 [1, 1, 0, 0, -], metric2 [30, -, 0, 0, 30], metric3 [0, 0, 20, -, 20]
-IF_INPUTS = {"metric1": series(1, 1, 0, 0, NO), "metric2": series(30, NO, 0, 0, 30), "metric3": series(0, 0, 20, NO, 20)}
+IF_INPUTS = {
+    "metric1": series(1, 1, 0, 0, NO),
+    "metric2": series(30, NO, 0, 0, 30),
+    "metric3": series(0, 0, 20, NO, 20),
+}
 
 
 @pytest.mark.parametrize(
