@@ -227,13 +227,15 @@ def test_the_expression_model_reads_what_it_is_given() -> None:
 
 def test_make_diff_compares_templates_so_the_read_only_role_suffices() -> None:
     # Given the command `make diff` runs (CI's diff job runs `make diff ENV=...`)
-    command = (
-        subprocess.run(
-            ["make", "-n", "diff", "ENV=staging"], cwd=REPO, capture_output=True, text=True, timeout=60, check=True
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    printed = subprocess.run(
+        ["make", "--no-print-directory", "-n", "diff", "ENV=staging"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.splitlines()
+    (command,) = [line for line in printed if " diff " in line]
     # Then it compares templates (lookup role) instead of creating a change set (deploy role)
     assert command == "node_modules/.bin/cdk diff -c env=staging --method=template"
     # And the pinned CLI has that option: its help lists the method and what it uses
