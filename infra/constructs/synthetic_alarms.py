@@ -11,6 +11,7 @@ Choices (docs/operations/decisions.md has the reasons):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -231,6 +232,12 @@ class SyntheticAlarms(Construct):
             for check in checks
             if check.latency_budget_ms is not None
         ]
+        # Every https check writes its own series (checks on one host draw one line on top of another).
+        certificates = [
+            metric(names.CERTIFICATE_DAYS_REMAINING, "Minimum", c.name, check=c.name)
+            for c in checks
+            if urlsplit(self.settings.url_of(c)).scheme == "https"
+        ]
         return [
             _graph(
                 "Synthetic checks up (1 = up)",
@@ -252,6 +259,23 @@ class SyntheticAlarms(Construct):
                 [metric(names.SERVICE_CPU, "Maximum", "CPU"), metric(names.SERVICE_MEMORY, "Maximum", "memory")],
                 y_max=100,
             ),
+            _graph(
+                "Dependency response time (ms) from /health",
+                [metric(names.DEPENDENCY_RESPONSE_TIME, "Maximum", d, dependency=d) for d in names.KNOWN_DEPENDENCIES],
+            ),
+            _graph(
+                "Service uptime (hours) from /health/metrics",
+                # Minimum per period: a restart shows as a drop to zero.
+                [
+                    cw.MathExpression(
+                        expression="uptime / 3600",
+                        using_metrics={"uptime": metric(names.SERVICE_UPTIME, "Minimum")},
+                        label="uptime",
+                        period=self.metrics.period,
+                    )
+                ],
+            ),
+            *([_graph("TLS certificate days remaining", certificates)] if certificates else []),
         ]
 
 
@@ -272,7 +296,7 @@ def _construct_id(name: str) -> str:
 
 def _graph(
     title: str,
-    metrics: list[cw.Metric],
+    metrics: Sequence[cw.IMetric],
     *,
     y_max: float | None = None,
     annotations: list[cw.HorizontalAnnotation] | None = None,
