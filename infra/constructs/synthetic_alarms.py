@@ -275,8 +275,38 @@ class SyntheticAlarms(Construct):
                     )
                 ],
             ),
+            _graph(
+                "Service memory (MiB) from /health/metrics, when it reports bytes without a total",
+                [
+                    cw.MathExpression(
+                        expression="memory / 1048576",
+                        using_metrics={"memory": metric(names.SERVICE_MEMORY_BYTES, "Maximum")},
+                        label="memory (MiB)",
+                        period=self.metrics.period,
+                    )
+                ],
+            ),
+            _graph(
+                "Health fields missing (runs, by check and field: tolerant contract)",
+                # One line per check and field that a body did not report; nothing is drawn while none is missing.
+                [
+                    cw.MathExpression(
+                        expression=_search(self.metrics, names.FIELD_MISSING, "Sum"),
+                        label="",
+                        period=self.metrics.period,
+                    )
+                ],
+            ),
             *([_graph("TLS certificate days remaining", certificates)] if certificates else []),
         ]
+
+
+def _search(metrics: SyntheticMetrics, spec: names.MetricSpec, statistic: str) -> str:
+    """A SEARCH over every series of `spec` in this environment, one graph line each (CloudWatch search syntax:
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/search-expression-syntax.html)."""
+    schema = ",".join((metrics.namespace, *sorted(spec.dimensions)))
+    terms = f'MetricName="{spec.name}" {names.ENVIRONMENT}="{metrics.environment}"'
+    return f"SEARCH('{{{schema}}} {terms}', '{statistic}', {metrics.period.to_seconds()})"
 
 
 def certificate_checks(settings: Settings) -> list[Check]:

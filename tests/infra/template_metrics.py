@@ -68,6 +68,26 @@ def _metric(stat: dict[str, Any]) -> Metric:
     return (stat["Namespace"], stat["MetricName"], dimensions)
 
 
+def searched_metrics(synth: Synthesized) -> set[Metric]:
+    """The dashboard's SEARCH expressions as (namespace, metric name, the dimension values they filter on):
+    each covers every series of that name whose dimensions include those values."""
+    found: set[Metric] = set()
+    for entry in dashboard_entries(synth):
+        if isinstance(entry[0], dict):
+            for search in SEARCH.finditer(entry[0]["expression"]):
+                terms = dict(re.findall(r'(\w+)="([^"]*)"', search["terms"]))
+                found.add((search["namespace"], terms.pop("MetricName"), frozenset(terms.items())))
+    return found
+
+
+def covered(series: Metric, watched_metrics: set[Metric], searches: set[Metric]) -> bool:
+    """A series is looked at when a graph or an alarm reads exactly it, or a SEARCH graph matches it."""
+    namespace, name, dimensions = series
+    return series in watched_metrics or any(
+        (namespace, name) == (ns, metric) and terms <= dimensions for ns, metric, terms in searches
+    )
+
+
 def watched(synth: Synthesized) -> set[Metric]:
     """Everything a person or an alarm looks at: graphed or alarmed."""
     return graphed_metrics(synth).union(*alarm_metrics(synth))

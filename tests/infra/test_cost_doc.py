@@ -107,8 +107,8 @@ def test_the_monitors_always_on_metrics_are_counted_from_its_output(
 
 def sweep_always_on_metrics() -> list[str]:
     """The metrics the router's sweep counts on every run: the `self.count(...)` statements at the top level
-    of `IncidentLifecycle.sweep` (not inside a loop or a condition)."""
-    tree = ast.parse((REPO / "lambdas" / "alert_router" / "lifecycle.py").read_text(encoding="utf-8"))
+    of `Lifecycle.sweep` (not inside a loop or a condition)."""
+    tree = ast.parse((REPO / "lambdas" / "alert_router" / "incidents" / "loop.py").read_text(encoding="utf-8"))
     (sweep,) = [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and node.name == "sweep"]
     return [
         str(statement.value.args[0].value)
