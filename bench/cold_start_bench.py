@@ -31,6 +31,7 @@ import argparse
 import base64
 import datetime
 import glob
+import io
 import json
 import logging
 import os
@@ -40,6 +41,7 @@ import ssl
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
@@ -357,6 +359,20 @@ def _build_router_assets(work: Path) -> tuple[Path, Path]:
     return with_pyc, without_pyc
 
 
+def _baseline_asset(asset: Path, ref: str, work: Path) -> Path:
+    """The same asset with lambdas/ as of commit `ref` (bytecode compiled alike): the router before a change."""
+    from infra.packaging import compile_bytecode
+
+    out = work / "asset-baseline"
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(asset, out, ignore=lambda folder, names: ["lambdas"] if Path(folder) == asset else [])
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "lambdas"], capture_output=True, check=True)
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(out, filter="data")
+    compile_bytecode(out)
+    return out
+
+
 # --- the peer -----------------------------------------------------------------------------------------------
 
 
@@ -443,6 +459,9 @@ def _verify_delivered(slack: _Slack, variants: list[Variant], runs: int) -> None
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=9, help="fresh processes per variant (median reported)")
+    parser.add_argument(
+        "--baseline", metavar="GIT_REF", help="also run the router of this commit (its lambdas/ in the same asset)"
+    )
     args = parser.parse_args(argv)
 
     from moto.server import ThreadedMotoServer
@@ -469,6 +488,9 @@ def main(argv: list[str] | None = None) -> None:
                 Variant(AT_ONCE, ROUTER_HANDLER, [with_pyc], router_env | at_once),
                 Variant("router, no bytecode in the asset", ROUTER_HANDLER, [without_pyc], router_env),
             ]
+            if args.baseline:
+                baseline = _baseline_asset(with_pyc, args.baseline, WORK)
+                variants.append(Variant(f"router at {args.baseline}", ROUTER_HANDLER, [baseline], router_env))
             if peer_source is not None:
                 shutil.rmtree(peer_dir, ignore_errors=True)
                 peer_dir.mkdir()
