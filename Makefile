@@ -23,7 +23,7 @@ DAYS ?= 14
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install lock synth diff deploy preflight discover smoke lint test demo invoke silence alarm-report bench build clean
+.PHONY: help install lock synth diff deploy preflight discover smoke lint test mutation demo invoke silence alarm-report bench build clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -85,6 +85,10 @@ lint: install ## ruff, mypy, and cfn-lint on both environments' templates
 test: install ## Run the whole test suite (unit, infra with cdk-nag and cfn-lint, integration, end-to-end)
 	$(PY) -m pytest
 
+# Not part of `make test`: minutes on 2 cores (the score table says how long). mutants/ keeps the last run.
+mutation: install ## Mutation testing (mutmut) of parsing, routing, incidents, delivery and the synthetic checks; prints the score
+	$(PY) -m tools.mutation
+
 demo: install ## Run the whole alerting pipeline locally on 127.0.0.1 (no AWS account needed)
 	$(PY) -m tools.demo $(ARGS)
 
@@ -107,4 +111,4 @@ bench: install ## Print the benchmarks (parse/route/render time, cold starts, pr
 	$(PY) -m bench.synthetic_monitor_bench
 
 clean: ## Remove build output (keeps .venv and node_modules)
-	rm -rf cdk.out build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out build mutants .pytest_cache .mypy_cache .ruff_cache

@@ -5,12 +5,17 @@
 Each run is a fresh `python` process that imports a handler and handles one SNS CloudWatch alarm event, timed
 inside the process (import, first event) and from outside (the whole process, interpreter start included).
 Runs of every variant are interleaved, so a busy moment of this shared machine hits all of them; medians
-and the ratio to the peer are printed.
+and the ratio to the peer are printed. A second table prices what the first event imports, each statement
+in fresh processes against the asset (median time over an empty `python -c pass`).
 
 The router runs from an asset built as `make synth` builds it (infra/packaging.py: the locked wheels, bytecode
 compiled for the runtime's Python), for this machine's CPU, with the environment and tracing mode that the
 synthesized staging template gives its function. Nothing leaves 127.0.0.1:
-- Secrets Manager and DynamoDB are a moto server; boto3 finds it through AWS_ENDPOINT_URL;
+- Secrets Manager and DynamoDB are a moto server; boto3 finds it through AWS_ENDPOINT_URL. The router's three
+  calls (GetSecretValue, then the idempotency record's PutItem and UpdateItem) cost moto's own work, which AWS
+  does not charge to the function: the "AWS answered at once" variants point AWS_ENDPOINT_URL at a loopback
+  server that answers each call from memory instead, so that what is left is the function's own work
+  ("with no AWS calls", issue 12);
 - hooks.slack.com resolves to a loopback HTTPS server (a certificate for hooks.slack.com from a throw-away CA
   that the child trusts through SSL_CERT_FILE), so both functions post over TLS as they do deployed;
 - the X-Ray variables Lambda sets for active tracing are set too, the daemon address on 127.0.0.1.
@@ -26,6 +31,7 @@ import argparse
 import base64
 import datetime
 import glob
+import io
 import json
 import logging
 import os
@@ -35,6 +41,7 @@ import ssl
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
@@ -56,6 +63,13 @@ SLACK_HOST = "hooks.slack.com"
 PEER_PATH = "/services/T000/B000/peer"
 PEER_WEBHOOK = f"https://{SLACK_HOST}{PEER_PATH}"
 GOAL_RATIO = 0.8  # router / peer, import plus one event (issue 12)
+AT_ONCE = "router, AWS answered at once"
+ROUTER_SECRET = json.dumps(
+    {
+        channel: f"https://{SLACK_HOST}/services/T000/B000/{channel}"
+        for channel in ("alerts-critical", "alerts-errors", "alerts-performance")
+    }
+)
 
 # The child: loopback name resolution for Slack is set up before the clock starts; then import + one event.
 _CHILD = """
@@ -199,6 +213,72 @@ def _serving(server: ThreadingHTTPServer) -> Iterator[int]:
         server.server_close()
 
 
+# --- AWS answered at once ------------------------------------------------------------------------------------
+
+
+class _CannedAws(ThreadingHTTPServer):
+    """Answers the JSON-protocol calls the two functions make (by X-Amz-Target) from memory, at once, and counts
+    them; any other call is answered with an error and fails the bench, so a new call cannot go unseen."""
+
+    daemon_threads = True
+
+    def __init__(self, answers: Mapping[str, dict[str, Any]]) -> None:
+        self.answers = dict(answers)
+        self.calls: dict[str, int] = {}
+        self.unexpected: list[str] = []
+        self._lock = threading.Lock()
+        super().__init__(("127.0.0.1", 0), _CannedAwsHandler)
+
+    def answer(self, target: str) -> dict[str, Any] | None:
+        with self._lock:
+            if target not in self.answers:
+                self.unexpected.append(target)
+                return None
+            self.calls[target] = self.calls.get(target, 0) + 1
+            return self.answers[target]
+
+
+class _CannedAwsHandler(BaseHTTPRequestHandler):
+    server: _CannedAws
+    protocol_version = "HTTP/1.1"  # keep-alive, as AWS endpoints answer
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        target = self.headers.get("X-Amz-Target", "")
+        answer = self.server.answer(target)
+        status, body = (200, answer) if answer is not None else (400, {"__type": "UnknownOperationException"})
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def _canned_answers(secret_arn: str, secret_string: str) -> dict[str, dict[str, Any]]:
+    """What AWS answers to each call (shapes from the Secrets Manager, DynamoDB and KMS API references)."""
+    return {
+        "secretsmanager.GetSecretValue": {
+            "ARN": secret_arn,
+            "Name": secret_arn.rpartition(":")[2],
+            "VersionId": "00000000-0000-4000-8000-000000000001",
+            "SecretString": secret_string,
+            "VersionStages": ["AWSCURRENT"],
+            "CreatedDate": 1_796_000_000,
+        },
+        "DynamoDB_20120810.PutItem": {},  # the idempotency record claimed (INPROGRESS)
+        "DynamoDB_20120810.UpdateItem": {},  # and completed with the result
+        "TrentService.Decrypt": {  # the peer's KMS-encrypted webhook
+            "KeyId": "arn:aws:kms:ap-northeast-1:123456789012:key/00000000-0000-4000-8000-000000000002",
+            "Plaintext": base64.b64encode(PEER_WEBHOOK.encode()).decode(),
+            "EncryptionAlgorithm": "SYMMETRIC_DEFAULT",
+        },
+    }
+
+
 # --- the router as deployed ---------------------------------------------------------------------------------
 
 
@@ -229,13 +309,7 @@ def _aws_resources(endpoint: str) -> tuple[dict[str, str], str]:
         region_name=REGION,
     )
     secret = session.client("secretsmanager", endpoint_url=endpoint).create_secret(
-        Name="bench-router-webhooks",
-        SecretString=json.dumps(
-            {
-                channel: f"https://{SLACK_HOST}/services/T000/B000/{channel}"
-                for channel in ("alerts-critical", "alerts-errors", "alerts-performance")
-            }
-        ),
+        Name="bench-router-webhooks", SecretString=ROUTER_SECRET
     )
     dynamodb = session.client("dynamodb", endpoint_url=endpoint)
     create_table(dynamodb, "bench-idempotency", IDEMPOTENCY_TABLE)
@@ -283,6 +357,20 @@ def _build_router_assets(work: Path) -> tuple[Path, Path]:
     build_asset(with_pyc, pip_platform=pip_platform)
     build_asset(without_pyc, pip_platform=pip_platform, bytecode=False)
     return with_pyc, without_pyc
+
+
+def _baseline_asset(asset: Path, ref: str, work: Path) -> Path:
+    """The same asset with lambdas/ as of commit `ref` (bytecode compiled alike): the router before a change."""
+    from infra.packaging import compile_bytecode
+
+    out = work / "asset-baseline"
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(asset, out, ignore=lambda folder, names: ["lambdas"] if Path(folder) == asset else [])
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "lambdas"], capture_output=True, check=True)
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(out, filter="data")
+    compile_bytecode(out)
+    return out
 
 
 # --- the peer -----------------------------------------------------------------------------------------------
@@ -371,6 +459,9 @@ def _verify_delivered(slack: _Slack, variants: list[Variant], runs: int) -> None
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=9, help="fresh processes per variant (median reported)")
+    parser.add_argument(
+        "--baseline", metavar="GIT_REF", help="also run the router of this commit (its lambdas/ in the same asset)"
+    )
     args = parser.parse_args(argv)
 
     from moto.server import ThreadedMotoServer
@@ -381,6 +472,7 @@ def main(argv: list[str] | None = None) -> None:
     with_pyc, without_pyc = _build_router_assets(WORK)
     ca, cert, key = _certificates(WORK)
     peer_source = _peer_source()
+    peer_dir = WORK / "peer"
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     try:
@@ -388,30 +480,95 @@ def main(argv: list[str] | None = None) -> None:
         endpoint = f"http://{host}:{port}"
         references, encrypted_webhook = _aws_resources(endpoint)
         router_env = _router_env(function, references)
-        variants = [
-            Variant("router, as deployed", ROUTER_HANDLER, [with_pyc], router_env),
-            Variant("router, no bytecode in the asset", ROUTER_HANDLER, [without_pyc], router_env),
-        ]
-        if peer_source is not None:
-            peer_dir = WORK / "peer"
-            shutil.rmtree(peer_dir, ignore_errors=True)
-            peer_dir.mkdir()
-            (peer_dir / "notify_slack.py").write_text(peer_source, encoding="utf-8")
-            peer = "notify_slack.lambda_handler"
-            variants += [
-                Variant("peer: notify_slack.py", peer, [peer_dir], _peer_env(PEER_WEBHOOK)),
-                Variant("peer, webhook URL KMS-encrypted", peer, [peer_dir], _peer_env(encrypted_webhook)),
+        canned = _CannedAws(_canned_answers(references["SLACK_WEBHOOK_SECRET_ARN"], ROUTER_SECRET))
+        with _serving(canned) as canned_port:
+            at_once = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{canned_port}"}
+            variants = [
+                Variant("router, as deployed", ROUTER_HANDLER, [with_pyc], router_env),
+                Variant(AT_ONCE, ROUTER_HANDLER, [with_pyc], router_env | at_once),
+                Variant("router, no bytecode in the asset", ROUTER_HANDLER, [without_pyc], router_env),
             ]
-        slack = _Slack(cert, key)
-        with _serving(slack) as slack_port:
-            base = _base_env(endpoint, slack_port, ca)
-            for _ in range(args.runs):
-                for variant in variants:
-                    _run(variant, base, WORK)
-            _verify_delivered(slack, variants, args.runs)
+            if args.baseline:
+                baseline = _baseline_asset(with_pyc, args.baseline, WORK)
+                variants.append(Variant(f"router at {args.baseline}", ROUTER_HANDLER, [baseline], router_env))
+            if peer_source is not None:
+                shutil.rmtree(peer_dir, ignore_errors=True)
+                peer_dir.mkdir()
+                (peer_dir / "notify_slack.py").write_text(peer_source, encoding="utf-8")
+                peer = "notify_slack.lambda_handler"
+                variants += [
+                    Variant("peer: notify_slack.py", peer, [peer_dir], _peer_env(PEER_WEBHOOK)),
+                    Variant("peer, webhook URL KMS-encrypted", peer, [peer_dir], _peer_env(encrypted_webhook)),
+                    Variant(
+                        "peer, KMS-encrypted, AWS at once", peer, [peer_dir], _peer_env(encrypted_webhook) | at_once
+                    ),
+                ]
+            slack = _Slack(cert, key)
+            with _serving(slack) as slack_port:
+                base = _base_env(endpoint, slack_port, ca)
+                for _ in range(args.runs):
+                    for variant in variants:
+                        _run(variant, base, WORK)
+                _verify_delivered(slack, variants, args.runs)
+                _verify_answered_at_once(canned, variants, args.runs)
+                imports = _import_costs(with_pyc, peer_dir if peer_source is not None else None, base, args.runs)
     finally:
         moto.stop()
     _report(variants, function, args.runs)
+    _report_imports(imports, args.runs)
+
+
+def _verify_answered_at_once(canned: _CannedAws, variants: list[Variant], runs: int) -> None:
+    """The loopback AWS saw exactly the calls it answers: a new call would make that variant measure an error."""
+    if canned.unexpected:
+        raise SystemExit(f"calls the loopback AWS does not answer: {sorted(set(canned.unexpected))}")
+    routers = runs * sum(1 for v in variants if v.handler == ROUTER_HANDLER and "AWS_ENDPOINT_URL" in v.env)
+    if canned.calls.get("secretsmanager.GetSecretValue", 0) != routers:
+        raise SystemExit(f"expected {routers} GetSecretValue calls at the loopback AWS, saw {canned.calls}")
+
+
+# What the first event imports and creates, priced one by one (each includes what it imports itself).
+IMPORTS = (
+    ("import boto3", "import boto3"),
+    ("boto3 session + Secrets Manager client", "import boto3; boto3.session.Session().client('secretsmanager')"),
+    (
+        "one session, Secrets Manager + DynamoDB",
+        "import boto3; s = boto3.session.Session(); s.client('secretsmanager'); s.client('dynamodb')",
+    ),
+    (
+        "two sessions, one client each",
+        "import boto3; boto3.session.Session().client('secretsmanager'); boto3.session.Session().client('dynamodb')",
+    ),
+    ("Powertools Logger + Metrics", "from aws_lambda_powertools import Logger, Metrics"),
+    ("Powertools Parameters (imports boto3)", "import aws_lambda_powertools.utilities.parameters"),
+    ("Powertools Idempotency (imports boto3)", "import aws_lambda_powertools.utilities.idempotency"),
+    ("router: import lambdas.alert_router.handler", "import lambdas.alert_router.handler"),
+)
+PEER_IMPORT = ("peer: import notify_slack (boto3, 2 clients)", "import notify_slack")
+
+
+def _import_costs(asset: Path, peer_dir: Path | None, base: Mapping[str, str], runs: int) -> dict[str, list[float]]:
+    """Fresh-process wall time of each statement minus that of `pass` (interpreter start), interleaved."""
+    statements = [("python -c pass", "pass"), *IMPORTS]
+    if peer_dir is not None:
+        statements.append(PEER_IMPORT)
+    samples: dict[str, list[float]] = {name: [] for name, _ in statements}
+    for _ in range(runs):
+        for name, statement in statements:
+            path = peer_dir if statement == PEER_IMPORT[1] and peer_dir is not None else asset
+            env = {**base, "PYTHONPATH": str(path)}
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", statement], env=env, cwd=WORK, check=True, capture_output=True)
+            samples[name].append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def _report_imports(samples: Mapping[str, list[float]], runs: int) -> None:
+    start = statistics.median(samples["python -c pass"])
+    print(f"\nwhat the first event imports: fresh process, median of {runs}, minus `python -c pass` ({start:.1f} ms)")
+    for name, times in samples.items():
+        if name != "python -c pass":
+            print(f"  {name:<48} {statistics.median(times) - start:>7.1f} ms")
 
 
 def _report(variants: list[Variant], function: Mapping[str, Any], runs: int) -> None:
@@ -436,9 +593,11 @@ def _report(variants: list[Variant], function: Mapping[str, Any], runs: int) -> 
             f"clone, then run again"
         )
         return
-    deployed = variants[0].median("total_ms") / peer.median("total_ms")
-    verdict = "ok" if deployed <= GOAL_RATIO else "MISSED"
-    print(f"goal: router as deployed <= {GOAL_RATIO}x the peer (import + event): {deployed:.2f}x {verdict}")
+    for variant in variants:
+        if variant.name in ("router, as deployed", AT_ONCE):
+            ratio_to_peer = variant.median("total_ms") / peer.median("total_ms")
+            verdict = "ok" if ratio_to_peer <= GOAL_RATIO else "MISSED"
+            print(f"goal: {variant.name} <= {GOAL_RATIO}x the peer (import + event): {ratio_to_peer:.2f}x {verdict}")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +13,21 @@ from moto import mock_aws
 
 from lambdas.shared.local_context import LocalLambdaContext
 from tests.aws_tables import FAKE_CREDENTIALS, REGION
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Give this session's stdout to log handlers still holding a closed one.
+
+    The functions' Powertools Loggers are module-level: their handler keeps the sys.stdout of the pytest
+    session that imported them. `make mutation` (mutmut) runs one session per mutant in a fork of the process
+    that imported them in an earlier session, whose captured stdout is closed by then: every log line would be
+    a "--- Logging error ---" traceback on stderr instead (and a token-leak test would read the test's own
+    source in it). A single `pytest` run has no closed stream, so this changes nothing there.
+    """
+    for candidate in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
+        for handler in getattr(candidate, "handlers", ()):
+            if isinstance(handler, logging.StreamHandler) and getattr(handler.stream, "closed", False):
+                handler.stream = sys.stdout  # not setStream: it flushes the closed stream first
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ from lambdas.alert_router.telemetry import (
     record_failure,
     webhook_result,
 )
-from lambdas.shared.observability import init_sentry, traced
+from lambdas.shared.observability import init_sentry
 
 if TYPE_CHECKING:  # bot-token mode's modules are imported only when that mode is on
     from lambdas.alert_router.delivery.web_api import SlackApi
@@ -51,7 +51,6 @@ if TYPE_CHECKING:  # bot-token mode's modules are imported only when that mode i
 init_sentry(SERVICE)
 
 
-@traced
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(

@@ -62,6 +62,7 @@ from lambdas.alert_router.routing.route import Channels, Override, RoutingConfig
 from lambdas.alert_router.routing.rules import SYNTHETICS_NAMESPACE, default_rules
 from lambdas.alert_router.routing.sentry_rules import SentryRouting, SentryRoutingError, parse_sentry_routing
 from lambdas.shared.alarm_metadata import Category, Severity
+from lambdas.shared.aws import use_shared_session_for_secrets
 
 SECRET_MAX_AGE_SECONDS = 300  # a rotated webhook is picked up within 5 minutes
 DEPLOYED_WEBHOOK_URL = re.compile(r"^https://hooks\.slack\.com/\S+$")
@@ -160,6 +161,7 @@ def load_webhooks(settings: Settings) -> dict[str, str] | None:
         # boto3 and Parameters cost ~100 ms to import: only a deployed function with a secret pays it.
         from aws_lambda_powertools.utilities.parameters import get_secret  # noqa: PLC0415
 
+        use_shared_session_for_secrets()
         text = get_secret(settings.webhook_secret_id, max_age=SECRET_MAX_AGE_SECONDS)
         return parse_webhooks(text, "the webhook secret", DEPLOYED_WEBHOOK_URL)
     if settings.local_webhook_urls:
@@ -183,6 +185,7 @@ def load_bot(settings: Settings) -> BotConfig | None:
     if settings.webhook_secret_id:
         from aws_lambda_powertools.utilities.parameters import get_secret  # noqa: PLC0415 - boto3
 
+        use_shared_session_for_secrets()
         # cached by Parameters: load_webhooks reads the same value without another call
         text = get_secret(settings.webhook_secret_id, max_age=SECRET_MAX_AGE_SECONDS)
         try:

@@ -29,7 +29,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from lambdas.sentry_intake.publisher import LocalRouterPublisher, Publisher, SnsPublisher
 from lambdas.sentry_intake.settings import Settings, load_client_secret, load_settings
 from lambdas.sentry_intake.webhook import decide, request_from_event
-from lambdas.shared.observability import init_sentry, traced
+from lambdas.shared.observability import init_sentry
 
 SERVICE = "sentry-intake"
 METRICS_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "PeopleBooster/SentryIntake"
@@ -38,7 +38,6 @@ metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
 init_sentry(SERVICE)
 
 
-@traced
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 # Webhook URLs, bot/app tokens, bearer headers and Secrets Manager payloads must never leave the function.
 _SECRET_PATTERNS = (
@@ -21,8 +21,6 @@ _SECRET_PATTERNS = (
     re.compile(r"(?i)(sentry-hook-signature|client_secret|signing_secret)([\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"),
 )
 REDACTED = "[redacted]"
-
-_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def scrub_secrets(text: str) -> str:
@@ -89,14 +87,3 @@ def init_sentry(service: str, environ: Mapping[str, str] | None = None) -> bool:
 def reset_sentry_for_tests() -> None:
     global _sentry_enabled  # noqa: PLW0603
     _sentry_enabled = None
-
-
-def traced(handler: _F) -> _F:
-    """The handler itself: the functions run with Lambda's active tracing and no X-Ray SDK.
-
-    Active tracing (infra/constructs/function.py) records every invocation's segment, initialisation included,
-    without code. The SDK's Tracer would add subsegments for the AWS and Slack calls, but creating it (two
-    X-Ray clients) made the router's cold start 1.4x as long (docs/operations/decisions.md, issue 12).
-    Kept until the handlers drop `@traced`.
-    """
-    return handler

@@ -17,7 +17,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lambdas.shared.observability import init_sentry, traced
+from lambdas.shared.observability import init_sentry
 from lambdas.synthetic_monitor.checks import CheckResult, judge
 from lambdas.synthetic_monitor.metrics import emit_metrics
 from lambdas.synthetic_monitor.probe import Target, probe_all
@@ -33,7 +33,6 @@ init_sentry(SERVICE)  # at import, so Sentry's Lambda integration wraps the firs
 
 
 @logger.inject_lambda_context(log_event=False)
-@traced
 def lambda_handler(
     event: dict[str, Any], context: LambdaContext, *, ssl_context: ssl.SSLContext | None = None
 ) -> dict[str, Any]:

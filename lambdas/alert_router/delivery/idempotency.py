@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from lambdas.shared.aws import boto3_session as shared_boto3_session
 from lambdas.shared.observability import scrub_secrets
 
 Result = dict[str, Any]
@@ -90,7 +91,9 @@ class DynamoDBDeduplicator:
             IdempotencyConfig,
         )
 
-        self._layer = DynamoDBPersistenceLayer(table_name=table_name, boto3_session=boto3_session)
+        # the process's one session by default: the secret's client already loaded botocore's data into it
+        session = boto3_session if boto3_session is not None else shared_boto3_session()
+        self._layer = DynamoDBPersistenceLayer(table_name=table_name, boto3_session=session)
         self.config = IdempotencyConfig(
             event_key_jmespath="message_id",
             expires_after_seconds=ttl_seconds,
