@@ -113,10 +113,10 @@ class MonitoringStack(Stack):
         rows = self.dashboard.add_row
         rows("Availability: synthetic checks", self.synthetic_alarms.availability_widgets)
         rows("ECS (Fargate)", self.ecs.widgets)
-        rows("Load balancer (ALB), per target group", self.alb.widgets)
+        rows("Load balancer (ALB)", self.alb.widgets)
         rows("Database (RDS)", self.rds.widgets)
         rows("Cache (ElastiCache Redis)", self.redis.widgets)
-        rows("Synthetic monitor: what /health and /health/metrics report", self.synthetic_alarms.widgets)
+        rows("Service health from /health and /health/metrics", self.synthetic_alarms.widgets)
         rows("Alert router", self.alert_router.widgets)
         rows("Incidents", self.alert_router.incident_widgets)
         rows("Sentry intake", self.sentry_intake.widgets)
