@@ -9,21 +9,37 @@ alarm's state follows CloudWatch's M of N with its missing-data treatment
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import boto3
 import pytest
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from moto.server import ThreadedMotoServer
 
 from infra.app_builder import build_app
 from infra.config import ConfigError, load_config
 from infra.probe_stack import probe_stack_name
 from infra.stack import stack_name
 from lambdas.shared.alarm_metadata import parse_alarm_metadata
+from lambdas.shared.local_context import LocalLambdaContext
 from lambdas.synthetic_monitor import metric_names as names
-from lambdas.synthetic_monitor.settings import settings_from_env
+from lambdas.synthetic_monitor.handler import lambda_handler
+from lambdas.synthetic_monitor.home_region import home_region_client
+from lambdas.synthetic_monitor.settings import load_settings, settings_from_env
+from tests.aws_tables import FAKE_CREDENTIALS
+from tests.infra.aws_rules import calls as aws
+from tests.infra.aws_rules.policy import Decision, explain_failures
+from tests.infra.aws_rules.policy import evaluate as iam_evaluate
+from tests.infra.aws_rules.template import DeployedTemplate
+from tests.infra.aws_rules.test_stack_calls import refused
 from tests.infra.conftest import PROBE_REGIONS, Probed, SynthesizedTemplate, probed_config_dir, resolve_join
+from tools.health_service import HealthService
 from tools.local_cloudwatch import COMPARISONS
 from tools.metric_math import Series, evaluate
 
@@ -312,3 +328,142 @@ def test_the_availability_row_shows_each_regions_success(probed: Probed) -> None
     assert {(line[1], line[-1]["region"]) for line in health} == {
         (name, region) for name in ("Invocations", "Errors", "ProbePutFailures") for region in PROBE_REGIONS
     }
+
+
+# --- the grants, as AWS evaluates them -----------------------------------------------------------------
+
+
+def _deployed(synth: SynthesizedTemplate) -> DeployedTemplate:
+    region = synth.stack.region
+    assert isinstance(region, str)
+    return DeployedTemplate(synth.raw, stack_name=synth.stack.stack_name, region=region)
+
+
+def test_aws_allows_every_call_of_every_stack(probed: Probed) -> None:
+    for synth in probed.templates:
+        t = _deployed(synth)
+        # Given every call AWS documents for this stack (the probe's put into the home Region among them)
+        found = [*aws.every_call(t)]
+        # Then AWS allows each one
+        failures = refused(found)
+        assert not failures, f"{t.stack_name}: {len(failures)} of {len(found)} refused:\n" + explain_failures(failures)
+    for region, probe in probed.probes.items():
+        t = _deployed(probe)
+        # And each probe has its schedule, its own logs and exactly one put, into the home Region
+        assert list(aws.schedule_calls(t))
+        assert list(aws.function_role_calls(t))
+        (put,) = aws.metric_put_calls(t)
+        assert put.request.context["aws:RequestedRegion"] == HOME != region
+        assert put.request.context["cloudwatch:namespace"] == names.DEFAULT_NAMESPACE
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"cloudwatch:namespace": "AWS/Lambda"}, "another namespace"),
+        ({"cloudwatch:namespace": "PeopleBooster/AlertRouter"}, "the router's namespace"),
+        ({"aws:RequestedRegion": "us-west-2"}, "the probe's own Region"),
+        ({"aws:RequestedRegion": "us-east-1"}, "any other Region"),
+    ],
+)
+def test_the_probe_may_put_only_its_namespace_into_the_home_region(
+    probed: Probed, change: dict[str, str], why: str
+) -> None:
+    # Given the probe's role making the put with one thing changed
+    (put,) = aws.metric_put_calls(_deployed(probed.probes["us-west-2"]))
+    request = dataclasses.replace(put.request, context={**put.request.context, **change})
+    # Then no statement allows it
+    assert iam_evaluate(request, put.policies).decision is Decision.IMPLICIT_DENY, why
+
+
+def test_the_home_monitor_puts_nothing(probed: Probed) -> None:
+    # EMF needs no cloudwatch:PutMetricData: the home Region's roles are not given it
+    assert list(aws.metric_put_calls(_deployed(probed.home))) == []
+    assert "cloudwatch:PutMetricData" not in json.dumps(probed.home.resources("AWS::IAM::Policy"))
+
+
+# --- cdk-nag and cfn-lint on every stack -----------------------------------------------------------------
+
+
+def test_cdk_nag_checked_every_stack_and_acknowledged_only_the_puts_and_tracing_wildcards(probed: Probed) -> None:
+    report = json.loads((probed.home.template_path.parent / "validation-report.json").read_text())
+    (plugin,) = report["pluginReports"]
+    assert plugin["violations"] == []
+    acknowledged = [v for v in plugin["suppressedViolations"] if v["ruleName"] == "AwsSolutions-IAM5[Resource::*]"]
+    places = sorted(violation["acknowledgedAt"].split("/", 1)[0] + "/" + violation["acknowledgedAt"].rsplit("/", 1)[-1]
+                    for violation in acknowledged)  # fmt: skip
+    probes = [probe_stack_name(probed.home.config, region) for region in PROBE_REGIONS]
+    # Then each probe stack's two '*' (X-Ray, PutMetricData) and the home stack's three (X-Ray) were judged there
+    assert places == sorted(
+        [f"{PREFIX}monitoring/TracingPolicy"] * 3
+        + [f"{stack}/TracingPolicy" for stack in probes]
+        + [f"{stack}/PutIntoHomeRegion" for stack in probes]
+    )
+
+
+def test_cfn_lint_passes_on_every_stack_of_the_app(probed: Probed) -> None:
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    paths = [str(synth.template_path) for synth in probed.templates]
+    result = subprocess.run(
+        [str(cfn_lint), "--non-zero-exit-code", "error", "--", *paths],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- the classic silent bug, across Regions: every probe series an alarm reads is one the probe writes -----
+
+
+def test_every_probe_series_the_home_alarms_read_is_written_by_the_real_probe(
+    probed: Probed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a moto server standing in for CloudWatch, and the reference service up for every check
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    for name, value in {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint}.items():
+        monkeypatch.setenv(name, value)
+    try:
+        with HealthService() as service:
+            # When each probe stack's function runs once with its synthesized environment
+            for probe in probed.probes.values():
+                for key, value in _plain_environment(probe).items():
+                    monkeypatch.setenv(key, value)
+                monkeypatch.setenv("HEALTH_BASE_URL", service.url)
+                monkeypatch.setenv("FRONTEND_URL", f"{service.url}/")  # the reference service serves the page too
+                load_settings.cache_clear()
+                home_region_client.cache_clear()
+                context = LocalLambdaContext(timeout_seconds=30)
+                summary = lambda_handler({"source": "aws.events"}, cast(LambdaContext, context))
+                assert summary["ok"] is True, summary
+        # Then each metric with a `region` that a home alarm reads is one the probes wrote into the home Region
+        # (compared as CloudWatch keys a metric: name and the set of dimensions; moto's GetMetricData would also
+        # compare their order)
+        cloudwatch = boto3.session.Session().client("cloudwatch", region_name=HOME, endpoint_url=endpoint)
+        written = {_key(metric) for metric in cloudwatch.list_metrics(Namespace=names.DEFAULT_NAMESPACE)["Metrics"]}
+        read = {
+            _key(query["MetricStat"]["Metric"])
+            for alarm in probed.home.alarms_by_name().values()
+            for query in alarm.get("Metrics", [{"MetricStat": {"Metric": _single_metric(alarm)}}])
+            if "MetricStat" in query
+            and any(d["Name"] == "region" for d in query["MetricStat"]["Metric"].get("Dimensions", []))
+        }
+        assert len(read) == len(PROBE_REGIONS) * len(CRITICAL)
+        assert read - written == set(), "home alarms read probe series that no probe writes"
+    finally:
+        load_settings.cache_clear()
+        home_region_client.cache_clear()
+        server.stop()
+
+
+def _key(metric: dict[str, Any]) -> tuple[str, str, frozenset[tuple[str, str]]]:
+    return (metric["Namespace"], metric["MetricName"], frozenset((d["Name"], d["Value"]) for d in metric["Dimensions"]))
+
+
+def _single_metric(alarm: dict[str, Any]) -> dict[str, Any]:
+    """A single-metric alarm's metric in MetricStat's shape."""
+    return {key: alarm[key] for key in ("Namespace", "MetricName", "Dimensions") if key in alarm}
