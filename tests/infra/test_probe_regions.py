@@ -38,7 +38,16 @@ from tests.infra.aws_rules.policy import Decision, explain_failures
 from tests.infra.aws_rules.policy import evaluate as iam_evaluate
 from tests.infra.aws_rules.template import DeployedTemplate
 from tests.infra.aws_rules.test_stack_calls import refused
-from tests.infra.conftest import PROBE_REGIONS, Probed, SynthesizedTemplate, probed_config_dir, resolve_join
+from tests.infra.conftest import (
+    PROBE_REGIONS,
+    Probed,
+    ProbeSynthesized,
+    Synthesized,
+    SynthesizedTemplate,
+    probed_config_dir,
+    resolve_join,
+)
+from tools import synth_all
 from tools.health_service import HealthService
 from tools.local_cloudwatch import COMPARISONS
 from tools.metric_math import Series, evaluate
@@ -52,7 +61,7 @@ PERIOD = 60.0
 
 def _function(synth: SynthesizedTemplate) -> dict[str, Any]:
     (function,) = [
-        resource["Properties"]
+        dict(resource["Properties"])
         for resource in synth.resources("AWS::Lambda::Function").values()
         if resource["Properties"]["Handler"] == "lambdas.synthetic_monitor.handler.lambda_handler"
     ]
@@ -140,6 +149,7 @@ def test_the_home_region_holds_the_combined_alarms(probed: Probed) -> None:
         warning = alarms[f"synthetic-unreachable-from-{region}"]
         metadata = parse_alarm_metadata(warning["AlarmDescription"])
         assert metadata.severity == "warning"
+        assert metadata.summary is not None
         assert metadata.summary.startswith(f"Unreachable from {region}:")
         assert metadata.runbook_url is not None
         assert metadata.runbook_url.endswith("synthetic-unreachable-from-region.md")
@@ -333,14 +343,15 @@ def test_the_availability_row_shows_each_regions_success(probed: Probed) -> None
 # --- the grants, as AWS evaluates them -----------------------------------------------------------------
 
 
-def _deployed(synth: SynthesizedTemplate) -> DeployedTemplate:
+def _deployed(synth: Synthesized | ProbeSynthesized) -> DeployedTemplate:
     region = synth.stack.region
     assert isinstance(region, str)
     return DeployedTemplate(synth.raw, stack_name=synth.stack.stack_name, region=region)
 
 
 def test_aws_allows_every_call_of_every_stack(probed: Probed) -> None:
-    for synth in probed.templates:
+    stacks: list[Synthesized | ProbeSynthesized] = [probed.home, *probed.probes.values()]
+    for synth in stacks:
         t = _deployed(synth)
         # Given every call AWS documents for this stack (the probe's put into the home Region among them)
         found = [*aws.every_call(t)]
@@ -467,3 +478,17 @@ def _key(metric: dict[str, Any]) -> tuple[str, str, frozenset[tuple[str, str]]]:
 def _single_metric(alarm: dict[str, Any]) -> dict[str, Any]:
     """A single-metric alarm's metric in MetricStat's shape."""
     return {key: alarm[key] for key in ("Namespace", "MetricName", "Dimensions") if key in alarm}
+
+
+def test_synth_all_writes_every_stack_of_an_app_with_probe_regions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a staging config with probe regions; when `python -m tools.synth_all` runs on it (make lint's step)
+    config_dir = probed_config_dir(tmp_path)
+    assert synth_all.main(["--out", str(tmp_path / "out"), "--env", "staging", "--config-dir", str(config_dir)]) == 0
+    # Then the home template and one per probe Region are written, for cfn-lint to read
+    written = sorted(path.name for path in (tmp_path / "out").glob("*.template.json"))
+    assert written == sorted(
+        [f"{PREFIX}monitoring.template.json"] + [f"{PREFIX}monitoring-probe-{r}.template.json" for r in PROBE_REGIONS]
+    )
+    assert capsys.readouterr().out.count("synthesized ") == 3
