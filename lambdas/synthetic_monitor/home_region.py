@@ -46,7 +46,9 @@ class HomeRegionClient:
         import boto3  # noqa: PLC0415 - see the module docstring
         from botocore.config import Config  # noqa: PLC0415
 
-        self.client = boto3.client("cloudwatch", region_name=region, config=Config(retries={"total_max_attempts": 1}))
+        # A session of its own: the default session would keep these credentials for every other client.
+        session = boto3.session.Session()
+        self.client = session.client("cloudwatch", region_name=region, config=Config(retries={"total_max_attempts": 1}))
         self._deadline: Deadline | None = None
         self.client.meta.events.register_first("before-send.cloudwatch.PutMetricData", self._send)
 
