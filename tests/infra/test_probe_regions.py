@@ -12,8 +12,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any, cast
 
@@ -393,7 +391,7 @@ def test_the_home_monitor_puts_nothing(probed: Probed) -> None:
     assert "cloudwatch:PutMetricData" not in json.dumps(probed.home.resources("AWS::IAM::Policy"))
 
 
-# --- cdk-nag and cfn-lint on every stack -----------------------------------------------------------------
+# --- cdk-nag on every stack (cfn-lint on every template: tests/infra/test_gates.py) -----------------------
 
 
 def test_cdk_nag_checked_every_stack_and_acknowledged_only_the_puts_and_tracing_wildcards(probed: Probed) -> None:
@@ -410,19 +408,6 @@ def test_cdk_nag_checked_every_stack_and_acknowledged_only_the_puts_and_tracing_
         + [f"{stack}/TracingPolicy" for stack in probes]
         + [f"{stack}/PutIntoHomeRegion" for stack in probes]
     )
-
-
-def test_cfn_lint_passes_on_every_stack_of_the_app(probed: Probed) -> None:
-    cfn_lint = Path(sys.executable).parent / "cfn-lint"
-    paths = [str(synth.template_path) for synth in probed.templates]
-    result = subprocess.run(
-        [str(cfn_lint), "--non-zero-exit-code", "error", "--", *paths],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 # --- the classic silent bug, across Regions: every probe series an alarm reads is one the probe writes -----
