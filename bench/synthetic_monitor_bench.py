@@ -37,7 +37,7 @@ from lambdas.shared.local_context import LocalLambdaContext
 from lambdas.synthetic_monitor.checks import DEFAULT_CHECKS, STRICT_CHECK_SPECS, Response, judge, parse_checks
 from lambdas.synthetic_monitor.reading import STRICT, TOLERANT
 from tools.health_service import Faults, HealthService, health_body
-from tools.synth_all import synth_templates
+from tools.synth_all import synth_home_template
 
 ROOT = Path(__file__).resolve().parent.parent
 LATENCY_MS = 200
@@ -175,7 +175,7 @@ def monitor_alarm_names(template: dict[str, Any]) -> list[str]:
 
 def synthesized_monitor_alarms(environment: str = TEMPLATE_ENVIRONMENT) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="bench-synth-") as out:
-        [path] = synth_templates(Path(out), (environment,))
+        path = synth_home_template(Path(out), environment)
         template: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return monitor_alarm_names(template)
 

@@ -19,7 +19,8 @@ from pathlib import Path
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from infra.app_builder import build_app
-from infra.config import CONFIG_DIR, ENVIRONMENTS, ConfigError
+from infra.config import CONFIG_DIR, ENVIRONMENTS, ConfigError, load_config
+from infra.stack import stack_name
 
 
 def synth_templates(
@@ -37,6 +38,13 @@ def synth_templates(
                 shutil.copyfile(stack.template_full_path, target)
                 written.append(target)
     return written
+
+
+def synth_home_template(out: Path, environment: str, *, config_dir: Path = CONFIG_DIR) -> Path:
+    """The environment's home stack template (its alarms, topics, dashboard), whatever probe stacks the app has."""
+    home = f"{stack_name(load_config(environment, config_dir))}.template.json"
+    (path,) = [path for path in synth_templates(out, (environment,), config_dir=config_dir) if path.name == home]
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -477,3 +477,7 @@ def test_synth_all_writes_every_stack_of_an_app_with_probe_regions(
         [f"{PREFIX}monitoring.template.json"] + [f"{PREFIX}monitoring-probe-{r}.template.json" for r in PROBE_REGIONS]
     )
     assert capsys.readouterr().out.count("synthesized ") == 3
+    # And the tools that read the environment's alarms (demo, silence, leftovers) get the home stack's template
+    home = synth_all.synth_home_template(tmp_path / "home", "staging", config_dir=config_dir)
+    assert home.name == f"{PREFIX}monitoring.template.json"
+    assert "AWS::CloudWatch::Dashboard" in home.read_text(encoding="utf-8")
