@@ -55,9 +55,9 @@ synth: install ## Synthesize the stack for ENV (staging|production) into cdk.out
 diff: install ## Show what `make deploy ENV=...` would change in the AWS account
 	$(CDK) diff -c env=$(ENV) --method=$(DIFF_METHOD)
 
-deploy: install ## Deploy the stack for ENV to the AWS account of the current credentials (after make preflight)
+deploy: install ## Deploy ENV's stacks (and its probe stacks, if any) to the account of the current credentials (after make preflight)
 	$(PY) -m tools.preflight --env $(ENV)
-	$(CDK) deploy -c env=$(ENV) --require-approval $(APPROVAL)
+	$(CDK) deploy -c env=$(ENV) --all --require-approval $(APPROVAL)
 
 # CONFIG_DIR, TEMPLATE, CLUSTER, OUT, BACKEND, FRONTEND, RDS, REDIS and ALARM reach the commands through the
 # environment ("$$CLUSTER"), so any quoting survives; an option is passed only when its variable is set.

@@ -6,6 +6,8 @@
    (median of the runs after a warm-up). Goals: 4 checks @ 200 ms <= 1.3; 50 checks @ 200 ms <= 1.5.
 2. Cold start: a fresh interpreter imports the handler and runs the 4 default checks once against the
    local server; reported minus L. Goal < 150 ms. (This CPU; Lambda at 256 MB has a fraction of a vCPU.)
+   Beside it, interleaved, a probe Region's monitor (synthetics.probe_regions) doing the same and putting its
+   results into the home Region's CloudWatch (a moto server on 127.0.0.1): what boto3 and the put add.
 3. Judging one /health body (the reference service's) with the tolerant default check beside the strict one:
    median microseconds per body, and their ratio (the judge is pure: no I/O in the loop).
 4. Monthly cost of the default configuration beside CloudWatch Synthetics for the same coverage. The
@@ -29,11 +31,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from moto.server import ThreadedMotoServer
+
 from lambdas.shared.local_context import LocalLambdaContext
 from lambdas.synthetic_monitor.checks import DEFAULT_CHECKS, STRICT_CHECK_SPECS, Response, judge, parse_checks
 from lambdas.synthetic_monitor.reading import STRICT, TOLERANT
 from tools.health_service import Faults, HealthService, health_body
-from tools.synth_all import synth_templates
+from tools.synth_all import synth_home_template
 
 ROOT = Path(__file__).resolve().parent.parent
 LATENCY_MS = 200
@@ -110,6 +114,8 @@ def parallel_ratio(service: HealthService, count: int, runs: int) -> tuple[float
 _COLD = """
 import json, sys, time
 started = time.perf_counter()
+from moto.server import ThreadedMotoServer
+
 from lambdas.shared.local_context import LocalLambdaContext
 from lambdas.synthetic_monitor.handler import lambda_handler
 imported = time.perf_counter()
@@ -119,9 +125,11 @@ sys.stderr.write(json.dumps({"import": imported - started, "total": done - start
 """
 
 
-def cold_start(service: HealthService, attempts: int = 3) -> tuple[float, float]:
+def cold_start(
+    service: HealthService, attempts: int = 3, extra_env: dict[str, str] | None = None
+) -> tuple[float, float]:
     """Best of `attempts` fresh interpreters: (import ms, import + first run - L ms)."""
-    env = {**os.environ, "HEALTH_BASE_URL": service.url, "PYTHONDONTWRITEBYTECODE": "0"}
+    env = {**os.environ, "HEALTH_BASE_URL": service.url, "PYTHONDONTWRITEBYTECODE": "0", **(extra_env or {})}
     env.pop("CHECKS", None)
     best_import, best_total = math.inf, math.inf
     for _ in range(attempts):
@@ -136,6 +144,25 @@ def cold_start(service: HealthService, attempts: int = 3) -> tuple[float, float]
     return best_import, best_total
 
 
+def home_and_probe_cold_starts(service: HealthService, attempts: int = 5) -> tuple[tuple[float, float], ...]:
+    """The home monitor's cold start and a probe Region's, interleaved, best of `attempts` each."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    probe = {
+        "METRICS_REGION": "ap-northeast-1",
+        "PROBE_REGION": "us-west-2",
+        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+    }
+    try:
+        runs = [(cold_start(service, 1), cold_start(service, 1, probe)) for _ in range(attempts)]
+    finally:
+        server.stop()
+    return tuple((min(r[i][0] for r in runs), min(r[i][1] for r in runs)) for i in (0, 1))
+
+
 def monitor_alarm_names(template: dict[str, Any]) -> list[str]:
     """The synthetic monitor's alarms in a synthesized template: every alarm named `*-synthetic-*`."""
     names = [
@@ -148,7 +175,7 @@ def monitor_alarm_names(template: dict[str, Any]) -> list[str]:
 
 def synthesized_monitor_alarms(environment: str = TEMPLATE_ENVIRONMENT) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="bench-synth-") as out:
-        [path] = synth_templates(Path(out), (environment,))
+        path = synth_home_template(Path(out), environment)
         template: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return monitor_alarm_names(template)
 
@@ -199,7 +226,7 @@ def main(argv: list[str] | None = None) -> None:
         service.set_faults(delay_ms=LATENCY_MS)
         four = parallel_ratio(service, 4, args.runs)
         fifty = parallel_ratio(service, 50, args.runs)
-        import_ms, cold_ms = cold_start(service)
+        (import_ms, cold_ms), (probe_import_ms, probe_cold_ms) = home_and_probe_cold_starts(service)
         default_seconds, _summary, output = _run_once(service.url, None)
     alarm_names = synthesized_monitor_alarms()
     tolerant_us, strict_us = judge_microseconds()
@@ -215,6 +242,9 @@ def main(argv: list[str] | None = None) -> None:
     cold_verdict = "ok" if cold_ms < 150 else "MISSED"
     print(f"{'cold start: import + first run - L (ms)':<44}{cold_ms:>12.0f}{'< 150':>10}  {cold_verdict}")
     print(f"{'  of which import (ms)':<44}{import_ms:>12.0f}")
+    probe_ratio = f"ratio {probe_cold_ms / cold_ms:.2f}"
+    print(f"{'probe Region: import + first run + put - L':<44}{probe_cold_ms:>12.0f}{'':>10}  {probe_ratio}")
+    print(f"{'  of which import (ms)':<44}{probe_import_ms:>12.0f}")
     print(f"{'EMF + log bytes per default run':<44}{len(output.encode()):>12,}")
     judged = f"{tolerant_us:.0f} vs {strict_us:.0f}"
     print(f"{'judge /health: tolerant vs strict (us)':<44}{judged:>12}  ratio {tolerant_us / strict_us:.2f}")

@@ -10,7 +10,8 @@ from typing import Any
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from infra.config import load_config
+from infra.config import CONFIG_DIR, load_config
+from infra.probe_stack import ProbeStack
 from infra.stack import MonitoringStack
 
 
@@ -20,8 +21,10 @@ def build_app(
     outdir: str | None = None,
     bundle_assets: bool = True,
     extra_context: Mapping[str, Any] | None = None,
+    config_dir: Path = CONFIG_DIR,
 ) -> App:
-    """Validate config, compose the stack and register cdk-nag (findings fail synthesis).
+    """Validate config, compose the stack (and one probe stack per `synthetics.probe_regions`) and register cdk-nag
+    on the app, so findings in any stack fail synthesis.
 
     `bundle_assets=False` skips pip-installing the Lambda asset: the template is the same, apart from the
     asset hash, which is what tests and the local demo need.
@@ -33,8 +36,10 @@ def build_app(
         context["aws:cdk:bundling-stacks"] = []
     app = App(outdir=outdir, context=context)
     env_name = environment or app.node.try_get_context("env") or "staging"
-    config = load_config(str(env_name))
+    config = load_config(str(env_name), config_dir)
     MonitoringStack(app, config=config)
+    for region in config.synthetics.probe_regions:
+        ProbeStack(app, config=config, region=region)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app
 

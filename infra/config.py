@@ -7,6 +7,7 @@ A bad or missing value stops synthesis with one line naming the file and the fie
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import typing
 from pathlib import Path
@@ -14,7 +15,16 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from lambdas.alert_router.incidents.silences import WEEKDAYS, SilenceError, parse_windows, silences_everything
@@ -272,6 +282,26 @@ class VpcConfig(_Strict):
     security_group_ids: Annotated[list[Annotated[str, Field(pattern=r"^sg-[0-9a-f]+$")]], Field(min_length=1)]
 
 
+def _known_region(name: str) -> str:
+    """A Region of the aws partition where Lambda runs, by botocore's bundled endpoint data (offline)."""
+    if name not in _lambda_regions():
+        close = difflib.get_close_matches(name, _lambda_regions(), n=1)
+        raise ValueError(
+            f"{name!r} is not an AWS Region with Lambda" + (f" (did you mean {close[0]}?)" if close else "")
+        )
+    return name
+
+
+@functools.cache
+def _lambda_regions() -> tuple[str, ...]:
+    import botocore.session  # noqa: PLC0415 - synthesis only needs it with probe_regions
+
+    return tuple(botocore.session.get_session().get_available_regions("lambda"))
+
+
+RegionName = Annotated[str, AfterValidator(_known_region)]
+
+
 class SyntheticsConfig(_Strict):
     schedule_minutes: Annotated[int, Field(ge=1, le=60)] = 1
     check_timeout_ms: Annotated[int, Field(ge=100, le=30_000)] = 3000
@@ -293,6 +323,25 @@ class SyntheticsConfig(_Strict):
     frontend_marker: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     frontend_latency_budget_ms: Annotated[int, Field(ge=100, le=30_000)] = FRONTEND_LATENCY_BUDGET_MS
     frontend_timeout_ms: Annotated[int, Field(ge=100, le=60_000)] = FRONTEND_TIMEOUT_MS
+    # One probe stack per Region: the same function and checks, its results put into the home Region (`region`),
+    # where alarms combine them. Empty: only the home Region probes (docs/operations/cost.md prices a Region).
+    probe_regions: list[RegionName] = []
+    # With probe regions: this many Regions (home included) failing a critical check is critical; fewer is a
+    # warning per Region ("unreachable from <region>"). At least 2, or a single path could page.
+    regions_failing_for_critical: Annotated[int, Field(ge=2, le=10)] = 2
+
+    @model_validator(mode="after")
+    def _probe_regions_distinct(self) -> SyntheticsConfig:
+        repeated = sorted({region for region in self.probe_regions if self.probe_regions.count(region) > 1})
+        if repeated:
+            raise ValueError(f"probe_regions: {', '.join(repeated)} listed more than once")
+        vantage_points = 1 + len(self.probe_regions)
+        if self.probe_regions and self.regions_failing_for_critical > vantage_points:
+            raise ValueError(
+                f"regions_failing_for_critical: {self.regions_failing_for_critical} is more than the {vantage_points}"
+                " Regions that probe (the home Region and probe_regions)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _deadlines_nest(self) -> SyntheticsConfig:
@@ -380,6 +429,18 @@ class EnvironmentConfig(_Strict):
         if self.environment == "production" and not self.router.fallback_email:
             raise ValueError(
                 "router.fallback_email is required in production: the router's own alarms need a path around Slack"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _probe_regions_report_home(self) -> EnvironmentConfig:
+        # The probes put their results into the home Region: it must be known, and be none of theirs.
+        probes = self.synthetics.probe_regions
+        if probes and self.region is None:
+            raise ValueError("region is required with synthetics.probe_regions: the probes report into it")
+        if self.region in probes:
+            raise ValueError(
+                f"synthetics.probe_regions: {self.region} is the home Region (region), which probes anyway"
             )
         return self
 

@@ -19,8 +19,9 @@ from infra.constructs.logs import LogsConstruct
 from infra.constructs.rds_monitoring import RdsMonitoring
 from infra.constructs.redis_monitoring import RedisMonitoring
 from infra.constructs.sentry_intake import SentryIntakeConstruct
-from infra.constructs.synthetic_alarms import SyntheticAlarms, SyntheticMetrics
+from infra.constructs.synthetic_alarms import SyntheticAlarms, SyntheticMetrics, Vantage
 from infra.constructs.synthetics import MAX_EVENT_AGE, SyntheticsConstruct
+from infra.constructs.synthetics import NAME as MONITOR_NAME
 from infra.retention import RetainExceptOnCreate
 from lambdas.alert_router.incidents.silences import silences_everything
 
@@ -66,10 +67,6 @@ class MonitoringStack(Stack):
         self.alb = AlbMonitoring(self, "Alb", alb=config.alb, thresholds=limits, factory=factory)
         self.rds = RdsMonitoring(self, "Rds", rds=config.rds, thresholds=limits, factory=factory)
         self.redis = RedisMonitoring(self, "Redis", elasticache=config.elasticache, thresholds=limits, factory=factory)
-        self.dashboard.add_row("ECS (Fargate)", self.ecs.widgets)
-        self.dashboard.add_row("Load balancer (ALB)", self.alb.widgets)
-        self.dashboard.add_row("Database (RDS)", self.rds.widgets)
-        self.dashboard.add_row("Cache (ElastiCache Redis)", self.redis.widgets)
 
         self.alert_router = AlertRouterConstruct(
             self,
@@ -80,8 +77,6 @@ class MonitoringStack(Stack):
             fallback_topic=self.alerting.fallback_topic,
             dashboard_name=self.dashboard.dashboard_name,
         )
-        self.dashboard.add_row("Alert router", self.alert_router.widgets)
-        self.dashboard.add_row("Incidents", self.alert_router.incident_widgets)
 
         self.sentry_intake = SentryIntakeConstruct(
             self,
@@ -94,7 +89,6 @@ class MonitoringStack(Stack):
         # Least privilege: read its one secret, publish to the alert topic (and use the topic key for that).
         self.sentry_intake.secret.grant_read(self.sentry_intake.role)
         self.alerting.alert_topic.grant_publish(self.sentry_intake.role)
-        self.dashboard.add_row("Sentry intake", self.sentry_intake.widgets)
 
         self.synthetics = SyntheticsConstruct(self, "Synthetics", config=config)
         # A late run is worthless: no retries, no replay after a minute.
@@ -110,9 +104,22 @@ class MonitoringStack(Stack):
             datapoints=config.synthetics.alarm_datapoints,
             certificate_warning_days=config.synthetics.certificate_warning_days,
             factory=factory,
+            vantage=vantage(config),
+            # The probe stacks' functions: the same physical name, in their own Regions.
+            probe_function_name=f"{config.prefix}-{MONITOR_NAME}" if config.synthetics.probe_regions else None,
         )
-        self.dashboard.add_row("Synthetic monitor", self.synthetic_alarms.widgets)
 
+        # On-call's reading order: is it up (and from where), then the service's parts, then our own pipeline.
+        rows = self.dashboard.add_row
+        rows("Availability: synthetic checks", self.synthetic_alarms.availability_widgets)
+        rows("ECS (Fargate)", self.ecs.widgets)
+        rows("Load balancer (ALB)", self.alb.widgets)
+        rows("Database (RDS)", self.rds.widgets)
+        rows("Cache (ElastiCache Redis)", self.redis.widgets)
+        rows("Service health from /health and /health/metrics", self.synthetic_alarms.widgets)
+        rows("Alert router", self.alert_router.widgets)
+        rows("Incidents", self.alert_router.incident_widgets)
+        rows("Sentry intake", self.sentry_intake.widgets)
         self.dashboard.build(self.alarm_factory.created)
         _refuse_windows_that_silence_every_critical_alarm(config, self.alarm_factory.critical_names)
 
@@ -127,6 +134,18 @@ class MonitoringStack(Stack):
             value=self.logs.key.key_arn,
             description="Key of the ECS log groups; adopted groups: aws logs associate-kms-key --kms-key-id <this>",
         )
+
+
+def vantage(config: EnvironmentConfig) -> Vantage | None:
+    """The Regions the checks run from, when probe stacks exist (config requires the home Region then)."""
+    synthetics = config.synthetics
+    if not synthetics.probe_regions or config.region is None:
+        return None
+    return Vantage(
+        home=config.region,
+        probes=tuple(synthetics.probe_regions),
+        critical_at=synthetics.regions_failing_for_critical,
+    )
 
 
 def _refuse_windows_that_silence_every_critical_alarm(config: EnvironmentConfig, critical_names: list[str]) -> None:

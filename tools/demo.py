@@ -313,9 +313,9 @@ def _indent(text: str) -> str:
 
 
 def load_template(environment: str = ENVIRONMENT) -> dict[str, Any]:
-    from tools.synth_all import synth_templates  # noqa: PLC0415
+    from tools.synth_all import synth_home_template  # noqa: PLC0415
 
-    (path,) = synth_templates(TEMPLATE_DIR, (environment,))
+    path = synth_home_template(TEMPLATE_DIR, environment)
     template: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return template
 

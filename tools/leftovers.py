@@ -137,10 +137,10 @@ def _template(environment: str, template_path: Path | None) -> dict[str, Any]:
     if template_path is not None:
         loaded: dict[str, Any] = json.loads(template_path.read_text(encoding="utf-8"))
         return loaded
-    from tools.synth_all import synth_templates  # noqa: PLC0415 (synthesis starts jsii: only when needed)
+    from tools.synth_all import synth_home_template  # noqa: PLC0415 (synthesis starts jsii: only when needed)
 
     with tempfile.TemporaryDirectory(prefix="leftovers-synth-") as out:
-        (path,) = synth_templates(Path(out), (environment,))
+        path = synth_home_template(Path(out), environment)
         synthesized: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         return synthesized
 

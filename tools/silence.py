@@ -66,11 +66,11 @@ def critical_alarms_of(environment: str, template_path: Path | None) -> list[str
         except (OSError, ValueError) as error:
             raise CliError(f"cannot read the template {template_path}: {error}") from None
     # Imported here: synthesis starts jsii (seconds), which list and expire do not need.
-    from tools.synth_all import synth_templates  # noqa: PLC0415
+    from tools.synth_all import synth_home_template  # noqa: PLC0415
 
     print(f"reading the critical alarms of {environment} from its synthesized template...", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="silence-synth-") as out:
-        (path,) = synth_templates(Path(out), (environment,))
+        path = synth_home_template(Path(out), environment)
         return critical_alarm_names(json.loads(path.read_text(encoding="utf-8")))
 
 

@@ -47,7 +47,8 @@ class AlbMonitoring(Construct):
         super().__init__(scope, construct_id)
         self.alb = alb
         minutes = thresholds.evaluation_minutes
-        window = Duration.minutes(minutes)
+        window = self._window = Duration.minutes(minutes)
+        self._rate_floor = thresholds.alb_5xx_rate_min_requests
         self.elb_5xx = self._window_5xx(
             factory,
             "AlbElb5xx",
@@ -107,23 +108,15 @@ class AlbMonitoring(Construct):
                 metric=self.target_metric("HTTPCode_Target_5XX_Count", "Sum", group, period=window),
                 threshold=thresholds.alb_target_5xx_count,
             )
-            rate_floor = thresholds.alb_5xx_rate_min_requests
             self.error_rate[group.name] = self._window_5xx(
                 factory,
                 f"ErrorRate{cid}",
                 name=f"alb-{group.name}-5xx-rate",
                 summary=(
                     f"Targets of {group.name} answered more than {thresholds.alb_5xx_rate_percent:g}% of requests"
-                    f" with 5xx in {minutes} min (judged from {rate_floor} requests in the window)."
+                    f" with 5xx in {minutes} min (judged from {self._rate_floor} requests in the window)."
                 ),
-                metric=self._when_busy(
-                    group,
-                    "100 * errors / requests",
-                    {"errors": self.target_metric("HTTPCode_Target_5XX_Count", "Sum", group, period=window)},
-                    floor=rate_floor,
-                    period=window,
-                    label=f"{group.name} 5xx (% of requests)",
-                ),
+                metric=self._error_rate(group),
                 threshold=thresholds.alb_5xx_rate_percent,
             )
             latency_floor = thresholds.alb_latency_min_requests
@@ -177,6 +170,19 @@ class AlbMonitoring(Construct):
             runbook="alb-5xx-errors",
         )
 
+    def _error_rate(self, group: TargetGroupConfig, ids: str = "") -> cw.MathExpression:
+        """The group's 5xx as a share of its requests, in windows with enough requests; `ids` suffixes the metric ids
+        (a graph with several groups needs them distinct)."""
+        return self._when_busy(
+            group,
+            f"100 * errors{ids} / requests{ids}",
+            {f"errors{ids}": self.target_metric("HTTPCode_Target_5XX_Count", "Sum", group, period=self._window)},
+            floor=self._rate_floor,
+            period=self._window,
+            label=f"{group.name} 5xx (% of requests)",
+            requests_id=f"requests{ids}",
+        )
+
     def _when_busy(
         self,
         group: TargetGroupConfig,
@@ -186,11 +192,12 @@ class AlbMonitoring(Construct):
         floor: int,
         period: Duration,
         label: str,
+        requests_id: str = "requests",
     ) -> cw.MathExpression:
         """`value` in periods with at least `floor` requests to the group, 0 in the others, none without requests."""
         return cw.MathExpression(
-            expression=f"IF(requests >= {floor}, {value}, 0)",
-            using_metrics={**inputs, "requests": self.target_metric("RequestCount", "Sum", group, period=period)},
+            expression=f"IF({requests_id} >= {floor}, {value}, 0)",
+            using_metrics={**inputs, requests_id: self.target_metric("RequestCount", "Sum", group, period=period)},
             label=label,
             period=period,
         )
@@ -256,6 +263,12 @@ class AlbMonitoring(Construct):
                     self.metric("HTTPCode_ELB_4XX_Count", "Sum", label="ALB 4xx"),
                 ],
                 # The 5xx alarms sum 5-minute windows; their line is drawn on 1-minute bars, so not here.
+            ),
+            graph(
+                "ALB 5xx per target group (% of requests, 5-min windows with enough requests)",
+                # Each group's 5xx-rate alarm reads exactly this line: the front end's outage shows on its own line.
+                [self._error_rate(g, ids=str(index)) for index, g in enumerate(groups)],
+                alarms=[self.error_rate[groups[0].name]],
             ),
             graph(
                 "ALB healthy / unhealthy targets",

@@ -20,7 +20,7 @@ from constructs import Construct
 from infra.config import EnvironmentConfig, VpcConfig
 from infra.constructs.function import ProjectFunction
 from lambdas.synthetic_monitor import metric_names as names
-from lambdas.synthetic_monitor.settings import Settings, options_environment, settings_from_env
+from lambdas.synthetic_monitor.settings import Settings, options_environment, probe_environment, settings_from_env
 
 HANDLER = "lambdas.synthetic_monitor.handler.lambda_handler"
 # Function name suffix and log `service` (the handler's Logger says the same; metrics carry no service).
@@ -34,14 +34,17 @@ MAX_EVENT_AGE = Duration.seconds(60)
 class SyntheticsConstruct(Construct):
     """`function`, `rule`, `settings` (what the monitor will run), `namespace`, `period`.
 
-    The stack adds the rule's target (EventBridge invoking the function)."""
+    `probe_region` makes it a probe stack's monitor: it runs there and reports into config.region (the home
+    Region). The stack adds the rule's target (EventBridge invoking the function) and, for a probe, the grant."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, probe_region: str | None = None
+    ) -> None:
         super().__init__(scope, construct_id)
         synthetics = config.synthetics
-        self.namespace = f"{config.metrics_namespace}/{names.NAMESPACE_SUFFIX}"
+        self.namespace = metrics_namespace(config)
         self.period = Duration.minutes(synthetics.schedule_minutes)
-        environment = monitor_environment(config, self.namespace)
+        environment = monitor_environment(config, self.namespace, probe_region=probe_region)
         self.settings: Settings = settings_from_env(environment)
 
         self.project_function = ProjectFunction(
@@ -50,7 +53,11 @@ class SyntheticsConstruct(Construct):
             config=config,
             name=NAME,
             handler=HANDLER,
-            description="Probes the service's health endpoints on a schedule and writes EMF metrics",
+            description=(
+                "Probes the service's health endpoints on a schedule and writes EMF metrics"
+                if probe_region is None
+                else f"Probes the service's health endpoints from {probe_region}; puts results into {config.region}"
+            ),
             environment=environment,
             timeout=Duration.seconds(synthetics.lambda_timeout_seconds),
             # One run at a time: an overlapping run (a slow target, a late event) would double the
@@ -116,7 +123,14 @@ class SyntheticsConstruct(Construct):
         )
 
 
-def monitor_environment(config: EnvironmentConfig, namespace: str) -> dict[str, str]:
+def metrics_namespace(config: EnvironmentConfig) -> str:
+    """Where the monitor's metrics go, in the home Region: the probes' too."""
+    return f"{config.metrics_namespace}/{names.NAMESPACE_SUFFIX}"
+
+
+def monitor_environment(
+    config: EnvironmentConfig, namespace: str, *, probe_region: str | None = None
+) -> dict[str, str]:
     """The monitor's settings as environment variables (lambdas/synthetic_monitor/settings.py reads them)."""
     synthetics = config.synthetics
     environment = {
@@ -134,6 +148,10 @@ def monitor_environment(config: EnvironmentConfig, namespace: str) -> dict[str, 
     )
     if synthetics.checks is not None:
         environment["CHECKS"] = json.dumps(synthetics.checks, separators=(",", ":"))
+    if probe_region is not None:
+        if config.region is None:  # config refuses probe_regions without a home Region
+            raise ValueError("a probe needs the home Region (config.region)")
+        environment.update(probe_environment(region=probe_region, home=config.region))
     size = sum(len(key) + len(value.encode()) for key, value in environment.items())
     if size > ENVIRONMENT_BUDGET_BYTES:
         raise ValueError(

@@ -126,6 +126,10 @@ def request(
             data = response.read(max_body)
         except http.client.HTTPException as error:
             raise NotHttp(f"{type(error).__name__}: {error}"[:200]) from error
+        finally:
+            # Closed here, with its socket: left to its finalizer, it would flush a reader that the garbage
+            # collector may have closed first (a traceback kept in a log record keeps it alive until then).
+            response.close()
         return HttpAnswer(
             status=response.status, headers={name.lower(): value for name, value in response.getheaders()}, body=data
         )

@@ -16,11 +16,15 @@ ENVIRONMENT = "environment"
 CHECK = "check"
 DEPENDENCY = "dependency"
 FIELD = "field"
+# A probe Region's results carry the Region they were probed from; the home Region's own series do not.
+REGION = "region"
 
 CHECK_DIMENSIONS = (ENVIRONMENT, CHECK)
 DEPENDENCY_DIMENSIONS = (ENVIRONMENT, DEPENDENCY)
 SERVICE_DIMENSIONS = (ENVIRONMENT,)
 FIELD_DIMENSIONS = (ENVIRONMENT, CHECK, FIELD)
+PROBE_CHECK_DIMENSIONS = (ENVIRONMENT, CHECK, REGION)
+PROBE_DIMENSIONS = (ENVIRONMENT, REGION)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +53,17 @@ SERVICE_MEMORY_BYTES = MetricSpec("ServiceMemoryBytes", "Bytes", SERVICE_DIMENSI
 # Tolerant contract: 1 per run for each field a body did not report (field: status, version, uptime,
 # responseTime, cpu_percent, memory_percent, memory_bytes, uptime_seconds); written only when missing.
 FIELD_MISSING = MetricSpec("FieldMissing", "Count", FIELD_DIMENSIONS)
+# A probe Region (synthetics.probe_regions) puts its results into the home Region's CloudWatch under the same
+# names, with `region` added: a new series each (CloudWatch keys a metric by its dimension set), so the home
+# series and every alarm on them stay as they are. What /health and /health/metrics report about the service is
+# the same from anywhere, so a probe writes only what differs by vantage point: success and latency.
+PROBE_CHECK_SUCCESS = MetricSpec(CHECK_SUCCESS.name, CHECK_SUCCESS.unit, PROBE_CHECK_DIMENSIONS)
+PROBE_CHECK_LATENCY = MetricSpec(CHECK_LATENCY.name, CHECK_LATENCY.unit, PROBE_CHECK_DIMENSIONS)
+# EMF in the probe's own Region: 1 per run whose put into the home Region failed (the put's failure cannot be
+# counted where the put failed to go; the home Region hears it as the probe's missing data).
+PROBE_PUT_FAILURES = MetricSpec("ProbePutFailures", "Count", PROBE_DIMENSIONS)
 
+# What the home Region's monitor writes (EMF).
 ALL_METRICS = (
     CHECK_SUCCESS,
     CHECK_LATENCY,
@@ -62,6 +76,8 @@ ALL_METRICS = (
     SERVICE_MEMORY_BYTES,
     FIELD_MISSING,
 )
+# What a probe Region puts into the home Region, per check and run.
+PROBE_METRICS = (PROBE_CHECK_SUCCESS, PROBE_CHECK_LATENCY)
 
 # The dependencies the default /health contract reports; alarms are made for these names.
 KNOWN_DEPENDENCIES = ("database", "redis", "openai", "stripe", "s3")

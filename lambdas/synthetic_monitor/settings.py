@@ -17,6 +17,9 @@ Every variable is optional, so a local run needs none:
     FRONTEND_TIMEOUT_MS
     RUN_DEADLINE_MS               hard deadline of one run (default 10000; also capped by the Lambda's time left)
     POWERTOOLS_METRICS_NAMESPACE  EMF namespace (default PeopleBooster/Synthetics)
+    METRICS_REGION                probe stacks only: the home Region. Set, the results are put into its
+                                  CloudWatch (PutMetricData) with a `region` dimension instead of printed as EMF
+    PROBE_REGION                  probe stacks only (with METRICS_REGION): this probe's Region, the `region` value
     SENTRY_DSN                    read by lambdas.shared.observability.init_sentry
 """
 
@@ -48,8 +51,19 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 DEFAULT_RUN_DEADLINE_MS = 10_000
 
 
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]$")
+
+
 class SettingsError(ValueError):
     """An environment variable is invalid: a deployment bug, so it raises (and reaches Sentry)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeRegion:
+    """A probe stack's monitor: where it runs (`region`, the dimension value) and where its results go (`home`)."""
+
+    region: str
+    home: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +74,7 @@ class Settings:
     run_deadline_ms: int
     namespace: str
     reading: Reading = TOLERANT
+    probe: ProbeRegion | None = None
 
     def url_of(self, check: Check) -> str:
         """A check's absolute URL: paths are appended to the base URL (keeping any base path)."""
@@ -103,7 +118,27 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         run_deadline_ms=run_deadline_ms,
         namespace=env.get("POWERTOOLS_METRICS_NAMESPACE", "").strip() or DEFAULT_NAMESPACE,
         reading=reading,
+        probe=_probe(env),
     )
+
+
+def probe_environment(*, region: str, home: str) -> dict[str, str]:
+    """The variables that make the monitor a probe of `region` reporting into `home` (a probe stack's)."""
+    return {"METRICS_REGION": home, "PROBE_REGION": region}
+
+
+def _probe(env: Mapping[str, str]) -> ProbeRegion | None:
+    home, region = env.get("METRICS_REGION", "").strip(), env.get("PROBE_REGION", "").strip()
+    if not home and not region:
+        return None
+    if not home or not region:
+        raise SettingsError("METRICS_REGION and PROBE_REGION: set both (a probe stack) or neither (the home monitor)")
+    for name, value in (("METRICS_REGION", home), ("PROBE_REGION", region)):
+        if not _REGION.match(value):
+            raise SettingsError(f"{name}: {value!r} is not a Region name")
+    if home == region:
+        raise SettingsError(f"PROBE_REGION: {region!r} is the home Region; the home monitor writes EMF instead")
+    return ProbeRegion(region=region, home=home)
 
 
 def options_environment(

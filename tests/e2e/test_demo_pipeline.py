@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 
 from tools.demo import SCENARIOS, DemoFailure, Phase, run_scenario
-from tools.synth_all import synth_templates
+from tools.synth_all import synth_home_template
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    (path,) = synth_templates(tmp_path_factory.mktemp("demo-templates"), ("staging",))
+    path = synth_home_template(tmp_path_factory.mktemp("demo-templates"), "staging")
     loaded: dict[str, Any] = json.loads(Path(path).read_text())
     return loaded
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.infra.conftest import Synthesized, resolve_join
+from tests.infra.conftest import Synthesized, SynthesizedTemplate, resolve_join
 from tests.infra.test_synthetics_construct import _emitted, _monitor_function, _run_monitor
 from tools.health_service import HealthService
 
@@ -23,13 +23,13 @@ Metric = tuple[str, str, frozenset[tuple[str, str]]]
 SEARCH = re.compile(r"SEARCH\('\{(?P<namespace>[^,}]+)[^}]*\}(?P<terms>[^']*)'")
 
 
-def dashboard_body(synth: Synthesized) -> dict[str, Any]:
+def dashboard_body(synth: SynthesizedTemplate) -> dict[str, Any]:
     (dashboard,) = synth.resources("AWS::CloudWatch::Dashboard").values()
     body: dict[str, Any] = json.loads(resolve_join(dashboard["Properties"]["DashboardBody"]))
     return body
 
 
-def dashboard_entries(synth: Synthesized) -> list[list[Any]]:
+def dashboard_entries(synth: SynthesizedTemplate) -> list[list[Any]]:
     """Every entry of every graph's `metrics` array: a metric, or an expression (`[{"expression": ...}]`)."""
     return [entry for widget in dashboard_body(synth)["widgets"] for entry in widget["properties"].get("metrics", [])]
 

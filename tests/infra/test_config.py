@@ -63,8 +63,40 @@ def test_shipped_configs_load() -> None:
             (),
             "synthetics: Value error, run_deadline_ms must stay well below",
         ),
+        # probe regions: real Region names (botocore's endpoint data, offline), each once, never the home Region
+        (
+            {"synthetics.probe_regions": ["us-west-9"]},
+            (),
+            "synthetics.probe_regions.0: Value error, 'us-west-9' is not an AWS Region with Lambda"
+            " (did you mean us-west-2?)",
+        ),
+        (
+            {"synthetics.probe_regions": ["eu-west-1", "us-west-2", "eu-west-1"]},
+            (),
+            "synthetics: Value error, probe_regions: eu-west-1 listed more than once",
+        ),
+        (
+            {"synthetics.probe_regions": ["us-west-2", "ap-northeast-1"]},
+            (),
+            "(top level): Value error, synthetics.probe_regions: ap-northeast-1 is the home Region (region)",
+        ),
+        (
+            {"synthetics.probe_regions": ["us-west-2"]},
+            ("region",),
+            "(top level): Value error, region is required with synthetics.probe_regions",
+        ),
+        (
+            {"synthetics.probe_regions": ["us-west-2"], "synthetics.regions_failing_for_critical": 3},
+            (),
+            "synthetics: Value error, regions_failing_for_critical: 3 is more than the 2 Regions that probe",
+        ),
+        (
+            {"synthetics.regions_failing_for_critical": 1},
+            (),
+            "synthetics.regions_failing_for_critical: Input should be greater than or equal to 2",
+        ),
     ],
-)
+)  # fmt: skip
 def test_bad_value_names_file_and_field(
     tmp_path: Path, change: dict[str, object], remove: tuple[str, ...], expected: str
 ) -> None:
@@ -209,3 +241,12 @@ def test_a_window_covering_every_critical_alarm_of_the_stack_needs_the_flag(tmp_
     narrow = {**window, "match": "peoplebooster-staging-rds-*"}
     config = load_config("staging", _write_variant(tmp_path, {"router.incidents": {"maintenance_windows": [narrow]}}))
     assert MonitoringStack(App(), config=config)
+
+
+def test_probe_regions_default_to_none_and_load_when_valid(tmp_path: Path) -> None:
+    # The committed configs probe from the home Region only (cost.md prices a probe Region)
+    assert load_config("staging").synthetics.probe_regions == []
+    assert load_config("production").synthetics.probe_regions == []
+    config = load_config("staging", _write_variant(tmp_path, {"synthetics.probe_regions": ["us-west-2", "eu-west-1"]}))
+    assert config.synthetics.probe_regions == ["us-west-2", "eu-west-1"]
+    assert config.synthetics.regions_failing_for_critical == 2

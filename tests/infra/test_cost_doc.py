@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra.conftest import Synthesized
+from lambdas.synthetic_monitor import metric_names as names
+from tests.infra.conftest import Probed, Synthesized, SynthesizedTemplate
 from tests.infra.template_metrics import dashboard_entries, monitor_series
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,7 +46,7 @@ def _dollars(cell: str) -> float:
     return float(found[1])
 
 
-def alarm_metrics(synth: Synthesized) -> int:
+def alarm_metrics(synth: SynthesizedTemplate) -> int:
     """What CloudWatch bills: one alarm metric per metric an alarm reads (each MetricStat of metric math)."""
     return sum(
         len([query for query in alarm["Metrics"] if "MetricStat" in query]) if "Metrics" in alarm else 1
@@ -172,3 +173,76 @@ def test_the_total_is_the_sum_of_the_rows(text: str) -> None:
     total = re.search(rf"^\| \*\*Total\*\* \(first year\) \| \| {amount} \| {amount} \|$", text, re.M)
     assert total is not None
     assert (float(total[1]), float(total[2])) == pytest.approx(tuple(sums), abs=0.10)
+
+
+# --- probe regions (none in the committed configs; priced from an app with two) --------------------------
+
+
+def _probe_row(text: str, component: str) -> tuple[str, float]:
+    """(what, dollars) of the probe table's row whose first cell is `component`."""
+    match = re.search(rf"^\| {re.escape(component)} \| (.*) \| ([^|]*) \|$", text, re.M)
+    assert match is not None, component
+    return match[1], _dollars(match[2])
+
+
+def _dashboard_metrics(synth: SynthesizedTemplate) -> int:
+    """Distinct metrics the dashboard reads: namespace, name, dimensions and the Region a line is read from."""
+    return len(
+        {
+            (entry[0], entry[1], tuple(p for p in entry[2:] if not isinstance(p, dict)),
+             entry[-1].get("region") if isinstance(entry[-1], dict) else None)
+            for entry in dashboard_entries(synth)
+            if not isinstance(entry[0], dict)
+        }
+    )  # fmt: skip
+
+
+def test_probe_regions_are_priced_from_the_synthesized_app(probed: Probed, staging: Synthesized, text: str) -> None:
+    regions = len(probed.probes)
+    section = text[text.index("## Probe regions") :]
+    # Given the app with probe regions against the committed staging config
+    functions = {len(probe.resources("AWS::Lambda::Function")) for probe in probed.probes.values()}
+    assert all(probe.resources("AWS::CloudWatch::Alarm") == {} for probe in probed.probes.values())
+    more_alarms = len(probed.home.resources("AWS::CloudWatch::Alarm")) - len(
+        staging.resources("AWS::CloudWatch::Alarm")
+    )
+    more_alarm_metrics = alarm_metrics(probed.home) - alarm_metrics(staging)
+    dashboard = (_dashboard_metrics(probed.home), _dashboard_metrics(staging))
+    # Then the summary says those numbers
+    assert functions == {1}
+    assert f"{regions} probe stacks of 1 Lambda function each (no alarm, no topic)" in section
+    assert f"{more_alarms} more alarms in the home Region and {more_alarm_metrics} more alarm metrics" in section
+    assert f"a dashboard of {dashboard[0]} metrics instead of {dashboard[1]}" in section
+    # And the alarm row prices the extra alarm metrics at 10 cents
+    what, dollars = _probe_row(section, "Probe alarms (home Region)")
+    assert what.startswith(f"{more_alarms} more:")
+    assert f"{more_alarm_metrics} more alarm metrics {TIMES} $0.10" in what
+    assert dollars == pytest.approx(more_alarm_metrics * ALARM_METRIC)
+    # And each probe's custom metrics are its contract's series for every check it runs
+    checks = len(probed.home.stack.synthetic_alarms.settings.checks)
+    per_region = len(names.PROBE_METRICS) * checks
+    what, dollars = _probe_row(section, "Probe custom metrics")
+    assert what.startswith(f"{per_region} per Region:")
+    assert f"{checks} checks" in what
+    assert f"{regions} {TIMES} {per_region} {TIMES} $0.30" in what
+    assert dollars == pytest.approx(regions * per_region * CUSTOM_METRIC)
+    # And one PutMetricData per run and Region
+    runs = HOURS * 60
+    what, dollars = _probe_row(section, "Probe PutMetricData")
+    assert f"{regions} {TIMES} {runs:,} = {regions * runs:,} requests" in what
+    assert dollars == pytest.approx(round(regions * runs * 0.01 / 1000, 2))
+    # And the total is the sum of the rows
+    rows = re.findall(r"^\| Probe [^|]+ \| .* \| (\$[^|]*) \|$", section, re.M)
+    assert len(rows) == 7
+    total = re.search(r"^\| \*\*Total, two probe Regions\*\* \| \| \*\*about \$([\d.]+)\*\* \|$", section, re.M)
+    assert total is not None
+    assert float(total[1]) == pytest.approx(sum(_dollars(cell) for cell in rows), abs=0.01)
+
+
+def test_probe_regions_compare_with_cloudwatch_synthetics_per_endpoint_and_region(probed: Probed, text: str) -> None:
+    # CloudWatch Synthetics: one canary run per minute is 43,800 runs at $0.0012 (the issue's "about $52")
+    per_endpoint = HOURS * 60 * 0.0012
+    canaries = len(probed.home.stack.synthetic_alarms.settings.checks) * len(probed.probes)
+    section = text[text.index("## Probe regions") :]
+    assert f"{HOURS * 60:,} {TIMES} $0.0012 = ${per_endpoint:.2f} a month" in section
+    assert f"{canaries} {TIMES} ${per_endpoint:.2f} = ${canaries * per_endpoint:,.2f} a month" in section

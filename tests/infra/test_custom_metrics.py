@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra.conftest import Synthesized
+from lambdas.synthetic_monitor import metric_names as names
+from tests.infra.conftest import PROBE_REGIONS, Probed, Synthesized
 from tests.infra.template_metrics import covered, graphed_metrics, monitor_series, searched_metrics, watched
 
 LAMBDAS = Path(__file__).resolve().parents[2] / "lambdas"
@@ -24,6 +25,9 @@ COUNTERS = {"_count", "count"}  # the functions' own counters: the name is the f
 # Emitted and not yet watched, with who adds it: each entry must still be unwatched (the test below fails once
 # it is graphed, so the entry goes). The router's row is being rewritten by the router stream.
 OWED = {("PeopleBooster/AlertRouter", "Received"): "graph it in AlertRouterConstruct's dashboard row"}
+# Written only by a probe stack's monitor (synthetics.probe_regions, none in the committed configs): watched on the
+# home dashboard of an app with probe regions (test below).
+PROBE_ONLY = {names.PROBE_PUT_FAILURES.name}
 
 
 def emitted_names(function: str) -> set[str]:
@@ -89,7 +93,7 @@ def test_every_metric_name_a_function_emits_is_graphed_or_alarmed(
         namespace = _namespace(synth, function)
         seen = {(ns, name) for ns, name, _dimensions in watched(synth)}
         # Then each name it can emit is on the dashboard or in an alarm (or owed, and said by whom)
-        unwatched = {(namespace, name) for name in emitted_names(function)} - seen
+        unwatched = {(namespace, name) for name in emitted_names(function) - PROBE_ONLY} - seen
         assert unwatched - set(OWED) == set(), synth.config.environment
         # And what is owed is still owed: once watched, its entry above goes
         assert set(OWED) & seen == set()
@@ -114,3 +118,24 @@ def test_every_series_the_monitor_writes_is_graphed_or_alarmed(
     assert {("DependencyResponseTime", "database"), ("DependencyResponseTime", "redis"), ("ServiceUptime", None)} <= (
         graphed
     )
+
+
+def test_what_probe_stacks_write_is_graphed_or_alarmed_in_the_home_region(
+    probed: Probed, staging: Synthesized, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an app with probe regions: each probe writes success and latency per check into the home Region, and
+    # counts its failed puts in its own Region
+    home = probed.home
+    namespace = _namespace(home, "synthetic_monitor")
+    series = {
+        (namespace, spec.name, frozenset({("environment", "staging"), ("check", check.name), ("region", region)}))
+        for spec in names.PROBE_METRICS
+        for check in home.stack.synthetic_alarms.settings.checks
+        for region in PROBE_REGIONS
+    }
+    # Then every one of those series, and the failure count, is on the home dashboard or in a home alarm
+    seen = watched(home)
+    assert series - seen == set()
+    assert {(namespace, name) for name in PROBE_ONLY} <= {(ns, name) for ns, name, _dimensions in seen}
+    # And the home monitor itself never writes what only probes write
+    assert {name for _ns, name, _dimensions in monitor_series(staging, monkeypatch)} & PROBE_ONLY == set()

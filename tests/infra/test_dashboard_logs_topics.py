@@ -44,17 +44,31 @@ def test_dashboard_has_the_reports_ten_widgets(staging: Synthesized) -> None:
         assert widgets[title]["type"] == "metric"
 
 
-def test_dashboard_rows_have_headers_and_alarm_overview_comes_first(staging: Synthesized) -> None:
+def test_dashboard_leads_with_the_alarm_overview_then_availability_then_the_service_then_our_pipeline(
+    staging: Synthesized,
+) -> None:
+    # Given the dashboard in its reading order (CloudWatch lays widgets out in the order of the body)
     widgets = _dashboard(staging)["widgets"]
     headers = [w["properties"]["markdown"] for w in widgets if w["type"] == "text"]
-    assert headers[:5] == [
+    # Then every alarm's state comes first, then "is it up", then the service's parts, then the router's own rows
+    assert headers == [
         "## Alarms",
+        "## Availability: synthetic checks",
         "## ECS (Fargate)",
         "## Load balancer (ALB)",
         "## Database (RDS)",
         "## Cache (ElastiCache Redis)",
+        "## Service health from /health and /health/metrics",
+        "## Alert router",
+        "## Incidents",
+        "## Sentry intake",
     ]
     assert widgets[1]["type"] == "alarm"
+    # And the availability row opens with every check's success (1 = up), the front end's included
+    first_graph = widgets[3]["properties"]
+    assert first_graph["title"] == "Synthetic checks up (1 = up)"
+    checks = {metric[-1]["label"] for metric in first_graph["metrics"]}
+    assert checks == {"live", "ready", "health", "metrics", "frontend"}
 
 
 def test_graphs_with_alarms_show_the_threshold(staging: Synthesized) -> None:

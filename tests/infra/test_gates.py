@@ -12,7 +12,7 @@ from aws_cdk import App, Stack, Validations
 from aws_cdk import aws_sns as sns
 from cdk_nag import AwsSolutionsChecks
 
-from tests.infra.conftest import Synthesized
+from tests.infra.conftest import Probed, Synthesized
 
 
 def test_cdk_nag_reports_no_findings(synthesized: dict[str, Synthesized]) -> None:
@@ -37,8 +37,9 @@ def test_cdk_nag_is_really_on_it_fails_an_insecure_topic(tmp_path: Path) -> None
     assert "AwsSolutions-SNS3" in report
 
 
-def test_cfn_lint_passes_on_every_template(synthesized: dict[str, Synthesized]) -> None:
-    paths = [str(synth.template_path) for synth in synthesized.values()]
+def test_cfn_lint_passes_on_every_template(synthesized: dict[str, Synthesized], probed: Probed) -> None:
+    # Both environments, and every stack of an app with probe regions (the home stack and each probe stack)
+    paths = [str(synth.template_path) for synth in (*synthesized.values(), *probed.templates)]
     cfn_lint = Path(sys.executable).parent / "cfn-lint"
     result = subprocess.run(
         [str(cfn_lint), "--non-zero-exit-code", "error", "--", *paths],

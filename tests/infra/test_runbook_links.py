@@ -47,6 +47,8 @@ RUNBOOK_SLUGS = (
     "synthetic-latency-high",
     "synthetic-certificate-expiring",
     "synthetic-monitor-not-running",
+    "synthetic-unreachable-from-region",
+    "synthetic-probe-region-silent",
     "sentry-intake-failing",
 )
 SECTIONS = ("Meaning", "Likely causes", "Investigate", "Mitigate", "Escalate")

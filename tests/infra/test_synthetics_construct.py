@@ -198,11 +198,12 @@ def test_the_schedule_runs_the_monitor_every_period_without_late_retries(staging
     )
 
 
-def test_the_dashboard_has_the_synthetic_row(staging: Synthesized) -> None:
+def test_the_dashboard_has_the_synthetic_rows(staging: Synthesized) -> None:
     body = json.dumps(staging.resources("AWS::CloudWatch::Dashboard"))
     # Then the row header and its widgets are there, with the latency budgets drawn
-    for text in ("## Synthetic monitor", "Synthetic checks up", "Synthetic check latency (ms)",
-                 "Dependencies healthy", "Service CPU / memory", "live budget", "health budget"):  # fmt: skip
+    for text in ("## Availability: synthetic checks", "Synthetic checks up", "Synthetic check latency (ms)",
+                 "## Service health from /health and /health/metrics", "Dependencies healthy", "Service CPU / memory",
+                 "live budget", "health budget"):  # fmt: skip
         assert text in body, text
     for metric in ("ServiceCpu", "ServiceMemory", "DependencyHealthy"):
         assert metric in body, metric

@@ -277,7 +277,8 @@ def test_make_deploy_runs_preflight_before_cdk_deploy() -> None:
     commands = [line for line in done.stdout.splitlines() if "tools.preflight" in line or "cdk deploy" in line]
     assert commands == [
         ".venv/bin/python -m tools.preflight --env production",
-        "node_modules/.bin/cdk deploy -c env=production --require-approval broadening",
+        # every stack of the environment: the home stack and its probe stacks (synthetics.probe_regions)
+        "node_modules/.bin/cdk deploy -c env=production --all --require-approval broadening",
     ]
 
 

@@ -360,6 +360,31 @@ def function_role_calls(t: DeployedTemplate) -> Iterator[Call]:
         yield from _event_source_calls(t, t.get_att(logical_id, "Arn"), role, policies, name)
 
 
+def metric_put_calls(t: DeployedTemplate) -> Iterator[Call]:
+    """A probe stack's monitor (lambdas/synthetic_monitor/home_region.py) puts its results into the Region named by
+    METRICS_REGION, in the namespace POWERTOOLS_METRICS_NAMESPACE: cloudwatch:PutMetricData, which has no resource
+    types ('*'), with `cloudwatch:namespace` = the request's Namespace and `aws:RequestedRegion` = the Region of the
+    endpoint it calls (not the function's own).
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-requestedregion"""
+    for logical_id in t.resources("AWS::Lambda::Function"):
+        props = t.properties(logical_id)
+        variables = props.get("Environment", {}).get("Variables", {})
+        if "METRICS_REGION" not in variables:
+            continue
+        role_id = t.logical_id_of("AWS::IAM::Role", props["Role"].rsplit("/", 1)[-1])
+        context = {
+            **TLS,
+            "cloudwatch:namespace": variables["POWERTOOLS_METRICS_NAMESPACE"],
+            "aws:RequestedRegion": variables["METRICS_REGION"],
+        }
+        why = f"{props['FunctionName']} puts its results into {variables['METRICS_REGION']}"
+        request = Request(RolePrincipal(props["Role"]), "cloudwatch:PutMetricData", "*", context, why)
+        yield Call(request, role_policies(t, role_id))
+
+
 def _destination_calls(t: DeployedTemplate, function_id: str, role: RolePrincipal, policies: tuple[Policy, ...],
                        name: str) -> Iterator[Call]:  # fmt: skip
     for config_id in t.resources("AWS::Lambda::EventInvokeConfig"):
@@ -413,4 +438,5 @@ def every_call(t: DeployedTemplate) -> list[Call]:
         *schedule_calls(t),
         *function_url_calls(t),
         *function_role_calls(t),
+        *metric_put_calls(t),
     ]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
 from lambdas.synthetic_monitor import metric_names as names
 from lambdas.synthetic_monitor.checks import DEFAULT_CHECKS, CheckResult, Response, judge
-from lambdas.synthetic_monitor.metrics import emit_metrics
+from lambdas.synthetic_monitor.metrics import emit_metrics, probe_metric_data
 from lambdas.synthetic_monitor.reading import DependencyHealth, FieldWarning, ServiceMetrics
 from tests.emf import emf_blobs, emf_signatures, emf_values
 from tests.unit.synthetic_monitor import bodies
@@ -133,3 +134,31 @@ def test_what_a_real_body_lacks_is_counted_once_per_field_and_run(capsys: pytest
     # And every blob is one dimension set (CloudWatch's EMF spec: Dimensions is an array of dimension sets)
     for blob in emf_blobs(output):
         assert len(blob["_aws"]["CloudWatchMetrics"][0]["Dimensions"]) == 1
+
+
+def test_a_probe_writes_success_and_latency_per_check_with_its_region() -> None:
+    # Given one run's results in a probe Region
+    at = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+    data = probe_metric_data(RESULTS, environment="staging", region="us-west-2", at=at)
+    # Then each check has its success (1/0) and, when a full response came, its latency; nothing of /health's body
+    points = {
+        (datum["MetricName"], tuple((d["Name"], d["Value"]) for d in datum["Dimensions"])): (
+            datum["Value"],
+            datum["Unit"],
+        )
+        for datum in data
+    }
+    where = (("environment", "staging"), ("check", "{}"), ("region", "us-west-2"))
+
+    def key(metric: str, check: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        return metric, tuple((name, value.format(check)) for name, value in where)
+
+    assert points == {
+        **{key("CheckSuccess", r.name): (1.0 if r.up else 0.0, "Count") for r in RESULTS},
+        **{key("CheckLatency", r.name): (r.latency_ms, "Milliseconds") for r in RESULTS if r.complete},
+    }
+    # And every datum has the contract's dimension set and the run's time stamp
+    specs = {spec.name: spec for spec in names.PROBE_METRICS}
+    for datum in data:
+        assert tuple(d["Name"] for d in datum["Dimensions"]) == specs[datum["MetricName"]].dimensions
+        assert datum["Timestamp"] == at

@@ -16,7 +16,13 @@ from lambdas.synthetic_monitor.checks import (
     parse_checks,
 )
 from lambdas.synthetic_monitor.reading import STRICT, TOLERANT
-from lambdas.synthetic_monitor.settings import SettingsError, load_settings, settings_from_env
+from lambdas.synthetic_monitor.settings import (
+    ProbeRegion,
+    SettingsError,
+    load_settings,
+    probe_environment,
+    settings_from_env,
+)
 
 
 def test_no_environment_at_all_gives_runnable_defaults() -> None:
@@ -58,6 +64,11 @@ def test_check_timeout_is_the_default_for_checks_without_one() -> None:
         ({"CHECKS": "[]"}, "CHECKS: checks must hold"),
         # the default budgets (1000 ms) do not fit a 900 ms timeout
         ({"CHECK_TIMEOUT_MS": "900"}, "never fires"),
+        # a probe needs both its Region and the home Region, two different Region names
+        ({"METRICS_REGION": "ap-northeast-1"}, "METRICS_REGION and PROBE_REGION: set both"),
+        ({"PROBE_REGION": "us-west-2"}, "METRICS_REGION and PROBE_REGION: set both"),
+        ({"METRICS_REGION": "tokyo", "PROBE_REGION": "us-west-2"}, "METRICS_REGION: 'tokyo' is not a Region name"),
+        ({"METRICS_REGION": "us-west-2", "PROBE_REGION": "us-west-2"}, "PROBE_REGION: 'us-west-2' is the home Region"),
     ],
 )
 def test_invalid_settings_are_named(env: dict[str, str], message: str) -> None:
@@ -181,3 +192,13 @@ def test_a_frontend_url_with_credentials_is_refused_without_echoing_it() -> None
         settings_from_env({"FRONTEND_URL": "https://preview:hunter2-s3cret@app.example.com/"})
     assert str(raised.value).startswith("FRONTEND_URL: must not contain credentials")
     assert "hunter2-s3cret" not in str(raised.value)
+
+
+def test_a_probe_stacks_variables_make_the_monitor_a_probe() -> None:
+    # Given what a probe stack's construct writes (settings.probe_environment)
+    settings = settings_from_env(probe_environment(region="us-west-2", home="ap-northeast-1"))
+    # Then the monitor runs the same checks as a probe of us-west-2 reporting into ap-northeast-1
+    assert settings.probe == ProbeRegion(region="us-west-2", home="ap-northeast-1")
+    assert settings.checks == DEFAULT_CHECKS
+    # And without them it is the home monitor (EMF)
+    assert settings_from_env({}).probe is None
