@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from lambdas.alert_router.delivery.idempotency import Once
+from lambdas.alert_router.delivery.idempotency import Claim
 from lambdas.alert_router.settings import load_settings
 from lambdas.shared.alarm_metadata import parse_alarm_metadata
 from lambdas.shared.local_context import LocalLambdaContext
@@ -398,8 +398,14 @@ def _emit_every_fallback(module: Any, slack: LocalSlack, context: Any, monkeypat
         module.lambda_handler(_event("sns_composite_alarm.json"), context)
 
     class Unavailable:  # IdempotencyDegraded: the store fails, the message is delivered without it
-        def run_once(self, key: str, action: Any) -> Any:
-            return Once(action(), degraded="ResourceNotFoundException: no table")
+        def claim(self, key: str) -> Claim:
+            return Claim(key, degraded="ResourceNotFoundException: no table")
+
+        def complete(self, claim: Claim, result: Any) -> str | None:
+            return None
+
+        def release(self, claim: Claim) -> str | None:
+            return None
 
     module.lambda_handler(_event("sns_anomaly_detection_alarm.json"), context, deduplicator=Unavailable())
     slack.fail("alerts-performance", status=400, body="invalid_blocks")  # PlainTextFallbacks

@@ -24,6 +24,10 @@ Rules:
   re-announced in its thread with reply_broadcast.
 - Late (older than the last state change applied: Lambda's retry of an old ALARM after the OK was posted,
   SNS out of order): its message id is recorded, nothing else changes and nothing is posted.
+- Anchored (issue 13: the alert is a member of a group whose lead's thread is open, or of a storm digest):
+  an ALARM with nothing open opens its incident as a reply in that thread (quiet for a digest: recorded,
+  not posted); the incident has no first message of its own and is not re-announced (the lead's is). For a
+  digest, any message the plan would post (a reply, a top-level post) is left out: the digest names it.
 - Silenced (a silence matches and no incident is open): nothing is posted; the state is kept (so the OK
   after the silence has nothing to resolve) with the rendering of an ALARM (`held`), which is posted as a
   first ALARM would be if the alarm is still in ALARM when the silence ends (`plan_after_silence`).
@@ -37,6 +41,7 @@ from dataclasses import replace
 
 from lambdas.alert_router.incidents.model import (
     APPLIED_KEPT,
+    Anchor,
     Incident,
     LifecycleConfig,
     Outcome,
@@ -79,7 +84,53 @@ def _already_seen(previous: Incident, state: State, at: float, message_id: str |
     return None
 
 
-def decide(  # noqa: PLR0911 - one return per lifecycle rule, in the order of the module docstring
+def decide(
+    previous: Incident | None,
+    alert: Alert,
+    *,
+    key: str,
+    channel: str,
+    channel_id: str,
+    severity: Severity,
+    payload: Payload,
+    context: RenderContext,
+    now: float,
+    config: LifecycleConfig,
+    silenced: bool = False,
+    anchor: Anchor | None = None,
+) -> Plan:
+    """What one alarm notification does to its incident (payload: the usual top-level rendering; for
+    INSUFFICIENT_DATA the monitoring-blind notice, and `channel` the errors channel; `anchor`: the group's
+    or digest's thread it belongs to)."""
+    plan = _decide(
+        previous,
+        alert,
+        key=key,
+        channel=channel,
+        channel_id=channel_id,
+        severity=severity,
+        payload=payload,
+        context=context,
+        now=now,
+        config=config,
+        silenced=silenced,
+    )
+    if anchor is None:
+        return plan
+    if plan.outcome is Outcome.OPENED and plan.incident is not None:
+        joined = replace(plan.incident, ts=anchor.ts, channel_id=anchor.channel_id, original=None, anchored=True)
+        reply = (
+            None
+            if anchor.quiet
+            else Step(StepKind.REPLY, render_state_reply(alert, context, again=False), reanchor=payload)
+        )
+        return replace(plan, outcome=Outcome.JOINED, incident=joined, message=reply)
+    if anchor.quiet and plan.message is not None and plan.message.target is Target.INCIDENT:
+        return replace(plan, message=None, notes=(*plan.notes, "named in a storm digest: not posted"))
+    return plan
+
+
+def _decide(  # noqa: PLR0911 - one return per lifecycle rule, in the order of the module docstring
     previous: Incident | None,
     alert: Alert,
     *,
@@ -93,8 +144,6 @@ def decide(  # noqa: PLR0911 - one return per lifecycle rule, in the order of th
     config: LifecycleConfig,
     silenced: bool = False,
 ) -> Plan:
-    """What one alarm notification does to its incident (payload: the usual top-level rendering; for
-    INSUFFICIENT_DATA the monitoring-blind notice, and `channel` the errors channel)."""
     state = alert.state or State.ALARM
     at = alert.state_change_time.timestamp() if alert.state_change_time else now
     message_id = alert.message_id
@@ -303,6 +352,7 @@ def plan_sweep(  # noqa: PLR0911 - one return per sweep rule
     if (
         incident.open
         and not incident.flapping
+        and not incident.anchored
         and not silenced
         and incident.severity == Severity.CRITICAL.value
         and incident.state == State.ALARM.value

@@ -1,0 +1,132 @@
+"""A group of alarms of one fault -> one Slack message: the fault first, every member named, then the
+lead alarm's own message (rendering/render.py), so the single-alarm design carries over unchanged.
+
+    🔴 CRITICAL · Database unhealthy · 3 alarms
+    ready failing (critical) · CheckSuccess 0 < 1 for 3 min
+    health failing · CheckSuccess 0 < 1 for 3 min
+    dependency database · DependencyHealthy 0 < 1 for 3 min
+    ───── then the lead's message (its header, reason, facts, links)
+
+A group of one is exactly the alert's own message. The lock-screen `text` is the fault line with every
+member: "🔴 [prod] CRITICAL · Database unhealthy · 3 alarms: ready failing (critical), health failing, dependency
+database".
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from lambdas.alert_router.grouping.plan import Group, Routed
+from lambdas.alert_router.models import Payload, State
+from lambdas.alert_router.rendering.blocks import context_block, header_block, section_block
+from lambdas.alert_router.rendering.context import RenderContext
+from lambdas.alert_router.rendering.facts import human_reason
+from lambdas.alert_router.rendering.text import (
+    FALLBACK_TEXT_LIMIT,
+    MAX_BLOCKS,
+    SECTION_LIMIT,
+    escape,
+    slack_length,
+    truncate,
+)
+from lambdas.shared.alarm_metadata import Severity
+
+MEMBER_LINE_LIMIT = 240  # one member's line; a group has at most the storm threshold of members
+
+
+def render_group(group: Group, lead: Payload, context: RenderContext) -> Payload:
+    """`lead`: the lead alarm's own rendering (the handler renders it, with its fallback)."""
+    if len(group.members) == 1:
+        return lead
+    state = group.lead.alert.state or State.ALARM
+    # a recovery is not "critical" any more (as in the single message): its severity only chose the channel
+    level = "RECOVERED" if state is State.OK else group.lead.route.severity.value.upper()
+    label = f"{level} · {group_title(group)} · {len(group.members)} alarms"
+    labels = member_labels(group.members)
+    text = f"{state.emoji} [{context.environment}] {escape(label)}: " + ", ".join(escape(item) for item in labels)
+    headline = f"{state.emoji} {label}"
+    lines = [_member_line(member, label) for member, label in zip(group.members, labels, strict=True)]
+    added: list[dict[str, Any] | None] = [header_block(headline), *packed_sections(lines)]
+    folded = [label for member, label in zip(group.members, labels, strict=True) if member.channel != group.channel]
+    if folded:
+        echoed = {id(member) for member in group.echoes}
+        alone = any(id(member) in echoed for member in group.folded)
+        where = "also posted in their own channels" if alone else "posted only here"
+        added.append(context_block([f"Grouped by {escape(group.key or 'fault')}; {', '.join(folded)}: {where}"]))
+    else:
+        added.append(context_block([f"Grouped by {escape(group.key or 'fault')}; the lead alarm:"]))
+    return with_blocks_first(lead, [block for block in added if block is not None], truncate(text, FALLBACK_TEXT_LIMIT))
+
+
+def group_title(group: Group) -> str:
+    """What broke: the fault a member names ("Database unhealthy"), else the resource of the group."""
+    return group.fault or resource_title(group.key) or member_labels(group.members)[0]
+
+
+def resource_title(key: str | None) -> str | None:
+    """"AWS/RDS DBInstanceIdentifier=db-1" -> "RDS db-1"; ALB ids "app/<name>/<id>" -> "<name>"."""
+    if not key:
+        return None
+    namespace, _, dimensions = key.partition(" ")
+    if not namespace.startswith("AWS/"):
+        return key
+    values = []
+    for pair in dimensions.split():
+        value = pair.partition("=")[2] or pair
+        parts = value.split("/")
+        values.append(parts[1] if len(parts) == 3 else value)
+    return " ".join([namespace.removeprefix("AWS/"), *values])
+
+
+def member_labels(members: tuple[Routed, ...]) -> list[str]:
+    """Each member's name without what all share ("peoplebooster-prod-synthetic-"), in words; critical
+    members say so ("ready failing (critical)")."""
+    names = [member.alert.alarm_name or member.alert.subject or "alert" for member in members]
+    prefix = os.path.commonprefix(names) if len(names) > 1 else ""
+    prefix = prefix[: prefix.rfind("-") + 1]  # cut at a word boundary, never inside a name
+    labels = []
+    for member, name in zip(members, names, strict=True):
+        short = name.removeprefix(prefix).replace("-", " ") or name
+        labels.append(f"{short} (critical)" if member.route.severity is Severity.CRITICAL else short)
+    return labels
+
+
+def _member_line(member: Routed, label: str) -> str:
+    alert = member.alert
+    if alert.state is State.OK:
+        why = "recovered"
+    else:
+        why = human_reason(alert) or alert.reason or ""
+    line = f"*{escape(label)}*" + (f" · {escape(why)}" if why else "")
+    return truncate(line, MEMBER_LINE_LIMIT)
+
+
+def packed_sections(lines: list[str]) -> list[dict[str, Any] | None]:
+    """Lines packed into sections of at most Slack's section length, none cut."""
+    sections: list[str] = []
+    for line in lines:
+        if sections and slack_length(sections[-1]) + 1 + slack_length(line) <= SECTION_LIMIT:
+            sections[-1] += "\n" + line
+        else:
+            sections.append(line)
+    return [section_block(text) for text in sections]
+
+
+def with_blocks_first(payload: Payload, blocks: list[dict[str, Any]], text: str) -> Payload:
+    """`payload` with `blocks` before its own (top level or in its attachment) and `text` as its lock-screen
+    line; within Slack's 50 blocks (the payload's last blocks give way)."""
+    if isinstance(payload.get("blocks"), list):
+        return {**payload, "text": text, "blocks": (blocks + payload["blocks"])[:MAX_BLOCKS]}
+    attachments = payload.get("attachments")
+    if isinstance(attachments, list) and attachments and isinstance(attachments[0].get("blocks"), list):
+        first = {**attachments[0], "blocks": (blocks + attachments[0]["blocks"])[:MAX_BLOCKS]}
+        return {**payload, "text": text, "attachments": [first, *attachments[1:]]}
+    return {**payload, "text": text, "blocks": blocks[:MAX_BLOCKS]}
+
+
+def named_fallback(lead: Payload, group: Group) -> Payload:
+    """When rendering the group failed (a bug): the lead's message, its text naming every member."""
+    names = ", ".join(escape(label) for label in member_labels(group.members))
+    text = str(lead.get("text", "")) + f" (grouped: {names})"
+    return {**lead, "text": truncate(text, FALLBACK_TEXT_LIMIT)}
