@@ -2,13 +2,13 @@
 
     🔴 ALARM STORM · 200 alerts
     180 in ALARM (12 critical, 168 warning) · 20 recovered
-    Most: RDS pb-prod-db 40 · ECS pb-prod pb-prod-backend 31 · synthetic api.example.com 12
+    By resource: RDS pb-prod-db 40 · ECS pb-prod-backend 31 · synthetic api.example.com 12
     <Alarms in ALARM (console)> · <Dashboard>
-    RDS pb-prod-db · 40
-    cpu high, connections high, ...                           every alarm named, none dropped
+    RDS pb-prod-db (40): cpu-high, connections-high, ...        every alarm named, none dropped
     ...
 
-Names drop the prefix all of them share (said once, in the last line). A continuation ("2 of 3") carries
+Names drop the prefix all of them share (said once, in the last line), and in a group the prefix its
+members share ("svc07-" of "svc07-cpu-high"). A continuation ("2 of 3") carries
 on where the previous message stopped; each message stays within `MESSAGE_BUDGET` characters of text and
 Slack's 50 blocks, and every section within 3,000.
 """
@@ -60,7 +60,7 @@ def render_digest(digest: Digest, context: RenderContext) -> list[DigestPage]:
         states += f" · {recovered} recovered"
     resources = Counter({_title(group): len(group.members) for group in digest.groups})
     most = " · ".join(f"{escape(name)} {count}" for name, count in resources.most_common(TOP_RESOURCES))
-    summary = f"*{states}*\n*Most:* {most}" + (
+    summary = f"*{states}*\n*By resource:* {most}" + (
         f" (and {len(resources) - TOP_RESOURCES} more)" if len(resources) > TOP_RESOURCES else ""
     )
     region = next((m.alert.region for m in members if m.alert.region), None)
@@ -105,7 +105,7 @@ def _shared_prefix(members: tuple[Routed, ...]) -> str:
 
 def _name(member: Routed, prefix: str) -> str:
     alert = member.alert
-    name = (alert.alarm_name or alert.subject or alert.message_id or "alert").removeprefix(prefix)
+    name = (alert.alarm_name or alert.subject or alert.message_id or "alert").removeprefix(prefix) or "alert"
     marks = " (critical)" if member.route.severity is Severity.CRITICAL and alert.state is not State.OK else ""
     return escape(name) + marks + (" (OK)" if alert.state is State.OK else "")
 
@@ -118,9 +118,11 @@ def _group_sections(groups: tuple[Group, ...], prefix: str) -> list[tuple[Block,
         titled.setdefault(_title(group), []).extend(group.members)
     sections: list[tuple[Block, tuple[Routed, ...]]] = []
     for title, members in titled.items():
-        text, named = f"*{escape(title)}* · {len(members)}\n", []
+        text, named = f"*{escape(title)}* ({len(members)}): ", []
+        inner = _shared_prefix(tuple(members))  # the group's own, longer than the digest's when it has one
+        strip = inner if len(inner) > len(prefix) else prefix
         for member in members:
-            name = _name(member, prefix)
+            name = _name(member, strip)
             if named and slack_length(text) + 2 + slack_length(name) > SECTION_LIMIT:
                 sections.append(_section(text, named))
                 text, named = "", []

@@ -21,18 +21,19 @@ from lambdas.alert_router.grouping.plan import Group, Routed
 from lambdas.alert_router.models import Payload, State
 from lambdas.alert_router.rendering.blocks import context_block, header_block, section_block
 from lambdas.alert_router.rendering.context import RenderContext
-from lambdas.alert_router.rendering.facts import human_reason
+from lambdas.alert_router.rendering.facts import alarm_console_url, human_reason
 from lambdas.alert_router.rendering.text import (
     FALLBACK_TEXT_LIMIT,
     MAX_BLOCKS,
     SECTION_LIMIT,
     escape,
+    link,
     slack_length,
     truncate,
 )
 from lambdas.shared.alarm_metadata import Severity
 
-MEMBER_LINE_LIMIT = 240  # one member's line; a group has at most the storm threshold of members
+MEMBER_LINE_LIMIT = 480  # one member's line, its console link included; at most the storm threshold of them
 
 
 def render_group(group: Group, lead: Payload, context: RenderContext) -> Payload:
@@ -48,15 +49,23 @@ def render_group(group: Group, lead: Payload, context: RenderContext) -> Payload
     headline = f"{state.emoji} {label}"
     lines = [_member_line(member, label) for member, label in zip(group.members, labels, strict=True)]
     added: list[dict[str, Any] | None] = [header_block(headline), *packed_sections(lines)]
-    folded = [label for member, label in zip(group.members, labels, strict=True) if member.channel != group.channel]
-    if folded:
-        echoed = {id(member) for member in group.echoes}
-        alone = any(id(member) in echoed for member in group.folded)
-        where = "also posted in their own channels" if alone else "posted only here"
-        added.append(context_block([f"Grouped by {escape(group.key or 'fault')}; {', '.join(folded)}: {where}"]))
-    else:
-        added.append(context_block([f"Grouped by {escape(group.key or 'fault')}; the lead alarm:"]))
+    added.append(context_block([_grouped_line(group, labels)]))
     return with_blocks_first(lead, [block for block in added if block is not None], truncate(text, FALLBACK_TEXT_LIMIT))
+
+
+def _grouped_line(group: Group, labels: list[str]) -> str:
+    """Why these are one message, and where the folded members would have gone."""
+    line = f"One fault, grouped by {escape(group.key or 'fault')}"
+    echoed = {id(member) for member in group.echoes}
+    elsewhere: dict[str, list[str]] = {}
+    for member, label in zip(group.members, labels, strict=True):
+        if member.channel != group.channel:
+            elsewhere.setdefault(member.channel, []).append(escape(label))
+    for channel, names in sorted(elsewhere.items()):
+        also = any(id(m) in echoed for m in group.members if m.channel == channel)
+        verb = "also posted in" if also else "not posted again in"
+        line += f" · {verb} #{escape(channel)}: {', '.join(names)}"
+    return line
 
 
 def group_title(group: Group) -> str:
@@ -64,19 +73,30 @@ def group_title(group: Group) -> str:
     return group.fault or resource_title(group.key) or member_labels(group.members)[0]
 
 
+# namespace -> (dimension, what it names), the first one present wins ("AWS/RDS" "DBInstanceIdentifier" -> "RDS x")
+_RESOURCE_WORDS = {
+    "AWS/ApplicationELB": (("TargetGroup", "target group"), ("LoadBalancer", "load balancer")),
+    "AWS/ECS": (("ServiceName", "ECS"), ("ClusterName", "ECS cluster")),
+    "AWS/RDS": (("DBInstanceIdentifier", "RDS"),),
+    "AWS/ElastiCache": (("CacheClusterId", "Redis"), ("ReplicationGroupId", "Redis")),
+    "AWS/SQS": (("QueueName", "queue"),),
+    "AWS/Lambda": (("FunctionName", "function"),),
+}
+
+
 def resource_title(key: str | None) -> str | None:
-    """"AWS/RDS DBInstanceIdentifier=db-1" -> "RDS db-1"; ALB ids "app/<name>/<id>" -> "<name>"."""
+    """A group key in words: "AWS/RDS DBInstanceIdentifier=db-1" -> "RDS db-1", a target group by its name
+    ("targetgroup/<name>/<id>" -> "target group <name>"); other keys as they are."""
     if not key:
         return None
-    namespace, _, dimensions = key.partition(" ")
-    if not namespace.startswith("AWS/"):
-        return key
-    values = []
-    for pair in dimensions.split():
-        value = pair.partition("=")[2] or pair
-        parts = value.split("/")
-        values.append(parts[1] if len(parts) == 3 else value)
-    return " ".join([namespace.removeprefix("AWS/"), *values])
+    namespace, _, rest = key.partition(" ")
+    dimensions = dict(pair.partition("=")[::2] for pair in rest.split())
+    for dimension, words in _RESOURCE_WORDS.get(namespace, ()):
+        value = dimensions.get(dimension)
+        if value:
+            parts = value.split("/")  # ALB ids are "app/<name>/<id>" and "targetgroup/<name>/<id>"
+            return f"{words} {parts[1] if len(parts) == 3 else value}"
+    return key
 
 
 def member_labels(members: tuple[Routed, ...]) -> list[str]:
@@ -93,13 +113,15 @@ def member_labels(members: tuple[Routed, ...]) -> list[str]:
 
 
 def _member_line(member: Routed, label: str) -> str:
+    """ "*ready failing (critical)* · CheckSuccess 0 < 1 for 3 min", the name linked to the alarm's console page."""
     alert = member.alert
-    if alert.state is State.OK:
-        why = "recovered"
-    else:
-        why = human_reason(alert) or alert.reason or ""
-    line = f"*{escape(label)}*" + (f" · {escape(why)}" if why else "")
-    return truncate(line, MEMBER_LINE_LIMIT)
+    why = "recovered" if alert.state is State.OK else human_reason(alert) or alert.reason or ""
+    console = alarm_console_url(alert)
+    name = f"*{link(console, label) if console else escape(label)}*"
+    if not why:
+        return name
+    # only the reason is cut, never the link
+    return f"{name} · {truncate(escape(why), max(20, MEMBER_LINE_LIMIT - slack_length(name) - 3))}"
 
 
 def packed_sections(lines: list[str]) -> list[dict[str, Any] | None]:

@@ -135,7 +135,7 @@ def test_sns_from_another_topic_cannot_invoke_the_router_or_fill_its_queue(stagi
 def test_a_function_variable_with_undeclared_calls_fails_the_layer(staging: Synthesized) -> None:
     # Given a function that receives a new resource through its environment (e.g. a queue URL)
     template = copy.deepcopy(staging.raw)
-    (queue_id,) = [lid for lid, r in template["Resources"].items() if r["Type"] == "AWS::SQS::Queue"]
+    queue_id = next(lid for lid, r in template["Resources"].items() if r["Type"] == "AWS::SQS::Queue")
     function = next(r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function")
     function["Properties"]["Environment"]["Variables"]["NEW_QUEUE_URL"] = {"Ref": queue_id}
     # Then the layer refuses to guess what the code does with it
