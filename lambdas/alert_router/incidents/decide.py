@@ -52,6 +52,7 @@ from lambdas.alert_router.incidents.model import (
 )
 from lambdas.alert_router.models import Alert, Payload, State
 from lambdas.alert_router.rendering.context import RenderContext
+from lambdas.alert_router.rendering.group import named_reply
 from lambdas.alert_router.rendering.incident import (
     render_blind_original,
     render_cleared_notice,
@@ -116,7 +117,7 @@ def decide(
         silenced=silenced,
     )
     if anchor is None:
-        return plan
+        return _named(plan, alert)
     if plan.outcome is Outcome.OPENED and plan.incident is not None:
         joined = replace(plan.incident, ts=anchor.ts, channel_id=anchor.channel_id, original=None, anchored=True)
         reply = (
@@ -124,10 +125,21 @@ def decide(
             if anchor.quiet
             else Step(StepKind.REPLY, render_state_reply(alert, context, again=False), reanchor=payload)
         )
-        return replace(plan, outcome=Outcome.JOINED, incident=joined, message=reply)
+        return _named(replace(plan, outcome=Outcome.JOINED, incident=joined, message=reply), alert)
     if anchor.quiet and plan.message is not None and plan.message.target is Target.INCIDENT:
         return replace(plan, message=None, notes=(*plan.notes, "named in a storm digest: not posted"))
-    return plan
+    return _named(plan, alert)
+
+
+def _named(plan: Plan, alert: Alert) -> Plan:
+    """In a thread it shares (a group's), an incident's replies say which alarm they are about."""
+    step = plan.message
+    if plan.incident is None or not plan.incident.anchored or step is None or step.kind is not StepKind.REPLY:
+        return plan
+    if step.target is not Target.INCIDENT:
+        return plan
+    name = alert.alarm_name or plan.incident.alarm_name
+    return replace(plan, message=replace(step, payload=named_reply(step.payload, name)))
 
 
 def _decide(  # noqa: PLR0911 - one return per lifecycle rule, in the order of the module docstring

@@ -1,19 +1,20 @@
 """A group of alarms of one fault -> one Slack message: the fault first, every member named, then the
 lead alarm's own message (rendering/render.py), so the single-alarm design carries over unchanged.
 
-    🔴 CRITICAL · Database unhealthy · 3 alarms
+    🔴 ALARM · CRITICAL · Database unhealthy · 3 alarms
     ready failing (critical) · CheckSuccess 0 < 1 for 3 min
     health failing · CheckSuccess 0 < 1 for 3 min
     dependency database · DependencyHealthy 0 < 1 for 3 min
     ───── then the lead's message (its header, reason, facts, links)
 
 A group of one is exactly the alert's own message. The lock-screen `text` is the fault line with every
-member: "🔴 [prod] CRITICAL · Database unhealthy · 3 alarms: ready failing (critical), health failing, dependency
+member: "🔴 [prod] ALARM · CRITICAL · Database unhealthy · 3 alarms: ready failing (critical), health failing, dependency
 database".
 """
 
 from __future__ import annotations
 
+import copy
 import os
 from typing import Any
 
@@ -41,8 +42,9 @@ def render_group(group: Group, lead: Payload, context: RenderContext) -> Payload
     if len(group.members) == 1:
         return lead
     state = group.lead.alert.state or State.ALARM
-    # a recovery is not "critical" any more (as in the single message): its severity only chose the channel
-    level = "RECOVERED" if state is State.OK else group.lead.route.severity.value.upper()
+    # as the single message: "ALARM · CRITICAL · ..."; a recovery is not critical any more, its severity only
+    # chose the channel. The state word first also lets bot-token mode mark the message RESOLVED in place.
+    level = state.label if state is State.OK else f"{state.label} · {group.lead.route.severity.value.upper()}"
     label = f"{level} · {group_title(group)} · {len(group.members)} alarms"
     labels = member_labels(group.members)
     text = f"{state.emoji} [{context.environment}] {escape(label)}: " + ", ".join(escape(item) for item in labels)
@@ -152,3 +154,15 @@ def named_fallback(lead: Payload, group: Group) -> Payload:
     names = ", ".join(escape(label) for label in member_labels(group.members))
     text = str(lead.get("text", "")) + f" (grouped: {names})"
     return {**lead, "text": truncate(text, FALLBACK_TEXT_LIMIT)}
+
+
+def named_reply(reply: Payload, name: str) -> Payload:
+    """A thread reply of one member of a group: it shares the thread, so it says whose state it is."""
+    named = copy.deepcopy(reply)
+    named["text"] = truncate(f"{escape(name)} · {reply.get('text', '')}", FALLBACK_TEXT_LIMIT)
+    for container in (named, *(named.get("attachments") or [])):
+        for block in container.get("blocks") or []:
+            if block.get("type") == "section" and isinstance(block.get("text"), dict):
+                block["text"]["text"] = truncate(f"*{escape(name)}* · {block['text']['text']}", SECTION_LIMIT)
+                return named
+    return named
