@@ -187,7 +187,7 @@ class Batch:
             count("Grouped", len(delivery.members) - 1)
         if self.lifecycle is None:
             return self._post(delivery, payload)
-        if len(delivery.members) == 1:
+        if delivery.key is None:  # a message of its own: no group thread to open or join
             lead = delivery.lead
             try:
                 return [(lead, self.lifecycle.handle(lead.alert, lead.route, payload))]

@@ -101,7 +101,8 @@ def plan_deliveries(routed: Sequence[Routed], config: GroupingConfig) -> list[De
         group = Group(channel=members[0].channel, members=members, key=key)
         echoes = () if config.inhibit else group.folded
         groups.append(Group(channel=group.channel, members=members, key=key, echoes=echoes))
-        groups += [Group(channel=echo.channel, members=(echo,), key=key) for echo in echoes]
+        # an echo is the member's own message, outside the group (no key: it opens no group thread)
+        groups += [Group(channel=echo.channel, members=(echo,)) for echo in echoes]
     counts: dict[str, int] = {}
     for group in groups:
         counts[group.channel] = counts.get(group.channel, 0) + len(group.members)
