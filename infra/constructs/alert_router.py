@@ -67,6 +67,10 @@ INTAKE_RETENTION = Duration.days(4)
 DEAD_LETTER_RETENTION = Duration.days(14)
 # A dead letter not replayed within this long is an alert nobody saw: alarm on its age too (issue 17 item 4).
 DEAD_LETTER_MAX_AGE = Duration.hours(1)
+# An alert normally waits in the intake queue for the batching window plus one invocation. One older than
+# this is not being read (the event source disabled or throttled, the function failing every batch) and
+# would be lost when the retention ends: the backlog alarm says so long before.
+INTAKE_MAX_AGE = Duration.minutes(15)
 # The router's fallbacks (lambdas/alert_router/telemetry.py): metric -> (alarm name, what it means)
 FALLBACK_ALARMS = {
     "ParseFailures": (
@@ -95,6 +99,7 @@ WIDGET_HEIGHT = 6
 class AlertRouterConstruct(Construct):
     """Public: `function`, `role`, `secret`, `table`, `incident_table`, `sweep_rule`, `queue` and its `queue_key`
     (the stack subscribes the queue to the alert topic), `dead_letter_queue`, `dlq_alarm`, `dlq_age_alarm`,
+    `backlog_alarm`, `delivery_failures_alarm`,
     `errors_alarm`, `sweep_alarm`, `fallback_alarms` (metric -> alarm), `widgets` and `incident_widgets`
     (dashboard rows, added by the stack)."""
 
@@ -278,6 +283,38 @@ class AlertRouterConstruct(Construct):
         )
 
         self.dlq_alarm, self.dlq_age_alarm = self._dead_letter_alarms(factory, fallback_topic)
+        self.backlog_alarm = factory.create(
+            self,
+            "IntakeBacklogAlarm",
+            name="router-intake-backlog",
+            summary=(
+                f"An alert has waited in the router's intake queue for more than {INTAKE_MAX_AGE.to_minutes()}"
+                " minutes: the router is not reading it (event source disabled or throttled, or every batch failing)"
+            ),
+            metric=self.queue.metric_approximate_age_of_oldest_message(statistic="Maximum", period=Duration.minutes(1)),
+            threshold=INTAKE_MAX_AGE.to_seconds(),
+            comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,  # an empty queue publishes no age
+            severity=Severity.CRITICAL,
+            category=Category.ERRORS,
+            runbook="router-dead-letter-queue",
+            extra_topics=(fallback_topic,),
+            group=ROUTER_GROUP,
+        )
+        # A record whose message Slack did not take is retried by SQS, not raised: the invocation succeeds, so
+        # Lambda's Errors no longer sees it. Heard within 5 minutes here, not only as a dead letter later.
+        self.delivery_failures_alarm = factory.create_on_any(
+            self,
+            "DeliveryFailuresAlarm",
+            name="router-delivery-failures",
+            summary="The alert router could not post alerts to Slack; SQS delivers them again (then the dead-letter queue)",
+            metric=self._alarm_metric("DeliveryFailures", config.environment),
+            severity=Severity.WARNING,
+            runbook="router-errors",
+            extra_topics=(fallback_topic,),
+            group=ROUTER_GROUP,
+        )
         self.errors_alarm = factory.create_on_any(
             self,
             "ErrorsAlarm",
@@ -332,6 +369,13 @@ class AlertRouterConstruct(Construct):
         )
         CfnOutput(stack, "SlackWebhookSecretArn", value=self.secret.secret_arn)
         CfnOutput(stack, "AlertRouterDeadLetterQueueUrl", value=self.dead_letter_queue.queue_url)
+        CfnOutput(stack, "AlertRouterDeadLetterQueueArn", value=self.dead_letter_queue.queue_arn)
+        CfnOutput(
+            stack,
+            "AlertRouterIntakeQueueArn",
+            value=self.queue.queue_arn,
+            description="Replay dead letters into it: aws sqs start-message-move-task --destination-arn <this>",
+        )
         CfnOutput(
             stack,
             "IncidentTableName",
