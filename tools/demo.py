@@ -134,14 +134,10 @@ def run_scenario(
     its own SNS invocation, as the router was deployed before the SQS intake (bench/ compares the two)."""
     from lambdas.shared.local_context import LocalLambdaContext  # noqa: PLC0415
     from tools.health_service import HealthService  # noqa: PLC0415
-    from tools.local_cloudwatch import AlarmEvaluator, alarms_from_template, datapoints_from_emf, sns_event_for  # noqa: PLC0415
-    from tools.local_sqs import LocalQueue  # noqa: PLC0415
+    from tools.local_cloudwatch import AlarmEvaluator, alarms_from_template, datapoints_from_emf  # noqa: PLC0415
 
     result = DemoResult()
     monitor_env = lambda_environment(template, "lambdas.synthetic_monitor")
-    router_env = lambda_environment(template, ROUTER)
-    window, batch_size, max_receives = intake_settings(template)
-    queue = LocalQueue(batch_size=batch_size, max_receive_count=max_receives)
     namespace = monitor_env.get("POWERTOOLS_METRICS_NAMESPACE", "")
     alarms, unsupported = alarms_from_template(template)
     local_alarms = [a for a in alarms if a.namespace == namespace and (alarm_filter is None or alarm_filter(a.name))]
@@ -168,11 +164,9 @@ def run_scenario(
         }
         # Each function has its own environment in AWS (both set POWERTOOLS_METRICS_NAMESPACE, for one).
         monitor = _in_environ("lambdas.synthetic_monitor", {**monitor_env, **local})
-        router = _in_environ(ROUTER, {**router_env, **local})
-
-        def route_batch(event: dict[str, Any]) -> dict[str, Any]:
-            with contextlib.redirect_stdout(io.StringIO()):  # the router's EMF, not for the terminal
-                return router(event, LocalLambdaContext(function_name="alert-router"))
+        receive = _Intake(
+            intake, template, _router_of_this_run({**lambda_environment(template, ROUTER), **local}, slack_mode), slack
+        )
 
         for phase in phases:
             posted_before = sum(len(items) for items in slack.messages().values())
@@ -197,18 +191,7 @@ def run_scenario(
                 for transition in changes:
                     result.transitions.append((transition.alarm.name, transition.old_state, transition.new_state))
                     print(f"  → {transition.alarm.name}: {transition.old_state} → {transition.new_state}", file=out)
-                batches = [[t] for t in changes] if intake == "sns" or not window else [changes] if changes else []
-                for batch in batches:  # a batching window: CloudWatch changed these together, within wait_seconds
-                    names = [transition.alarm.name for transition in batch]
-                    before = _mentions(slack.transcript(), names)
-                    if intake == "sns":  # as before the SQS intake: SNS invokes the router once per notification
-                        answers: list[Any] = [route_batch(sns_event_for(transition)) for transition in batch]
-                    else:
-                        for transition in batch:
-                            queue.send_sns(sns_event_for(transition), at=clock)
-                        answers = list(queue.deliver(route_batch))
-                    after = _mentions(slack.transcript(), names)
-                    _require_delivery(batch, answers, before, after, queue.dead_letters)
+                receive.deliver(changes, at=clock)
             result.phase_messages[phase.title] = sum(len(i) for i in slack.messages().values()) - posted_before
             firing = {name for name, state in evaluator.states.items() if state == "ALARM"}
             for suffix in phase.expect_alarm:
@@ -234,6 +217,37 @@ def run_scenario(
     return result
 
 
+class _Intake:
+    """How the router receives the state changes of one evaluation: as deployed, SQS batches (one batching
+    window: CloudWatch changed them together, within wait_seconds; one by one without a window), or, as
+    before the SQS intake, one SNS invocation per notification (`kind="sns"`)."""
+
+    def __init__(
+        self, kind: str, template: Mapping[str, Any], route: Callable[[dict[str, Any]], dict[str, Any]], slack: Any
+    ) -> None:
+        from tools.local_sqs import LocalQueue  # noqa: PLC0415
+
+        self.kind, self.route, self.slack = kind, route, slack
+        self.window, batch_size, max_receives = intake_settings(template)
+        self.queue = LocalQueue(batch_size=batch_size, max_receive_count=max_receives)
+
+    def deliver(self, changes: list[Any], *, at: float) -> None:
+        from tools.local_cloudwatch import sns_event_for  # noqa: PLC0415
+
+        batches = [[t] for t in changes] if self.kind == "sns" or not self.window else [changes] if changes else []
+        for batch in batches:
+            names = [transition.alarm.name for transition in batch]
+            before = _mentions(self.slack.transcript(), names)
+            if self.kind == "sns":
+                answers: list[Any] = [self.route(sns_event_for(transition)) for transition in batch]
+            else:
+                for transition in batch:
+                    self.queue.send_sns(sns_event_for(transition), at=at)
+                answers = list(self.queue.deliver(self.route))
+            after = _mentions(self.slack.transcript(), names)
+            _require_delivery(batch, answers, before, after, self.queue.dead_letters)
+
+
 @dataclass
 class StormResult:
     alarms: int
@@ -255,6 +269,7 @@ def run_storm(
     invocation per alarm from one container as before. `speedup` runs Slack's limit and the router's
     spacing that many times faster (bench/); the demo runs them as Slack does."""
     from lambdas.alert_router.delivery.engine import DeliveryEngine, Pacer  # noqa: PLC0415
+    from lambdas.alert_router.delivery.idempotency import InMemoryDeduplicator  # noqa: PLC0415
     from lambdas.alert_router.delivery.policy import RetryPolicy  # noqa: PLC0415
     from lambdas.alert_router.delivery.webhook import WebhookSender  # noqa: PLC0415
     from lambdas.shared.local_context import LocalLambdaContext  # noqa: PLC0415
@@ -276,12 +291,13 @@ def run_storm(
         router = _in_environ(ROUTER, env)
         engine = DeliveryEngine(policy=RetryPolicy(min_interval=interval), pacer=Pacer())
         sender = WebhookSender(webhooks=json.loads(slack.webhook_urls()), engine=engine)
+        deduplicator = InMemoryDeduplicator()
 
         def call(event: dict[str, Any]) -> dict[str, Any]:
             context = LocalLambdaContext(function_name="alert-router", timeout_seconds=900)
             engine.remaining_seconds = lambda: context.get_remaining_time_in_millis() / 1000
             with contextlib.redirect_stdout(io.StringIO()):
-                return router(event, context, sender=sender)
+                return router(event, context, sender=sender, deduplicator=deduplicator)
 
         def storm(state: str) -> tuple[list[Any], float]:
             events = storm_events(count, state=state)
@@ -387,6 +403,25 @@ class _BotSlack:
         }
 
 
+def _router_of_this_run(env: Mapping[str, str], slack_mode: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The router handler with a run's own memory (as a fresh deployment's): a second run in this process,
+    at the same simulated times, must not find its notifications already delivered."""
+    from lambdas.alert_router.delivery.idempotency import InMemoryDeduplicator  # noqa: PLC0415
+    from lambdas.alert_router.incidents.store import InMemoryIncidentStore  # noqa: PLC0415
+    from lambdas.shared.local_context import LocalLambdaContext  # noqa: PLC0415
+
+    router = _in_environ(ROUTER, env)
+    memory: dict[str, Any] = {"deduplicator": InMemoryDeduplicator()}
+    if slack_mode == "bot":
+        memory["store"] = InMemoryIncidentStore()
+
+    def route_batch(event: dict[str, Any]) -> dict[str, Any]:
+        with contextlib.redirect_stdout(io.StringIO()):  # the router's EMF, not for the terminal
+            return router(event, LocalLambdaContext(function_name="alert-router"), **memory)
+
+    return route_batch
+
+
 @contextlib.contextmanager
 def _local_slack(mode: str) -> Iterator[_WebhookSlack | _BotSlack]:
     slack = _BotSlack() if mode == "bot" else _WebhookSlack()
@@ -421,7 +456,11 @@ def intake_settings(template: Mapping[str, Any]) -> tuple[int, int, int]:
     resources = template.get("Resources", {}).values()
     mapping = next((r["Properties"] for r in resources if r.get("Type") == "AWS::Lambda::EventSourceMapping"), None)
     queue = next(
-        (r["Properties"] for r in resources if r.get("Type") == "AWS::SQS::Queue" and "RedrivePolicy" in r["Properties"]),
+        (
+            r["Properties"]
+            for r in resources
+            if r.get("Type") == "AWS::SQS::Queue" and "RedrivePolicy" in r["Properties"]
+        ),
         None,
     )
     if mapping is None or queue is None:

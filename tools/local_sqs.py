@@ -121,7 +121,7 @@ class LocalQueue:
             batch = self._receive()
             try:
                 answer: Mapping[str, Any] | Exception = handler(self.event(batch))
-            except Exception as error:  # noqa: BLE001 - the whole batch failed: every record comes back
+            except Exception as error:  # the whole batch failed: every record comes back
                 answer = error
             answers.append(answer)
             if isinstance(answer, Exception):

@@ -308,7 +308,9 @@ class AlertRouterConstruct(Construct):
             self,
             "DeliveryFailuresAlarm",
             name="router-delivery-failures",
-            summary="The alert router could not post alerts to Slack; SQS delivers them again (then the dead-letter queue)",
+            summary=(
+                "The alert router could not post alerts to Slack; SQS delivers them again (then the dead-letter queue)"
+            ),
             metric=self._alarm_metric("DeliveryFailures", config.environment),
             severity=Severity.WARNING,
             runbook="router-errors",
@@ -407,9 +409,7 @@ class AlertRouterConstruct(Construct):
             self,
             "DeadLetterQueueAlarm",
             name="router-dead-letter-queue",
-            summary=(
-                "An alert could not be delivered to Slack and has just arrived in the router's dead-letter queue"
-            ),
+            summary=("An alert could not be delivered to Slack and has just arrived in the router's dead-letter queue"),
             metric=arrivals,
             # A lost alert may have been a Critical one: page like one.
             severity=Severity.CRITICAL,

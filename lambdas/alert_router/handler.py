@@ -63,7 +63,7 @@ if TYPE_CHECKING:  # bot-token mode's modules are imported only when that mode i
 init_sentry(SERVICE)
 
 # One message's outcome for each alert it carries: its result, or why it was not delivered.
-Outcomes = list[tuple[Routed, Result | BaseException]]
+Outcomes = list[tuple[Routed, Result | Exception]]
 
 
 @traced
@@ -156,7 +156,7 @@ class Batch:
             logger.set_correlation_id(delivery.members[0].alert.message_id)
             for member, outcome in self._deliver(delivery):
                 i = index[id(member)]
-                if isinstance(outcome, BaseException):
+                if isinstance(outcome, Exception):
                     results[i], failure = record_failure(member.alert, outcome)
                     failures[i] = failure
                 elif i not in failures and i not in results:  # an echoed member: its group's result is kept
@@ -191,7 +191,7 @@ class Batch:
             lead = delivery.lead
             try:
                 return [(lead, self.lifecycle.handle(lead.alert, lead.route, payload))]
-            except Exception as error:  # noqa: BLE001 - reported for its record (logged, counted, retried)
+            except Exception as error:  # reported for its record (logged, counted, retried)
                 return [(lead, error)]
         from lambdas.alert_router.incidents.threads import deliver_group  # noqa: PLC0415
 
@@ -208,7 +208,7 @@ class Batch:
         assert self.sender is not None  # webhook mode always has a sender
         try:
             result = webhook_result(self.sender.send(group.channel, payload))
-        except Exception as error:  # noqa: BLE001 - every member's record is retried
+        except Exception as error:  # every member's record is retried
             return [(member, error) for member in group.members]
         self._posted(result)
         lead = group.lead.alert.alarm_name
@@ -224,7 +224,7 @@ class Batch:
         for number, page in enumerate(pages, start=1):
             try:
                 result = webhook_result(self.sender.send(digest.channel, page.payload))
-            except Exception as error:  # noqa: BLE001 - this page's alerts and the rest are retried
+            except Exception as error:  # this page's alerts and the rest are retried
                 outcomes += [(member, error) for later in pages[number - 1 :] for member in later.members]
                 return outcomes
             self._posted(result)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ from tests.infra.test_config import _write_variant
 from tools.demo import lambda_environment
 
 
-def _notification(alarm: dict[str, object], state: str = "ALARM") -> str:
+def _notification(alarm: dict[str, Any], state: str = "ALARM") -> str:
     """The alarm's notification as SNS delivers it, as far as grouping reads it (name, description, metric)."""
     return json.dumps(
         {
@@ -101,13 +102,18 @@ def test_the_shipped_grouping_reaches_the_router_and_the_event_source(staging: S
             {"router.grouping.wait_seconds": 0},
             "router: Value error, intake.batch_size above 10 needs grouping.wait_seconds of at least 1",
         ),
-        ({"router.intake.max_concurrency": 1}, "router.intake.max_concurrency: Input should be greater than or equal to 2"),
+        (
+            {"router.intake.max_concurrency": 1},
+            "router.intake.max_concurrency: Input should be greater than or equal to 2",
+        ),
         ({"router.intake.max_concurrency": 3}, "router: Value error, intake.max_concurrency must not exceed"),
         ({"router.grouping.storm_threshold": 1}, "router.grouping.storm_threshold: Input should be greater than"),
         ({"router.grouping.overrides": [{"match": "x"}]}, "router.grouping.overrides.0.group: Field required"),
     ],
 )
-def test_bad_grouping_or_intake_config_names_the_field(tmp_path: Path, change: dict[str, object], expected: str) -> None:
+def test_bad_grouping_or_intake_config_names_the_field(
+    tmp_path: Path, change: dict[str, object], expected: str
+) -> None:
     with pytest.raises(ConfigError) as raised:
         load_config("staging", _write_variant(tmp_path, change))
     assert str(raised.value).startswith(f"{tmp_path / 'staging.yaml'}: {expected}")

@@ -19,9 +19,9 @@ from lambdas.shared.local_context import LocalLambdaContext
 from tests.emf import emf_series
 from tests.infra.conftest import Synthesized, resolve_join
 from tools.demo import lambda_environment
+from tools.local_slack import LocalSlack, LocalSlackApi
 from tools.local_sqs import LocalQueue
 from tools.storm import storm_events
-from tools.local_slack import LocalSlack, LocalSlackApi
 
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "events" / "alert_router"
 ROUTER_NAMESPACE = "PeopleBooster/AlertRouter"
@@ -176,7 +176,11 @@ def test_the_alert_topic_feeds_the_intake_queue_which_redrives_to_the_dlq(
     assert "RawMessageDelivery" not in subscription  # SNS envelopes: the SNS MessageId is the idempotency key
     assert subscription["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": [_queue_id(synth), "Arn"]}}
     # And nothing invokes the router from SNS any more
-    assert not [p for p in synth.resources("AWS::Lambda::Permission").values() if p["Properties"]["Principal"] == "sns.amazonaws.com"]
+    assert not [
+        p
+        for p in synth.resources("AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "sns.amazonaws.com"
+    ]
     # The queue: its own KMS key, max receives and the visibility AWS recommends for an event source
     # (at least six times the function's timeout; plus the batching window)
     queue = synth.raw["Resources"][intake]["Properties"]
@@ -187,7 +191,10 @@ def test_the_alert_topic_feeds_the_intake_queue_which_redrives_to_the_dlq(
         "maxReceiveCount": router.intake.max_receive_count,
     }
     assert queue["VisibilityTimeout"] >= 6 * function["Timeout"] + router.grouping.wait_seconds
-    assert queue["MessageRetentionPeriod"] < synth.raw["Resources"][_queue_id(synth)]["Properties"]["MessageRetentionPeriod"]
+    assert (
+        queue["MessageRetentionPeriod"]
+        < synth.raw["Resources"][_queue_id(synth)]["Properties"]["MessageRetentionPeriod"]
+    )
     # The event source mapping: the batching window, batch size, concurrency and partial batch responses
     _, mapping = _one(synth, "AWS::Lambda::EventSourceMapping", FunctionName={"Ref": router_id})
     assert mapping["EventSourceArn"] == {"Fn::GetAtt": [intake, "Arn"]}

@@ -13,6 +13,7 @@ so ApproximateNumberOfMessagesVisible is the metric that sees it.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -32,7 +33,9 @@ def states(values: list[float | None], threshold: float) -> list[str]:
 
 
 def transitions_to_alarm(found: list[str]) -> list[int]:
-    return [minute for minute, state in enumerate(found) if state == "ALARM" and (minute == 0 or found[minute - 1] == "OK")]
+    return [
+        minute for minute, state in enumerate(found) if state == "ALARM" and (minute == 0 or found[minute - 1] == "OK")
+    ]
 
 
 def evaluate(alarm: dict[str, Any], series: dict[str, list[float | None]]) -> list[float | None]:
@@ -41,7 +44,7 @@ def evaluate(alarm: dict[str, Any], series: dict[str, list[float | None]]) -> li
     match = re.fullmatch(r"DIFF\(FILL\((\w+), (\d+)\)\)", returned["Expression"])
     assert match, f"an expression this test does not model: {returned['Expression']}"
     filled = [value if value is not None else float(match[2]) for value in series[match[1]]]
-    return [None] + [current - previous for previous, current in zip(filled, filled[1:], strict=False)]
+    return [None] + [current - previous for previous, current in itertools.pairwise(filled)]
 
 
 @pytest.mark.parametrize("environment", ["staging", "production"])
@@ -51,10 +54,14 @@ def test_each_new_dead_letter_alarms_again(synthesized: dict[str, Synthesized], 
     # Given the expression's input: the dead-letter queue's visible messages, per minute
     (metric,) = [m for m in alarm["Metrics"] if "MetricStat" in m]
     stat = metric["MetricStat"]
-    assert (stat["Metric"]["Namespace"], stat["Metric"]["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert (stat["Metric"]["Namespace"], stat["Metric"]["MetricName"]) == (
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+    )
     assert (stat["Stat"], stat["Period"]) == ("Maximum", 60)
     (dimension,) = stat["Metric"]["Dimensions"]
-    assert dimension["Name"] == "QueueName" and dimension["Value"]["Fn::GetAtt"][1] == "QueueName"
+    assert dimension["Name"] == "QueueName"
+    assert dimension["Value"]["Fn::GetAtt"][1] == "QueueName"
     dlq = synth.raw["Resources"][dimension["Value"]["Fn::GetAtt"][0]]["Properties"]
     assert dlq["QueueName"] == f"{synth.config.prefix}-alert-router-dlq"
     # When CloudWatch evaluates it minute by minute

@@ -50,7 +50,11 @@ def fault(state: str = "ALARM", *, at: datetime = T0, only: tuple[str, ...] = ()
             continue
         message["NewStateValue"], message["OldStateValue"] = state, "OK" if state == "ALARM" else "ALARM"
         message["StateChangeTime"] = at.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
-        changed = {**envelope, "Message": json.dumps(message), "MessageId": f"{envelope['MessageId']}-{state}-{at:%H%M}"}
+        changed = {
+            **envelope,
+            "Message": json.dumps(message),
+            "MessageId": f"{envelope['MessageId']}-{state}-{at:%H%M}",
+        }
         bodies.append(json.dumps(changed))
     return bodies
 
@@ -82,7 +86,8 @@ def router(slack: LocalSlack, deduplicator: Deduplicator, policy: RetryPolicy = 
     def invoke(event: dict[str, Any]) -> dict[str, Any]:
         context = LocalLambdaContext(function_name="alert-router", timeout_seconds=60)
         engine.remaining_seconds = lambda: context.get_remaining_time_in_millis() / 1000
-        return handler.lambda_handler(event, context, sender=sender, deduplicator=deduplicator)
+        answer: dict[str, Any] = handler.lambda_handler(event, context, sender=sender, deduplicator=deduplicator)
+        return answer
 
     return invoke
 
@@ -254,7 +259,10 @@ def bot_router(api: LocalSlackApi, clock: FakeClock) -> Any:
         engine = DeliveryEngine(policy=FAST, remaining_seconds=clock.time_left(30.0), sleep=clock.sleep)
         client = WebApiClient(token=api.token, base_url=api.base_url, engine=engine)
         context = LocalLambdaContext(function_name="alert-router", timeout_seconds=60)
-        return handler.lambda_handler(event, context, deduplicator=dedup, slack_api=client, store=store, now=clock)
+        answer: dict[str, Any] = handler.lambda_handler(
+            event, context, deduplicator=dedup, slack_api=client, store=store, now=clock
+        )
+        return answer
 
     return invoke
 

@@ -130,12 +130,12 @@ class DynamoDBDeduplicator:
                     record = exists.old_data_record or self._layer.get_record(data=data)
                 except IdempotencyItemNotFoundError:
                     continue
-                except Exception as error:  # noqa: BLE001 - the store failed: deliver anyway, degraded
+                except Exception as error:  # the store failed: deliver anyway, degraded
                     return Claim(key, degraded=_why(error))
                 if record is not None and record.status == "COMPLETED":
                     return Claim(key, duplicate=record.response_json_as_dict() or {})
                 break
-            except Exception as error:  # noqa: BLE001 - the store failed: deliver anyway, degraded
+            except Exception as error:  # the store failed: deliver anyway, degraded
                 return Claim(key, degraded=_why(error))
             else:
                 return Claim(key)
@@ -146,7 +146,7 @@ class DynamoDBDeduplicator:
             return None
         try:
             self._layer.save_success(data={"message_id": claim.key}, result=result)
-        except Exception as error:  # noqa: BLE001 - delivered; only the bookkeeping failed
+        except Exception as error:  # delivered; only the bookkeeping failed
             return _why(error)
         return None
 
@@ -155,7 +155,7 @@ class DynamoDBDeduplicator:
             return None
         try:
             self._layer.delete_record(data={"message_id": claim.key}, exception=RuntimeError("not delivered"))
-        except Exception as error:  # noqa: BLE001 - the in-progress record then expires with this invocation
+        except Exception as error:  # the in-progress record then expires with this invocation
             return _why(error)
         return None
 

@@ -18,6 +18,7 @@ rest of its group posting again.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from lambdas.alert_router.grouping.plan import Digest, Group, Routed
@@ -26,7 +27,7 @@ from lambdas.alert_router.incidents.model import Anchor, GroupThread, incident_k
 from lambdas.alert_router.incidents.store import update_with_retry
 from lambdas.alert_router.models import Payload
 
-Outcome = tuple[Routed, dict[str, Any] | BaseException]
+Outcome = tuple[Routed, dict[str, Any] | Exception]
 
 
 def deliver_group(
@@ -49,7 +50,7 @@ def deliver_group(
         _remember(lifecycle, group.key, anchor, lead_key)
     for member in members:
         outcomes.append(
-            _attempt(lambda m=member: lifecycle.handle(m.alert, m.route, payload_of(m), anchor=anchor), member)
+            _attempt(partial(lifecycle.handle, member.alert, member.route, payload_of(member), anchor), member)
         )
     return outcomes
 
@@ -60,14 +61,14 @@ def deliver_digest(
     """The digest top-level, then each alert it names recorded in its thread (nothing more posted)."""
     try:
         reports = [lifecycle.post(digest.channel, page) for page in pages]
-    except Exception as error:  # noqa: BLE001 - the digest did not get through: every member is retried
+    except Exception as error:  # the digest did not get through: every member is retried
         return [(member, error) for member in digest.members]
     first = reports[0]
     if first.ts is None:  # Slack always answers a post with its ts; without one there is no thread to keep
         return [(member, {**_base(member), "status": "delivered", "outcome": "digest"}) for member in digest.members]
     anchor = Anchor(channel_id=lifecycle.channel_id(digest.channel), ts=first.ts, quiet=True)
     return [
-        _attempt(lambda m=member: lifecycle.handle(m.alert, m.route, payload_of(m), anchor=anchor), member)
+        _attempt(partial(lifecycle.handle, member.alert, member.route, payload_of(member), anchor), member)
         for member in digest.members
     ]
 
@@ -99,7 +100,7 @@ def _remember(lifecycle: Lifecycle, key: str, anchor: Anchor, lead_key: str) -> 
 def _attempt(action: Callable[[], dict[str, Any]], member: Routed) -> Outcome:
     try:
         return member, action()
-    except Exception as error:  # noqa: BLE001 - reported per member: the handler logs, counts and retries it
+    except Exception as error:  # reported per member: the handler logs, counts and retries it
         return member, error
 
 

@@ -30,7 +30,6 @@ from lambdas.alert_router.intake.sentry import parse_sentry
 from lambdas.alert_router.models import Alert, SourceKind
 from lambdas.shared.sentry_envelope import SENTRY_SOURCE
 
-
 SQS_SOURCE = "aws:sqs"
 
 

@@ -15,7 +15,6 @@ Slack's 50 blocks, and every section within 3,000.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +25,7 @@ from lambdas.alert_router.models import Payload, State
 from lambdas.alert_router.rendering.blocks import context_block, header_block, message, section_block
 from lambdas.alert_router.rendering.context import RenderContext
 from lambdas.alert_router.rendering.facts import console_base
-from lambdas.alert_router.rendering.group import resource_title
+from lambdas.alert_router.rendering.group import resource_title, shared_prefix
 from lambdas.alert_router.rendering.text import MAX_BLOCKS, SECTION_LIMIT, escape, link, slack_length
 from lambdas.shared.alarm_metadata import Severity
 
@@ -88,7 +87,9 @@ def render_digest(digest: Digest, context: RenderContext) -> list[DigestPage]:
 
 def alarms_in_alarm_url(region: str, partition: str | None = None) -> str:
     """The CloudWatch console's list of alarms in ALARM state, in the alarms' region."""
-    return f"{console_base(region, partition)}/cloudwatch/home?region={quote(region)}#alarmsV2:?~(alarmStateFilter~'ALARM)"
+    return (
+        f"{console_base(region, partition)}/cloudwatch/home?region={quote(region)}#alarmsV2:?~(alarmStateFilter~'ALARM)"
+    )
 
 
 def _title(group: Group) -> str:
@@ -99,8 +100,7 @@ def _shared_prefix(members: tuple[Routed, ...]) -> str:
     names = [m.alert.alarm_name for m in members if m.alert.alarm_name]
     if len(names) < 2 or len(names) < len(members):
         return ""
-    prefix = os.path.commonprefix(names)
-    return prefix[: prefix.rfind("-") + 1]
+    return shared_prefix(names)
 
 
 def _name(member: Routed, prefix: str) -> str:
@@ -118,7 +118,7 @@ def _group_sections(groups: tuple[Group, ...], prefix: str) -> list[tuple[Block,
         titled.setdefault(_title(group), []).extend(group.members)
     sections: list[tuple[Block, tuple[Routed, ...]]] = []
     for title, members in titled.items():
-        text, named = f"*{escape(title)}* ({len(members)}): ", []
+        text, named = f"*{escape(title)}* ({len(members)}): ", list[Routed]()
         inner = _shared_prefix(tuple(members))  # the group's own, longer than the digest's when it has one
         strip = inner if len(inner) > len(prefix) else prefix
         for member in members:

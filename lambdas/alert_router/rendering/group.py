@@ -8,14 +8,13 @@ lead alarm's own message (rendering/render.py), so the single-alarm design carri
     ───── then the lead's message (its header, reason, facts, links)
 
 A group of one is exactly the alert's own message. The lock-screen `text` is the fault line with every
-member: "🔴 [prod] ALARM · CRITICAL · Database unhealthy · 3 alarms: ready failing (critical), health failing, dependency
-database".
+member: "🔴 [prod] ALARM · CRITICAL · Database unhealthy · 3 alarms: ready failing (critical), health failing,
+dependency database".
 """
 
 from __future__ import annotations
 
 import copy
-import os
 from typing import Any
 
 from lambdas.alert_router.grouping.plan import Group, Routed
@@ -101,12 +100,23 @@ def resource_title(key: str | None) -> str | None:
     return key
 
 
+def shared_prefix(names: list[str]) -> str:
+    """The words ("-"-separated) every name starts with, with their last "-": never a part of a word."""
+    split = [name.split("-") for name in names]
+    shared = []
+    for words in zip(*split, strict=False):
+        if len(set(words)) != 1:
+            break
+        shared.append(words[0])
+    shared = shared[: min(len(words) for words in split) - 1]  # every name keeps a word of its own
+    return "".join(f"{word}-" for word in shared)
+
+
 def member_labels(members: tuple[Routed, ...]) -> list[str]:
     """Each member's name without what all share ("peoplebooster-prod-synthetic-"), in words; critical
     members say so ("ready failing (critical)")."""
     names = [member.alert.alarm_name or member.alert.subject or "alert" for member in members]
-    prefix = os.path.commonprefix(names) if len(names) > 1 else ""
-    prefix = prefix[: prefix.rfind("-") + 1]  # cut at a word boundary, never inside a name
+    prefix = shared_prefix(names) if len(names) > 1 else ""
     labels = []
     for member, name in zip(members, names, strict=True):
         short = name.removeprefix(prefix).replace("-", " ") or name

@@ -9,7 +9,7 @@ import pytest
 
 from lambdas.alert_router.grouping.keys import GroupingConfig
 from lambdas.alert_router.grouping.plan import Digest, Group, Routed, plan_deliveries
-from lambdas.alert_router.models import State
+from lambdas.alert_router.models import Payload, State
 from lambdas.alert_router.rendering.context import RenderContext
 from lambdas.alert_router.rendering.digest import MESSAGE_BUDGET, alarms_in_alarm_url, render_digest
 from lambdas.alert_router.rendering.group import named_reply, render_group, resource_title
@@ -29,7 +29,7 @@ def group_of(members: list[Routed]) -> Group:
     return group
 
 
-def lead_payload(group: Group) -> dict[str, object]:
+def lead_payload(group: Group) -> Payload:
     return render(group.lead.alert, group.lead.route, CONTEXT)
 
 
@@ -52,7 +52,9 @@ def test_the_group_message_leads_with_the_fault_and_names_every_member() -> None
     # And each member has a line with its reason, linked to its alarm in the console
     members = blocks[1]["text"]["text"].splitlines()
     assert len(members) == 3
-    assert members[0].startswith("*<https://ap-northeast-1.console.aws.amazon.com/cloudwatch/home?region=ap-northeast-1")
+    assert members[0].startswith(
+        "*<https://ap-northeast-1.console.aws.amazon.com/cloudwatch/home?region=ap-northeast-1"
+    )
     assert "pb-prod-synthetic-ready-failing|ready failing (critical)>*" in members[0]
     # And the folded members' channel is named: they are not posted there again
     assert "not posted again in #alerts-errors: dependency database, health failing" in blocks[2]["elements"][0]["text"]
@@ -77,7 +79,10 @@ def test_bot_token_mode_resolves_a_group_message_in_place() -> None:
 
 
 def test_a_member_reply_in_a_shared_thread_says_whose_it_is() -> None:
-    reply = {"text": "🔴 ALARM · x", "attachments": [{"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "🔴 *ALARM*"}}]}]}
+    reply: Payload = {
+        "text": "🔴 ALARM · x",
+        "attachments": [{"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "🔴 *ALARM*"}}]}],
+    }
     named = named_reply(reply, "pb-prod-synthetic-health-failing")
     assert named["text"] == "pb-prod-synthetic-health-failing · 🔴 ALARM · x"
     assert named["attachments"][0]["blocks"][0]["text"]["text"] == "*pb-prod-synthetic-health-failing* · 🔴 *ALARM*"

@@ -81,7 +81,13 @@ def test_group_and_fault_lines_round_trip_beside_severity() -> None:
     text = format_alarm_description(
         "x", severity=Severity.WARNING, category=Category.ERRORS, runbook_url="https://r", group="g  h", fault="F"
     )
-    assert text.splitlines()[2:] == ["Severity: warning", "Category: errors", "Group: g h", "Fault: F", "Runbook: https://r"]
+    assert text.splitlines()[2:] == [
+        "Severity: warning",
+        "Category: errors",
+        "Group: g h",
+        "Fault: F",
+        "Runbook: https://r",
+    ]
     metadata = parse_alarm_metadata(text)
     assert (metadata.group, metadata.fault, metadata.runbook_url) == ("g h", "F", "https://r")
 
@@ -109,7 +115,9 @@ def test_key_comes_from_an_override_then_the_group_line_then_the_resource() -> N
     "alert",
     [
         Alert(source=SourceKind.UNPARSED, raw_text="plain"),
-        Alert(source=SourceKind.SNS_ALARM, alarm_name="a", state=State.INSUFFICIENT_DATA, namespace="N", metric_name="M"),
+        Alert(
+            source=SourceKind.SNS_ALARM, alarm_name="a", state=State.INSUFFICIENT_DATA, namespace="N", metric_name="M"
+        ),
         Alert(source=SourceKind.SENTRY, alarm_name="s", state=State.ALARM),
     ],
     ids=["unparsed", "monitoring-blind", "sentry"],
@@ -177,7 +185,7 @@ def test_a_channel_with_more_alerts_than_the_threshold_gets_one_digest_naming_ev
     (digest,) = plan_deliveries(alerts, GroupingConfig(storm_threshold=20))
     assert isinstance(digest, Digest)
     assert digest.channel == "alerts-performance"
-    assert sorted(m.alert.alarm_name for m in digest.members) == sorted(a.alert.alarm_name for a in alerts)
+    assert sorted(str(m.alert.alarm_name) for m in digest.members) == sorted(str(a.alert.alarm_name) for a in alerts)
     assert len(digest.groups) == 6  # svc0 .. svc5, four each
 
 
