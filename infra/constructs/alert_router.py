@@ -283,24 +283,17 @@ class AlertRouterConstruct(Construct):
         )
 
         self.dlq_alarm, self.dlq_age_alarm = self._dead_letter_alarms(factory, fallback_topic)
-        self.backlog_alarm = factory.create(
-            self,
-            "IntakeBacklogAlarm",
+        self.backlog_alarm = self._age_alarm(
+            factory,
+            fallback_topic,
+            self.queue,
             name="router-intake-backlog",
             summary=(
                 f"An alert has waited in the router's intake queue for more than {INTAKE_MAX_AGE.to_minutes()}"
                 " minutes: the router is not reading it (event source disabled or throttled, or every batch failing)"
             ),
-            metric=self.queue.metric_approximate_age_of_oldest_message(statistic="Maximum", period=Duration.minutes(1)),
-            threshold=INTAKE_MAX_AGE.to_seconds(),
-            comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,  # an empty queue publishes no age
-            severity=Severity.CRITICAL,
-            category=Category.ERRORS,
-            runbook="router-dead-letter-queue",
-            extra_topics=(fallback_topic,),
-            group=ROUTER_GROUP,
+            max_age=INTAKE_MAX_AGE,
+            period=Duration.minutes(1),
         )
         # A record whose message Slack did not take is retried by SQS, not raised: the invocation succeeds, so
         # Lambda's Errors no longer sees it. Heard within 5 minutes here, not only as a dead letter later.
@@ -417,28 +410,48 @@ class AlertRouterConstruct(Construct):
             extra_topics=(fallback_topic,),
             group=ROUTER_GROUP,
         )
-        waiting = factory.create(
-            self,
-            "DeadLetterAgeAlarm",
+        waiting = self._age_alarm(
+            factory,
+            fallback_topic,
+            self.dead_letter_queue,
             name="router-dead-letter-waiting",
             summary=(
                 f"An alert has waited in the router's dead-letter queue for more than"
                 f" {DEAD_LETTER_MAX_AGE.to_minutes()} minutes: replay it or discard it"
             ),
-            metric=self.dead_letter_queue.metric_approximate_age_of_oldest_message(
-                statistic="Maximum", period=Duration.minutes(5)
-            ),
-            threshold=DEAD_LETTER_MAX_AGE.to_seconds(),
+            max_age=DEAD_LETTER_MAX_AGE,
+            period=Duration.minutes(5),
+        )
+        return arrived, waiting
+
+    def _age_alarm(
+        self,
+        factory: AlarmFactory,
+        fallback_topic: sns.ITopic,
+        queue: sqs.IQueue,
+        *,
+        name: str,
+        summary: str,
+        max_age: Duration,
+        period: Duration,
+    ) -> cw.Alarm:
+        """Critical when the oldest message of `queue` is older than `max_age` (an alert nobody saw yet)."""
+        return factory.create(
+            self,
+            "".join(part.capitalize() for part in name.split("-")) + "Alarm",
+            name=name,
+            summary=summary,
+            metric=queue.metric_approximate_age_of_oldest_message(statistic="Maximum", period=period),
+            threshold=max_age.to_seconds(),
             comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
             evaluation_periods=1,
-            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,  # an empty queue reports no age
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,  # an empty queue publishes no age
             severity=Severity.CRITICAL,
             category=Category.ERRORS,
             runbook="router-dead-letter-queue",
             extra_topics=(fallback_topic,),
             group=ROUTER_GROUP,
         )
-        return arrived, waiting
 
     def _fallback_alarms(
         self, config: EnvironmentConfig, factory: AlarmFactory, fallback_topic: sns.ITopic

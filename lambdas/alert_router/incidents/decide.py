@@ -85,37 +85,10 @@ def _already_seen(previous: Incident, state: State, at: float, message_id: str |
     return None
 
 
-def decide(
-    previous: Incident | None,
-    alert: Alert,
-    *,
-    key: str,
-    channel: str,
-    channel_id: str,
-    severity: Severity,
-    payload: Payload,
-    context: RenderContext,
-    now: float,
-    config: LifecycleConfig,
-    silenced: bool = False,
-    anchor: Anchor | None = None,
-) -> Plan:
-    """What one alarm notification does to its incident (payload: the usual top-level rendering; for
-    INSUFFICIENT_DATA the monitoring-blind notice, and `channel` the errors channel; `anchor`: the group's
-    or digest's thread it belongs to)."""
-    plan = _decide(
-        previous,
-        alert,
-        key=key,
-        channel=channel,
-        channel_id=channel_id,
-        severity=severity,
-        payload=payload,
-        context=context,
-        now=now,
-        config=config,
-        silenced=silenced,
-    )
+def in_thread(plan: Plan, alert: Alert, anchor: Anchor | None, *, payload: Payload, context: RenderContext) -> Plan:
+    """A decision for an alert that belongs to a group's or a digest's thread (`anchor`), or whose incident
+    lives in one: a new incident opens as a reply there (quiet for a digest: recorded, not posted), and a
+    reply in a shared thread names its alarm."""
     if anchor is None:
         return _named(plan, alert)
     if plan.outcome is Outcome.OPENED and plan.incident is not None:
@@ -142,7 +115,7 @@ def _named(plan: Plan, alert: Alert) -> Plan:
     return replace(plan, message=replace(step, payload=named_reply(step.payload, name)))
 
 
-def _decide(  # noqa: PLR0911 - one return per lifecycle rule, in the order of the module docstring
+def decide(  # noqa: PLR0911 - one return per lifecycle rule, in the order of the module docstring
     previous: Incident | None,
     alert: Alert,
     *,
@@ -156,6 +129,9 @@ def _decide(  # noqa: PLR0911 - one return per lifecycle rule, in the order of t
     config: LifecycleConfig,
     silenced: bool = False,
 ) -> Plan:
+    """What one alarm notification does to its incident (payload: the usual top-level rendering; for
+    INSUFFICIENT_DATA the monitoring-blind notice, and `channel` the errors channel). `in_thread` places
+    the plan in a group's or digest's thread."""
     state = alert.state or State.ALARM
     at = alert.state_change_time.timestamp() if alert.state_change_time else now
     message_id = alert.message_id

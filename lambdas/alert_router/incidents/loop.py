@@ -28,7 +28,7 @@ from typing import Any
 
 from lambdas.alert_router.delivery.engine import DeliveryError, DeliveryReport, MessageGone
 from lambdas.alert_router.delivery.web_api import SlackApi
-from lambdas.alert_router.incidents.decide import decide, plan_after_silence, plan_sweep
+from lambdas.alert_router.incidents.decide import decide, in_thread, plan_after_silence, plan_sweep
 from lambdas.alert_router.incidents.model import (
     Anchor,
     Incident,
@@ -98,7 +98,7 @@ class Lifecycle:
 
         def plan(previous: Incident | None) -> Plan:
             # the silence is applied here, under the lease: an incident opened meanwhile is not silenced
-            return decide(
+            decided = decide(
                 previous,
                 alert,
                 key=key,
@@ -110,8 +110,8 @@ class Lifecycle:
                 now=self.now(),
                 config=self.settings.lifecycle,
                 silenced=hit is not None,
-                anchor=anchor,
             )
+            return in_thread(decided, alert, anchor, payload=payload, context=context)
 
         outcome, retries = self._apply(key, plan)
         status = _STATUS.get(outcome, "delivered")
