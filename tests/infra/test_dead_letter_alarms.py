@@ -2,7 +2,7 @@
 
 The question is CloudWatch's: given the dead-letter queue's metric as SQS publishes it, does the alarm
 go to ALARM again for a second dead letter? The synthesized alarm's metric-math expression is evaluated
-minute by minute the way CloudWatch documents FILL and DIFF
+minute by minute by tools/metric_math.py, which models FILL and DIFF as CloudWatch documents them
 (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html): FILL(m, 0)
 gives 0 where m has no datapoint; DIFF(m) is each value minus the one before it (none for the first).
 SQS stops publishing for a queue that has been idle (no datapoints), and a message moved to the queue by
@@ -13,13 +13,12 @@ so ApproximateNumberOfMessagesVisible is the metric that sees it.
 
 from __future__ import annotations
 
-import itertools
-import re
 from typing import Any
 
 import pytest
 
 from tests.infra.conftest import Synthesized
+from tools.metric_math import evaluate
 
 # Minute by minute, the DLQ's ApproximateNumberOfMessagesVisible (Maximum) as SQS would publish it:
 # idle (no data), one dead letter, it waits, a second one, both replayed, idle again.
@@ -38,13 +37,15 @@ def transitions_to_alarm(found: list[str]) -> list[int]:
     ]
 
 
-def evaluate(alarm: dict[str, Any], series: dict[str, list[float | None]]) -> list[float | None]:
-    """The alarm's returned expression over `series` (metric id -> values), FILL and DIFF as documented."""
+def evaluate_alarm(alarm: dict[str, Any], visible: list[float | None]) -> list[float | None]:
+    """The alarm's returned expression, minute by minute, over the DLQ's visible messages (None: no datapoint)."""
     (returned,) = [m for m in alarm["Metrics"] if m.get("ReturnData", True) and "Expression" in m]
-    match = re.fullmatch(r"DIFF\(FILL\((\w+), (\d+)\)\)", returned["Expression"])
-    assert match, f"an expression this test does not model: {returned['Expression']}"
-    filled = [value if value is not None else float(match[2]) for value in series[match[1]]]
-    return [None] + [current - previous for previous, current in itertools.pairwise(filled)]
+    (metric,) = [m for m in alarm["Metrics"] if "MetricStat" in m]
+    stamps = tuple(60.0 * minute for minute in range(len(visible)))
+    series = {stamp: value for stamp, value in zip(stamps, visible, strict=True) if value is not None}
+    result = evaluate(returned["Expression"], {metric["Id"]: series}, {metric["Id"]: 60}, stamps)
+    assert isinstance(result, dict)
+    return [result.get(stamp) for stamp in stamps]
 
 
 @pytest.mark.parametrize("environment", ["staging", "production"])
@@ -65,7 +66,7 @@ def test_each_new_dead_letter_alarms_again(synthesized: dict[str, Synthesized], 
     dlq = synth.raw["Resources"][dimension["Value"]["Fn::GetAtt"][0]]["Properties"]
     assert dlq["QueueName"] == f"{synth.config.prefix}-alert-router-dlq"
     # When CloudWatch evaluates it minute by minute
-    found = states(evaluate(alarm, {metric["Id"]: VISIBLE}), alarm["Threshold"])
+    found = states(evaluate_alarm(alarm, VISIBLE), alarm["Threshold"])
     # Then every arrival is an ALARM of its own (a message to #alerts-critical and the fallback email)
     assert alarm["TreatMissingData"] == "notBreaching"
     assert transitions_to_alarm(found) == ARRIVALS
