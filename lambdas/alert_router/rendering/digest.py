@@ -111,24 +111,32 @@ def _name(member: Routed, prefix: str) -> str:
 
 
 def _group_sections(groups: tuple[Group, ...], prefix: str) -> list[tuple[Block, tuple[Routed, ...]]]:
-    """One titled list per group (alerts without a group together): every name, in sections of at most
-    Slack's length, each section with the alerts it names."""
+    """One line per group (alerts without a group together) naming each of its alerts, lines packed into
+    sections of at most Slack's length (a group too long for one is continued in the next); each section
+    with the alerts it names."""
     titled: dict[str, list[Routed]] = {}
     for group in groups:
         titled.setdefault(_title(group), []).extend(group.members)
     sections: list[tuple[Block, tuple[Routed, ...]]] = []
+    text, named = "", list[Routed]()
     for title, members in titled.items():
-        text, named = f"*{escape(title)}* ({len(members)}): ", list[Routed]()
         inner = _shared_prefix(tuple(members))  # the group's own, longer than the digest's when it has one
         strip = inner if len(inner) > len(prefix) else prefix
+        line = f"*{escape(title)}* ({len(members)}): "
+        if text and slack_length(text) + 1 + slack_length(line) + 40 > SECTION_LIMIT:
+            sections.append(_section(text, named))
+            text, named = "", []
+        text += ("\n" if text else "") + line
+        first = True
         for member in members:
             name = _name(member, strip)
             if named and slack_length(text) + 2 + slack_length(name) > SECTION_LIMIT:
                 sections.append(_section(text, named))
-                text, named = "", []
-            text += (", " if named else "") + name
+                text, named, first = "", [], True
+            text += ("" if first else ", ") + name
             named.append(member)
-        sections.append(_section(text, named))
+            first = False
+    sections.append(_section(text, named))
     return sections
 
 
