@@ -2,7 +2,7 @@
 
     🔴 ALARM STORM · 200 alerts
     180 in ALARM (12 critical, 168 warning) · 20 recovered
-    By resource: RDS pb-prod-db 40 · ECS pb-prod-backend 31 · synthetic api.example.com 12
+    By resource: RDS pb-prod-db (40) · ECS pb-prod-backend (31) · synthetic api.example.com (12)
     <Alarms in ALARM (console)> · <Dashboard>
     RDS pb-prod-db (40): cpu-high, connections-high, ...        every alarm named, none dropped
     ...
@@ -58,7 +58,7 @@ def render_digest(digest: Digest, context: RenderContext) -> list[DigestPage]:
     if recovered:
         states += f" · {recovered} recovered"
     resources = Counter({_title(group): len(group.members) for group in digest.groups})
-    most = " · ".join(f"{escape(name)} {count}" for name, count in resources.most_common(TOP_RESOURCES))
+    most = " · ".join(f"{escape(name)} ({count})" for name, count in resources.most_common(TOP_RESOURCES))
     summary = f"*{states}*\n*By resource:* {most}" + (
         f" (and {len(resources) - TOP_RESOURCES} more)" if len(resources) > TOP_RESOURCES else ""
     )

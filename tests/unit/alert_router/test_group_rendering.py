@@ -128,8 +128,9 @@ def test_a_digest_counts_and_links_and_names_every_alert() -> None:
     text = json.dumps([page.payload for page in pages], ensure_ascii=False)
     blocks = first["attachments"][0]["blocks"]
     assert blocks[0]["text"]["text"] == "🔴 ALARM STORM · 200 alerts"
-    assert blocks[1]["text"]["text"].startswith("*200 in ALARM (200 warning)*\n*By resource:* ECS svc000 5")
-    assert "(and 35 more)" in blocks[1]["text"]["text"]
+    summary = blocks[1]["text"]["text"]
+    assert summary.startswith("*200 in ALARM (200 warning)*\n*By resource:* ECS svc000 (5) · ECS svc001 (5)")
+    assert "(and 35 more)" in summary
     console = alarms_in_alarm_url("ap-northeast-1")
     assert f"<{console}|Alarms in ALARM (console)>" in blocks[2]["elements"][0]["text"]
     # Every alarm is named (its prefix shared with the rest of its group said once), and each page says
