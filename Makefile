@@ -105,10 +105,11 @@ alarm-report: install ## Alarm noise report (Markdown, PNG, tuning) for ENV over
 	$(PY) -m tools.alarm_report $(if $(HISTORY),--history "$(HISTORY)",--env $(ENV) --days $(DAYS)) \
 		--out build/alarm-report/$(ENV)
 
-bench: install ## Print the benchmarks (parse/route/render time, cold starts, probe concurrency, cost)
+bench: install ## Print the benchmarks (parse/route/render time, cold starts, probe concurrency, cost, grouping)
 	$(PY) -m bench.alert_router_bench
 	$(PY) -m bench.cold_start_bench
 	$(PY) -m bench.synthetic_monitor_bench
+	$(PY) -m bench.grouping_bench
 
 clean: ## Remove build output (keeps .venv and node_modules)
 	rm -rf cdk.out build mutants .pytest_cache .mypy_cache .ruff_cache

@@ -6,19 +6,24 @@ both ALARM and OK to the alert topic. An alarm whose silence means "we cannot se
 resource that stopped reporting) opts in to `notify_insufficient_data`: INSUFFICIENT_DATA then goes to
 the alert topic too, where the router turns it into one "monitoring blind" notice (decisions.md lists
 which alarms do, issue 11). One alarm per watched resource opts in, so a blind resource is heard once.
+
+The `Group:` line (issue 13) is the resource the alarm's metric watches unless the caller names the group
+(the synthetic monitor's alarms share the service's); a metric whose dimensions are tokens until deploy
+(a function's name) gets no line, and the router derives the same key from the notification's dimensions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from aws_cdk import Token
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
-from lambdas.shared.alarm_metadata import Category, Severity, format_alarm_description
+from lambdas.shared.alarm_metadata import Category, Severity, format_alarm_description, resource_group
 
 
 @dataclass
@@ -51,6 +56,8 @@ class AlarmFactory:
         runbook: str,
         extra_topics: tuple[sns.ITopic, ...] = (),
         notify_insufficient_data: bool = False,
+        group: str | None = None,
+        fault: str | None = None,
     ) -> cw.Alarm:
         """Create `<service>-<env>-<name>` with ALARM and OK actions to the alert topic (and INSUFFICIENT_DATA
         with `notify_insufficient_data`; missing data must then be `MISSING`, or the state never happens)."""
@@ -61,7 +68,12 @@ class AlarmFactory:
             construct_id,
             alarm_name=f"{self.config.prefix}-{name}",
             alarm_description=format_alarm_description(
-                summary, severity=severity, category=category, runbook_url=self.runbook_url(runbook)
+                summary,
+                severity=severity,
+                category=category,
+                runbook_url=self.runbook_url(runbook),
+                group=group or metric_group(metric),
+                fault=fault,
             ),
             metric=metric,
             threshold=threshold,
@@ -92,6 +104,7 @@ class AlarmFactory:
         severity: Severity,
         runbook: str,
         extra_topics: tuple[sns.ITopic, ...] = (),
+        group: str | None = None,
     ) -> cw.Alarm:
         """An errors-category alarm on the first period whose count (errors, throttles, dead letters) is above 0.
 
@@ -111,6 +124,7 @@ class AlarmFactory:
             category=Category.ERRORS,
             runbook=runbook,
             extra_topics=extra_topics,
+            group=group,
         )
 
     def sustained(
@@ -146,3 +160,18 @@ class AlarmFactory:
             runbook=runbook,
             notify_insufficient_data=notify_insufficient_data,
         )
+
+
+def metric_group(metric: cw.IMetric) -> str | None:
+    """The resource a metric (or every metric of an expression) is about, as `resource_group` names it;
+    None when a name is a token until deploy or an expression spans several resources."""
+    metrics = list(metric.using_metrics.values()) if isinstance(metric, cw.MathExpression) else [metric]
+    groups = set()
+    for item in metrics:
+        if not isinstance(item, cw.Metric) or item.namespace is None:
+            return None
+        dimensions = (item.dimensions or {}).items()
+        if Token.is_unresolved(item.namespace) or any(Token.is_unresolved(value) for _, value in dimensions):
+            return None
+        groups.add(resource_group(item.namespace, [(name, str(value)) for name, value in dimensions]))
+    return groups.pop() if len(groups) == 1 else None

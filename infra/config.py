@@ -27,6 +27,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from lambdas.alert_router.grouping.keys import GROUPING_LIMITS, GroupingError, parse_grouping
 from lambdas.alert_router.incidents.silences import WEEKDAYS, SilenceError, parse_windows, silences_everything
 from lambdas.alert_router.routing.sentry_rules import SentryRouting, parse_sentry_routing
 from lambdas.alert_router.settings import SettingsError, parse_overrides
@@ -253,6 +254,54 @@ class IncidentConfig(_Strict):
         return self
 
 
+class GroupOverrideConfig(_Strict):
+    """Alarms whose name matches `match` (shell-style pattern) belong to the group `group`."""
+
+    match: Annotated[str, Field(min_length=1)]
+    group: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class GroupingConfig(_Strict):
+    """One fault, one message (issue 13; lambdas/alert_router/grouping/). `wait_seconds` is the SQS event
+    source's batching window: how long the router gathers alarms before it groups them (0: at once, one
+    by one, in batches of at most 10). The rest is the router's GROUPING setting, checked by its parser."""
+
+    wait_seconds: Annotated[int, Field(ge=0, le=300)] = 15
+    enabled: bool = True
+    inhibit: bool = True
+    storm_threshold: Annotated[
+        int, Field(ge=GROUPING_LIMITS["storm_threshold"][0], le=GROUPING_LIMITS["storm_threshold"][1])
+    ] = 20
+    join_window_minutes: Annotated[
+        int, Field(ge=GROUPING_LIMITS["join_window_minutes"][0], le=GROUPING_LIMITS["join_window_minutes"][1])
+    ] = 30
+    overrides: list[GroupOverrideConfig] = []
+
+    def lambda_spec(self) -> dict[str, Any]:
+        """The router's GROUPING (everything but the batching window, which is the event source's)."""
+        return self.model_dump(exclude={"wait_seconds"})
+
+    @model_validator(mode="after")
+    def _router_accepts(self) -> GroupingConfig:
+        try:
+            parse_grouping(self.lambda_spec())
+        except GroupingError as error:
+            raise ValueError(str(error)) from None
+        return self
+
+
+class IntakeConfig(_Strict):
+    """The router's SQS intake: the queue the alert topic feeds and the event source reading it."""
+
+    # Receives before SQS moves a message to the dead-letter queue; AWS suggests at least 5 for a Lambda
+    # event source, so a throttled or briefly failing batch is retried, not set aside.
+    max_receive_count: Annotated[int, Field(ge=1, le=1000)] = 5
+    # Records per invocation (up to 10,000 with a batching window; Lambda also stops at a 6 MB payload).
+    batch_size: Annotated[int, Field(ge=1, le=10_000)] = 500
+    # Concurrent invocations the event source may start (AWS's minimum is 2): Slack's per-channel pace.
+    max_concurrency: Annotated[int, Field(ge=2, le=1000)] = 2
+
+
 class RouterConfig(_Strict):
     reserved_concurrency: Annotated[int, Field(ge=1, le=50)] = 5
     timeout_seconds: Annotated[int, Field(ge=10, le=300)] = 60
@@ -264,6 +313,19 @@ class RouterConfig(_Strict):
     incidents: IncidentConfig = IncidentConfig()
     # Entries replacing the regexes of the router's routing/sentry_rules.SentryRouting (unset: its defaults).
     sentry_routing: dict[str, str] = {}
+    grouping: GroupingConfig = GroupingConfig()
+    intake: IntakeConfig = IntakeConfig()
+
+    @model_validator(mode="after")
+    def _intake_fits(self) -> RouterConfig:
+        # https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html: a batch of more
+        # than 10 records needs a batching window of at least 1 s.
+        if self.grouping.wait_seconds == 0 and self.intake.batch_size > 10:
+            raise ValueError("intake.batch_size above 10 needs grouping.wait_seconds of at least 1 (AWS's rule)")
+        # The event source's concurrency beyond the function's reserved concurrency would only be throttled.
+        if self.intake.max_concurrency > self.reserved_concurrency:
+            raise ValueError("intake.max_concurrency must not exceed reserved_concurrency")
+        return self
 
     @field_validator("sentry_routing")
     @classmethod

@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_cdk import Aspects, CfnOutput, Environment, Stack
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from infra.alarm_factory import AlarmFactory
@@ -73,9 +74,16 @@ class MonitoringStack(Stack):
             "AlertRouter",
             config=config,
             factory=factory,
-            alert_topic=self.alerting.alert_topic,
             fallback_topic=self.alerting.fallback_topic,
             dashboard_name=self.dashboard.dashboard_name,
+        )
+        # The alert topic feeds the router's queue (SNS envelopes, not raw: the SNS MessageId is the
+        # idempotency key); a message SNS cannot write there goes to the dead-letter queue. The subscription
+        # writes the queue policy and the queue key's statement for SNS, both for this topic only.
+        self.alerting.alert_topic.add_subscription(
+            subscriptions.SqsSubscription(
+                self.alert_router.queue, dead_letter_queue=self.alert_router.dead_letter_queue
+            )
         )
 
         self.sentry_intake = SentryIntakeConstruct(

@@ -6,9 +6,12 @@
 4. Breaks the service (database unhealthy, then /health/live down) and evaluates the alarms read from
    the synthesized template against the EMF the monitor printed (tools/local_cloudwatch.py: a
    development stand-in for CloudWatch, not a replacement).
-5. Sends every alarm state change as the SNS event CloudWatch would publish to the real alert router,
-   which posts to the local Slack receiver.
-6. Heals the service; the recoveries arrive in the same channels.
+5. Sends every alarm state change as CloudWatch would: published to the alert topic, written into the
+   router's intake queue as an SNS envelope, and handed to the real alert router in SQS batches
+   (tools/local_sqs.py), as deployed. The batching window is simulated: the state changes of one
+   evaluation (CloudWatch's minute) are one batch when the synthesized event source has a window
+   (`router.grouping.wait_seconds`), so the alarms of one fault become one message.
+6. Heals the service; the recoveries arrive, grouped the same way.
 7. Prints the Slack messages by channel and a summary; exits non-zero with the reason if a step failed.
 8. Runs the /health/live incident again with the router in bot-token mode against a local Slack Web API
    (chat.postMessage, chat.update) and prints the thread view: one message per incident, updated in place
@@ -18,7 +21,8 @@ Time is compressed: each monitor run stands for one schedule period (1 minute by
 
     python -m tools.demo                      # the full scenario
     python -m tools.demo --scenario database  # one fault only (database | live)
-    python -m tools.demo --replay events/alert_router/sns_metric_alarm_ecs_cpu.json
+    python -m tools.demo --scenario storm     # 200 alarms at once into a local Slack that allows 1 post/s
+    python -m tools.demo --replay events/alert_router/sqs_database_fault.json
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ import os
 import ssl
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -41,6 +46,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_DIR = REPO_ROOT / "build" / "demo-templates"
 ENVIRONMENT = "staging"
 CYCLES_PER_PHASE = 4  # enough for 3-of-3 alarms to fire and to recover
+STORM_ALARMS = 200
+ROUTER = "lambdas.alert_router"
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,7 @@ class DemoResult:
     threads: dict[str, str] = field(default_factory=dict)  # bot-token mode: each channel as a terminal shows it
     alarms_without_data: list[str] = field(default_factory=list)
     not_evaluated: list[str] = field(default_factory=list)
+    phase_messages: dict[str, int] = field(default_factory=dict)  # top-level messages each phase posted
 
     @property
     def alarms_fired(self) -> list[str]:
@@ -119,16 +127,17 @@ def run_scenario(
     cycles_per_phase: int = CYCLES_PER_PHASE,
     alarm_filter: Callable[[str], bool] | None = None,
     slack_mode: str = "webhook",
+    intake: str = "sqs",
 ) -> DemoResult:
     """Drive the real handlers through the phases; return what happened. Pure of printing to the terminal
-    except through `out`, so the end-to-end test runs exactly this."""
+    except through `out`, so the end-to-end test runs exactly this. `intake="sns"`: each state change is
+    its own SNS invocation, as the router was deployed before the SQS intake (bench/ compares the two)."""
     from lambdas.shared.local_context import LocalLambdaContext  # noqa: PLC0415
     from tools.health_service import HealthService  # noqa: PLC0415
-    from tools.local_cloudwatch import AlarmEvaluator, alarms_from_template, datapoints_from_emf, sns_event_for  # noqa: PLC0415
+    from tools.local_cloudwatch import AlarmEvaluator, alarms_from_template, datapoints_from_emf  # noqa: PLC0415
 
     result = DemoResult()
     monitor_env = lambda_environment(template, "lambdas.synthetic_monitor")
-    router_env = lambda_environment(template, "lambdas.alert_router")
     namespace = monitor_env.get("POWERTOOLS_METRICS_NAMESPACE", "")
     alarms, unsupported = alarms_from_template(template)
     local_alarms = [a for a in alarms if a.namespace == namespace and (alarm_filter is None or alarm_filter(a.name))]
@@ -155,8 +164,12 @@ def run_scenario(
         }
         # Each function has its own environment in AWS (both set POWERTOOLS_METRICS_NAMESPACE, for one).
         monitor = _in_environ("lambdas.synthetic_monitor", {**monitor_env, **local})
-        router = _in_environ("lambdas.alert_router", {**router_env, **local})
+        receive = _Intake(
+            intake, template, _router_of_this_run({**lambda_environment(template, ROUTER), **local}, slack_mode), slack
+        )
+
         for phase in phases:
+            posted_before = sum(len(items) for items in slack.messages().values())
             service.reset()
             if phase.faults:
                 service.set_faults(**phase.faults)
@@ -174,12 +187,12 @@ def run_scenario(
                 print("  " + "  ".join(_check_cell(r) for r in results), file=out)
                 evaluator.add(datapoints_from_emf(captured.getvalue().splitlines(), timestamp=clock + 1))
                 clock += period
-                for transition in evaluator.evaluate(clock):
+                changes = evaluator.evaluate(clock)
+                for transition in changes:
                     result.transitions.append((transition.alarm.name, transition.old_state, transition.new_state))
                     print(f"  → {transition.alarm.name}: {transition.old_state} → {transition.new_state}", file=out)
-                    with contextlib.redirect_stdout(io.StringIO()):  # the router's EMF, not for the terminal
-                        routed = router(sns_event_for(transition), LocalLambdaContext(function_name="alert-router"))
-                    _require_delivery(transition.alarm.name, transition.old_state, transition.new_state, routed)
+                receive.deliver(changes, at=clock)
+            result.phase_messages[phase.title] = sum(len(i) for i in slack.messages().values()) - posted_before
             firing = {name for name, state in evaluator.states.items() if state == "ALARM"}
             for suffix in phase.expect_alarm:
                 if not any(name.endswith(suffix) for name in firing):
@@ -204,6 +217,133 @@ def run_scenario(
     return result
 
 
+class _Intake:
+    """How the router receives the state changes of one evaluation: as deployed, SQS batches (one batching
+    window: CloudWatch changed them together, within wait_seconds; one by one without a window), or, as
+    before the SQS intake, one SNS invocation per notification (`kind="sns"`)."""
+
+    def __init__(
+        self, kind: str, template: Mapping[str, Any], route: Callable[[dict[str, Any]], dict[str, Any]], slack: Any
+    ) -> None:
+        from tools.local_sqs import LocalQueue  # noqa: PLC0415
+
+        self.kind, self.route, self.slack = kind, route, slack
+        self.window, batch_size, max_receives = intake_settings(template)
+        self.queue = LocalQueue(batch_size=batch_size, max_receive_count=max_receives)
+
+    def deliver(self, changes: list[Any], *, at: float) -> None:
+        from tools.local_cloudwatch import sns_event_for  # noqa: PLC0415
+
+        batches = [[t] for t in changes] if self.kind == "sns" or not self.window else [changes] if changes else []
+        for batch in batches:
+            names = [transition.alarm.name for transition in batch]
+            before = _mentions(self.slack.transcript(), names)
+            if self.kind == "sns":
+                answers: list[Any] = [self.route(sns_event_for(transition)) for transition in batch]
+            else:
+                for transition in batch:
+                    self.queue.send_sns(sns_event_for(transition), at=at)
+                answers = list(self.queue.deliver(self.route))
+            after = _mentions(self.slack.transcript(), names)
+            _require_delivery(batch, answers, before, after, self.queue.dead_letters)
+
+
+@dataclass
+class StormResult:
+    alarms: int
+    posts: int  # top-level messages for the storm
+    rate_limited: int  # 429s the local Slack answered
+    seconds_to_last_post: float  # from handing the first batch to the router to Slack accepting the last post
+    redelivered_posts: int  # new messages when the same notifications are delivered again
+    recovery_posts: int  # messages for the same alarms recovering
+    failed_records: int  # records the router reported failed (SQS delivers them again)
+    dead_letters: int
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def run_storm(
+    template: Mapping[str, Any], *, count: int = STORM_ALARMS, intake: str = "sqs", speedup: float = 1.0
+) -> StormResult:
+    """`count` alarms at once into a local Slack that accepts one post per second per webhook (429 with
+    Retry-After otherwise), through the router as deployed (SQS batches) or, `intake="sns"`, one SNS
+    invocation per alarm from one container as before. `speedup` runs Slack's limit and the router's
+    spacing that many times faster (bench/); the demo runs them as Slack does."""
+    from lambdas.alert_router.delivery.engine import DeliveryEngine, Pacer  # noqa: PLC0415
+    from lambdas.alert_router.delivery.idempotency import InMemoryDeduplicator  # noqa: PLC0415
+    from lambdas.alert_router.delivery.policy import RetryPolicy  # noqa: PLC0415
+    from lambdas.alert_router.delivery.webhook import WebhookSender  # noqa: PLC0415
+    from lambdas.shared.local_context import LocalLambdaContext  # noqa: PLC0415
+    from tools.local_slack import LocalSlack  # noqa: PLC0415
+    from tools.local_sqs import LocalQueue  # noqa: PLC0415
+    from tools.storm import storm_events  # noqa: PLC0415
+
+    interval = 1.0 / speedup
+    _window, batch_size, max_receives = intake_settings(template)
+    queue = LocalQueue(batch_size=batch_size, max_receive_count=max_receives)
+    with LocalSlack() as slack:
+        for channel in slack.channels:
+            slack.rate_limit(channel, interval=interval)
+        env = {
+            **lambda_environment(template, ROUTER),
+            "SLACK_WEBHOOK_URLS": slack.webhook_urls(),
+            "POWERTOOLS_LOG_LEVEL": os.environ.get("DEMO_LOG_LEVEL", "ERROR"),
+        }
+        router = _in_environ(ROUTER, env)
+        engine = DeliveryEngine(policy=RetryPolicy(min_interval=interval), pacer=Pacer())
+        sender = WebhookSender(webhooks=json.loads(slack.webhook_urls()), engine=engine)
+        deduplicator = InMemoryDeduplicator()
+
+        def call(event: dict[str, Any]) -> dict[str, Any]:
+            context = LocalLambdaContext(function_name="alert-router", timeout_seconds=900)
+            engine.remaining_seconds = lambda: context.get_remaining_time_in_millis() / 1000
+            with contextlib.redirect_stdout(io.StringIO()):
+                return router(event, context, sender=sender, deduplicator=deduplicator)
+
+        def storm(state: str) -> tuple[list[Any], float]:
+            events = storm_events(count, state=state)
+            started = time.monotonic()
+            if intake == "sns":
+                return [call(event) for event in events], started
+            for event in events:
+                queue.send_sns(event)
+            return list(queue.deliver(call)), started
+
+        answers, started = storm("ALARM")
+        posts = len(slack.accepted_at())
+        last = max(slack.accepted_at(), default=started) - started
+        rate_limited = slack.rate_limited_total()
+        messages = slack.all_messages()
+        storm("ALARM")  # the same notifications again: SNS wrote them twice, or a batch came back
+        redelivered = len(slack.accepted_at()) - posts
+        storm("OK")
+        recovered = len(slack.accepted_at()) - posts - redelivered
+    failed = sum(len(a.get("batchItemFailures") or []) for a in answers if isinstance(a, Mapping))
+    return StormResult(
+        alarms=count,
+        posts=posts,
+        rate_limited=rate_limited,
+        seconds_to_last_post=last,
+        redelivered_posts=redelivered,
+        recovery_posts=recovered,
+        failed_records=failed,
+        dead_letters=len(queue.dead_letters),
+        messages=messages,
+    )
+
+
+def print_storm(result: StormResult, out: TextIO) -> None:
+    print(
+        f"\nstorm: {result.alarms} alarms at once -> {result.posts} posts, {result.rate_limited} answered 429,"
+        f" last post after {result.seconds_to_last_post:.1f} s; {result.failed_records} records failed,"
+        f" {result.dead_letters} dead letters",
+        file=out,
+    )
+    print(
+        f"storm delivered again: {result.redelivered_posts} new posts; the recoveries: {result.recovery_posts} posts",
+        file=out,
+    )
+
+
 class _WebhookSlack:
     """Incoming webhooks, one per channel (the router's webhook mode)."""
 
@@ -220,6 +360,9 @@ class _WebhookSlack:
 
     def messages(self) -> dict[str, list[dict[str, Any]]]:
         return self.server.all_messages()
+
+    def transcript(self) -> list[dict[str, Any]]:
+        return [payload for items in self.server.all_messages().values() for payload in items]
 
     def threads(self) -> dict[str, str]:
         return {}
@@ -247,12 +390,36 @@ class _BotSlack:
         posts = {name: self.server.posts(channel_id) for name, channel_id in self.server.channel_ids.items()}
         return {name: items for name, items in posts.items() if items}
 
+    def transcript(self) -> list[dict[str, Any]]:
+        """Every message posted (top level and in threads) and every update."""
+        ids = self.server.channel_ids.values()
+        return [m for c in ids for m in (*self.server.posts(c), *self.server.replies(c), *self.server.updates(c))]
+
     def threads(self) -> dict[str, str]:
         return {
             name: self.server.render_channel(channel_id)
             for name, channel_id in self.server.channel_ids.items()
             if self.server.posts(channel_id)
         }
+
+
+def _router_of_this_run(env: Mapping[str, str], slack_mode: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The router handler with a run's own memory (as a fresh deployment's): a second run in this process,
+    at the same simulated times, must not find its notifications already delivered."""
+    from lambdas.alert_router.delivery.idempotency import InMemoryDeduplicator  # noqa: PLC0415
+    from lambdas.alert_router.incidents.store import InMemoryIncidentStore  # noqa: PLC0415
+    from lambdas.shared.local_context import LocalLambdaContext  # noqa: PLC0415
+
+    router = _in_environ(ROUTER, env)
+    memory: dict[str, Any] = {"deduplicator": InMemoryDeduplicator()}
+    if slack_mode == "bot":
+        memory["store"] = InMemoryIncidentStore()
+
+    def route_batch(event: dict[str, Any]) -> dict[str, Any]:
+        with contextlib.redirect_stdout(io.StringIO()):  # the router's EMF, not for the terminal
+            return router(event, LocalLambdaContext(function_name="alert-router"), **memory)
+
+    return route_batch
 
 
 @contextlib.contextmanager
@@ -262,12 +429,47 @@ def _local_slack(mode: str) -> Iterator[_WebhookSlack | _BotSlack]:
         yield slack
 
 
-def _require_delivery(alarm: str, old: str, new: str, routed: Mapping[str, Any]) -> None:
-    """An alarm and the recovery of an alarm must reach Slack; only start-up noise may be held back."""
-    statuses = [str(result.get("status")) for result in routed.get("results", [])]
-    must_post = new == "ALARM" or (old == "ALARM" and new == "OK")
-    if must_post and "delivered" not in statuses:
-        raise DemoFailure(f"the router did not deliver {alarm} {old} -> {new} (results: {', '.join(statuses)})")
+def _require_delivery(
+    transitions: list[Any], answers: list[Any], before: Counter[str], after: Counter[str], dead: list[Any]
+) -> None:
+    """An alarm and the recovery of an alarm must reach Slack: a new message names it (its own, or its
+    group's); only start-up noise may be held back. No record may fail or end as a dead letter."""
+    for answer in answers:
+        if isinstance(answer, Exception) or answer.get("batchItemFailures"):
+            raise DemoFailure(f"the router did not deliver every record of a batch: {answer!r}")
+    if dead:
+        raise DemoFailure(f"{len(dead)} notifications ended in the dead-letter queue")
+    for transition in transitions:
+        name, old, new = transition.alarm.name, transition.old_state, transition.new_state
+        if (new == "ALARM" or (old == "ALARM" and new == "OK")) and after[name] <= before[name]:
+            raise DemoFailure(f"no new Slack message names {name} after its {old} -> {new}")
+
+
+def _mentions(transcript: list[dict[str, Any]], names: Iterable[str]) -> Counter[str]:
+    """How many messages (posts, replies, updates) name each of `names` (in their text or links)."""
+    texts = [json.dumps(payload, ensure_ascii=False) for payload in transcript]
+    return Counter({name: sum(name in text for text in texts) for name in names})
+
+
+def intake_settings(template: Mapping[str, Any]) -> tuple[int, int, int]:
+    """(batching window in seconds, batch size, max receives) of the router's SQS intake in the template."""
+    resources = template.get("Resources", {}).values()
+    mapping = next((r["Properties"] for r in resources if r.get("Type") == "AWS::Lambda::EventSourceMapping"), None)
+    queue = next(
+        (
+            r["Properties"]
+            for r in resources
+            if r.get("Type") == "AWS::SQS::Queue" and "RedrivePolicy" in r["Properties"]
+        ),
+        None,
+    )
+    if mapping is None or queue is None:
+        raise DemoFailure("the synthesized template has no SQS intake (event source mapping and queue) for the router")
+    return (
+        int(mapping.get("MaximumBatchingWindowInSeconds", 0)),
+        int(mapping.get("BatchSize", 10)),
+        int(queue["RedrivePolicy"]["maxReceiveCount"]),
+    )
 
 
 def _in_environ(package: str, env: Mapping[str, str]) -> Callable[..., dict[str, Any]]:
@@ -335,7 +537,7 @@ def replay(event_path: Path, out: TextIO) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the alerting pipeline locally on 127.0.0.1.")
-    parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="full")
+    parser.add_argument("--scenario", choices=[*sorted(SCENARIOS), "storm"], default="full")
     parser.add_argument("--replay", type=Path, help="send one Lambda test event through the router and stop")
     parser.add_argument(
         "--no-threads", action="store_true", help="skip step 8, the thread view of one incident in bot-token mode"
@@ -348,6 +550,12 @@ def main(argv: list[str] | None = None) -> int:
             return replay(args.replay, out)
         print("1. synthesizing the staging stack (cdk-nag included) ...", file=out)
         template = load_template()
+        if args.scenario == "storm":
+            print(f"2. {STORM_ALARMS} alarms at once, into a local Slack that accepts 1 post/s per webhook", file=out)
+            storm = run_storm(template)
+            print_messages(storm.messages, out)
+            print_storm(storm, out)
+            return 0 if storm.failed_records == storm.dead_letters == storm.redelivered_posts == 0 else 1
         print("2-6. running the scenario with the real monitor and router handlers", file=out)
         result = run_scenario(SCENARIOS[args.scenario], template=template, out=out)
         threaded = None
@@ -374,6 +582,9 @@ def main(argv: list[str] | None = None) -> int:
     if result.not_evaluated:
         print(f"note: {len(result.not_evaluated)} alarms watch AWS metrics that have no local source "
               "(ECS, ALB, RDS, Redis, Lambda, SQS); CloudWatch evaluates them once deployed.", file=out)  # fmt: skip
+    for title, posted in result.phase_messages.items():
+        if posted:
+            print(f"{title}: {posted} message{'s' if posted != 1 else ''}", file=out)
     per_channel = ", ".join(f"#{channel} {len(items)}" for channel, items in sorted(result.messages.items()))
     print(
         f"\nsummary: {result.checks_run} checks run, {len(result.alarms_fired)} alarms fired, "

@@ -9,6 +9,8 @@
         slack.fail("alerts-critical", mode="endless")             # 200 and a body that never ends
         slack.rate_limit("alerts-critical", interval=1.0)         # Slack's 1 post/s per webhook, else 429
         slack.messages("alerts-critical")     # the JSON payloads received, in order
+        slack.accepted_at()                   # when each accepted post arrived (time.monotonic), in order
+        slack.rate_limited_total()            # 429s answered by the rate limits, every channel
 
 A local Slack Web API (bot-token mode): chat.postMessage and chat.update, bearer token checked.
 
@@ -108,6 +110,7 @@ class LocalSlack(_LoopbackServer):
         self._rate: dict[str, float] = {}  # channel -> seconds between accepted posts
         self._last_accepted: dict[str, float] = {}
         self._rate_limited: dict[str, int] = defaultdict(int)
+        self._accepted_at: list[float] = []
         self.latency = 0.0  # seconds before every answer: makes concurrent senders overlap in tests
         super().__init__(_handler_for(self), "local-slack")
 
@@ -158,6 +161,16 @@ class LocalSlack(_LoopbackServer):
         with self._lock:
             return self._rate_limited[channel]
 
+    def rate_limited_total(self) -> int:
+        """How many posts, to any channel, were answered 429 by the rate limits."""
+        with self._lock:
+            return sum(self._rate_limited.values())
+
+    def accepted_at(self) -> list[float]:
+        """The time.monotonic() of each post answered `ok`, in order."""
+        with self._lock:
+            return list(self._accepted_at)
+
     def messages(self, channel: str) -> list[dict[str, Any]]:
         """Payloads accepted (answered `ok`) on `channel`."""
         with self._lock:
@@ -180,6 +193,7 @@ class LocalSlack(_LoopbackServer):
             self._rate.clear()
             self._last_accepted.clear()
             self._rate_limited.clear()
+            self._accepted_at.clear()
             self.latency = 0.0
         self.release_stuck_answers()
 
@@ -199,6 +213,7 @@ class LocalSlack(_LoopbackServer):
             return Fault(status=400, body="no_text"), None
         with self._lock:
             self._messages[channel].append(payload)
+            self._accepted_at.append(time.monotonic())
         return None, payload
 
     def _over_rate(self, channel: str) -> Fault | None:

@@ -10,12 +10,16 @@ The semantics are CloudWatch's documented ones
   value elsewhere; a true point whose true series has no value is 0, a false point whose false series has no
   value (or no false argument) is dropped, and a time stamp the condition lacks is dropped ("Using IF
   expressions");
-- `PERIOD(m)`: the period of metric `m` in seconds, for metrics only, not for the results of expressions.
+- `PERIOD(m)`: the period of metric `m` in seconds, for metrics only, not for the results of expressions;
+- `FILL(m, value)`: the series with `value` at every period of the queried range it has no data point for
+  (the range is `stamps`, the period start times of the query); `DIFF(m)`: each value minus the one before
+  it, none for the first ("Metric math functions").
 Anything else (other functions, METRICS(), SEARCH) raises UnsupportedExpression instead of being guessed.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 import re
@@ -62,10 +66,12 @@ LEVELS: tuple[frozenset[str], ...] = (
 )
 
 
-def evaluate(expression: str, metrics: Mapping[str, Series], periods: Mapping[str, int]) -> Value:
+def evaluate(
+    expression: str, metrics: Mapping[str, Series], periods: Mapping[str, int], stamps: tuple[float, ...] = ()
+) -> Value:
     """The expression's value: a time series, or a scalar. `metrics` maps each metric id to its datapoints,
-    `periods` each metric id to its period in seconds."""
-    return _Parser(_tokens(expression), metrics, periods).parse()
+    `periods` each metric id to its period in seconds; `stamps`, the queried periods, is what FILL fills."""
+    return _Parser(_tokens(expression), metrics, periods, stamps).parse()
 
 
 def _tokens(expression: str) -> list[str]:
@@ -85,6 +91,7 @@ class _Parser:
     tokens: list[str]
     metrics: Mapping[str, Series]
     periods: Mapping[str, int]
+    stamps: tuple[float, ...] = ()
     position: int = 0
 
     def parse(self) -> Value:
@@ -140,16 +147,27 @@ class _Parser:
             if metric not in self.periods:
                 raise UnsupportedExpression(f"PERIOD takes a metric id, not {metric!r}")
             return float(self.periods[metric])
-        if function != "IF":
+        if function not in ("IF", "FILL", "DIFF"):
             raise UnsupportedExpression(f"function {function} is not modelled locally")
         arguments = [self._level(0)]
         while self._peek() == ",":
             self._take()
             arguments.append(self._level(0))
         self._take(")")
+        if function == "FILL":
+            return self._fill(*arguments)
+        if function == "DIFF":
+            return _diff(*arguments)
         if len(arguments) not in (2, 3):
             raise UnsupportedExpression("IF takes a condition, a true value and an optional false value")
         return _if(*arguments)
+
+    def _fill(self, series: Value, value: Value | None = None) -> Value:
+        if not isinstance(series, dict) or not isinstance(value, float):
+            raise UnsupportedExpression("FILL is modelled for a time series and a number")
+        if not self.stamps:
+            raise UnsupportedExpression("FILL needs the queried periods (stamps)")
+        return {stamp: series.get(stamp, value) for stamp in sorted({*self.stamps, *series})}
 
 
 def _binary(token: str, left: Value, right: Value) -> Value:
@@ -188,6 +206,13 @@ def _stamps(value: Value) -> list[float]:
 
 def _at(value: Value, stamp: float) -> float:
     return value.get(stamp, 0.0) if isinstance(value, dict) else value
+
+
+def _diff(series: Value) -> Value:
+    if not isinstance(series, dict):
+        raise UnsupportedExpression("DIFF takes a time series")
+    stamps = sorted(series)
+    return {later: series[later] - series[earlier] for earlier, later in itertools.pairwise(stamps)}
 
 
 def _if(condition: Value, when_true: Value, when_false: Value | None = None) -> Value:

@@ -1,11 +1,19 @@
-"""The alert router in AWS: the function on the alert topic, its secret, idempotency table and dead letters.
+"""The alert router in AWS: its intake queue, the function reading it, its secret, tables and dead letters.
 
-Nothing is lost on the way to Slack: SNS invokes the function asynchronously; a failed event is retried
-twice by Lambda, then kept whole in the dead-letter queue (an on-failure destination keeps the event and
-the error). An event SNS cannot hand to Lambda at all lands in the same queue (subscription redrive).
+Nothing is lost on the way to Slack (issue 13): the alert topic feeds an SQS queue (KMS-encrypted with a
+key of its own that SNS may use for this topic only; the stack subscribes it), and the function reads it
+through an event source mapping that gathers alarms for `router.grouping.wait_seconds` (the batching
+window: the grouping wait), at most `router.intake.max_concurrency` batches at a time (Slack's pace per
+channel is not raced), and reports failed records (`ReportBatchItemFailures`), so one bad record never
+re-posts its batch. A record that fails `router.intake.max_receive_count` times is moved to the
+dead-letter queue, where a message SNS could not hand to the queue at all lands too (subscription
+redrive): both are the SNS envelope, which the runbook replays into the queue. The queue's visibility
+timeout is six times the function's timeout plus the batching window, as AWS recommends for an event
+source (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html).
 The alarms about the router go to the fallback topic as well, so they reach a human when the router
-itself is what is broken: dead letters, errors, a failing sweep, and each fallback the router takes
-(a parser or renderer failing, idempotency unavailable, Slack refusing Block Kit, updates failing).
+itself is what is broken: a dead letter arriving, one waiting too long, errors, a failing sweep, and each
+fallback the router takes (a parser or renderer failing, idempotency unavailable, Slack refusing Block
+Kit, updates failing).
 
 Bot-token mode (issue 7) keeps incidents and silences in a second table (lambdas/alert_router/
 incidents/store.py describes it) and needs a sweep: an EventBridge schedule invokes the router with the
@@ -27,16 +35,17 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.alarm_factory import AlarmFactory
 from infra.config import EnvironmentConfig
 from infra.constructs.function import ProjectFunction
+from infra.retention import kept_in_production
 from lambdas.alert_router.incidents.store import SWEEP_INDEX
 from lambdas.shared.alarm_metadata import Category, Severity
 
@@ -49,7 +58,19 @@ IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateI
 # the sweep index. No update or delete: every write replaces the whole item, TTL removes old ones.
 INCIDENT_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
 INCIDENT_INDEX_ACTIONS = ("dynamodb:Query",)
-MAX_EVENT_AGE = Duration.hours(6)  # Lambda's maximum: a Slack outage of a few hours still delivers late
+# AWS: a source queue's visibility timeout of at least six times the function's timeout (plus the batching
+# window), so a batch retried after throttling is not received twice meanwhile.
+VISIBILITY_TIMEOUT_FACTOR = 6
+# Four days of alerts wait in the queue through an outage; the dead-letter queue keeps its messages longer,
+# as AWS advises (a message keeps its first enqueue time when it is moved there).
+INTAKE_RETENTION = Duration.days(4)
+DEAD_LETTER_RETENTION = Duration.days(14)
+# A dead letter not replayed within this long is an alert nobody saw: alarm on its age too (issue 17 item 4).
+DEAD_LETTER_MAX_AGE = Duration.hours(1)
+# An alert normally waits in the intake queue for the batching window plus one invocation. One older than
+# this is not being read (the event source disabled or throttled, the function failing every batch) and
+# would be lost when the retention ends: the backlog alarm says so long before.
+INTAKE_MAX_AGE = Duration.minutes(15)
 # The router's fallbacks (lambdas/alert_router/telemetry.py): metric -> (alarm name, what it means)
 FALLBACK_ALARMS = {
     "ParseFailures": (
@@ -69,15 +90,18 @@ FALLBACK_ALARMS = {
         "Slack refused the alert router's Block Kit message; it was posted as plain text only",
     ),
 }
-RETRY_ATTEMPTS = 2
+# The router's own alarms are one fault (it cannot deliver): one message when several fire together.
+ROUTER_GROUP = "alert-router"
 WIDGET_WIDTH = 6
 WIDGET_HEIGHT = 6
 
 
 class AlertRouterConstruct(Construct):
-    """Public: `function`, `role`, `secret`, `table`, `incident_table`, `sweep_rule`, `dead_letter_queue`,
-    `dlq_alarm`, `errors_alarm`, `sweep_alarm`, `fallback_alarms` (metric -> alarm), `widgets` and
-    `incident_widgets` (dashboard rows, added by the stack)."""
+    """Public: `function`, `role`, `secret`, `table`, `incident_table`, `sweep_rule`, `queue` and its `queue_key`
+    (the stack subscribes the queue to the alert topic), `dead_letter_queue`, `dlq_alarm`, `dlq_age_alarm`,
+    `backlog_alarm`, `delivery_failures_alarm`,
+    `errors_alarm`, `sweep_alarm`, `fallback_alarms` (metric -> alarm), `widgets` and `incident_widgets`
+    (dashboard rows, added by the stack)."""
 
     def __init__(
         self,
@@ -86,7 +110,6 @@ class AlertRouterConstruct(Construct):
         *,
         config: EnvironmentConfig,
         factory: AlarmFactory,
-        alert_topic: sns.ITopic,
         fallback_topic: sns.ITopic,
         dashboard_name: str,
     ) -> None:
@@ -156,16 +179,43 @@ class AlertRouterConstruct(Construct):
             queue_name=f"{config.prefix}-alert-router-dlq",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
-            retention_period=Duration.days(14),
+            retention_period=DEAD_LETTER_RETENTION,
         )
         Validations.of(self.dead_letter_queue).acknowledge(
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-SQS3",
                 reason=(
-                    "This queue is the dead-letter queue: the alert router's on-failure destination and its SNS"
-                    " subscription's redrive target; a DLQ of a DLQ would only hide lost alerts."
+                    "This queue is the dead-letter queue: the intake queue's redrive target and its SNS"
+                    " subscription's; a DLQ of a DLQ would only hide lost alerts."
                 ),
             )
+        )
+
+        # A customer-managed key: SNS can only write to an encrypted queue whose key policy lets it (the
+        # stack's subscription adds that statement, for the alert topic only).
+        # https://docs.aws.amazon.com/sns/latest/dg/sns-enable-encryption-for-topic-sqs-queue-subscriptions.html
+        self.queue_key = kms.Key(
+            self,
+            "QueueKey",
+            alias=f"alias/{config.prefix}-alert-router-queue",
+            description=f"Encrypts the {config.prefix} alert router's intake queue; SNS writes alerts with it",
+            enable_key_rotation=True,
+            pending_window=Duration.days(7),
+            removal_policy=kept_in_production(config.environment),
+        )
+        wait = config.router.grouping.wait_seconds
+        self.queue = sqs.Queue(
+            self,
+            "IntakeQueue",
+            queue_name=f"{config.prefix}-alert-router-intake",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.queue_key,
+            enforce_ssl=True,
+            retention_period=INTAKE_RETENTION,
+            visibility_timeout=Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * config.router.timeout_seconds + wait),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=self.dead_letter_queue, max_receive_count=config.router.intake.max_receive_count
+            ),
         )
 
         router = ProjectFunction(
@@ -184,11 +234,23 @@ class AlertRouterConstruct(Construct):
                 "IDEMPOTENCY_TABLE_NAME": self.table.table_name,
                 "INCIDENT_TABLE_NAME": self.incident_table.table_name,
             },
-            retry_attempts=RETRY_ATTEMPTS,
-            max_event_age=MAX_EVENT_AGE,
-            on_failure=destinations.SqsDestination(self.dead_letter_queue),
+            # Only the sweep's schedule invokes it asynchronously: a missed sweep is made good by the next one.
+            retry_attempts=0,
+            max_event_age=Duration.minutes(max(1, config.router.incidents.sweep_minutes)),
         )
         self.function = router.function
+        # Grants the role ReceiveMessage, ChangeMessageVisibility, GetQueueUrl, DeleteMessage,
+        # GetQueueAttributes on the queue and kms:Decrypt on its key.
+        # https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html#events-sqs-permissions
+        self.function.add_event_source(
+            event_sources.SqsEventSource(
+                self.queue,
+                batch_size=config.router.intake.batch_size,
+                max_batching_window=Duration.seconds(wait) if wait else None,
+                max_concurrency=config.router.intake.max_concurrency,
+                report_batch_item_failures=True,
+            )
+        )
         self.role = router.role
         self.secret.grant_read(self.role)
         self.table.grant(self.role, *IDEMPOTENCY_ACTIONS)
@@ -220,24 +282,33 @@ class AlertRouterConstruct(Construct):
             )
         )
 
-        alert_topic.add_subscription(
-            subscriptions.LambdaSubscription(self.function, dead_letter_queue=self.dead_letter_queue)
-        )
-
-        self.dlq_alarm = factory.create_on_any(
-            self,
-            "DeadLetterQueueAlarm",
-            name="router-dead-letter-queue",
+        self.dlq_alarm, self.dlq_age_alarm = self._dead_letter_alarms(factory, fallback_topic)
+        self.backlog_alarm = self._age_alarm(
+            factory,
+            fallback_topic,
+            self.queue,
+            name="router-intake-backlog",
             summary=(
-                "An alert notification could not be delivered to Slack and is waiting in the router's dead-letter queue"
+                f"An alert has waited in the router's intake queue for more than {INTAKE_MAX_AGE.to_minutes()}"
+                " minutes: the router is not reading it (event source disabled or throttled, or every batch failing)"
             ),
-            metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                statistic="Maximum", period=Duration.minutes(1)
+            max_age=INTAKE_MAX_AGE,
+            period=Duration.minutes(1),
+        )
+        # A record whose message Slack did not take is retried by SQS, not raised: the invocation succeeds, so
+        # Lambda's Errors no longer sees it. Heard within 5 minutes here, not only as a dead letter later.
+        self.delivery_failures_alarm = factory.create_on_any(
+            self,
+            "DeliveryFailuresAlarm",
+            name="router-delivery-failures",
+            summary=(
+                "The alert router could not post alerts to Slack; SQS delivers them again (then the dead-letter queue)"
             ),
-            # A lost alert may have been a Critical one: page like one.
-            severity=Severity.CRITICAL,
-            runbook="router-dead-letter-queue",
+            metric=self._alarm_metric("DeliveryFailures", config.environment),
+            severity=Severity.WARNING,
+            runbook="router-errors",
             extra_topics=(fallback_topic,),
+            group=ROUTER_GROUP,
         )
         self.errors_alarm = factory.create_on_any(
             self,
@@ -248,6 +319,7 @@ class AlertRouterConstruct(Construct):
             severity=Severity.WARNING,
             runbook="router-errors",
             extra_topics=(fallback_topic,),
+            group=ROUTER_GROUP,
         )
 
         sweep_period = Duration.minutes(config.router.incidents.sweep_minutes)
@@ -275,6 +347,7 @@ class AlertRouterConstruct(Construct):
             category=Category.ERRORS,
             runbook="router-errors",
             extra_topics=(fallback_topic,),
+            group=ROUTER_GROUP,
         )
 
         self.fallback_alarms = self._fallback_alarms(config, factory, fallback_topic)
@@ -291,11 +364,93 @@ class AlertRouterConstruct(Construct):
         )
         CfnOutput(stack, "SlackWebhookSecretArn", value=self.secret.secret_arn)
         CfnOutput(stack, "AlertRouterDeadLetterQueueUrl", value=self.dead_letter_queue.queue_url)
+        CfnOutput(stack, "AlertRouterDeadLetterQueueArn", value=self.dead_letter_queue.queue_arn)
+        CfnOutput(
+            stack,
+            "AlertRouterIntakeQueueArn",
+            value=self.queue.queue_arn,
+            description="Replay dead letters into it: aws sqs start-message-move-task --destination-arn <this>",
+        )
         CfnOutput(
             stack,
             "IncidentTableName",
             value=self.incident_table.table_name,
             description="Incidents and silences (bot-token mode); make silence finds it through this output",
+        )
+
+    def _dead_letter_alarms(self, factory: AlarmFactory, fallback_topic: sns.ITopic) -> tuple[cw.Alarm, cw.Alarm]:
+        """Each new dead letter is heard (issue 17 item 4), and so is one left waiting.
+
+        NumberOfMessagesSent does not count a message SQS moves to a dead-letter queue under a redrive policy
+        (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html),
+        and "visible > 0" stays in ALARM from the first dead letter on, so a second one says nothing. The
+        alarm is on the rise of the visible count from one minute to the next: DIFF(FILL(visible, 0)) > 0
+        (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html). FILL makes
+        the first message in an idle queue, which SQS stops reporting on, a rise from 0. Every arrival is
+        one ALARM and, a minute later, one OK; the age alarm stays in ALARM while a dead letter waits.
+        """
+        visible = self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+            statistic="Maximum", period=Duration.minutes(1)
+        )
+        arrivals = cw.MathExpression(
+            expression="DIFF(FILL(visible, 0))",
+            using_metrics={"visible": visible},
+            label="dead letters arrived",
+            period=Duration.minutes(1),
+        )
+        arrived = factory.create_on_any(
+            self,
+            "DeadLetterQueueAlarm",
+            name="router-dead-letter-queue",
+            summary=("An alert could not be delivered to Slack and has just arrived in the router's dead-letter queue"),
+            metric=arrivals,
+            # A lost alert may have been a Critical one: page like one.
+            severity=Severity.CRITICAL,
+            runbook="router-dead-letter-queue",
+            extra_topics=(fallback_topic,),
+            group=ROUTER_GROUP,
+        )
+        waiting = self._age_alarm(
+            factory,
+            fallback_topic,
+            self.dead_letter_queue,
+            name="router-dead-letter-waiting",
+            summary=(
+                f"An alert has waited in the router's dead-letter queue for more than"
+                f" {DEAD_LETTER_MAX_AGE.to_minutes()} minutes: replay it or discard it"
+            ),
+            max_age=DEAD_LETTER_MAX_AGE,
+            period=Duration.minutes(5),
+        )
+        return arrived, waiting
+
+    def _age_alarm(
+        self,
+        factory: AlarmFactory,
+        fallback_topic: sns.ITopic,
+        queue: sqs.IQueue,
+        *,
+        name: str,
+        summary: str,
+        max_age: Duration,
+        period: Duration,
+    ) -> cw.Alarm:
+        """Critical when the oldest message of `queue` is older than `max_age` (an alert nobody saw yet)."""
+        return factory.create(
+            self,
+            "".join(part.capitalize() for part in name.split("-")) + "Alarm",
+            name=name,
+            summary=summary,
+            metric=queue.metric_approximate_age_of_oldest_message(statistic="Maximum", period=period),
+            threshold=max_age.to_seconds(),
+            comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,  # an empty queue publishes no age
+            severity=Severity.CRITICAL,
+            category=Category.ERRORS,
+            runbook="router-dead-letter-queue",
+            extra_topics=(fallback_topic,),
+            group=ROUTER_GROUP,
         )
 
     def _fallback_alarms(
@@ -312,6 +467,7 @@ class AlertRouterConstruct(Construct):
                 severity=Severity.WARNING,
                 runbook="router-errors",
                 extra_topics=(fallback_topic,),
+                group=ROUTER_GROUP,
             )
             for metric, (name, summary) in FALLBACK_ALARMS.items()
         }
@@ -331,6 +487,7 @@ class AlertRouterConstruct(Construct):
             category=Category.ERRORS,
             runbook="router-errors",
             extra_topics=(fallback_topic,),
+            group=ROUTER_GROUP,
         )
         return alarms
 
@@ -376,15 +533,17 @@ class AlertRouterConstruct(Construct):
                 ],
                 annotations=[self.errors_alarm.to_annotation()],
             ),
-            _graph("Slack messages delivered (channel, severity)", [delivered]),
+            _graph("Alerts delivered (channel, severity)", [delivered]),
             _graph(
-                "Router retries / failures / unparsed / suppressed",
+                "Router retries / failures / unparsed / suppressed / grouped",
                 [
                     self._router_metric("Retries", environment, "retries"),
                     self._router_metric("DeliveryFailures", environment, "delivery failures"),
                     self._router_metric("Unparsed", environment, "unparsed"),
                     self._router_metric("Suppressed", environment, "suppressed"),
                     self._router_metric("Duplicates", environment, "duplicates"),
+                    self._router_metric("Grouped", environment, "folded into a group's message"),
+                    self._router_metric("DigestMessages", environment, "storm digest messages"),
                 ],
             ),
             _graph(
@@ -397,13 +556,15 @@ class AlertRouterConstruct(Construct):
                 ],
             ),
             _graph(
-                "Router dead-letter queue (messages)",
+                "Router intake queue / dead letters (messages)",
                 [
+                    self.queue.metric_approximate_number_of_messages_visible(
+                        statistic="Maximum", period=Duration.minutes(1), label="waiting in the intake queue"
+                    ),
                     self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                        statistic="Maximum", period=Duration.minutes(1), label="visible"
-                    )
+                        statistic="Maximum", period=Duration.minutes(1), label="dead letters"
+                    ),
                 ],
-                annotations=[self.dlq_alarm.to_annotation()],
             ),
         ]
 
@@ -455,6 +616,7 @@ def router_environment(config: EnvironmentConfig, *, dashboard_name: str) -> dic
         "MAINTENANCE_WINDOWS": json.dumps(
             [window.lambda_spec() for window in incidents.maintenance_windows], separators=(",", ":")
         ),
+        "GROUPING": json.dumps(config.router.grouping.lambda_spec(), separators=(",", ":")),
         "SYNTHETICS_NAMESPACE": f"{config.metrics_namespace}/Synthetics",
         "POWERTOOLS_METRICS_NAMESPACE": f"{config.metrics_namespace}/{NAMESPACE_SUFFIX}",
         "POWERTOOLS_SERVICE_NAME": NAME,

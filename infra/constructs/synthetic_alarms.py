@@ -7,6 +7,10 @@ Choices (docs/operations/decisions.md has the reasons):
 - The dead-man's switch is two-fold: the failing alarms treat missing CheckSuccess as breaching, and
   `synthetic-monitor-not-running` (Lambda Invocations < 1, breaching) says why they fire.
 - A dependency that /health stops reporting is "we cannot see": its alarm sends INSUFFICIENT_DATA.
+- One fault, one group (issue 13): every alarm about a host (its checks, their latency, its certificate,
+  the dependencies its /health reports, the monitor that probes it) carries `Group: synthetic <host>`,
+  so a database outage that fails /health/ready and /health is one message; a dependency alarm names
+  the fault (`Fault: Database unhealthy`), and so does the monitor not running.
 - With probe Regions (`Vantage`), each critical check's failing alarm counts the Regions (home included) whose
   CheckSuccess is 0: `critical_at` or more is critical. One warning per Region, "unreachable from <region>",
   fires when a critical check fails there while no critical check fails in `critical_at` Regions (the same
@@ -55,6 +59,8 @@ LT = cw.ComparisonOperator.LESS_THAN_THRESHOLD
 GE = cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
 WIDGET_WIDTH = 6
 WIDGET_HEIGHT = 6
+# How a dependency is named in a group message's first line; others are capitalised.
+DEPENDENCY_NAMES = {"openai": "OpenAI", "s3": "S3"}
 
 
 @dataclass(frozen=True)
@@ -156,7 +162,10 @@ class SyntheticAlarms(Construct):
         runbook: str,
         datapoints: int | None = None,
         notify_insufficient_data: bool = False,
+        url: str | None = None,
+        fault: str | None = None,
     ) -> None:
+        """`url`: what the alarm is about (its group is that URL's host); the base URL by default."""
         self.alarms[name] = self._factory.create(
             self,
             _construct_id(name),
@@ -172,6 +181,8 @@ class SyntheticAlarms(Construct):
             category=category,
             runbook=runbook,
             notify_insufficient_data=notify_insufficient_data,
+            group=synthetic_group(url or self.settings.base_url),
+            fault=fault,
         )
 
     def _runs(self) -> str:
@@ -198,6 +209,7 @@ class SyntheticAlarms(Construct):
                 severity=Severity.WARNING,
                 category=Category.PERFORMANCE,
                 runbook="synthetic-latency-high",
+                url=url,
             )
 
     def _failing_alarm(self, check: Check, url: str, *, critical: bool) -> None:
@@ -214,6 +226,7 @@ class SyntheticAlarms(Construct):
             severity=Severity.CRITICAL if critical else Severity.WARNING,
             category=Category.ERRORS,
             runbook=CRITICAL_CHECKS.get(check.name, DEGRADED_RUNBOOK),
+            url=url,
         )
 
     def _combined_failing_alarm(self, check: Check, url: str, vantage: Vantage) -> None:
@@ -239,6 +252,7 @@ class SyntheticAlarms(Construct):
             severity=Severity.CRITICAL,
             category=Category.ERRORS,
             runbook=CRITICAL_CHECKS[check.name],
+            url=url,
         )
 
     def _unreachable_alarm(self, region: str, vantage: Vantage) -> None:
@@ -323,6 +337,7 @@ class SyntheticAlarms(Construct):
             category=Category.ERRORS,
             runbook=DEGRADED_RUNBOOK,
             notify_insufficient_data=True,
+            fault=f"{DEPENDENCY_NAMES.get(dependency, dependency.capitalize())} unhealthy",
         )
 
     def _certificate_alarm(self, check: Check, warning_days: int) -> None:
@@ -339,6 +354,7 @@ class SyntheticAlarms(Construct):
             severity=Severity.WARNING,
             category=Category.ERRORS,
             runbook="synthetic-certificate-expiring",
+            url=self.settings.url_of(check),
         )
 
     def _monitor_alarms(self, function: lambda_.IFunction) -> None:
@@ -357,6 +373,7 @@ class SyntheticAlarms(Construct):
             severity=Severity.CRITICAL,
             category=Category.ERRORS,
             runbook="synthetic-monitor-not-running",
+            fault="Synthetic monitor not running",
         )
         self._alarm(
             "synthetic-monitor-errors",
@@ -563,6 +580,11 @@ def certificate_checks(settings: Settings) -> list[Check]:
         if parts.scheme == "https":
             chosen.setdefault(parts.netloc.lower(), check)
     return list(chosen.values())
+
+
+def synthetic_group(url: str) -> str:
+    """The group of the alarms about one host: everything the monitor sees through it is one fault."""
+    return f"synthetic {urlsplit(url).netloc.lower()}"
 
 
 def _construct_id(name: str) -> str:

@@ -137,6 +137,7 @@ class Alert:
     # Envelope and unparsed input
     subject: str | None = None
     topic_arn: str | None = None
+    record_id: str | None = None  # the SQS message that carried it (batchItemFailures); None outside SQS
     raw_text: str | None = None  # unparsed input, or an alarm whose state is missing/unknown: as received
     parse_error: str | None = None  # a parser failed on this input: the exception's type
     parse_error_detail: str | None = None  # its message and where it was raised, for the log

@@ -31,6 +31,10 @@ Environment variables:
                                  (alerts-critical / alerts-errors / alerts-performance)
     SENTRY_ROUTING               JSON {"critical_levels"?, "critical_rule"?, "performance_issue_category"?,
                                  "performance_aggregate"?}: regexes replacing routing.SentryRouting's defaults
+    GROUPING                     JSON {"enabled"?, "inhibit"?, "storm_threshold"?, "join_window_minutes"?,
+                                 "overrides"?: [{"match": "<alarm name pattern>", "group": "<key>"}]}: how
+                                 alarms of one fault become one message (grouping/keys.py; defaults: on,
+                                 inhibit, a digest above 20 alerts per channel, 30 min)
     SYNTHETICS_NAMESPACE         namespace of the synthetic monitor's metrics ("PeopleBooster/Synthetics")
     POWERTOOLS_METRICS_NAMESPACE metrics namespace ("PeopleBooster/AlertRouter")
     SENTRY_DSN, SENTRY_ENVIRONMENT, SENTRY_RELEASE
@@ -54,6 +58,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lambdas.alert_router.grouping.keys import GroupingConfig, GroupingError, parse_grouping
 from lambdas.alert_router.incidents.model import LifecycleConfig
 from lambdas.alert_router.incidents.silences import MaintenanceWindow, SilenceError, parse_windows
 from lambdas.alert_router.rendering.context import RenderContext
@@ -105,6 +110,7 @@ class Settings:
     incident_table: str | None = None
     lifecycle: LifecycleConfig = field(default_factory=LifecycleConfig)
     maintenance_windows: tuple[MaintenanceWindow, ...] = ()
+    grouping: GroupingConfig = field(default_factory=GroupingConfig)
 
     def render_context(self, region: str | None) -> RenderContext:
         dashboard = self.dashboard_url
@@ -146,6 +152,7 @@ def settings_from_env(environ: Mapping[str, str]) -> Settings:
             flapping_window_seconds=60 * _bounded_int(get("FLAPPING_WINDOW_MINUTES"), "FLAPPING_WINDOW_MINUTES", 30),
         ),
         maintenance_windows=_windows(get("MAINTENANCE_WINDOWS")),
+        grouping=_grouping(get("GROUPING")),
     )
 
 
@@ -236,6 +243,17 @@ def _windows(text: str | None) -> tuple[MaintenanceWindow, ...]:
         raise SettingsError(
             str(error) if isinstance(error, SilenceError) else "MAINTENANCE_WINDOWS is not JSON"
         ) from None
+
+
+def _grouping(text: str | None) -> GroupingConfig:
+    if not text:
+        return GroupingConfig()
+    try:
+        return parse_grouping(json.loads(text))
+    except GroupingError as error:
+        raise SettingsError(f"GROUPING: {error}") from None
+    except ValueError as error:
+        raise SettingsError(f"GROUPING is not valid JSON: {error}") from None
 
 
 def _sentry_routing(text: str | None) -> SentryRouting:

@@ -3,7 +3,8 @@
 Metrics (EMF, namespace POWERTOOLS_METRICS_NAMESPACE, default PeopleBooster/AlertRouter), all Count, with the
 dimensions service + environment unless said otherwise:
     Received, Unparsed, Suppressed, Duplicates, Retries, DeliveryFailures
-    Delivered                                    dimensions: service, environment, channel, severity
+    Grouped (alerts folded into another's message), DigestMessages (storm digest messages posted)
+    Delivered (alerts, by the channel of the message that carried them)  dimensions: + channel, severity
     fallbacks, each with an alarm (infra/constructs/alert_router.py):
         ParseFailures        a parser failed; the alert was posted as received, routed by its Severity line
         RenderFailures       a renderer failed; the alert was posted as received
@@ -26,7 +27,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from lambdas.alert_router.delivery.engine import DeliveryError, DeliveryReport
-from lambdas.alert_router.delivery.idempotency import DeliveryInProgress, Once, Result
+from lambdas.alert_router.delivery.idempotency import DeliveryInProgress, Result
 from lambdas.alert_router.models import Alert, SourceKind, State
 from lambdas.alert_router.routing.route import Route, data_arriving_after_deploy
 from lambdas.shared.observability import scrub_secrets
@@ -138,16 +139,14 @@ def webhook_result(report: DeliveryReport) -> Result:
     }
 
 
-def note_once(once: Once, channel: str) -> None:
-    if once.degraded:
+def note_degraded(why: str | None) -> None:
+    """The idempotency store could not be used for one alert (claim, remember or forget): said and counted."""
+    if why:
         count("IdempotencyDegraded")
         logger.warning(
             "idempotency unavailable: delivered without it (a redelivery may post twice)",
-            extra={"error": once.degraded, "error_type": once.degraded.split(":", 1)[0]},
+            extra={"error": why, "error_type": why.split(":", 1)[0]},
         )
-    if once.duplicate:
-        count("Duplicates")
-        logger.info("duplicate message, already delivered", extra={"channel": channel})
 
 
 def record_failure(alert: Alert, error: Exception) -> tuple[Result, str]:

@@ -7,7 +7,15 @@ as `Key: value` lines a human also reads in the console:
 
     Severity: warning
     Category: performance
+    Group: AWS/ECS ClusterName=pb-production ServiceName=pb-production-backend
     Runbook: https://github.com/org/repo/blob/main/docs/operations/runbooks/ecs-cpu-high.md
+
+`Group:` names the fault an alarm belongs to: the router folds the alarms of one group that fire
+together into one message (lambdas/alert_router/grouping/). By default it is the resource the alarm
+watches (`resource_group`: the metric's namespace and dimensions, the same rule the router applies to
+alarms without the line); alarms that watch one thing through several metrics share one (the synthetic
+monitor's checks and dependencies share the service's host). An alarm that names a cause rather than a
+symptom adds `Fault: <words>` ("Database unhealthy"), which a group message leads with.
 
 The same cdk-monitoring-constructs convention (`Runbook: <url>`) lets alarms made elsewhere join in.
 """
@@ -15,6 +23,7 @@ The same cdk-monitoring-constructs convention (`Runbook: <url>`) lets alarms mad
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
@@ -39,13 +48,38 @@ class AlarmMetadata:
     category: Category | None = None
     runbook_url: str | None = None
     summary: str | None = None
+    group: str | None = None
+    fault: str | None = None
 
 
-_LINE = re.compile(r"^\s*(severity|category|runbook)\s*:\s*(\S.*?)\s*$", re.IGNORECASE | re.MULTILINE)
+_LINE = re.compile(r"^\s*(severity|category|group|fault|runbook)\s*:\s*(\S.*?)\s*$", re.IGNORECASE | re.MULTILINE)
+# Dimensions that say which deployment a metric is from, not which resource: left out of a group key.
+_NOT_A_RESOURCE = frozenset({"environment"})
 
 
-def format_alarm_description(summary: str, *, severity: Severity, category: Category, runbook_url: str) -> str:
-    text = f"{summary.strip()}\n\nSeverity: {severity.value}\nCategory: {category.value}\nRunbook: {runbook_url}"
+def resource_group(namespace: str, dimensions: Iterable[tuple[str, str]]) -> str:
+    """The default group of an alarm: the resource its metric is about ("AWS/RDS DBInstanceIdentifier=db-1").
+
+    Dimensions sorted by name, so CloudWatch's order (SNS sends them in any order) does not matter."""
+    named = " ".join(f"{name}={value}" for name, value in sorted(dimensions) if name.lower() not in _NOT_A_RESOURCE)
+    return f"{namespace} {named}".strip()
+
+
+def format_alarm_description(
+    summary: str,
+    *,
+    severity: Severity,
+    category: Category,
+    runbook_url: str,
+    group: str | None = None,
+    fault: str | None = None,
+) -> str:
+    lines = [f"Severity: {severity.value}", f"Category: {category.value}"]
+    if group:
+        lines.append(f"Group: {_one_line(group)}")
+    if fault:
+        lines.append(f"Fault: {_one_line(fault)}")
+    text = f"{summary.strip()}\n\n" + "\n".join([*lines, f"Runbook: {runbook_url}"])
     if len(text) > MAX_DESCRIPTION_LENGTH:
         raise ValueError(f"alarm description is {len(text)} characters; CloudWatch allows {MAX_DESCRIPTION_LENGTH}")
     return text
@@ -64,7 +98,18 @@ def parse_alarm_metadata(description: str | None) -> AlarmMetadata:
     runbook_url = runbook if runbook and re.match(r"^https?://\S+$", runbook) else None
     first_line = description.strip().splitlines()[0].strip() if description.strip() else ""
     summary = None if _LINE.match(first_line) else first_line or None
-    return AlarmMetadata(severity=severity, category=category, runbook_url=runbook_url, summary=summary)
+    return AlarmMetadata(
+        severity=severity,
+        category=category,
+        runbook_url=runbook_url,
+        summary=summary,
+        group=found.get("group"),
+        fault=found.get("fault"),
+    )
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 _E = TypeVar("_E", bound=StrEnum)

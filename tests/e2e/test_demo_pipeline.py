@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tools.demo import SCENARIOS, DemoFailure, Phase, run_scenario
+from tools.demo import SCENARIOS, DemoFailure, Phase, run_scenario, run_storm
 from tools.synth_all import synth_home_template
 
 pytestmark = pytest.mark.slow
@@ -30,7 +30,7 @@ def _text(payload: dict[str, Any]) -> str:
 def test_full_scenario_fires_the_right_alarms_into_the_right_channels_and_recovers(template: dict[str, Any]) -> None:
     # Given the staging template and the demo's full scenario
     out = io.StringIO()
-    # When it runs against the reference service and the local Slack receiver
+    # When it runs against the reference service and the local Slack receiver, through the SQS intake
     result = run_scenario(SCENARIOS["full"], template=template, out=out)
     # Then the database fault fired the database dependency alarm and the liveness fault the live alarm
     fired = set(result.alarms_fired)
@@ -38,24 +38,50 @@ def test_full_scenario_fires_the_right_alarms_into_the_right_channels_and_recove
     assert "peoplebooster-staging-synthetic-live-failing" in fired
     # And the liveness alarm is Critical: its ALARM landed in #alerts-critical, never in the others
     critical = [_text(m) for m in result.messages.get("alerts-critical", [])]
-    errors = [_text(m) for m in result.messages.get("alerts-errors", [])]
     assert any("synthetic-live-failing" in m and "ALARM" in m for m in critical)
-    assert not any("synthetic-live-failing" in m for m in errors)
-    assert any("synthetic-dependency-database" in m for m in errors)
-    # And every alarm that fired came back to OK, announced in the same channel after its alarm
+    assert not any(
+        "synthetic-live-failing" in m for c, ms in result.messages.items() if c != "alerts-critical" for m in ms
+    )
+    # And every alarm that fired came back to OK, its recovery named in a later message than its alarm
     for alarm in fired:
         changes = [(old, new) for name, old, new in result.transitions if name == alarm]
         assert changes[-1] == ("ALARM", "OK"), alarm
-    for channel, payloads in result.messages.items():
-        for alarm in fired:
-            mine = [p for p in payloads if alarm in _text(p)]
-            if mine:
-                # the last message about it is its recovery: every ALARM message also says "OK → ALARM"
-                assert mine[-1]["text"].startswith(f"✅ [staging] OK: {alarm} - "), (channel, alarm, mine[-1]["text"])
-                assert mine[-1]["attachments"][0]["color"] == "#2eb67d", (channel, alarm)
-                assert any(p["text"].startswith("🔴 [staging] ALARM") for p in mine[:-1]), (channel, alarm)
+        mine = [p for payloads in result.messages.values() for p in payloads if alarm in _text(p)]
+        assert mine[-1]["text"].startswith("✅ [staging] OK"), (alarm, mine[-1]["text"])
+        assert mine[-1]["attachments"][0]["color"] == "#2eb67d", alarm
+        assert any(p["text"].startswith("🔴 [staging] ALARM") for p in mine[:-1]), alarm
     # And the start-up INSUFFICIENT_DATA -> OK transitions were not announced as recoveries
     assert sum(len(p) for p in result.messages.values()) < len(result.transitions)
+
+
+def test_the_database_fault_is_one_message_that_names_the_database_and_one_recovery(
+    template: dict[str, Any],
+) -> None:
+    # Given the database scenario (ready and /health failing, the database dependency unhealthy)
+    result = run_scenario(SCENARIOS["database"], template=template, out=io.StringIO())
+    # Then the fault is one critical message and its recovery one more: at most 3 messages (6 before)
+    assert result.phase_messages["database unhealthy"] == 1
+    assert sum(len(p) for p in result.messages.values()) <= 3
+    [alarm] = [p for p in result.messages["alerts-critical"] if p["text"].startswith("🔴")]
+    # And it leads with the cause, and names all three alarms
+    assert alarm["text"].startswith("🔴 [staging] ALARM · CRITICAL · Database unhealthy · 3 alarms: ")
+    for name in ("ready-failing", "health-failing", "dependency-database"):
+        assert f"peoplebooster-staging-synthetic-{name}" in _text(alarm)
+    assert "alerts-errors" not in result.messages  # the warnings are folded into it
+
+
+def test_before_the_sqs_intake_the_same_fault_was_six_messages(template: dict[str, Any]) -> None:
+    # The baseline the issue measured: SNS invoking the router once per state change, nothing to group
+    result = run_scenario(SCENARIOS["database"], template=template, out=io.StringIO(), intake="sns")
+    assert sum(len(p) for p in result.messages.values()) == 6
+
+
+def test_a_storm_of_200_alarms_is_a_few_posts_and_none_again_when_redelivered(template: dict[str, Any]) -> None:
+    # Scaled 20 times faster than Slack's 1 post/s, the router's spacing with it
+    storm = run_storm(template, count=200, speedup=20)
+    assert 1 <= storm.posts <= 15
+    assert storm.failed_records == storm.dead_letters == storm.redelivered_posts == 0
+    assert 1 <= storm.recovery_posts <= 15
 
 
 def test_a_metric_name_mismatch_is_caught(template: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from lambdas.alert_router.delivery.idempotency import Once
+from lambdas.alert_router.delivery.idempotency import Claim
 from lambdas.alert_router.settings import load_settings
 from lambdas.shared.alarm_metadata import parse_alarm_metadata
 from lambdas.shared.local_context import LocalLambdaContext
@@ -20,6 +20,8 @@ from tests.emf import emf_series
 from tests.infra.conftest import Synthesized, resolve_join
 from tools.demo import lambda_environment
 from tools.local_slack import LocalSlack, LocalSlackApi
+from tools.local_sqs import LocalQueue
+from tools.storm import storm_events
 
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "events" / "alert_router"
 ROUTER_NAMESPACE = "PeopleBooster/AlertRouter"
@@ -151,36 +153,63 @@ def test_secret_has_no_value_in_the_template_and_is_kept_in_production(
 # --- delivery path: subscription, async retries, dead letters ------------------------------------------------
 
 
-def test_router_is_subscribed_to_the_alert_topic_with_a_redrive_queue(staging: Synthesized) -> None:
-    router_id, _ = _router(staging)
-    # When the subscriptions are read, then exactly one goes to the router: from the alert topic, over lambda
+def _intake_id(synth: Synthesized) -> str:
+    logical_id, _ = _one(synth, "AWS::SQS::Queue", QueueName=f"{synth.config.prefix}-alert-router-intake")
+    return logical_id
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_the_alert_topic_feeds_the_intake_queue_which_redrives_to_the_dlq(
+    synthesized: dict[str, Synthesized], environment: str
+) -> None:
+    synth = synthesized[environment]
+    router_id, function = _router(synth)
+    intake = _intake_id(synth)
+    # The alert topic's one subscription to the router is its queue, with SNS's own redrive to the DLQ
     (subscription,) = [
         s["Properties"]
-        for s in staging.resources("AWS::SNS::Subscription").values()
-        if s["Properties"]["Endpoint"] == {"Fn::GetAtt": [router_id, "Arn"]}
+        for s in synth.resources("AWS::SNS::Subscription").values()
+        if s["Properties"]["TopicArn"] == synth.topic_ref("alerts")
     ]
-    assert subscription["Protocol"] == "lambda"
-    assert subscription["TopicArn"] == staging.topic_ref("alerts")
-    assert subscription["Endpoint"] == {"Fn::GetAtt": [router_id, "Arn"]}
-    assert subscription["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": [_queue_id(staging), "Arn"]}}
-    # And SNS may invoke the function from that topic only
-    _one(
-        staging,
-        "AWS::Lambda::Permission",
-        Principal="sns.amazonaws.com",
-        SourceArn=staging.topic_ref("alerts"),
-        FunctionName={"Fn::GetAtt": [router_id, "Arn"]},
+    assert subscription["Protocol"] == "sqs"
+    assert subscription["Endpoint"] == {"Fn::GetAtt": [intake, "Arn"]}
+    assert "RawMessageDelivery" not in subscription  # SNS envelopes: the SNS MessageId is the idempotency key
+    assert subscription["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": [_queue_id(synth), "Arn"]}}
+    # And nothing invokes the router from SNS any more
+    assert not [
+        p
+        for p in synth.resources("AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "sns.amazonaws.com"
+    ]
+    # The queue: its own KMS key, max receives and the visibility AWS recommends for an event source
+    # (at least six times the function's timeout; plus the batching window)
+    queue = synth.raw["Resources"][intake]["Properties"]
+    router = synth.config.router
+    assert queue["KmsMasterKeyId"] == {"Fn::GetAtt": [queue["KmsMasterKeyId"]["Fn::GetAtt"][0], "Arn"]}
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [_queue_id(synth), "Arn"]},
+        "maxReceiveCount": router.intake.max_receive_count,
+    }
+    assert queue["VisibilityTimeout"] >= 6 * function["Timeout"] + router.grouping.wait_seconds
+    assert (
+        queue["MessageRetentionPeriod"]
+        < synth.raw["Resources"][_queue_id(synth)]["Properties"]["MessageRetentionPeriod"]
     )
+    # The event source mapping: the batching window, batch size, concurrency and partial batch responses
+    _, mapping = _one(synth, "AWS::Lambda::EventSourceMapping", FunctionName={"Ref": router_id})
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": [intake, "Arn"]}
+    assert mapping["MaximumBatchingWindowInSeconds"] == router.grouping.wait_seconds
+    assert mapping["BatchSize"] == router.intake.batch_size
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": router.intake.max_concurrency}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
-def test_async_invoke_retries_twice_then_keeps_the_event_in_the_dlq(staging: Synthesized) -> None:
+def test_only_the_sweep_invokes_asynchronously_and_is_not_retried(staging: Synthesized) -> None:
     router_id, _ = _router(staging)
     _, invoke_config = _one(staging, "AWS::Lambda::EventInvokeConfig", FunctionName={"Ref": router_id})
-    assert invoke_config["MaximumRetryAttempts"] == 2
-    assert invoke_config["MaximumEventAgeInSeconds"] == 6 * 3600
-    assert invoke_config["DestinationConfig"] == {
-        "OnFailure": {"Destination": {"Fn::GetAtt": [_queue_id(staging), "Arn"]}}
-    }
+    assert invoke_config["MaximumRetryAttempts"] == 0
+    assert invoke_config["MaximumEventAgeInSeconds"] == 60 * staging.config.router.incidents.sweep_minutes
+    assert "DestinationConfig" not in invoke_config  # failed alerts are the queue's: redrive to the DLQ
 
 
 def test_dead_letter_queue_is_encrypted_ssl_only_and_keeps_two_weeks(staging: Synthesized) -> None:
@@ -244,7 +273,9 @@ def test_role_grants_exactly_what_the_router_does(synthesized: dict[str, Synthes
         incident_arn = {"Fn::GetAtt": [_table_id(synth, "pk"), "Arn"]}
         sweep_index = json.dumps({"Fn::Join": ["", [incident_arn, "/index/sweep"]]}, sort_keys=True)
         secret_arn = json.dumps({"Ref": _secret_id(synth)}, sort_keys=True)
-        queue_arn = json.dumps({"Fn::GetAtt": [_queue_id(synth), "Arn"]}, sort_keys=True)
+        intake_arn = json.dumps({"Fn::GetAtt": [_intake_id(synth), "Arn"]}, sort_keys=True)
+        key_id = synth.raw["Resources"][_intake_id(synth)]["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
+        key_arn = json.dumps({"Fn::GetAtt": [key_id, "Arn"]}, sort_keys=True)
         log_group = json.dumps({"Fn::GetAtt": [function["LoggingConfig"]["LogGroup"]["Ref"], "Arn"]}, sort_keys=True)
         assert grants == {
             table_arn: POWERTOOLS_IDEMPOTENCY_ACTIONS,
@@ -252,7 +283,15 @@ def test_role_grants_exactly_what_the_router_does(synthesized: dict[str, Synthes
             json.dumps(incident_arn, sort_keys=True): ["dynamodb:GetItem", "dynamodb:PutItem"],
             sweep_index: ["dynamodb:Query"],
             secret_arn: SECRET_READ_ACTIONS,
-            queue_arn: ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"],
+            # the event source mapping polls with the function's role (Lambda's SQS permissions)
+            intake_arn: [
+                "sqs:ChangeMessageVisibility",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:GetQueueUrl",
+                "sqs:ReceiveMessage",
+            ],
+            key_arn: ["kms:Decrypt"],
             log_group: ["logs:CreateLogStream", "logs:PutLogEvents"],
             '"*"': ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
         }, synth.config.environment
@@ -273,9 +312,9 @@ def test_router_alarms_reach_both_topics(synthesized: dict[str, Synthesized], en
     router_id, _ = _router(synth)
     # name, namespace, metric, dimensions, statistic, period, threshold, severity, runbook
     expected = [
-        ("router-dead-letter-queue", "AWS/SQS", "ApproximateNumberOfMessagesVisible",
+        ("router-dead-letter-waiting", "AWS/SQS", "ApproximateAgeOfOldestMessage",
          [{"Name": "QueueName", "Value": {"Fn::GetAtt": [_queue_id(synth), "QueueName"]}}],
-         "Maximum", 60, "critical", "router-dead-letter-queue"),
+         "Maximum", 300, "critical", "router-dead-letter-queue"),
         ("router-errors", "AWS/Lambda", "Errors",
          [{"Name": "FunctionName", "Value": {"Ref": router_id}}],
          "Sum", 300, "warning", "router-errors"),
@@ -289,7 +328,7 @@ def test_router_alarms_reach_both_topics(synthesized: dict[str, Synthesized], en
         assert alarm["Period"] == period
         assert alarm["EvaluationPeriods"] == 1
         assert alarm["DatapointsToAlarm"] == 1
-        assert alarm["Threshold"] == 0
+        assert alarm["Threshold"] == (3600 if name == "router-dead-letter-waiting" else 0)
         assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
         assert alarm["TreatMissingData"] == "notBreaching"
         # And both the Slack path and the path around the router get ALARM and OK
@@ -337,16 +376,17 @@ def test_dashboard_row_shows_invocations_deliveries_failures_and_dlq(staging: Sy
     titles = [w["properties"]["title"] for w in row]
     assert titles == [
         "Router invocations / errors / throttles",
-        "Slack messages delivered (channel, severity)",
-        "Router retries / failures / unparsed / suppressed",
+        "Alerts delivered (channel, severity)",
+        "Router retries / failures / unparsed / suppressed / grouped",
         "Router fallbacks (parse, render, idempotency, plain text)",
-        "Router dead-letter queue (messages)",
+        "Router intake queue / dead letters (messages)",
     ]
     lambda_metrics = [m[1] for m in row[0]["properties"]["metrics"]]
     assert lambda_metrics == ["Invocations", "Errors", "Throttles"]
-    # The DLQ graph and the invocations graph carry their alarm's threshold line
-    for widget in (row[0], row[4]):
-        assert widget["properties"]["annotations"]["horizontal"][0]["value"] == 0
+    # The invocations graph carries its alarm's threshold line
+    assert row[0]["properties"]["annotations"]["horizontal"][0]["value"] == 0
+    queues = [m[1:4] for m in row[4]["properties"]["metrics"]]
+    assert [q[0] for q in queues] == ["ApproximateNumberOfMessagesVisible"] * 2
 
 
 # --- the handler's EMF matches what the template watches ------------------------------------------------------
@@ -398,8 +438,14 @@ def _emit_every_fallback(module: Any, slack: LocalSlack, context: Any, monkeypat
         module.lambda_handler(_event("sns_composite_alarm.json"), context)
 
     class Unavailable:  # IdempotencyDegraded: the store fails, the message is delivered without it
-        def run_once(self, key: str, action: Any) -> Any:
-            return Once(action(), degraded="ResourceNotFoundException: no table")
+        def claim(self, key: str) -> Claim:
+            return Claim(key, degraded="ResourceNotFoundException: no table")
+
+        def complete(self, claim: Claim, result: Any) -> str | None:
+            return None
+
+        def release(self, claim: Claim) -> str | None:
+            return None
 
     module.lambda_handler(_event("sns_anomaly_detection_alarm.json"), context, deduplicator=Unavailable())
     slack.fail("alerts-performance", status=400, body="invalid_blocks")  # PlainTextFallbacks
@@ -419,6 +465,11 @@ def test_handler_emf_matches_the_dashboard_and_alarms(
     module.lambda_handler(_event("sns_plain_text.json"), context)  # Received, Unparsed, Delivered
     module.lambda_handler(_event("sns_metric_alarm_ecs_cpu.json"), context)  # Delivered, Retries
     module.lambda_handler(_event("sns_metric_alarm_ecs_cpu.json"), context)  # Duplicates
+    module.lambda_handler(_event("sqs_database_fault.json"), context)  # Grouped
+    storm = LocalQueue()  # DigestMessages
+    for event in storm_events(60):  # 36 alarms for #alerts-critical: more than the threshold of 20
+        storm.send_sns(event)
+    storm.deliver(lambda event: module.lambda_handler(event, context))
     module.lambda_handler(  # Suppressed: data arriving right after a deploy
         _event(
             "sns_ok_recovery.json",
@@ -480,7 +531,7 @@ def test_handler_emf_matches_the_dashboard_and_alarms(
                 dims = tuple(sorted(zip(pairs[::2], pairs[1::2], strict=True)))
                 assert emitted[name] == {(ROUTER_NAMESPACE, dims)}, name
                 watched += 1
-    assert watched == 10
+    assert watched == 12
     # And every alarm on a router metric watches exactly what the handler writes (a different name or
     # dimension set would be a different CloudWatch metric: an alarm that never sees a datapoint)
     router_alarms = {

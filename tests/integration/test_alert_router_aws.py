@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
-from lambdas.alert_router.delivery.idempotency import DynamoDBDeduplicator, Once
+from lambdas.alert_router.delivery.idempotency import DeliveryInProgress, DynamoDBDeduplicator
 from lambdas.alert_router.settings import Settings, SettingsError, load_webhooks
 from lambdas.shared.local_context import LocalLambdaContext
 from tests.aws_tables import IDEMPOTENCY_TABLE, REGION, create_table
@@ -31,57 +31,67 @@ def table(aws: None, moto_dynamodb: Any) -> str:
     return "idempotency"
 
 
-def test_dynamodb_deduplicator_runs_a_message_once(table: str) -> None:
+def test_dynamodb_deduplicator_remembers_a_delivered_alert(table: str) -> None:
     # Given the Powertools-backed deduplicator on a (moto) table
     deduplicator = deduplicator_on(table)
-    calls: list[str] = []
-
-    def deliver() -> dict[str, Any]:
-        calls.append("posted")
-        return {"status": "delivered", "channel": "alerts-errors"}
-
-    # When the same message id is processed twice (and another id once)
-    first = deduplicator.run_once("message-1", deliver)
-    second = deduplicator.run_once("message-1", deliver)
-    other = deduplicator.run_once("message-2", deliver)
-    # Then it was posted once per id, and the duplicate is reported with the stored result
-    assert calls == ["posted", "posted"]
-    assert first == Once({"status": "delivered", "channel": "alerts-errors"})
-    assert second == Once({"status": "delivered", "channel": "alerts-errors"}, duplicate=True)
-    assert other.duplicate is False
+    # When an alert is claimed, posted and completed, then claimed again (a redelivered batch)
+    first = deduplicator.claim("message-1")
+    assert first.duplicate is None
+    assert deduplicator.complete(first, {"status": "delivered", "channel": "alerts-errors"}) is None
+    again = deduplicator.claim("message-1")
+    other = deduplicator.claim("message-2")
+    # Then the second claim is the duplicate, with the stored result; another id is fresh
+    assert again.duplicate == {"status": "delivered", "channel": "alerts-errors"}
+    assert other.duplicate is None
     items = boto3.client("dynamodb", region_name=REGION).scan(TableName=table)["Items"]
     assert len(items) == 2
     assert all("expiration" in item for item in items)  # the TTL attribute the table's TTL must use
 
 
-def test_failed_delivery_is_not_remembered(table: str) -> None:
+def test_a_claim_held_by_another_invocation_is_in_progress(table: str) -> None:
+    # Given one invocation that claimed an alert and is still posting it
+    deduplicator_on(table).claim("message-5")
+    # When another invocation claims it, then it is told to retry later (SQS redelivers the record)
+    with pytest.raises(DeliveryInProgress):
+        deduplicator_on(table).claim("message-5")
+
+
+def test_a_released_claim_is_not_remembered(table: str) -> None:
+    # Given a claim whose message was not posted (Slack down), released
     deduplicator = deduplicator_on(table)
+    claim = deduplicator.claim("message-3")
+    assert deduplicator.release(claim) is None
+    # Then the retry claims it afresh and posts it
+    assert deduplicator.claim("message-3").duplicate is None
 
-    def broken() -> dict[str, Any]:
-        raise RuntimeError("slack down")
 
-    with pytest.raises(RuntimeError):
-        deduplicator.run_once("message-3", broken)
-    assert deduplicator.run_once("message-3", lambda: {"status": "delivered"}) == Once({"status": "delivered"})
+def test_records_keep_the_key_of_the_idempotent_function_used_before(table: str) -> None:
+    # Given a record written by the router's previous release (Powertools idempotent_function, same prefix)
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, idempotent_function
+
+    layer = DynamoDBPersistenceLayer(table_name=table)
+    config = deduplicator_on(table).config
+
+    def deliver(record: dict[str, str]) -> dict[str, str]:
+        return {"status": "delivered"}
+
+    idempotent_function(
+        deliver, data_keyword_argument="record", persistence_store=layer, config=config, key_prefix="alert-router"
+    )(record={"message_id": "message-6"})
+    # When the new release sees the same message, then it is recognised as delivered
+    assert deduplicator_on(table).claim("message-6").duplicate == {"status": "delivered"}
 
 
 def test_unreachable_table_still_delivers_and_says_why(aws: None) -> None:
     # Given a table that does not exist (permissions or outage look the same to the router)
     deduplicator = deduplicator_on("missing-table")
-    delivered: list[str] = []
-
-    def deliver() -> dict[str, Any]:
-        delivered.append("posted")
-        return {"status": "delivered"}
-
-    # When a message is processed, it is delivered anyway (a duplicate is better than a lost alert), once
-    once = deduplicator.run_once("message-4", deliver)
-    assert delivered == ["posted"]
-    assert once.result == {"status": "delivered"}
-    assert once.duplicate is False
-    # And the degradation is reported with the store's error type, for the log, the metric and the alarm
-    assert once.degraded is not None
-    assert once.degraded.startswith("ResourceNotFoundException: ")
+    # When an alert is claimed, it is fresh (a duplicate is better than a lost alert) and says why
+    claim = deduplicator.claim("message-4")
+    assert claim.duplicate is None
+    assert claim.degraded is not None
+    assert claim.degraded.startswith("ResourceNotFoundException: ")
+    # And completing it does not say it twice
+    assert deduplicator.complete(claim, {"status": "delivered"}) is None
 
 
 def _secret(name: str, value: dict[str, str]) -> str:

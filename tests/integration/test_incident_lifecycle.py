@@ -515,7 +515,13 @@ def test_dynamodb_items_have_the_documented_layout(api: LocalSlackApi, clock: Fa
     context = LocalLambdaContext(function_name="alert-router")
     run = {"deduplicator": InMemoryDeduplicator(), "slack_api": web_api(api, clock), "store": store, "now": clock}
     handler.lambda_handler(alarm_event("ALARM", OPENED, "m-1"), context, **run)
-    [item] = dynamodb.scan(TableName="incidents")["Items"]
+    items = {i["kind"]["S"]: i for i in dynamodb.scan(TableName="incidents")["Items"]}
+    # the alarm's group thread (issue 13): where a later alarm of its group replies; never swept
+    group = items.pop("group")
+    assert group["pk"]["S"].startswith("group#AWS/ApplicationELB ")
+    assert "sweep" not in group
+    assert int(group["expires_at"]["N"]) == int(OPENED.timestamp()) + 86_400
+    [item] = items.values()
     assert item["pk"]["S"] == "incident#arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:" + (
         "peoplebooster-production-alb-5xx-rate-high"
     )
@@ -524,7 +530,7 @@ def test_dynamodb_items_have_the_documented_layout(api: LocalSlackApi, clock: Fa
     assert int(item["expires_at"]["N"]) == int(OPENED.timestamp()) + 30 * 86_400
     assert item["version"]["N"] == "2"  # the claim, then the commit
     handler.lambda_handler(alarm_event("OK", OPENED + timedelta(minutes=3), "m-2"), context, **run)
-    [item] = dynamodb.scan(TableName="incidents")["Items"]
+    [item] = [i for i in dynamodb.scan(TableName="incidents")["Items"] if i["kind"]["S"] == "incident"]
     assert "sweep" not in item  # resolved: out of the index
     assert json.loads(item["data"]["S"])["open"] is False
 

@@ -51,6 +51,18 @@ def test_the_router_posts_to_the_local_webhooks() -> None:
         assert len(slack.messages("alerts-performance")) == 1
 
 
+def test_the_router_takes_the_sqs_event_it_gets_deployed() -> None:
+    # make invoke FN=alert_router EVENT=events/alert_router/sqs_database_fault.json: three SNS envelopes
+    with LocalSlack() as slack:
+        code, printed, _ = _invoke(
+            "alert_router", "events/alert_router/sqs_database_fault.json", SLACK_WEBHOOK_URLS=slack.webhook_urls()
+        )
+        assert code == 0
+        assert printed == {"batchItemFailures": []}
+        [message] = slack.messages("alerts-critical")
+        assert "Database unhealthy · 3 alarms" in message["text"]
+
+
 def test_the_monitor_probes_health_base_url() -> None:
     with HealthService() as service:
         code, printed, _ = _invoke(

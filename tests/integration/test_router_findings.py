@@ -35,12 +35,15 @@ T1 = datetime(2026, 11, 29, 3, 14, 15, tzinfo=UTC)
 
 
 def alarm_event(name: str, state: str, at: datetime, message_id: str, *, old: str = "OK", **changes: Any) -> Any:
-    """The critical ALB 5xx alarm fixture, renamed (a fresh incident per test), in `state` at `at`."""
+    """The critical ALB 5xx alarm fixture, renamed (a fresh incident per test, and a fault of its own: the
+    router would otherwise group it with the other tests' alarms of the same target group), in `state` at `at`."""
     event: dict[str, Any] = json.loads((EVENTS / "sns_metric_math_alarm.json").read_text())
     sns = event["Records"][0]["Sns"]
     message = json.loads(sns["Message"])
+    description = changes.pop("AlarmDescription", message.get("AlarmDescription")) or ""
     message.update(
         AlarmName=name,
+        AlarmDescription=f"{description}\nGroup: {name}",
         AlarmArn=f"arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:{name}",
         NewStateValue=state,
         OldStateValue=old,

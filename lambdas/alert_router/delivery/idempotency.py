@@ -1,20 +1,29 @@
-"""Run the delivery of one message at most once per message id (the SNS MessageId, or Sentry's delivery id).
+"""Deliver each alert at most once per message id (the SNS MessageId, or Sentry's delivery id), also when
+several alerts travel in one Slack message (a group, a storm digest).
 
-Deployed (IDEMPOTENCY_TABLE_NAME set): Powertools Idempotency with its DynamoDB persistence layer, so a
-message SNS or Lambda delivers again is posted once, across concurrent and later invocations.
-Local (no table): an in-memory equivalent with the same contract, in-progress state included. It is not a
-Powertools BasePersistenceLayer subclass on purpose: importing any part of Powertools Idempotency imports
-boto3 (~160 ms), which would double a local cold start for nothing.
+Deployed (IDEMPOTENCY_TABLE_NAME set): Powertools Idempotency's DynamoDB persistence layer, so an alert
+SNS or SQS delivers again is posted once, across concurrent and later invocations. Local (no table): an
+in-memory equivalent with the same contract, in-progress state included. It is not a Powertools
+BasePersistenceLayer subclass on purpose: importing any part of Powertools Idempotency imports boto3
+(~160 ms), which would double a local cold start for nothing.
 
-The contract of `run_once(key, action) -> Once`:
-- the first call runs `action` and remembers its result (for `ttl_seconds`); a later call returns that
-  result as a duplicate without running it;
-- while a call for the key is running, another raises `DeliveryInProgress` (Powertools' INPROGRESS): that
-  record fails, Lambda retries the event later and then finds it delivered;
-- when `action` raises, nothing is remembered, so the retry delivers it;
-- when the store cannot be used (table unreachable, no permission), the message is delivered anyway
-  (posting twice is better than not posting) and `Once.degraded` says why, so the handler logs, counts and
-  alarms on it.
+The contract, per alert, in three steps (a message is posted between claim and complete):
+- `claim(key)` records the key as in progress and returns a fresh `Claim`; for a key already delivered it
+  returns a claim marked `duplicate` with the remembered result (nothing to post); while another
+  invocation holds the key it raises `DeliveryInProgress` (Powertools' INPROGRESS): that record fails and
+  SQS (or Lambda) delivers it again later, when it is found delivered;
+- `complete(claim, result)` remembers the delivery for `ttl_seconds`;
+- `release(claim)` forgets the claim when the message was not posted, so the retry posts it.
+Claiming each member before the one message that carries them is what makes a group or digest
+idempotent: a batch delivered again, however SQS re-batches its records, finds every alert it already
+posted and posts only the rest.
+When the store cannot be used (table unreachable, no permission) the alert is delivered anyway (posting
+twice is better than not posting) and `Claim.degraded` says why, so the handler logs, counts and alarms.
+
+Why not Powertools' `idempotent_function`: it wraps one call per key, and a group message is one call for
+many keys; the persistence layer's own save_inprogress / save_success / delete_record are what it calls.
+Records keep the key format of the `idempotent_function` the router used before (prefix `alert-router`,
+JMESPath `message_id`), so a redelivery across the deploy is still recognised.
 """
 
 from __future__ import annotations
@@ -38,52 +47,56 @@ class DeliveryInProgress(Exception):
 
 
 @dataclass(frozen=True)
-class Once:
-    result: Result
-    duplicate: bool = False
-    degraded: str | None = None  # why idempotency could not be used: "<exception type>: <message>"
+class Claim:
+    key: str
+    duplicate: Result | None = None  # already delivered: what its delivery returned
+    degraded: str | None = None  # why the store could not be used: "<exception type>: <message>"
 
 
 class Deduplicator(Protocol):
-    def run_once(self, key: str, action: Callable[[], Result]) -> Once: ...
+    def claim(self, key: str) -> Claim: ...
+    def complete(self, claim: Claim, result: Result) -> str | None: ...  # why it could not remember, or None
+    def release(self, claim: Claim) -> str | None: ...  # why it could not forget, or None
 
 
 @dataclass
 class InMemoryDeduplicator:
     ttl_seconds: int = 86_400
     in_progress_seconds: float = 900.0  # a claim left by a crashed call expires (Lambda's longest timeout)
-    max_items: int = 1024  # a warm container must not grow without bound
+    max_items: int = 4096  # a warm container must not grow without bound (a storm is a few hundred)
     clock: Callable[[], float] = time.time
     _done: OrderedDict[str, tuple[float, Result]] = field(default_factory=OrderedDict, repr=False)
     _running: dict[str, float] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def run_once(self, key: str, action: Callable[[], Result]) -> Once:
+    def claim(self, key: str) -> Claim:
         with self._lock:
             now = self.clock()
             remembered = self._done.get(key)
             if remembered is not None and remembered[0] > now:
-                return Once(remembered[1], duplicate=True)
+                return Claim(key, duplicate=remembered[1])
             if self._running.get(key, 0.0) > now:
                 raise DeliveryInProgress(f"message {key} is being delivered by another invocation")
             self._running[key] = now + self.in_progress_seconds
-        try:
-            result = action()
-        except BaseException:
-            with self._lock:
-                self._running.pop(key, None)
-            raise
+        return Claim(key)
+
+    def complete(self, claim: Claim, result: Result) -> str | None:
         with self._lock:
-            self._running.pop(key, None)
-            self._done[key] = (self.clock() + self.ttl_seconds, result)
-            self._done.move_to_end(key)
+            self._running.pop(claim.key, None)
+            self._done[claim.key] = (self.clock() + self.ttl_seconds, result)
+            self._done.move_to_end(claim.key)
             while len(self._done) > self.max_items:
                 self._done.popitem(last=False)
-        return Once(result)
+        return None
+
+    def release(self, claim: Claim) -> str | None:
+        with self._lock:
+            self._running.pop(claim.key, None)
+        return None
 
 
 class DynamoDBDeduplicator:
-    """Powertools idempotent_function over a DynamoDB table (key `id`, TTL attribute `expiration`)."""
+    """Powertools' DynamoDBPersistenceLayer (key `id`, TTL attribute `expiration`), one record per alert."""
 
     def __init__(self, table_name: str, ttl_seconds: int, *, boto3_session: Any = None) -> None:
         from aws_lambda_powertools.utilities.idempotency import (  # noqa: PLC0415 - imports boto3
@@ -95,60 +108,62 @@ class DynamoDBDeduplicator:
         session = boto3_session if boto3_session is not None else shared_boto3_session()
         self._layer = DynamoDBPersistenceLayer(table_name=table_name, boto3_session=session)
         self.config = IdempotencyConfig(
-            event_key_jmespath="message_id",
-            expires_after_seconds=ttl_seconds,
-            raise_on_no_idempotency_key=True,
-            response_hook=_mark_duplicate,
+            event_key_jmespath="message_id", expires_after_seconds=ttl_seconds, raise_on_no_idempotency_key=True
         )
+        self._layer.configure(self.config, key_prefix=KEY_PREFIX)
 
     def register_lambda_context(self, context: Any) -> None:
-        # lets Powertools expire an in-progress record when this invocation times out
+        # an in-progress record expires with this invocation, so a crash does not hold the alert for a day
         self.config.register_lambda_context(context)
 
-    def run_once(self, key: str, action: Callable[[], Result]) -> Once:
-        from aws_lambda_powertools.utilities.idempotency import idempotent_function  # noqa: PLC0415
+    def claim(self, key: str) -> Claim:
         from aws_lambda_powertools.utilities.idempotency.exceptions import (  # noqa: PLC0415
-            IdempotencyAlreadyInProgressError,
-            IdempotencyPersistenceLayerError,
+            IdempotencyItemAlreadyExistsError,
+            IdempotencyItemNotFoundError,
         )
 
-        calls: list[str] = []
-        outcome: list[Result] = []
+        data = {"message_id": key}
+        context = self.config.lambda_context
+        remaining = int(context.get_remaining_time_in_millis()) if context is not None else None
+        for _attempt in range(2):  # a record released between our two calls is free: claim it again
+            try:
+                self._layer.save_inprogress(data=data, remaining_time_in_millis=remaining)
+            except IdempotencyItemAlreadyExistsError as exists:
+                try:
+                    record = exists.old_data_record or self._layer.get_record(data=data)
+                except IdempotencyItemNotFoundError:
+                    continue
+                except Exception as error:  # the store failed: deliver anyway, degraded
+                    return Claim(key, degraded=_why(error))
+                if record is not None and record.status == "COMPLETED":
+                    return Claim(key, duplicate=record.response_json_as_dict() or {})
+                break
+            except Exception as error:  # the store failed: deliver anyway, degraded
+                return Claim(key, degraded=_why(error))
+            else:
+                return Claim(key)
+        raise DeliveryInProgress(f"message {key} is being delivered by another invocation")
 
-        def deliver(record: dict[str, str]) -> Result:
-            calls.append(record["message_id"])
-            outcome.append(action())
-            return outcome[-1]
-
-        guarded = idempotent_function(
-            deliver,
-            data_keyword_argument="record",
-            persistence_store=self._layer,
-            config=self.config,
-            key_prefix=KEY_PREFIX,
-        )
+    def complete(self, claim: Claim, result: Result) -> str | None:
+        if claim.degraded:  # said once, at the claim
+            return None
         try:
-            result: Result = guarded(record={"message_id": key})
-        except IdempotencyAlreadyInProgressError:
-            raise DeliveryInProgress(f"message {key} is being delivered by another invocation") from None
-        except IdempotencyPersistenceLayerError as error:
-            why = _why(error)
-            if outcome:
-                return Once(outcome[-1], degraded=why)  # delivered; only the bookkeeping failed
-            if calls:
-                raise  # the delivery itself failed: the event's retry tries again
-            # The table is unreachable: posting twice is better than not posting (nothing is lost).
-            return Once(action(), degraded=why)
-        duplicate = bool(result.pop("_duplicate", False)) if isinstance(result, dict) else False
-        return Once(result, duplicate=duplicate)
+            self._layer.save_success(data={"message_id": claim.key}, result=result)
+        except Exception as error:  # delivered; only the bookkeeping failed
+            return _why(error)
+        return None
+
+    def release(self, claim: Claim) -> str | None:
+        if claim.degraded:
+            return None
+        try:
+            self._layer.delete_record(data={"message_id": claim.key}, exception=RuntimeError("not delivered"))
+        except Exception as error:  # the in-progress record then expires with this invocation
+            return _why(error)
+        return None
 
 
 def _why(error: BaseException) -> str:
     """The store's failure with its type; Powertools wraps the boto error, which says what went wrong."""
     cause = error.__cause__ or error
     return scrub_secrets(f"{type(cause).__name__}: {cause}")[:300]
-
-
-def _mark_duplicate(response: Any, idempotent_data: Any) -> Any:
-    """Powertools calls this only when it answers from the store, i.e. for a duplicate."""
-    return {**response, "_duplicate": True} if isinstance(response, dict) else response

@@ -24,6 +24,10 @@ Rules:
   re-announced in its thread with reply_broadcast.
 - Late (older than the last state change applied: Lambda's retry of an old ALARM after the OK was posted,
   SNS out of order): its message id is recorded, nothing else changes and nothing is posted.
+- Anchored (issue 13: the alert is a member of a group whose lead's thread is open, or of a storm digest):
+  an ALARM with nothing open opens its incident as a reply in that thread (quiet for a digest: recorded,
+  not posted); the incident has no first message of its own and is not re-announced (the lead's is). For a
+  digest, any message the plan would post (a reply, a top-level post) is left out: the digest names it.
 - Silenced (a silence matches and no incident is open): nothing is posted; the state is kept (so the OK
   after the silence has nothing to resolve) with the rendering of an ALARM (`held`), which is posted as a
   first ALARM would be if the alarm is still in ALARM when the silence ends (`plan_after_silence`).
@@ -37,6 +41,7 @@ from dataclasses import replace
 
 from lambdas.alert_router.incidents.model import (
     APPLIED_KEPT,
+    Anchor,
     Incident,
     LifecycleConfig,
     Outcome,
@@ -47,6 +52,7 @@ from lambdas.alert_router.incidents.model import (
 )
 from lambdas.alert_router.models import Alert, Payload, State
 from lambdas.alert_router.rendering.context import RenderContext
+from lambdas.alert_router.rendering.group import named_reply
 from lambdas.alert_router.rendering.incident import (
     render_blind_original,
     render_cleared_notice,
@@ -79,6 +85,36 @@ def _already_seen(previous: Incident, state: State, at: float, message_id: str |
     return None
 
 
+def in_thread(plan: Plan, alert: Alert, anchor: Anchor | None, *, payload: Payload, context: RenderContext) -> Plan:
+    """A decision for an alert that belongs to a group's or a digest's thread (`anchor`), or whose incident
+    lives in one: a new incident opens as a reply there (quiet for a digest: recorded, not posted), and a
+    reply in a shared thread names its alarm."""
+    if anchor is None:
+        return _named(plan, alert)
+    if plan.outcome is Outcome.OPENED and plan.incident is not None:
+        joined = replace(plan.incident, ts=anchor.ts, channel_id=anchor.channel_id, original=None, anchored=True)
+        reply = (
+            None
+            if anchor.quiet
+            else Step(StepKind.REPLY, render_state_reply(alert, context, again=False), reanchor=payload)
+        )
+        return _named(replace(plan, outcome=Outcome.JOINED, incident=joined, message=reply), alert)
+    if anchor.quiet and plan.message is not None and plan.message.target is Target.INCIDENT:
+        return replace(plan, message=None, notes=(*plan.notes, "named in a storm digest: not posted"))
+    return _named(plan, alert)
+
+
+def _named(plan: Plan, alert: Alert) -> Plan:
+    """In a thread it shares (a group's), an incident's replies say which alarm they are about."""
+    step = plan.message
+    if plan.incident is None or not plan.incident.anchored or step is None or step.kind is not StepKind.REPLY:
+        return plan
+    if step.target is not Target.INCIDENT:
+        return plan
+    name = alert.alarm_name or plan.incident.alarm_name
+    return replace(plan, message=replace(step, payload=named_reply(step.payload, name)))
+
+
 def decide(  # noqa: PLR0911 - one return per lifecycle rule, in the order of the module docstring
     previous: Incident | None,
     alert: Alert,
@@ -94,7 +130,8 @@ def decide(  # noqa: PLR0911 - one return per lifecycle rule, in the order of th
     silenced: bool = False,
 ) -> Plan:
     """What one alarm notification does to its incident (payload: the usual top-level rendering; for
-    INSUFFICIENT_DATA the monitoring-blind notice, and `channel` the errors channel)."""
+    INSUFFICIENT_DATA the monitoring-blind notice, and `channel` the errors channel). `in_thread` places
+    the plan in a group's or digest's thread."""
     state = alert.state or State.ALARM
     at = alert.state_change_time.timestamp() if alert.state_change_time else now
     message_id = alert.message_id
@@ -303,6 +340,7 @@ def plan_sweep(  # noqa: PLR0911 - one return per sweep rule
     if (
         incident.open
         and not incident.flapping
+        and not incident.anchored
         and not silenced
         and incident.severity == Severity.CRITICAL.value
         and incident.state == State.ALARM.value

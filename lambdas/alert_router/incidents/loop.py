@@ -28,8 +28,17 @@ from typing import Any
 
 from lambdas.alert_router.delivery.engine import DeliveryError, DeliveryReport, MessageGone
 from lambdas.alert_router.delivery.web_api import SlackApi
-from lambdas.alert_router.incidents.decide import decide, plan_after_silence, plan_sweep
-from lambdas.alert_router.incidents.model import Incident, Outcome, Plan, Step, StepKind, Target, incident_key
+from lambdas.alert_router.incidents.decide import decide, in_thread, plan_after_silence, plan_sweep
+from lambdas.alert_router.incidents.model import (
+    Anchor,
+    Incident,
+    Outcome,
+    Plan,
+    Step,
+    StepKind,
+    Target,
+    incident_key,
+)
 from lambdas.alert_router.incidents.silences import Silence, SilenceHit, find_silence
 from lambdas.alert_router.incidents.store import Conflict, IncidentStore, update_with_retry
 from lambdas.alert_router.models import Alert, Payload, State
@@ -75,9 +84,10 @@ class Lifecycle:
 
     # --- one alarm notification -------------------------------------------------------------------------------
 
-    def handle(self, alert: Alert, decision: Route, payload: Payload) -> dict[str, Any]:
+    def handle(self, alert: Alert, decision: Route, payload: Payload, anchor: Anchor | None = None) -> dict[str, Any]:
+        """`anchor`: the group's or digest's thread the alert belongs to (incidents/threads.py)."""
         channel = decision.channel or ""
-        channel_id = self._channel_id(channel)
+        channel_id = self.channel_id(channel)
         key = incident_key(alert)
         base: dict[str, Any] = {"message_id": alert.message_id, "alarm_name": alert.alarm_name, "channel": channel}
         if key is None:  # no lifecycle (Sentry, unparsed input): a top-level post, as in webhook mode
@@ -88,7 +98,7 @@ class Lifecycle:
 
         def plan(previous: Incident | None) -> Plan:
             # the silence is applied here, under the lease: an incident opened meanwhile is not silenced
-            return decide(
+            decided = decide(
                 previous,
                 alert,
                 key=key,
@@ -101,6 +111,7 @@ class Lifecycle:
                 config=self.settings.lifecycle,
                 silenced=hit is not None,
             )
+            return in_thread(decided, alert, anchor, payload=payload, context=context)
 
         outcome, retries = self._apply(key, plan)
         status = _STATUS.get(outcome, "delivered")
@@ -114,7 +125,19 @@ class Lifecycle:
             return {**base, "status": status, "outcome": outcome.value, "silence_id": hit.silence.id}
         return {**base, "status": status, "outcome": outcome.value, "retries": retries}
 
-    def _channel_id(self, channel: str) -> str:
+    def thread_of(self, alert: Alert) -> Anchor | None:
+        """The thread of the alert's incident while it is open: where the rest of its group replies."""
+        key = incident_key(alert)
+        incident = self.store.get_incident(key) if key else None
+        if incident is None or not incident.open or incident.ts is None:
+            return None
+        return Anchor(channel_id=incident.channel_id, ts=incident.ts)
+
+    def post(self, channel: str, payload: Payload) -> DeliveryReport:
+        """A top-level message that is no incident's (a storm digest)."""
+        return self._post(self.channel_id(channel), payload)
+
+    def channel_id(self, channel: str) -> str:
         channel_id = self.bot.channel_ids.get(channel)
         if not channel_id:
             raise DeliveryError(f"no channel id configured for channel {channel!r}", channel=channel)
@@ -251,7 +274,14 @@ class Lifecycle:
                 "incident message deleted in Slack: posted again top-level, the incident follows the new post",
                 extra={"incident": incident.key, "old_ts": incident.ts, "new_ts": result.ts},
             )
-            moved = replace(incident, ts=result.ts, original=step.reanchor, original_stale=False, pending_update=None)
+            moved = replace(
+                incident,
+                ts=result.ts,
+                original=step.reanchor,
+                original_stale=False,
+                pending_update=None,
+                anchored=False,  # a message of its own now
+            )
             return moved, result.retries, True
         self.count("ThreadReplies", 1)
         if plan.outcome is Outcome.FLAPPING:
@@ -390,7 +420,7 @@ class Lifecycle:
                     context=context,
                     still_alarming=alarming.get(channel, ()),
                 )
-                self._post(self._channel_id(channel), payload)
+                self._post(self.channel_id(channel), payload)
                 posted += 1
         except (DeliveryError, IncidentBusy, Conflict):
             update_with_retry(

@@ -51,6 +51,9 @@ class Incident:
     flapping: bool = False
     applied: tuple[str, ...] = ()
     held: Payload | None = None  # an ALARM a silence kept back, posted if still in ALARM when it ends
+    # In the thread of a group's lead or of a storm digest (issue 13): that message speaks for it, so it
+    # has no first message of its own to update and is not re-announced on its own.
+    anchored: bool = False
     # The monitoring-blind notice (INSUFFICIENT_DATA) in the errors channel, while it is up or being cleared
     notice_channel_id: str | None = None
     notice_ts: str | None = None
@@ -78,6 +81,39 @@ class Incident:
         values["applied"] = tuple(str(m) for m in values.get("applied", ()))
         known = {name for name in cls.__dataclass_fields__ if name != "version"}
         return cls(**{k: v for k, v in values.items() if k in known}, version=version)
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The thread an alert joins instead of opening its own top-level message: a group's, or a digest's
+    (`quiet`: the digest names it, so its state is recorded and nothing is posted in the thread)."""
+
+    channel_id: str
+    ts: str
+    quiet: bool = False
+
+
+@dataclass(frozen=True)
+class GroupThread:
+    """The open thread of a group of alarms (bot-token mode): a later member within the join window
+    replies there while the lead's incident is open."""
+
+    key: str  # the group key (grouping/keys.py)
+    channel_id: str
+    ts: str
+    lead: str  # the lead alarm's incident key
+    last_joined_at: float
+    version: int = 0
+
+    def to_data(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("version")
+        return data
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any], version: int) -> GroupThread:
+        known = {name for name in cls.__dataclass_fields__ if name != "version"}
+        return cls(**{k: v for k, v in data.items() if k in known}, version=version)
 
 
 class StepKind(StrEnum):
@@ -117,6 +153,7 @@ class Outcome(StrEnum):
     SILENCED = "silenced"
     BLIND = "monitoring-blind"  # INSUFFICIENT_DATA: the notice posted
     DATA_BACK = "data-back"  # the notice cleared
+    JOINED = "joined-group"  # opened in a group's or a digest's thread
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,14 @@ version + 1 or raises `Conflict`; expected None means "must not exist yet". The 
 decides again on a conflict, so two concurrent invocations for one alarm never lose an update.
 
 Table design (one table, on-demand):
-    pk          S   partition key: "incident#<alarm ARN or alarm key>" | "silence#<id>"
-    kind        S   "incident" | "silence"
+    pk          S   partition key: "incident#<alarm ARN or alarm key>" | "silence#<id>" | "group#<group key>"
+    kind        S   "incident" | "silence" | "group" (the open thread of a group of alarms, issue 13)
     version     N   optimistic lock
     data        S   the record as JSON (lossless floats, no Decimal juggling, one attribute to evolve)
     sweep       S   sparse: "incident" while open / flapping / original stale, "silence" until summarised;
                     removed when nothing is left to do
     expires_at  N   TTL (epoch seconds): incidents 30 days after their last write, silences 7 days after
-                    they end
+                    they end, group threads a day after their last member joined
     GSI "sweep" (partition key `sweep`, projection ALL): the sweep and silence matching query it instead of
     scanning the table. IAM: GetItem, PutItem on the table, Query on the table and its indexes.
 
@@ -29,14 +29,15 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-from lambdas.alert_router.incidents.model import Incident, dumps
+from lambdas.alert_router.incidents.model import GroupThread, Incident, dumps
 from lambdas.alert_router.incidents.silences import Silence, expired, new_silence
 
 SWEEP_INDEX = "sweep"
 INCIDENT_TTL_SECONDS = 30 * 86_400
 SILENCE_TTL_AFTER_END_SECONDS = 7 * 86_400
+GROUP_TTL_SECONDS = 86_400  # far beyond the join window (at most 4 h): only the table's tidiness
 
-_R = TypeVar("_R", Incident, Silence)
+_R = TypeVar("_R", Incident, Silence, GroupThread)
 
 
 class Conflict(Exception):
@@ -50,6 +51,8 @@ class IncidentStore(Protocol):
     def get_silence(self, silence_id: str) -> Silence | None: ...
     def put_silence(self, silence: Silence, expected_version: int | None) -> Silence: ...
     def sweep_silences(self) -> list[Silence]: ...
+    def get_group(self, key: str) -> GroupThread | None: ...
+    def put_group(self, thread: GroupThread, expected_version: int | None) -> GroupThread: ...
 
 
 def _expected(version: int) -> int | None:
@@ -104,6 +107,14 @@ class InMemoryIncidentStore:
             keys = [pk for pk in self._items if pk.startswith("silence#")]
         found = [self.get_silence(pk.removeprefix("silence#")) for pk in keys]
         return [silence for silence in found if silence is not None and not silence.summarised]
+
+    def get_group(self, key: str) -> GroupThread | None:
+        found = self._get(f"group#{key}")
+        return GroupThread.from_data(found[1], found[0]) if found else None
+
+    def put_group(self, thread: GroupThread, expected_version: int | None) -> GroupThread:
+        version = self._put(f"group#{thread.key}", thread.to_data(), expected_version)
+        return replace(thread, version=version)
 
 
 class DynamoDBIncidentStore:
@@ -192,6 +203,15 @@ class DynamoDBIncidentStore:
 
     def sweep_silences(self) -> list[Silence]:
         return [Silence.from_data(data, version) for version, data in self._query("silence")]
+
+    def get_group(self, key: str) -> GroupThread | None:
+        found = self._get(f"group#{key}")
+        return GroupThread.from_data(found[1], found[0]) if found else None
+
+    def put_group(self, thread: GroupThread, expected_version: int | None) -> GroupThread:
+        expires = thread.last_joined_at + GROUP_TTL_SECONDS
+        version = self._put(f"group#{thread.key}", "group", thread.to_data(), expected_version, False, expires)
+        return replace(thread, version=version)
 
 
 def update_with_retry(

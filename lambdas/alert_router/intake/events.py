@@ -1,6 +1,12 @@
 """The intake's entry point: any Lambda event -> a list of `Alert`, one per record, never an exception.
 
 Shapes understood (each parser in its own module of this package):
+- SQS records (the deployed intake: the alert topic feeds a queue the function reads in batches), whose
+  body is the SNS envelope of the default subscription (`{"Type": "Notification", "MessageId", "TopicArn",
+  "Message", ...}`, https://docs.aws.amazon.com/sns/latest/dg/sns-sqs-as-subscriber.html) or, with raw
+  message delivery, the message itself; each Alert keeps its record's `messageId` (`record_id`), so a
+  failed delivery is reported back for exactly its records (`batchItemFailures`). The SNS MessageId is
+  still the idempotency key: SNS may deliver one notification to the queue twice, as two SQS messages;
 - SNS records whose `Message` is a CloudWatch alarm notification, and EventBridge `CloudWatch Alarm State
   Change` events, delivered directly or wrapped in an SNS message (cloudwatch.py);
 - Sentry webhooks that the Sentry intake wrapped in its envelope (sentry.py, lambdas/shared/sentry_envelope.py);
@@ -24,16 +30,38 @@ from lambdas.alert_router.intake.sentry import parse_sentry
 from lambdas.alert_router.models import Alert, SourceKind
 from lambdas.shared.sentry_envelope import SENTRY_SOURCE
 
+SQS_SOURCE = "aws:sqs"
+
+
+def is_sqs_event(event: object) -> bool:
+    """An event from the SQS event source mapping (its answer is `batchItemFailures`)."""
+    if not isinstance(event, Mapping):
+        return False
+    records = event.get("Records")
+    return isinstance(records, list) and bool(records) and all(_is_sqs_record(record) for record in records)
+
+
+def _is_sqs_record(record: object) -> bool:
+    return isinstance(record, Mapping) and record.get("eventSource") == SQS_SOURCE
+
 
 def parse_event(event: object) -> list[Alert]:
     """Every record of the event becomes exactly one Alert; a broken record becomes an unparsed Alert."""
     if isinstance(event, Mapping):
         records = event.get("Records")
         if isinstance(records, list) and records:
-            return [_safe(parse_record, record) for record in records]
+            return [_parse_any_record(record) for record in records]
         if event.get("detail-type") == EVENTBRIDGE_DETAIL_TYPE:
             return [_safe(parse_eventbridge, event)]
     return [unparsed(dump(event), message_id=get_str(event, "id") if isinstance(event, Mapping) else None)]
+
+
+def _parse_any_record(record: object) -> Alert:
+    if not _is_sqs_record(record):
+        return _safe(parse_record, record)
+    assert isinstance(record, Mapping)
+    # the record id survives a parser bug too: it is what SQS is told failed
+    return replace(_safe(parse_sqs_record, record), record_id=get_str(record, "messageId"))
 
 
 def parse_record(record: object) -> Alert:
@@ -50,6 +78,31 @@ def parse_record(record: object) -> Alert:
     if not isinstance(message, str):
         return unparsed(dump(message), message_id=message_id, subject=subject, topic_arn=topic_arn)
     return parse_sns_message(message, message_id=message_id, topic_arn=topic_arn, subject=subject)
+
+
+def parse_sqs_record(record: Mapping[str, Any]) -> Alert:
+    """One SQS message: an SNS envelope in its body (the default), or the raw message (raw delivery)."""
+    record_id = get_str(record, "messageId")
+    body = record.get("body")
+    text = body if isinstance(body, str) else dump(body)
+    try:
+        envelope = json.loads(text)
+    except (ValueError, RecursionError):
+        envelope = None
+    if (
+        isinstance(envelope, Mapping)
+        and envelope.get("Type") == "Notification"
+        and isinstance(envelope.get("Message"), str)
+    ):
+        alert = parse_sns_message(
+            envelope["Message"],
+            message_id=get_str(envelope, "MessageId") or record_id,
+            topic_arn=get_str(envelope, "TopicArn"),
+            subject=get_str(envelope, "Subject"),
+        )
+    else:
+        alert = parse_sns_message(text, message_id=record_id)
+    return replace(alert, record_id=record_id)
 
 
 def parse_sns_message(

@@ -236,7 +236,9 @@ def subscription_calls(t: DeployedTemplate) -> Iterator[Call]:
     (https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html); to SQS, and to a subscription's redrive
     dead-letter queue, it sends as `sns.amazonaws.com` with the same `aws:SourceArn`
     (https://docs.aws.amazon.com/sns/latest/dg/subscribe-sqs-queue-to-sns-topic.html,
-    https://docs.aws.amazon.com/sns/latest/dg/sns-configure-dead-letter-queue.html)."""
+    https://docs.aws.amazon.com/sns/latest/dg/sns-configure-dead-letter-queue.html), and to a queue encrypted
+    with a customer-managed key it asks that key for the data key, as itself, so the key policy must allow
+    `sns.amazonaws.com` (https://docs.aws.amazon.com/sns/latest/dg/sns-enable-encryption-for-topic-sqs-queue-subscriptions.html)."""
     sns = _service("sns")
     for logical_id in t.resources("AWS::SNS::Subscription"):
         props = t.properties(logical_id)

@@ -132,10 +132,30 @@ def test_sns_from_another_topic_cannot_invoke_the_router_or_fill_its_queue(stagi
     assert len(refused(found)) == len(found)
 
 
+def test_the_intake_queue_key_lets_only_the_alert_topic_write(staging: Synthesized) -> None:
+    # Given the queue key's statement for SNS without its topic condition (CDK writes it so when the flag
+    # @aws-cdk/aws-sns-subscriptions:restrictSqsDescryption is off)
+    template = copy.deepcopy(staging.raw)
+    for resource in template["Resources"].values():
+        if resource["Type"] != "AWS::KMS::Key":
+            continue
+        for statement in resource["Properties"]["KeyPolicy"]["Statement"]:
+            if statement.get("Principal") == {"Service": "sns.amazonaws.com"}:
+                statement.pop("Condition")
+    loose = deployed(staging, template)
+    foreign = {"aws:SourceArn": loose.arn("sns", "someone-elses-topic")}
+    kms = [with_context(c, foreign) for c in aws.subscription_calls(loose) if c.request.action.startswith("kms:")]
+    # Then another topic could use the key: what the synthesized key (tested above) refuses
+    assert kms
+    assert refused(kms) == []
+    strict = [with_context(c, foreign) for c in aws.subscription_calls(deployed(staging)) if c.key_policy]
+    assert len(refused(strict)) == len(strict) == len(kms)
+
+
 def test_a_function_variable_with_undeclared_calls_fails_the_layer(staging: Synthesized) -> None:
     # Given a function that receives a new resource through its environment (e.g. a queue URL)
     template = copy.deepcopy(staging.raw)
-    (queue_id,) = [lid for lid, r in template["Resources"].items() if r["Type"] == "AWS::SQS::Queue"]
+    queue_id = next(lid for lid, r in template["Resources"].items() if r["Type"] == "AWS::SQS::Queue")
     function = next(r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function")
     function["Properties"]["Environment"]["Variables"]["NEW_QUEUE_URL"] = {"Ref": queue_id}
     # Then the layer refuses to guess what the code does with it

@@ -89,3 +89,22 @@ def test_period_is_the_metrics_period_in_seconds() -> None:
 def test_what_is_not_modelled_is_refused(expression: str) -> None:
     with pytest.raises(UnsupportedExpression):
         evaluate(expression, {"m1": series(1)}, {"m1": 60})
+
+
+def test_fill_gives_the_value_to_every_queried_period_without_a_datapoint() -> None:
+    stamps = (0.0, 60.0, 120.0, 180.0)
+    assert evaluate("FILL(m, 0)", {"m": {60.0: 2.0}}, {"m": 60}, stamps) == {
+        0.0: 0.0,
+        60.0: 2.0,
+        120.0: 0.0,
+        180.0: 0.0,
+    }
+    with pytest.raises(UnsupportedExpression, match="queried periods"):
+        evaluate("FILL(m, 0)", {"m": {60.0: 2.0}}, {"m": 60})
+
+
+def test_diff_is_each_value_minus_the_one_before_it() -> None:
+    assert evaluate("DIFF(m)", {"m": {0.0: 1.0, 60.0: 3.0, 120.0: 2.0}}, {"m": 60}) == {60.0: 2.0, 120.0: -1.0}
+    # an idle queue (no datapoints) that gets a message: FILL first, so the rise from 0 is seen
+    filled = evaluate("DIFF(FILL(m, 0))", {"m": {120.0: 1.0}}, {"m": 60}, (0.0, 60.0, 120.0))
+    assert filled == {60.0: 0.0, 120.0: 1.0}
