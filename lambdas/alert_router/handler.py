@@ -23,6 +23,9 @@ from lambdas.alert_router.delivery.defaults import default_deduplicator, default
 from lambdas.alert_router.delivery.engine import DeliveryError
 from lambdas.alert_router.delivery.idempotency import Deduplicator, Once, Result
 from lambdas.alert_router.delivery.webhook import Sender
+from lambdas.alert_router.enrichment.defaults import build_enricher
+from lambdas.alert_router.enrichment.enrich import Enricher
+from lambdas.alert_router.enrichment.model import NOTHING, Enrichment
 from lambdas.alert_router.intake.events import is_sweep, parse_event
 from lambdas.alert_router.models import Alert, Payload
 from lambdas.alert_router.rendering.context import RenderContext
@@ -45,6 +48,7 @@ from lambdas.shared.observability import init_sentry, traced
 
 if TYPE_CHECKING:  # bot-token mode's modules are imported only when that mode is on
     from lambdas.alert_router.delivery.web_api import SlackApi
+    from lambdas.alert_router.enrichment.graph import GraphPoster
     from lambdas.alert_router.incidents.loop import Lifecycle
     from lambdas.alert_router.incidents.store import IncidentStore
 
@@ -82,13 +86,16 @@ def lambda_handler(
     if lifecycle is None:
         sender = sender or default_sender(settings, context)
     deduplicator = deduplicator or default_deduplicator(settings, context)
+    # issue 13: the cause in the message, and (bot-token mode) the graph in the incident's thread
+    enricher = build_enricher(settings.enrichment, context, count=count, logger=logger)
+    graphs = _graph_poster(settings, bot, lifecycle, context)
 
     results: list[dict[str, Any]] = []
     failures: list[str] = []
     for alert in alerts:
         logger.set_correlation_id(alert.message_id)
         try:
-            results.append(handle_alert(alert, settings, sender, deduplicator, lifecycle))
+            results.append(handle_alert(alert, settings, sender, deduplicator, lifecycle, enricher, graphs))
         except Exception as error:  # delivery failed, in progress elsewhere, or a bug: the event is retried
             result, failure = record_failure(alert, error)
             results.append(result)
@@ -99,12 +106,14 @@ def lambda_handler(
     return {"results": results}
 
 
-def handle_alert(
+def handle_alert(  # noqa: PLR0913, PLR0917 - the alert, its settings and the invocation's adapters
     alert: Alert,
     settings: Settings,
     sender: Sender | None,
     deduplicator: Deduplicator,
     lifecycle: Lifecycle | None = None,
+    enricher: Enricher | None = None,
+    graphs: GraphPoster | None = None,
 ) -> dict[str, Any]:
     decision = route(alert, settings.routing, stateful=lifecycle is not None)
     note_routed(alert, decision, stateful=lifecycle is not None)
@@ -112,11 +121,15 @@ def handle_alert(
     if decision.channel is None:
         return {**base, "status": "suppressed", "note": decision.note}
     channel = decision.channel
-    payload = _render(alert, decision, settings.render_context(alert.region))
+    enrichment = enricher.enrich(alert) if enricher is not None else NOTHING
+    payload = _render(alert, decision, settings.render_context(alert.region), enrichment)
 
     def deliver() -> Result:
         if lifecycle is not None:
-            return lifecycle.handle(alert, decision, payload)
+            result = lifecycle.handle(alert, decision, payload)
+            if graphs is not None:
+                graphs.attach_opened(lifecycle, alert, result)
+            return result
         assert sender is not None  # webhook mode always has a sender
         return {**base, **webhook_result(sender.send(channel, payload))}
 
@@ -131,11 +144,20 @@ def handle_alert(
     return once.result
 
 
-def _render(alert: Alert, decision: Route, context: RenderContext) -> Payload:
+def _render(alert: Alert, decision: Route, context: RenderContext, enrichment: Enrichment = NOTHING) -> Payload:
     """A rendering bug must not lose the alert: it is then posted as received, and counted."""
     try:
-        return render(alert, decision, context)
+        return render(alert, decision, context, enrichment)
     except Exception:
         logger.exception("rendering failed: posting the alert as received")
         count("RenderFailures")
         return render_fallback(alert, context, decision.severity)
+
+
+def _graph_poster(settings: Settings, bot: Any, lifecycle: Lifecycle | None, context: Any) -> GraphPoster | None:
+    """Bot-token mode with graphs on: the poster of the alarm's graph into a new incident's thread."""
+    if lifecycle is None or bot is None or not settings.enrichment.graphs:
+        return None
+    from lambdas.alert_router.enrichment.defaults import build_graph_poster  # noqa: PLC0415 - bot-token mode only
+
+    return build_graph_poster(settings.enrichment, bot, context, lifecycle.api, count=count, logger=logger)

@@ -18,15 +18,20 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas.shared.observability import init_sentry, traced
+from lambdas.shared.synthetic_results import results_store
 from lambdas.synthetic_monitor.checks import CheckResult, judge
 from lambdas.synthetic_monitor.metrics import emit_metrics
 from lambdas.synthetic_monitor.probe import Target, probe_all
+from lambdas.synthetic_monitor.results import count_write_failure, keep_results
 from lambdas.synthetic_monitor.settings import load_settings
 
 SERVICE = "synthetic-monitor"
 # Time kept back from the Lambda timeout for judging, EMF and the return, whatever RUN_DEADLINE_MS says.
 RESERVE_MS = 2000
 MIN_RUN_MS = 100
+# Writing the results for the router: at most this long, and never into the last second of the Lambda.
+RESULTS_BUDGET_MS = 2000
+RESULTS_RESERVE_MS = 1000
 
 logger = Logger(service=SERVICE)
 init_sentry(SERVICE)  # at import, so Sentry's Lambda integration wraps the first invocation too
@@ -51,6 +56,14 @@ def lambda_handler(
         for check, response in zip(settings.checks, responses, strict=True)
     ]
     emit_metrics(results, environment=settings.environment, namespace=settings.namespace)
+    keep_results(
+        results_store(settings.results_table),
+        results,
+        at=now,
+        seconds=min(RESULTS_BUDGET_MS, context.get_remaining_time_in_millis() - RESULTS_RESERVE_MS) / 1000,
+        logger=logger,
+        count_failure=lambda: count_write_failure(settings.namespace, settings.environment),
+    )
 
     summary = {
         "environment": settings.environment,

@@ -16,6 +16,8 @@ Every variable is optional, so a local run needs none:
     FRONTEND_LATENCY_BUDGET_MS    its latency budget (default 3000) and timeout (default 6000)
     FRONTEND_TIMEOUT_MS
     RUN_DEADLINE_MS               hard deadline of one run (default 10000; also capped by the Lambda's time left)
+    RESULTS_TABLE_NAME            DynamoDB table where each run's results are kept for the alert router
+                                  (results.py); unset: kept in the process (local runs, the demo)
     POWERTOOLS_METRICS_NAMESPACE  EMF namespace (default PeopleBooster/Synthetics)
     SENTRY_DSN                    read by lambdas.shared.observability.init_sentry
 """
@@ -60,6 +62,7 @@ class Settings:
     run_deadline_ms: int
     namespace: str
     reading: Reading = TOLERANT
+    results_table: str | None = None
 
     def url_of(self, check: Check) -> str:
         """A check's absolute URL: paths are appended to the base URL (keeping any base path)."""
@@ -103,6 +106,7 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         run_deadline_ms=run_deadline_ms,
         namespace=env.get("POWERTOOLS_METRICS_NAMESPACE", "").strip() or DEFAULT_NAMESPACE,
         reading=reading,
+        results_table=env.get("RESULTS_TABLE_NAME", "").strip() or None,
     )
 
 
