@@ -18,6 +18,7 @@ from infra.constructs.ecs_monitoring import EcsMonitoring
 from infra.constructs.logs import LogsConstruct
 from infra.constructs.rds_monitoring import RdsMonitoring
 from infra.constructs.redis_monitoring import RedisMonitoring
+from infra.constructs.router_enrichment import RouterEnrichment
 from infra.constructs.sentry_intake import SentryIntakeConstruct
 from infra.constructs.synthetic_alarms import SyntheticAlarms, SyntheticMetrics
 from infra.constructs.synthetics import MAX_EVENT_AGE, SyntheticsConstruct
@@ -111,6 +112,7 @@ class MonitoringStack(Stack):
             factory=factory,
         )
         self.dashboard.add_row("Synthetic monitor", self.synthetic_alarms.widgets)
+        self._wire_router_enrichment(config, factory)
 
         self.dashboard.build(self.alarm_factory.created)
         _refuse_windows_that_silence_every_critical_alarm(config, self.alarm_factory.critical_names)
@@ -126,6 +128,31 @@ class MonitoringStack(Stack):
             value=self.logs.key.key_arn,
             description="Key of the ECS log groups; adopted groups: aws logs associate-kms-key --kms-key-id <this>",
         )
+
+
+    def _wire_router_enrichment(self, config: EnvironmentConfig, factory: AlarmFactory) -> None:
+        """The cause and the graph in the message (issue 13): the monitor keeps its results, the router reads
+        them, the error log and the metric graphs."""
+        router, results = self.alert_router, self.synthetics.results_table
+        self.router_enrichment = RouterEnrichment(
+            self,
+            "RouterEnrichment",
+            enrichment=config.router.enrichment,
+            oncall_handle=config.router.oncall_handle,
+            environment=config.environment,
+            metrics_namespace=router.metrics_namespace,
+            error_log_group=self.logs.groups["error"],
+            factory=factory,
+            fallback_topic=self.alerting.fallback_topic,
+        )
+        for name, value in self.router_enrichment.environment.items():
+            router.function.add_environment(name, value)
+        router.function.add_environment("SYNTHETIC_RESULTS_TABLE_NAME", results.table_name)
+        # lambdas/shared/synthetic_results.py: BatchWriteItem by the monitor, one Query by the router
+        results.grant(self.synthetics.project_function.role, "dynamodb:BatchWriteItem")
+        results.grant(router.role, "dynamodb:Query")
+        if self.router_enrichment.policy is not None:
+            router.role.attach_inline_policy(self.router_enrichment.policy)
 
 
 def _refuse_windows_that_silence_every_critical_alarm(config: EnvironmentConfig, critical_names: list[str]) -> None:

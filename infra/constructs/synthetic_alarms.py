@@ -222,6 +222,20 @@ class SyntheticAlarms(Construct):
             runbook="synthetic-monitor-not-running",
             datapoints=1,  # one failed run is a bug worth a look; it stays in ALARM for N periods, no flapping
         )
+        self._alarm(
+            "synthetic-results-not-kept",
+            summary=(
+                f"The synthetic monitor could not keep its results for the alert router in {self._runs()}:"
+                " synthetic alerts go out without the check's own reason (its logs say why)."
+            ),
+            metric=self.metrics.metric(names.RESULTS_WRITE_FAILURES, "Sum"),
+            threshold=1,
+            comparison=GE,
+            missing=cw.TreatMissingData.NOT_BREACHING,  # written only when a write failed
+            severity=Severity.WARNING,
+            category=Category.ERRORS,
+            runbook="synthetic-monitor-not-running",
+        )
 
     def _widgets(self) -> list[cw.IWidget]:
         checks = self.settings.checks

@@ -28,6 +28,15 @@ FIRST_STEPS = {
     "recovery": f"Follow the recovery in the events: `{_EVENTS}`",
 }
 DEFAULT_STEP = f"What RDS reported around it: `{_EVENTS}`"
+# category -> what it means for the service, said before RDS's own words
+MEANING = {
+    "availability": "The database is not available",
+    "failure": "The database failed",
+    "failover": "The database failed over to its standby",
+    "low storage": "The database is running out of storage",
+    "recovery": "The database is recovering",
+    "maintenance": "Maintenance on the database",
+}
 
 
 def render_rds_event(alert: Alert, facts: RdsEventFacts, route: Route, context: RenderContext) -> Payload:
@@ -46,7 +55,7 @@ def render_rds_event(alert: Alert, facts: RdsEventFacts, route: Route, context: 
         when=clock(facts.event_time, context.display_time_zone, firing=True),
         colour=colour,
         environment=context.environment,
-        cause=escape(f"RDS {facts.source_type} {facts.source_id}: {facts.message}"),
+        cause=escape(f"{MEANING.get(facts.category or '', 'RDS says')}: “{facts.message}” ({facts.source_id})"),
         first_step=escape(step) if route.severity is not Severity.INFO else None,
         mention=context.oncall if route.severity is Severity.CRITICAL else None,
         links=(
