@@ -9,7 +9,8 @@
 - Two warnings, to both topics like every router fallback: causes that could not be read
   (`EnrichmentFailures`) and graphs that could not be attached (`GraphFailures`). One failure is noise
   (the next alert tries again); the alarms fire when it keeps happening.
-- `environment`: what the router reads the settings from (lambdas/alert_router/enrichment/settings.py).
+- `environment`: what the router reads the settings from (lambdas/alert_router/enrichment/settings.py); the
+  error log group and the graphs' region are references, so the AWS-rules test layer asks for their calls.
 
 The stack attaches the policy to the router's role and adds the environment to its function; the results
 table of the synthetic monitor (constructs/synthetics.py) is granted there too.
@@ -17,7 +18,7 @@ table of the synthetic monitor (constructs/synthetics.py) is granted there too.
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Duration, Validations
+from aws_cdk import Acknowledgment, Aws, Duration, Validations
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -111,9 +112,12 @@ class RouterEnrichment(Construct):
             "TOP_ERRORS": "on" if enrichment.top_errors else "off",
             "TOP_ERRORS_MINUTES": str(enrichment.top_errors_minutes),
             "ENRICHMENT_BUDGET_MS": str(enrichment.budget_ms),
-            "GRAPHS": "on" if enrichment.graphs else "off",
             "GRAPH_BUDGET_MS": str(enrichment.graph_budget_ms),
         }
+        if enrichment.graphs:
+            # A reference to the deployment's region, on purpose: a local run (the demo, the tests) copies only
+            # the plain settings of the template, and has no CloudWatch to draw a graph with.
+            self.environment["GRAPH_REGION"] = Aws.REGION
         if enrichment.top_errors:
             self.environment["ERROR_LOG_GROUP"] = error_log_group.log_group_name
         if oncall_handle:

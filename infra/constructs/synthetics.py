@@ -23,6 +23,7 @@ from constructs import Construct
 
 from infra.config import EnvironmentConfig, VpcConfig
 from infra.constructs.function import ProjectFunction
+from lambdas.shared import synthetic_results
 from lambdas.synthetic_monitor import metric_names as names
 from lambdas.synthetic_monitor.settings import Settings, options_environment, settings_from_env
 
@@ -69,7 +70,7 @@ class SyntheticsConstruct(Construct):
             "ResultsTable",
             partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="check", type=dynamodb.AttributeType.STRING),
-            time_to_live_attribute="expires_at",
+            time_to_live_attribute=synthetic_results.TTL_ATTRIBUTE,
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(

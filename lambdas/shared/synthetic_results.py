@@ -8,7 +8,7 @@ reads them all with one Query when a synthetic alarm fires, to say what the chec
     check    the check's name         (S, sort key)
     at       epoch seconds of the run (N)
     url, ok, up, status_code, latency_ms, complete, reason, dependencies ({name: healthy})
-    expires_at  epoch seconds (N, the table's TTL attribute): a check removed from config disappears
+    ttl      epoch seconds (N, the table's TTL attribute): a check removed from config disappears
 
 Without a table (local runs, the demo, tests) both sides use one in-process store, the way the incident
 store works locally. The reader judges age itself: DynamoDB deletes expired items within days, not
@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 PARTITION = "latest"
+TTL_ATTRIBUTE = "ttl"
 TTL_SECONDS = 3600
 # The monitor's pass/fail metrics and their dimensions (lambdas/synthetic_monitor/metric_names.py)
 CHECK_SUCCESS = "CheckSuccess"
@@ -58,7 +59,7 @@ def to_item(record: CheckRecord, ttl_seconds: int = TTL_SECONDS) -> dict[str, An
         "up": record.up,
         "latency_ms": Decimal(str(round(record.latency_ms, 1))),
         "complete": record.complete,
-        "expires_at": int(record.at) + ttl_seconds,
+        TTL_ATTRIBUTE: int(record.at) + ttl_seconds,
     }
     if record.status_code is not None:
         item["status_code"] = record.status_code

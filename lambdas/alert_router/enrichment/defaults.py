@@ -56,7 +56,7 @@ def build_graph_poster(
     return GraphPoster(
         uploader_for=uploader_for,
         poster=api,
-        cloudwatch=functools.partial(sdk_client, "cloudwatch"),
+        cloudwatch=functools.partial(sdk_client, "cloudwatch", settings.graph_region),
         count=count,
         logger=logger,
         budget_seconds=settings.graph_budget_seconds,
@@ -65,7 +65,7 @@ def build_graph_poster(
 
 
 @functools.cache
-def sdk_client(service: str) -> Any:
+def sdk_client(service: str, region: str | None = None) -> Any:
     import boto3  # noqa: PLC0415 - see the module docstring
     from botocore.config import Config  # noqa: PLC0415
 
@@ -74,4 +74,4 @@ def sdk_client(service: str) -> Any:
         read_timeout=SDK_TIMEOUT_SECONDS,
         retries={"total_max_attempts": 2, "mode": "standard"},
     )
-    return boto3.client(service, config=config)
+    return boto3.client(service, region_name=region, config=config)

@@ -7,8 +7,9 @@
     TOP_ERRORS_MINUTES            how far back the query looks (15)
     ENRICHMENT_BUDGET_MS          the most one invocation waits for causes, all sources together (2000;
                                   0 turns enrichment off); never more than the invocation has left
-    GRAPHS                        "on" or "off": bot-token mode attaches the metric's graph (default off: a
-                                  local run has no CloudWatch to draw it; the stack writes config's choice)
+    GRAPH_REGION                  bot-token mode attaches the metric's graph, drawn by CloudWatch in this region
+                                  (unset: no graphs). The stack writes it as the deployment's region only when
+                                  config's `graphs` is on; a local run has no CloudWatch to draw with
     GRAPH_BUDGET_MS               the most the graph (image and upload) may take after the message is out (8000)
 
 config/<env>.yaml `router.enrichment` writes them; infra/config.py checks the same bounds (BOUNDS).
@@ -39,12 +40,16 @@ class EnrichmentSettings:
     top_errors: bool = False
     top_errors_minutes: int = DEFAULTS["TOP_ERRORS_MINUTES"]
     budget_seconds: float = DEFAULTS["ENRICHMENT_BUDGET_MS"] / 1000
-    graphs: bool = False
+    graph_region: str | None = None
     graph_budget_seconds: float = DEFAULTS["GRAPH_BUDGET_MS"] / 1000
 
     @property
     def top_errors_on(self) -> bool:
         return self.top_errors and self.error_log_group is not None
+
+    @property
+    def graphs(self) -> bool:
+        return self.graph_region is not None
 
 
 def enrichment_from_env(get: Callable[[str], str | None]) -> EnrichmentSettings:
@@ -55,7 +60,7 @@ def enrichment_from_env(get: Callable[[str], str | None]) -> EnrichmentSettings:
         top_errors=_switch(get("TOP_ERRORS"), "TOP_ERRORS", default=False),
         top_errors_minutes=_bounded(get("TOP_ERRORS_MINUTES"), "TOP_ERRORS_MINUTES"),
         budget_seconds=_bounded(get("ENRICHMENT_BUDGET_MS"), "ENRICHMENT_BUDGET_MS") / 1000,
-        graphs=_switch(get("GRAPHS"), "GRAPHS", default=False),
+        graph_region=get("GRAPH_REGION"),
         graph_budget_seconds=_bounded(get("GRAPH_BUDGET_MS"), "GRAPH_BUDGET_MS") / 1000,
     )
 

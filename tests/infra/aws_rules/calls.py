@@ -341,13 +341,10 @@ ENVIRONMENT_CALLS: dict[str, Any] = {
     "RESULTS_TABLE_NAME": _table("dynamodb:BatchWriteItem"),
     "SYNTHETIC_RESULTS_TABLE_NAME": _table("dynamodb:Query"),
     "ERROR_LOG_GROUP": _log_group_queries,
-}
-# Calls a function's code makes whatever its environment names, by function name suffix.
-CODE_CALLS: dict[str, list[tuple[str, str]]] = {
     # lambdas/alert_router/enrichment/graph.py: GetMetricWidgetImage has no resource type ("*")
     # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
     # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricWidgetImage.html
-    "-alert-router": [("cloudwatch:GetMetricWidgetImage", "*")],
+    "GRAPH_REGION": lambda t, region: [("cloudwatch:GetMetricWidgetImage", "*")],
 }
 PUBLISHED_TOPIC_VARIABLES = ("ALERT_TOPIC_ARN",)
 
@@ -382,10 +379,6 @@ def function_role_calls(t: DeployedTemplate) -> Iterator[Call]:
                     yield Call(Request(role, action, resource, TLS, f"{name} ({variable})"), policies)
             else:
                 raise UnresolvedToken(f"{name}: declare the calls its code makes with {variable} in ENVIRONMENT_CALLS")
-        for suffix, code_calls in CODE_CALLS.items():
-            if name.endswith(suffix):
-                for action, resource in code_calls:
-                    yield Call(Request(role, action, resource, TLS, f"{name} (its code)"), policies)
         yield from _destination_calls(t, logical_id, role, policies, name)
         yield from _event_source_calls(t, t.get_att(logical_id, "Arn"), role, policies, name)
 
