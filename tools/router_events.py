@@ -62,12 +62,12 @@ SCENARIOS: dict[str, tuple[str, Sequence[Scenario | str]]] = {
     "sns_ok_recovery.json": (
         "sns",
         [Scenario("ecs-backend-cpu-high", "OK", "ALARM", "2026-11-29T03:41:15.102", (41.2,),
-                  "a6c4e2f0-1b3d-5f7a-9c1e-3a5b7c9d1e2f")],
+                  "d4d8b4c2-af5e-5d30-b120-3e4f5a6b7c83")],
     ),
     "sns_percentile_alarm_alb_latency_p95.json": (
         "sns",
         [Scenario("alb-backend-latency-high", "ALARM", "OK", "2026-11-29T03:16:02.440",
-                  (4.213, 3.871, 3.522, 3.308, 3.104), "c1d2e3f4-a5b6-5c7d-8e9f-0a1b2c3d4e5f")],
+                  (4.213, 3.871, 3.522, 3.308, 3.104), "c3c7a3b1-9e4d-5c2f-a01f-2d3e4f5a6b72")],
     ),
     "sns_alb_target_5xx.json": (
         "sns",
@@ -77,23 +77,23 @@ SCENARIOS: dict[str, tuple[str, Sequence[Scenario | str]]] = {
     "sns_synthetic_live_check_failing.json": (
         "sns",
         [Scenario("synthetic-live-failing", "ALARM", "OK", "2026-11-29T03:14:15.117", (0.0, 0.0, 0.0),
-                  "e1f2a3b4-c5d6-5e7f-8a9b-0c1d2e3f4a5b")],
+                  "a1257b3f-7c2b-5a0d-2efd-041526374853")],
     ),
     "sns_insufficient_data.json": (
         "sns",
         [Scenario("rds-cpu-high", "INSUFFICIENT_DATA", "OK", "2026-11-29T03:21:44.005", (),
-                  "f3a4b5c6-d7e8-5f9a-8b0c-1d2e3f4a5b6c")],
+                  "e5e9c5d3-b06f-5e41-c231-4f5a6b7c8d94")],
     ),
     "sns_japanese_description.json": (
         "sns",
         [Scenario("ecs-backend-memory-high", "ALARM", "OK", "2026-11-29T03:18:40.551", (88.0, 86.5, 84.2, 83.0, 81.7),
-                  "0a1b2c3d-4e5f-5a6b-8c7d-9e0f1a2b3c4d",
+                  "5cd02cea-27d6-55b8-d9a8-bfc0d1e2f30b",
                   summary="バックエンドのメモリ使用率が80%を超えています（5分間）。担当：インフラチーム")],  # noqa: RUF001
     ),
     "sns_legacy_without_alarm_arn.json": (
         "sns",
         [Scenario("redis-001-memory-high", "ALARM", "OK", "2026-11-29T03:25:09.870", (86.3, 85.0, 84.1, 82.6, 81.2),
-                  "1b2c3d4e-5f6a-5b7c-8d9e-0f1a2b3c4d5e", legacy=True)],
+                  "29adf9b7-f4a3-5285-a675-8d9eafbfc0d8", legacy=True)],
     ),
     "eventbridge_alarm_state_change.json": (
         "eventbridge",
@@ -104,10 +104,10 @@ SCENARIOS: dict[str, tuple[str, Sequence[Scenario | str]]] = {
         "sns",
         [
             Scenario("ecs-backend-cpu-high", "ALARM", "OK", "2026-11-29T03:14:15.926", (93.4, 91.2, 88.7, 86.1, 84.9),
-                     "2c3d4e5f-6a7b-5c8d-9e0f-1a2b3c4d5e6f"),
+                     "7ef24e0c-49f8-57da-fbca-d1e2f3041520"),
             '{"AlarmName": "truncated',
-            Scenario("router-dead-letter-queue", "ALARM", "OK", "2026-11-29T03:30:02.318", (2.0,),
-                     "3d4e5f6a-7b8c-5d9e-8f0a-2b3c4d5e6f7a"),
+            Scenario("alb-backend-unhealthy-targets", "ALARM", "OK", "2026-11-29T03:30:02.318", (2.0, 1.0, 1.0, 1.0, 1.0),
+                     "90146a2e-6b1a-59fc-1dec-f30415263742"),
         ],
     ),
 }  # fmt: skip
@@ -145,7 +145,7 @@ def generate(name: str, template: Mapping[str, Any], *, prefix: str, region: str
     built = []
     for record in records:
         if isinstance(record, str):
-            built.append(_sns_record(record, topic, "ALARM", "9f8e7d6c-5b4a-5392-8180-7f6e5d4c3b2a", None))
+            built.append(_sns_record(record, topic, "ALARM", "8f035f1d-5a09-58eb-0cdb-e2f304152631", None))
             continue
         properties = alarms[f"{prefix}-{record.alarm}"]
         message = _sns_message(record, properties, region, topic)
