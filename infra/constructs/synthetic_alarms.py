@@ -231,7 +231,7 @@ class SyntheticAlarms(Construct):
             metric=self.metrics.metric(names.RESULTS_WRITE_FAILURES, "Sum"),
             threshold=1,
             comparison=GE,
-            missing=cw.TreatMissingData.NOT_BREACHING,  # written only when a write failed
+            missing=cw.TreatMissingData.NOT_BREACHING,  # no run, no point: the not-running alarm says so
             severity=Severity.WARNING,
             category=Category.ERRORS,
             runbook="synthetic-monitor-not-running",

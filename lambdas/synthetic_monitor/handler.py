@@ -22,7 +22,7 @@ from lambdas.shared.synthetic_results import results_store
 from lambdas.synthetic_monitor.checks import CheckResult, judge
 from lambdas.synthetic_monitor.metrics import emit_metrics
 from lambdas.synthetic_monitor.probe import Target, probe_all
-from lambdas.synthetic_monitor.results import count_write_failure, keep_results
+from lambdas.synthetic_monitor.results import count_write_failures, keep_results
 from lambdas.synthetic_monitor.settings import load_settings
 
 SERVICE = "synthetic-monitor"
@@ -62,7 +62,7 @@ def lambda_handler(
         at=now,
         seconds=min(RESULTS_BUDGET_MS, context.get_remaining_time_in_millis() - RESULTS_RESERVE_MS) / 1000,
         logger=logger,
-        count_failure=lambda: count_write_failure(settings.namespace, settings.environment),
+        count=lambda failures: count_write_failures(settings.namespace, settings.environment, failures),
     )
 
     summary = {

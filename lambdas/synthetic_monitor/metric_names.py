@@ -49,8 +49,8 @@ SERVICE_MEMORY_BYTES = MetricSpec("ServiceMemoryBytes", "Bytes", SERVICE_DIMENSI
 # Tolerant contract: 1 per run for each field a body did not report (field: status, version, uptime,
 # responseTime, cpu_percent, memory_percent, memory_bytes, uptime_seconds); written only when missing.
 FIELD_MISSING = MetricSpec("FieldMissing", "Count", FIELD_DIMENSIONS)
-# 1 when the run's results could not be written for the alert router (results.py, only then; not one of
-# ALL_METRICS, which are the run's own measurements).
+# 1 when the run's results could not be written for the alert router, else 0 (results.py; written after
+# the write, so not one of ALL_METRICS, which emit_metrics writes).
 RESULTS_WRITE_FAILURES = MetricSpec("ResultsWriteFailures", "Count", SERVICE_DIMENSIONS)
 
 ALL_METRICS = (

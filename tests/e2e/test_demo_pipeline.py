@@ -51,9 +51,11 @@ def test_full_scenario_fires_the_right_alarms_into_the_right_channels_and_recove
             mine = [p for p in payloads if alarm in _text(p)]
             if mine:
                 # the last message about it is its recovery: every ALARM message also says "OK → ALARM"
-                assert mine[-1]["text"].startswith(f"✅ [staging] OK: {alarm} - "), (channel, alarm, mine[-1]["text"])
+                short = alarm.removeprefix("peoplebooster-staging-")
+                assert mine[-1]["text"].startswith(f"✅ [staging] RESOLVED · {short}: "), (channel, mine[-1]["text"])
                 assert mine[-1]["attachments"][0]["color"] == "#2eb67d", (channel, alarm)
-                assert any(p["text"].startswith("🔴 [staging] ALARM") for p in mine[:-1]), (channel, alarm)
+                firing = ("🔴 [staging] CRITICAL · ", "🟠 [staging] WARNING · ")
+                assert any(p["text"].startswith(firing) for p in mine[:-1]), (channel, alarm)
     # And the start-up INSUFFICIENT_DATA -> OK transitions were not announced as recoveries
     assert sum(len(p) for p in result.messages.values()) < len(result.transitions)
 

@@ -61,12 +61,11 @@ STAGING_SYNTHETIC_ALARMS: list[tuple[str, str, dict[str, str], str, float, str, 
     # the front end is another https host: its own certificate alarm
     ("synthetic-frontend-certificate-expiring", "CertificateDaysRemaining", {"check": "frontend"}, "Minimum", 21,
      "LessThanThreshold", "ignore", None, "warning", "errors", "synthetic-certificate-expiring"),
-    # the results kept for the alert router could not be written (issue 13); written only when it failed
+    # the results kept for the alert router could not be written (issue 13)
     ("synthetic-results-not-kept", "ResultsWriteFailures", {}, "Sum", 1, "GreaterThanOrEqualToThreshold",
      "notBreaching", None, "warning", "errors", "synthetic-monitor-not-running"),
 ]  # fmt: skip
-# Written only when something failed: a healthy run prints no point of them.
-ONLY_ON_FAILURE = {names.RESULTS_WRITE_FAILURES.name}
+
 
 
 def _monitor_function(synth: Synthesized) -> tuple[str, dict[str, Any]]:
@@ -374,8 +373,6 @@ def test_every_synthetic_alarm_watches_a_metric_the_monitor_writes_and_stays_ok_
     for name, alarm in alarms.items():
         if alarm["MetricName"] == names.CERTIFICATE_DAYS_REMAINING.name and not tls:
             continue  # no certificate on http
-        if alarm["MetricName"] in ONLY_ON_FAILURE:
-            continue  # tests/unit/synthetic_monitor/test_results.py checks what a failure writes
         wanted = (
             alarm["Namespace"],
             alarm["MetricName"],

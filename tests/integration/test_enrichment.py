@@ -227,7 +227,7 @@ def test_the_monitors_failed_write_is_logged_counted_and_the_run_succeeds(
     output = capsys.readouterr().out
     assert summary["ok"] is True
     points = [p for p in emf_values(output) if p[0] == "ResultsWriteFailures"]
-    assert points == [("ResultsWriteFailures", {"environment": "production"}, 1.0, "Count")]
+    assert points == [("ResultsWriteFailures", {"environment": "production"}, 1.0, "Count")]  # and 0 on success
     [line] = [r for r in caplog.records if r.getMessage() == "check results not kept for the alert router"]
     assert line.__dict__["error_type"] == "ResourceNotFoundException"
 
