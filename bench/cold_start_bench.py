@@ -221,7 +221,14 @@ def _aws_resources(endpoint: str) -> tuple[dict[str, str], str]:
     peer's webhook URL encrypted with a KMS key, as its `kms_key_arn` option deploys it."""
     import boto3
 
-    from tests.aws_tables import FAKE_CREDENTIALS, IDEMPOTENCY_TABLE, INCIDENT_TABLE, REGION, RESULTS_TABLE, create_table
+    from tests.aws_tables import (
+        FAKE_CREDENTIALS,
+        IDEMPOTENCY_TABLE,
+        INCIDENT_TABLE,
+        REGION,
+        RESULTS_TABLE,
+        create_table,
+    )
 
     session = boto3.session.Session(
         aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],

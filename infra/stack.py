@@ -129,7 +129,6 @@ class MonitoringStack(Stack):
             description="Key of the ECS log groups; adopted groups: aws logs associate-kms-key --kms-key-id <this>",
         )
 
-
     def _wire_router_enrichment(self, config: EnvironmentConfig, factory: AlarmFactory) -> None:
         """The cause and the graph in the message (issue 13): the monitor keeps its results, the router reads
         them, the error log and the metric graphs."""

@@ -10,7 +10,16 @@ import pytest
 from moto import mock_aws
 
 from lambdas.shared.local_context import LocalLambdaContext
+from lambdas.shared.synthetic_results import PROCESS_RESULTS
 from tests.aws_tables import FAKE_CREDENTIALS, REGION
+
+
+@pytest.fixture(autouse=True)
+def _no_synthetic_results_from_other_tests() -> Iterator[None]:
+    """The monitor's in-process results (no table) would otherwise reach a later test's router as a cause."""
+    PROCESS_RESULTS.clear()
+    yield
+    PROCESS_RESULTS.clear()
 
 
 @pytest.fixture

@@ -418,7 +418,7 @@ class LocalSlackApi(_LoopbackServer):
             queue = self._faults[method] if self._faults[method] else self._faults["*"]
             return queue.popleft() if queue else None
 
-    def _call(
+    def _call(  # noqa: PLR0911 - one return per answer, as Slack gives them
         self, method: str, authorization: str | None, args: dict[str, Any]
     ) -> tuple[int, dict[str, Any], str | None]:
         if authorization != f"Bearer {self.token}":
@@ -466,7 +466,6 @@ class LocalSlackApi(_LoopbackServer):
             )
         return 200, {"ok": True, "channel": channel, "ts": ts}, None
 
-
     # --- the external file upload (https://docs.slack.dev/messaging/working-with-files#upload) ---
     def _upload_url(self, args: dict[str, Any]) -> tuple[int, dict[str, Any], str | None]:
         length = str(args.get("length") or "")
@@ -512,8 +511,14 @@ class LocalSlackApi(_LoopbackServer):
             ts = f"{1_780_000_000 + self._counter}.{self._counter:06d}"
             text = " ".join(f"📎 {item['title']}" for item in shared)
             self._messages[channel].append(
-                {"text": text, "ts": ts, "channel": channel, "thread_ts": thread_ts, "files": shared,
-                 "reply_broadcast": False}  # fmt: skip
+                {
+                    "text": text,
+                    "ts": ts,
+                    "channel": channel,
+                    "thread_ts": thread_ts,
+                    "files": shared,
+                    "reply_broadcast": False,
+                }
             )
         return 200, {"ok": True, "files": [{"id": item["id"], "title": item["title"]} for item in shared]}, None
 
@@ -535,8 +540,8 @@ def _api_handler_for(api: LocalSlackApi) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
             if self.path.startswith("/upload/"):  # the upload URL: no token, the URL is the credential
-                status, answer = api._receive_upload(self.path.removeprefix("/upload/"), body)
-                _send(self, status, "text/plain", answer.encode(), None)
+                status, said = api._receive_upload(self.path.removeprefix("/upload/"), body)
+                _send(self, status, "text/plain", said.encode(), None)
                 return
             method = self.path.split("?", 1)[0].removeprefix("/api/").strip("/")
             try:

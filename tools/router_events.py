@@ -106,8 +106,8 @@ SCENARIOS: dict[str, tuple[str, Sequence[Scenario | str]]] = {
             Scenario("ecs-backend-cpu-high", "ALARM", "OK", "2026-11-29T03:14:15.926", (93.4, 91.2, 88.7, 86.1, 84.9),
                      "7ef24e0c-49f8-57da-fbca-d1e2f3041520"),
             '{"AlarmName": "truncated',
-            Scenario("alb-backend-unhealthy-targets", "ALARM", "OK", "2026-11-29T03:30:02.318", (2.0, 1.0, 1.0, 1.0, 1.0),
-                     "90146a2e-6b1a-59fc-1dec-f30415263742"),
+            Scenario("alb-backend-unhealthy-targets", "ALARM", "OK", "2026-11-29T03:30:02.318",
+                     (2.0, 1.0, 1.0, 1.0, 1.0), "90146a2e-6b1a-59fc-1dec-f30415263742"),
         ],
     ),
 }  # fmt: skip
@@ -150,7 +150,9 @@ def generate(name: str, template: Mapping[str, Any], *, prefix: str, region: str
         properties = alarms[f"{prefix}-{record.alarm}"]
         message = _sns_message(record, properties, region, topic)
         subject = f'{record.new}: "{properties["AlarmName"]}" in {REGION_NAMES[region]}'
-        built.append(_sns_record(json.dumps(message, ensure_ascii=False), topic, record.new, record.message_id, subject))
+        built.append(
+            _sns_record(json.dumps(message, ensure_ascii=False), topic, record.new, record.message_id, subject)
+        )
     return {"Records": built}
 
 
@@ -229,7 +231,9 @@ def reason(scenario: Scenario, properties: Mapping[str, Any]) -> str:
         return f"Insufficient Data: {evaluation} datapoint{'s were' if evaluation != 1 else ' was'} unknown."
     period = timedelta(seconds=int(properties["Period"]))
     start = datetime.fromisoformat(scenario.at).replace(second=0, microsecond=0) - period
-    points = ", ".join(f"{value} ({start - i * period:%d/%m/%y %H:%M:%S})" for i, value in enumerate(scenario.datapoints))
+    points = ", ".join(
+        f"{value} ({start - i * period:%d/%m/%y %H:%M:%S})" for i, value in enumerate(scenario.datapoints)
+    )
     words = _WORDS[properties["ComparisonOperator"]]
     threshold = float(properties["Threshold"])
     count = len(scenario.datapoints)
@@ -282,7 +286,9 @@ def _eventbridge(scenario: Scenario, properties: Mapping[str, Any], region: str)
                             "metric": {
                                 "namespace": properties["Namespace"],
                                 "name": properties["MetricName"],
-                                "dimensions": {item["Name"]: item["Value"] for item in properties.get("Dimensions", [])},
+                                "dimensions": {
+                                    item["Name"]: item["Value"] for item in properties.get("Dimensions", [])
+                                },
                             },
                             "period": properties["Period"],
                             "stat": properties["Statistic"],

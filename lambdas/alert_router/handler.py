@@ -106,7 +106,7 @@ def lambda_handler(
     return {"results": results}
 
 
-def handle_alert(  # noqa: PLR0913, PLR0917 - the alert, its settings and the invocation's adapters
+def handle_alert(  # noqa: PLR0917 - the alert, its settings and the invocation's adapters
     alert: Alert,
     settings: Settings,
     sender: Sender | None,

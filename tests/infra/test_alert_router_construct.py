@@ -15,8 +15,8 @@ import pytest
 from lambdas.alert_router.delivery.idempotency import Once
 from lambdas.alert_router.enrichment import defaults as enrichment_defaults
 from lambdas.alert_router.settings import load_settings
-from lambdas.shared.alarm_metadata import parse_alarm_metadata
 from lambdas.shared import synthetic_results
+from lambdas.shared.alarm_metadata import parse_alarm_metadata
 from lambdas.shared.local_context import LocalLambdaContext
 from tests.emf import emf_series
 from tests.infra.conftest import Synthesized, resolve_join
@@ -241,7 +241,9 @@ def test_role_grants_exactly_what_the_router_does(synthesized: dict[str, Synthes
         ]
         grants: dict[str, list[str]] = {}
         for statement in statements:  # one entry per resource, whichever policies and statements grant it
-            for resource in statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]:
+            for resource in (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            ):
                 grants.setdefault(json.dumps(resource, sort_keys=True), []).extend(_list(statement["Action"]))
         grants = {resource: sorted(actions) for resource, actions in grants.items()}
         # Then each resource gets exactly its actions, and '*' only for X-Ray and the actions without a resource type

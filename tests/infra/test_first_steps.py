@@ -28,15 +28,18 @@ def test_every_alarm_shows_its_runbooks_first_step(synthesized: dict[str, Synthe
             prefix=synth.config.prefix, environment=environment, health_base_url=str(synth.config.health_base_url)
         )
         assert metadata.first_step == first_step(runbook, names), name
-        assert "$PREFIX" not in metadata.first_step and "<prefix>" not in metadata.first_step, name
+        assert "$PREFIX" not in metadata.first_step, name
+        assert "<prefix>" not in metadata.first_step, name
 
 
 @pytest.mark.parametrize("runbook", RUNBOOKS)
 def test_every_runbook_has_a_first_step_a_person_can_act_on(runbook: str) -> None:
     step = first_step(runbook, NAMES)
     assert 20 <= len(step) <= 300, step
-    assert "](" not in step and "**" not in step  # Markdown links and bold are made plain
-    assert "$PREFIX" not in step and "<prefix>" not in step and "$HEALTH_BASE_URL" not in step
+    for markdown in ("](", "**"):  # links and bold are made plain
+        assert markdown not in step
+    for variable in ("$PREFIX", "<prefix>", "$HEALTH_BASE_URL"):  # filled in
+        assert variable not in step
 
 
 def test_the_first_step_is_the_first_item_with_names_filled_in() -> None:

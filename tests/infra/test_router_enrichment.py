@@ -15,6 +15,7 @@ from tests.infra.test_config import _write_variant
 
 
 def _router(synth: Synthesized) -> dict[str, Any]:
+    function: dict[str, Any]
     (function,) = [
         resource["Properties"]
         for resource in synth.resources("AWS::Lambda::Function").values()
@@ -28,7 +29,10 @@ def _router(synth: Synthesized) -> dict[str, Any]:
     [
         ({"router.oncall_handle": "@oncall"}, "router.oncall_handle: Value error, oncall_handle must be a Slack user"),
         ({"router.oncall_handle": "<!channel>"}, "oncall_handle must be a Slack user group"),
-        ({"router.enrichment.budget_ms": 20_000}, "router.enrichment.budget_ms: Input should be less than or equal to 10000"),
+        (
+            {"router.enrichment.budget_ms": 20_000},
+            "router.enrichment.budget_ms: Input should be less than or equal to 10000",
+        ),
         ({"router.enrichment.top_errors_minutes": 0}, "router.enrichment.top_errors_minutes: Input should be greater"),
         ({"router.enrichment.graph": True}, "router.enrichment.graph"),
     ],
@@ -68,14 +72,18 @@ def test_the_router_reads_the_enrichment_config_from_its_environment(
 
 
 def test_graphs_and_top_errors_off_write_neither(tmp_path: Path) -> None:
-    from aws_cdk import App  # noqa: PLC0415
-    from aws_cdk.assertions import Template  # noqa: PLC0415
+    from aws_cdk import App
+    from aws_cdk.assertions import Template
 
-    from infra.stack import MonitoringStack  # noqa: PLC0415
+    from infra.stack import MonitoringStack
 
     variant = _write_variant(
-        tmp_path, {"router.enrichment.graphs": False, "router.enrichment.top_errors": False,
-                   "router.oncall_handle": "<@U0123ABCD>"}  # fmt: skip
+        tmp_path,
+        {
+            "router.enrichment.graphs": False,
+            "router.enrichment.top_errors": False,
+            "router.oncall_handle": "<@U0123ABCD>",
+        },
     )
     config = load_config("staging", variant)
     stack = MonitoringStack(App(context={"aws:cdk:bundling-stacks": []}), config=config)
@@ -85,7 +93,8 @@ def test_graphs_and_top_errors_off_write_neither(tmp_path: Path) -> None:
         for r in template["Resources"].values()
         if r["Type"] == "AWS::Lambda::Function" and r["Properties"]["FunctionName"].endswith("-alert-router")
     ]
-    assert "GRAPH_REGION" not in variables and "ERROR_LOG_GROUP" not in variables
+    assert "GRAPH_REGION" not in variables
+    assert "ERROR_LOG_GROUP" not in variables
     assert variables["TOP_ERRORS"] == "off"
     assert variables["ONCALL_HANDLE"] == "<@U0123ABCD>"
     # And no policy grants what the router does not call
@@ -106,10 +115,20 @@ def test_causes_and_graphs_that_keep_failing_alarm_on_both_topics(
     synth = synthesized[environment]
     alarms = synth.alarms_by_name()
     both = [synth.topic_ref("alerts"), synth.topic_ref("alerts-fallback")]
-    for name, metric in (("router-enrichment-failures", "EnrichmentFailures"), ("router-graph-failures", "GraphFailures")):
+    for name, metric in (
+        ("router-enrichment-failures", "EnrichmentFailures"),
+        ("router-graph-failures", "GraphFailures"),
+    ):
         alarm = alarms[f"{synth.config.prefix}-{name}"]
-        assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == ("PeopleBooster/AlertRouter", metric, "Sum")
-        assert {d["Name"]: d["Value"] for d in alarm["Dimensions"]} == {"service": "alert-router", "environment": environment}
+        assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
+            "PeopleBooster/AlertRouter",
+            metric,
+            "Sum",
+        )
+        assert {d["Name"]: d["Value"] for d in alarm["Dimensions"]} == {
+            "service": "alert-router",
+            "environment": environment,
+        }
         assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"], alarm["Threshold"]) == (6, 3, 1)
         assert alarm["TreatMissingData"] == "notBreaching"
         assert alarm["AlarmActions"] == alarm["OKActions"] == both
@@ -117,7 +136,11 @@ def test_causes_and_graphs_that_keep_failing_alarm_on_both_topics(
 
 
 def test_the_monitors_results_table_keeps_an_hour(staging: Synthesized) -> None:
-    (table,) = [t["Properties"] for lid, t in staging.resources("AWS::DynamoDB::Table").items() if lid.startswith("SyntheticsResults")]
+    (table,) = [
+        t["Properties"]
+        for lid, t in staging.resources("AWS::DynamoDB::Table").items()
+        if lid.startswith("SyntheticsResults")
+    ]
     assert table["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["SSESpecification"] == {"SSEEnabled": True}

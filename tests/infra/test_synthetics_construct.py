@@ -67,7 +67,6 @@ STAGING_SYNTHETIC_ALARMS: list[tuple[str, str, dict[str, str], str, float, str, 
 ]  # fmt: skip
 
 
-
 def _monitor_function(synth: Synthesized) -> tuple[str, dict[str, Any]]:
     (found,) = [
         (logical_id, resource["Properties"])

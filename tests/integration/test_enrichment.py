@@ -31,6 +31,7 @@ from lambdas.alert_router.enrichment.synthetic import synthetic_cause
 from lambdas.alert_router.enrichment.top_errors import QUERY, parse_rows, query_window, top_errors
 from lambdas.alert_router.intake.events import parse_event
 from lambdas.alert_router.models import Alert
+from lambdas.alert_router.rendering.alarm import TIMES
 from lambdas.alert_router.settings import load_settings
 from lambdas.shared import synthetic_results
 from lambdas.shared.local_context import LocalLambdaContext
@@ -67,7 +68,7 @@ class Counts:
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     for name, value in FAKE_CREDENTIALS.items():
         monkeypatch.setenv(name, value)
-    from moto import mock_aws  # noqa: PLC0415
+    from moto import mock_aws
 
     with mock_aws():
         client = boto3.client("dynamodb", region_name=REGION)
@@ -118,9 +119,7 @@ def test_the_monitors_own_reason_reaches_the_ready_alarms_message(
         monkeypatch.setenv("SYNTHETIC_RESULTS_TABLE_NAME", TABLE)
         monkeypatch.setenv("SLACK_WEBHOOK_URLS", slack.webhook_urls())
         load_settings.cache_clear()
-        event = json.loads(
-            (EVENTS / "sns_synthetic_live_check_failing.json").read_text().replace("live", "ready")
-        )
+        event = json.loads((EVENTS / "sns_synthetic_live_check_failing.json").read_text().replace("live", "ready"))
         try:
             router.lambda_handler(event, LocalLambdaContext(function_name="alert-router", timeout_seconds=60))
         finally:
@@ -161,7 +160,12 @@ def test_one_query_serves_every_alarm_of_the_invocation(aws: Any) -> None:
     reads: list[int] = []
     store = DynamoDBResults(TABLE, aws)
     latest = store.latest
-    store.latest = lambda: reads.append(1) or latest()  # type: ignore[method-assign]
+
+    def counted() -> list[CheckRecord]:
+        reads.append(1)
+        return latest()
+
+    store.latest = counted  # type: ignore[method-assign]
     counts = Counts()
     sources = enricher(store, counts)
     # When two synthetic alarms are enriched in one invocation
@@ -184,7 +188,10 @@ def test_a_missing_table_adds_nothing_and_is_logged_and_counted_once(
         assert sources.enrich(alert).cause is None  # a second alarm does not try again
     assert counts.counted == ["EnrichmentFailures"]
     [failure] = [r for r in caplog.records if r.getMessage().startswith("enrichment failed")]
-    assert (failure.__dict__["enrichment"], failure.__dict__["error_type"]) == ("synthetic-results", "ResourceNotFoundException")
+    assert (failure.__dict__["enrichment"], failure.__dict__["error_type"]) == (
+        "synthetic-results",
+        "ResourceNotFoundException",
+    )
 
 
 def test_a_slow_source_costs_the_budget_and_no_more(caplog: pytest.LogCaptureFixture) -> None:
@@ -241,7 +248,7 @@ def test_the_query_runs_on_the_error_log_group_over_the_minutes_before_the_chang
     # Given moto's Logs (it runs StartQuery and GetQueryResults, not `stats`)
     for name, value in FAKE_CREDENTIALS.items():
         monkeypatch.setenv(name, value)
-    from moto import mock_aws  # noqa: PLC0415
+    from moto import mock_aws
 
     with mock_aws():
         logs = boto3.client("logs", region_name=REGION)
@@ -270,9 +277,10 @@ def test_a_query_still_running_at_the_deadline_is_stopped() -> None:
     stubber.add_response("get_query_results", {"status": "Running", "results": []}, {"queryId": "q-1"})
     stubber.add_response("stop_query", {"success": True}, {"queryId": "q-1"})
     left = iter([2.0, 2.0, 2.0, 2.0, 0.1, 0.1])
-    with stubber, pytest.raises(TimeoutError, match="did not complete in time$"):
-        top_errors(client, "g", (0, 60), time_left=lambda: next(left), sleep=lambda _: None)
-    # Then StopQuery was called (the query does not scan on, and bill, for nothing), and nothing else
+    with stubber:
+        with pytest.raises(TimeoutError, match=r"did not complete in time$"):
+            top_errors(client, "g", (0, 60), time_left=lambda: next(left), sleep=lambda _: None)
+        # Then StopQuery was called (the query does not scan on, and bill, for nothing), and nothing else
         stubber.assert_no_pending_responses()
 
 
@@ -282,7 +290,10 @@ def test_rows_are_read_as_the_api_reference_shows_them() -> None:
         [{"field": "message", "value": "timeout\n after 30 s"}, {"field": "count", "value": "3"}],
         [{"field": "@ptr", "value": "x"}],  # a row without the fields: skipped
     ]
-    assert parse_rows(rows) == (ErrorCount(12, "connect ECONNREFUSED 10.0.1.5:5432"), ErrorCount(3, "timeout after 30 s"))
+    assert parse_rows(rows) == (
+        ErrorCount(12, "connect ECONNREFUSED 10.0.1.5:5432"),
+        ErrorCount(3, "timeout after 30 s"),
+    )
 
 
 def test_a_5xx_alarm_posts_with_its_top_errors(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -297,8 +308,13 @@ def test_a_5xx_alarm_posts_with_its_top_errors(monkeypatch: pytest.MonkeyPatch) 
     stubber.activate()
     monkeypatch.setattr(enrichment_defaults, "sdk_client", lambda *_: client)
     with LocalSlack() as slack:
-        for name, value in {"SLACK_WEBHOOK_URLS": slack.webhook_urls(), "TOP_ERRORS": "on",
-                            "ERROR_LOG_GROUP": "/aws/ecs/production/error", "ENVIRONMENT": "production"}.items():  # fmt: skip
+        settings = {
+            "SLACK_WEBHOOK_URLS": slack.webhook_urls(),
+            "TOP_ERRORS": "on",
+            "ERROR_LOG_GROUP": "/aws/ecs/production/error",
+            "ENVIRONMENT": "production",
+        }
+        for name, value in settings.items():
             monkeypatch.setenv(name, value)
         load_settings.cache_clear()
         try:
@@ -308,5 +324,5 @@ def test_a_5xx_alarm_posts_with_its_top_errors(monkeypatch: pytest.MonkeyPatch) 
             load_settings.cache_clear()
         [message] = slack.messages("alerts-critical")
     # Then the message carries them under the cause
-    assert "• 41× `db pool exhausted`" in message["blocks"][1]["text"]["text"]
+    assert f"• 41{TIMES} `db pool exhausted`" in message["blocks"][1]["text"]["text"]
     stubber.assert_no_pending_responses()

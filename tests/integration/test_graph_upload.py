@@ -61,7 +61,9 @@ def stubbed_cloudwatch(*answers: dict[str, Any] | Exception) -> tuple[Any, Stubb
     stubber = Stubber(client)
     for answer in answers:
         if isinstance(answer, Exception):
-            stubber.add_client_error("get_metric_widget_image", service_error_code="InternalFailure", http_status_code=500)
+            stubber.add_client_error(
+                "get_metric_widget_image", service_error_code="InternalFailure", http_status_code=500
+            )
         else:
             stubber.add_response("get_metric_widget_image", answer)
     stubber.activate()
@@ -129,7 +131,9 @@ def test_a_refused_completion_is_a_delivery_error(api: LocalSlackApi) -> None:
     "upload_url",
     ["https://files.example.com/upload/v1/F1", "http://127.0.0.1:9/upload/F1", "https://files.slack.com.evil.io/x"],
 )
-def test_the_bytes_go_only_to_slacks_file_host_or_the_apis_own_loopback(httpserver: HTTPServer, upload_url: str) -> None:
+def test_the_bytes_go_only_to_slacks_file_host_or_the_apis_own_loopback(
+    httpserver: HTTPServer, upload_url: str
+) -> None:
     # Given a Web API (on loopback) whose getUploadURLExternal answers an upload URL elsewhere
     httpserver.expect_request("/api/files.getUploadURLExternal").respond_with_json(
         {"ok": True, "upload_url": upload_url, "file_id": "F1"}
@@ -241,7 +245,9 @@ def test_a_slow_cloudwatch_costs_the_graph_budget_and_no_more(api: LocalSlackApi
 # --- through the handler, bot-token mode -------------------------------------------------------------------------
 
 
-def test_a_new_incident_gets_its_graph_and_a_reply_does_not(api: LocalSlackApi, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_new_incident_gets_its_graph_and_a_reply_does_not(
+    api: LocalSlackApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given the router in bot-token mode with graphs on (the stack writes GRAPH_REGION)
     for name, value in {
         "SLACK_BOT_TOKEN": api.token,

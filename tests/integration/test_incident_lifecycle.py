@@ -369,9 +369,7 @@ def test_maintenance_window_from_config_suppresses_and_summarises(
     announced, summary = api.posts(CRITICAL)
     assert header(announced).startswith("🔴 CRITICAL · checkout-alb-5xx-rate-high")
     assert summary["text"] == "🔕 Silence ended: 1 alert not posted (maintenance window alb)"
-    assert "Still in ALARM*, posted now: checkout-alb-5xx-rate-high" in json.dumps(
-        summary, ensure_ascii=False
-    )
+    assert "Still in ALARM*, posted now: checkout-alb-5xx-rate-high" in json.dumps(summary, ensure_ascii=False)
     # And its recovery resolves in the announced post's thread
     clock.at(OPENED + timedelta(hours=1, minutes=10))
     invoke(alarm_event("OK", OPENED + timedelta(hours=1, minutes=10), "m-2"))
@@ -483,9 +481,7 @@ def test_default_path_keeps_state_in_memory_for_the_process(api: LocalSlackApi) 
     handler.lambda_handler(alarm_event("OK", OPENED + timedelta(minutes=7), "d-2"), context)
     # Then they form one thread
     [post] = api.posts(CRITICAL)
-    assert texts(api.replies(CRITICAL, post["ts"])) == [
-        "✅ Resolved after 7 min: checkout-alb-5xx-rate-high"
-    ]
+    assert texts(api.replies(CRITICAL, post["ts"])) == ["✅ Resolved after 7 min: checkout-alb-5xx-rate-high"]
     assert len(api.updates(CRITICAL)) == 1
     incident_defaults._in_memory_store.cache_clear()
 

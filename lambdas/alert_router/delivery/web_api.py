@@ -38,7 +38,6 @@ from lambdas.alert_router.models import Payload
 from lambdas.alert_router.settings import SLACK_API
 from lambdas.shared.deadline_http import TRANSPORT_ERRORS, Deadline, request
 
-
 SLACK_UPLOAD_URL = re.compile(r"^https://files\.slack\.com/\S+$")
 _LOOPBACK = re.compile(r"^http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?/")
 FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": JSON_HEADERS["User-Agent"]}
@@ -116,7 +115,7 @@ class WebApiClient:
         base = _LOOPBACK.match(self.base_url)
         return base is not None and url.startswith(base.group(0))
 
-    def _call(  # noqa: PLR0913 - the method, where it goes, the message twice (as is, plain), how to send and read
+    def _call(
         self,
         method: str,
         channel_id: str,

@@ -7,9 +7,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lambdas.alert_router.delivery.defaults import process_pacer, remaining_seconds
 from lambdas.alert_router.delivery.engine import DeliveryEngine

@@ -78,7 +78,8 @@ class Enricher:
 
     def _top_errors(self, window: tuple[int, int]) -> tuple[ErrorCount, ...]:
         if window not in self._errors:
-            assert self.settings.error_log_group is not None and self.logs_client is not None
+            assert self.settings.error_log_group is not None  # top_errors_on
+            assert self.logs_client is not None
             self._errors[window] = top_errors(
                 self.logs_client(), self.settings.error_log_group, window, time_left=self.time_left
             )

@@ -180,9 +180,10 @@ class GraphPoster:
         console = alarm_console_url(alert)
         if console is None:
             return
-        line = f"{GRAPH_EMOJI} The graph could not be attached: {link(console, 'the alarm and its graph in the console')}"
-        payload = {"text": f"{GRAPH_EMOJI} Graph: {escape(alert.alarm_name or 'alarm')}",
-                   "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": line, "verbatim": True}}]}  # fmt: skip
+        where = link(console, "the alarm and its graph in the console")
+        line = f"{GRAPH_EMOJI} The graph could not be attached: {where}"
+        section = {"type": "section", "text": {"type": "mrkdwn", "text": line, "verbatim": True}}
+        payload = {"text": f"{GRAPH_EMOJI} Graph: {escape(alert.alarm_name or 'alarm')}", "blocks": [section]}
         try:
             self.poster.post_message(channel_id, payload, thread_ts=thread_ts)
         except Exception as error:  # the alert itself is out; this was only its graph

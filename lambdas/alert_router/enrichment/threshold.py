@@ -51,12 +51,16 @@ def threshold_words(alert: Alert) -> str | None:  # noqa: PLR0911 - one return p
     if alert.state is State.OK:
         return f"{subject} is back to {value}, within {threshold}" if value else f"{subject} is back within {threshold}"
     if value:
-        return f"{subject} was {value}, {word} {threshold},{window}" if window else f"{subject} was {value}, {word} {threshold}"
+        return (
+            f"{subject} was {value}, {word} {threshold},{window}"
+            if window
+            else f"{subject} was {value}, {word} {threshold}"
+        )
     return f"{subject} {word} {threshold}{window}"
 
 
 def _for_how_long(alert: Alert) -> str:
-    """" for 5 min" (every period breached) or " in 3 of 5 periods of 1 min"; "" when unknown."""
+    """ " for 5 min" (every period breached) or " in 3 of 5 periods of 1 min"; "" when unknown."""
     periods = alert.datapoints_to_alarm or alert.evaluation_periods
     period = alert.period or next((query.period for query in alert.metrics if query.period), None)
     if not period or not periods:

@@ -24,12 +24,7 @@ from lambdas.alert_router.models import Alert, State
 from lambdas.shared.bounded import bounded
 
 TOP = 5
-QUERY = (
-    "filter level = 'error' or status >= 500"
-    " | stats count(*) as count by message"
-    " | sort count desc"
-    f" | limit {TOP}"
-)
+QUERY = f"filter level = 'error' or status >= 500 | stats count(*) as count by message | sort count desc | limit {TOP}"
 POLL_SECONDS = 0.25
 _FIVE_XX = re.compile(r"5xx", re.IGNORECASE)
 DONE, RUNNING = "Complete", ("Scheduled", "Running")
@@ -63,9 +58,7 @@ def top_errors(
     """Run the query and read its rows; TimeoutError when `time_left()` runs out first."""
     start, end = window
     started = bounded(
-        lambda: client.start_query(
-            logGroupName=log_group, startTime=start, endTime=end, queryString=QUERY, limit=TOP
-        ),
+        lambda: client.start_query(logGroupName=log_group, startTime=start, endTime=end, queryString=QUERY, limit=TOP),
         time_left(),
         what="StartQuery",
     )
@@ -103,6 +96,6 @@ def _stop(client: Any, query_id: str, time_left: Callable[[], float]) -> str | N
     """Stop the query; the failure's type when that failed (the query then ends by itself, within 60 min)."""
     try:
         bounded(lambda: client.stop_query(queryId=query_id), max(time_left(), 0.5), what="StopQuery")
-    except Exception as error:  # noqa: BLE001 - reported to the caller, which logs and counts it
+    except Exception as error:
         return type(error).__name__
     return None

@@ -33,38 +33,22 @@ from lambdas.alert_router.models import Alert, RdsEventFacts, SourceKind
 RDS_EVENT_KEYS = ("Event Source", "Source ID", "Event Message")
 _EVENT_CODE = re.compile(r"(RDS-EVENT-\d{4})\b")
 
-# Event id -> category (USER_Events.Messages.html, DB instance and DB cluster events).
+# Event id (RDS-EVENT-<number>) -> category (USER_Events.Messages.html, DB instance and DB cluster events).
+_NUMBERS_BY_CATEGORY = {
+    "availability": "0004 0006 0022 0221",
+    "backup": "0001 0002",
+    "creation": "0005",
+    "deletion": "0003",
+    "failover": "0013 0015 0034 0049 0050 0051 0065 0069 0070 0071 0072 0073",
+    "failure": "0031 0035 0036 0058 0079 0080 0081 0219 0220 0222 0223 0224 0237",
+    "low storage": "0007 0089 0227",
+    "maintenance": "0026 0027 0047 0155",
+    "notification": "0044 0048 0087 0088 0154",
+    "recovery": "0020 0021 0023 0052 0053 0066",
+    "restoration": "0008 0019",
+}
 EVENT_CATEGORIES: Mapping[str, str] = {
-    **dict.fromkeys(("RDS-EVENT-0004", "RDS-EVENT-0006", "RDS-EVENT-0022", "RDS-EVENT-0221"), "availability"),
-    **dict.fromkeys(("RDS-EVENT-0001", "RDS-EVENT-0002"), "backup"),
-    **dict.fromkeys(("RDS-EVENT-0005",), "creation"),
-    **dict.fromkeys(("RDS-EVENT-0003",), "deletion"),
-    **dict.fromkeys(
-        (
-            "RDS-EVENT-0013", "RDS-EVENT-0015", "RDS-EVENT-0034", "RDS-EVENT-0049", "RDS-EVENT-0050",
-            "RDS-EVENT-0051", "RDS-EVENT-0065", "RDS-EVENT-0069", "RDS-EVENT-0070", "RDS-EVENT-0071",
-            "RDS-EVENT-0072", "RDS-EVENT-0073",
-        ),
-        "failover",
-    ),  # fmt: skip
-    **dict.fromkeys(
-        (
-            "RDS-EVENT-0031", "RDS-EVENT-0035", "RDS-EVENT-0036", "RDS-EVENT-0058", "RDS-EVENT-0079",
-            "RDS-EVENT-0080", "RDS-EVENT-0081", "RDS-EVENT-0219", "RDS-EVENT-0220", "RDS-EVENT-0222",
-            "RDS-EVENT-0223", "RDS-EVENT-0224", "RDS-EVENT-0237",
-        ),
-        "failure",
-    ),  # fmt: skip
-    **dict.fromkeys(("RDS-EVENT-0007", "RDS-EVENT-0089", "RDS-EVENT-0227"), "low storage"),
-    **dict.fromkeys(("RDS-EVENT-0026", "RDS-EVENT-0027", "RDS-EVENT-0047", "RDS-EVENT-0155"), "maintenance"),
-    **dict.fromkeys(
-        ("RDS-EVENT-0044", "RDS-EVENT-0048", "RDS-EVENT-0087", "RDS-EVENT-0088", "RDS-EVENT-0154"), "notification"
-    ),
-    **dict.fromkeys(
-        ("RDS-EVENT-0020", "RDS-EVENT-0021", "RDS-EVENT-0023", "RDS-EVENT-0052", "RDS-EVENT-0053", "RDS-EVENT-0066"),
-        "recovery",
-    ),
-    **dict.fromkeys(("RDS-EVENT-0008", "RDS-EVENT-0019"), "restoration"),
+    f"RDS-EVENT-{number}": category for category, numbers in _NUMBERS_BY_CATEGORY.items() for number in numbers.split()
 }
 
 

@@ -25,6 +25,7 @@ from lambdas.shared.alarm_metadata import Severity, parse_alarm_metadata
 # INSUFFICIENT_DATA -> ALARM: the ALARM is the news; one line says the monitoring-blind notice is over
 DATA_BACK_IN_ALARM = "Data is back (it had none before): the ⚪ monitoring-blind notice is over"
 TOP_ERROR_LIMIT = 160  # one error message, in a line of its own
+TIMES = "\u00d7"  # the multiplication sign: "12 times" as a count reads it
 
 
 def render_alarm(alert: Alert, route: Route, context: RenderContext, enrichment: Enrichment = NOTHING) -> Payload:
@@ -76,7 +77,8 @@ def _own_cause(alert: Alert, summary: str | None) -> str | None:
 def _top_errors(enrichment: Enrichment) -> str:
     lines = [f"*Top errors, last {enrichment.top_errors_minutes} min:*"]
     lines += [
-        f"• {error.count}× {code_span(truncate(error.message, TOP_ERROR_LIMIT, '…'))}" for error in enrichment.top_errors
+        f"• {error.count}{TIMES} {code_span(truncate(error.message, TOP_ERROR_LIMIT, '…'))}"
+        for error in enrichment.top_errors
     ]
     return "\n".join(lines)
 

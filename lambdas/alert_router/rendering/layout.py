@@ -42,7 +42,8 @@ from lambdas.shared.alarm_metadata import Severity
 HEADLINE_BLOCK_PREFIX = "headline-"
 LINKS_BLOCK_ID = "links"
 FIRST_STEP_EMOJI = "👉"
-SEVERITY_EMOJI = {Severity.CRITICAL: "🔴", Severity.WARNING: "🟠", Severity.INFO: "ℹ️"}  # noqa: RUF001 - ℹ on purpose
+# the information emoji (U+2139 with the emoji variation selector) for info
+SEVERITY_EMOJI = {Severity.CRITICAL: "🔴", Severity.WARNING: "🟠", Severity.INFO: "\u2139\ufe0f"}
 SEVERITY_COLOUR = {Severity.CRITICAL: "#d0021b", Severity.WARNING: "#f2a600", Severity.INFO: "#439fe0"}
 RESOLVED_LABEL = "RESOLVED"
 SEPARATOR = " · "
@@ -125,7 +126,7 @@ def severity_look(severity: Severity) -> tuple[str, str, str]:
 
 
 def clock(moment: datetime | None, zone_name: str, *, firing: bool) -> str | None:
-    """"since 12:14 JST" (firing) or "at 12:20 JST": the display zone, else UTC."""
+    """ "since 12:14 JST" (firing) or "at 12:20 JST": the display zone, else UTC."""
     if moment is None:
         return None
     zone = zone_of(zone_name)

@@ -44,9 +44,7 @@ def render_rds_event(alert: Alert, facts: RdsEventFacts, route: Route, context: 
     step = FIRST_STEPS.get(facts.category or "", DEFAULT_STEP).format(id=facts.source_id, type=facts.source_type)
     times = format_times(facts.event_time, context.display_time_zone) if facts.event_time else None
     region = alert.region
-    events = (
-        f"{console_base(region, alert.partition)}/rds/home?region={region}#events:" if region else None
-    )
+    events = f"{console_base(region, alert.partition)}/rds/home?region={region}#events:" if region else None
     layout = Layout(
         emoji=emoji,
         label=label,

@@ -32,6 +32,7 @@ def render_sentry(alert: Alert, facts: SentryFacts, route: Route, context: Rende
     emoji, label, colour = state_label(state, route.severity)
     metric_alert = facts.resource == "metric_alert"
     aggregate = code_span(facts.aggregate) if facts.aggregate else "it"
+    cause = _cause(facts)
     layout = Layout(
         emoji=emoji,
         label=label,
@@ -40,7 +41,7 @@ def render_sentry(alert: Alert, facts: SentryFacts, route: Route, context: Rende
         when=clock(alert.state_change_time, context.display_time_zone, firing=firing),
         colour=colour,
         environment=context.environment,
-        cause=escape(_cause(facts)) if _cause(facts) else None,
+        cause=escape(cause) if cause else None,
         first_step=(_METRIC_STEP.format(aggregate=aggregate) if metric_alert else _ISSUE_STEP) if firing else None,
         mention=context.oncall if firing and route.severity is Severity.CRITICAL else None,
         links=(

@@ -36,5 +36,5 @@ UNKNOWN_CATEGORY = "notification"
 
 def rds_severity(category: str | None) -> tuple[str, Severity, Category]:
     """(the category it was routed by, severity, category): every RDS event is about errors, not speed."""
-    known = category if category in RDS_CATEGORY_SEVERITY else UNKNOWN_CATEGORY
+    known = category if category is not None and category in RDS_CATEGORY_SEVERITY else UNKNOWN_CATEGORY
     return known, RDS_CATEGORY_SEVERITY[known], Category.ERRORS

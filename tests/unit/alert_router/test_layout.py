@@ -18,6 +18,7 @@ from lambdas.alert_router.enrichment.model import Enrichment, ErrorCount
 from lambdas.alert_router.enrichment.threshold import threshold_words
 from lambdas.alert_router.intake.events import parse_event, parse_sns_message
 from lambdas.alert_router.models import Alert, SourceKind, State
+from lambdas.alert_router.rendering.alarm import TIMES
 from lambdas.alert_router.rendering.context import RenderContext
 from lambdas.alert_router.rendering.facts import dashboard_window_url
 from lambdas.alert_router.rendering.incident import render_reopened_original, render_resolved_original
@@ -128,8 +129,15 @@ def test_a_critical_synthetic_alarm_reads_top_down() -> None:
     assert links["console"].endswith("#alarmsV2:alarm/peoplebooster-production-synthetic-live-failing")
     # And the details keep metric, dimensions, statistic, times, account and the raw reason, out of the way
     small = details(payload)
-    for fact in ("`PeopleBooster/Synthetics CheckSuccess` (MINIMUM, 1 min)", "check = live", "OK → ALARM",
-                 "2026-11-29 03:14:15 UTC", "123456789012 / ap-northeast-1", "_Threshold Crossed: 3 out of"):  # fmt: skip
+    facts = (
+        "`PeopleBooster/Synthetics CheckSuccess` (MINIMUM, 1 min)",
+        "check = live",
+        "OK → ALARM",
+        "2026-11-29 03:14:15 UTC",
+        "123456789012 / ap-northeast-1",
+        "_Threshold Crossed: 3 out of",
+    )
+    for fact in facts:
         assert fact in small, fact
     assert payload["attachments"][0]["color"] == "#d0021b"
     assert layout_problems(payload) == []
@@ -166,8 +174,8 @@ def test_top_errors_follow_the_cause_of_a_5xx_alarm() -> None:
     assert lines[0] == "*HTTPCode_Target_5XX_Count was 137, above the 10 threshold, for 5 min*"
     assert lines[1:4] == [
         "*Top errors, last 15 min:*",
-        "• 12× `connect ECONNREFUSED 10.0.1.5:5432`",
-        "• 3× `timeout &lt;after&gt; 30 s`",
+        f"• 12{TIMES} `connect ECONNREFUSED 10.0.1.5:5432`",
+        f"• 3{TIMES} `timeout &lt;after&gt; 30 s`",
     ]
     assert slack_problems(payload) == []
 
@@ -241,8 +249,8 @@ def test_an_rds_shutdown_pages_with_what_to_check_first() -> None:
     ],
 )
 def test_rds_events_are_routed_by_their_category(event_code: str, channel: str, severity: Severity) -> None:
-    message = {"Event Source": "db-instance", "Source ID": "db-1", "Event Message": "m",
-               "Event ID": f"http://docs.amazonwebservices.com/AmazonRDS/latest/UserGuide/USER_Events.html#{event_code}"}  # fmt: skip
+    link = f"http://docs.amazonwebservices.com/AmazonRDS/latest/UserGuide/USER_Events.html#{event_code}"
+    message = {"Event Source": "db-instance", "Source ID": "db-1", "Event Message": "m", "Event ID": link}
     [alert] = parse_event({"Records": [{"Sns": {"MessageId": "m", "Message": json.dumps(message)}}]})
     decision = route(alert, RoutingConfig())
     assert (decision.channel, decision.severity) == (channel, severity)
@@ -303,7 +311,7 @@ def test_the_headline_drops_only_this_stacks_prefix(name: str, environment: str,
 
 
 def test_a_bad_oncall_handle_is_refused() -> None:
-    from lambdas.alert_router.settings import SettingsError  # noqa: PLC0415
+    from lambdas.alert_router.settings import SettingsError
 
     for handle in ("@oncall", "<!channel>", "<!subteam^s0abc>", "<@U123|name>"):
         with pytest.raises(SettingsError, match="ONCALL_HANDLE"):
