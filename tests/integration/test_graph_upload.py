@@ -78,7 +78,9 @@ class Counts:
         self.counted += [name] * value
 
 
-def poster(api: LocalSlackApi, cloudwatch: Any, counts: Counts, budget: float = 5.0) -> GraphPoster:
+def poster(
+    api: LocalSlackApi, cloudwatch: Any, counts: Counts, budget: float = 5.0, invocation_left: float = 60.0
+) -> GraphPoster:
     def uploader_for(time_left: Callable[[], float]) -> WebApiClient:
         engine = DeliveryEngine(policy=FAST, remaining_seconds=lambda: time_left() + FAST.reserve)
         return WebApiClient(token=api.token, base_url=api.base_url, engine=engine)
@@ -91,6 +93,7 @@ def poster(api: LocalSlackApi, cloudwatch: Any, counts: Counts, budget: float = 
         logger=logging.getLogger("graph-test"),
         budget_seconds=budget,
         now=lambda: NOW,
+        remaining_seconds=lambda: invocation_left,
     )
 
 
@@ -240,6 +243,47 @@ def test_a_slow_cloudwatch_costs_the_graph_budget_and_no_more(api: LocalSlackApi
     assert time.monotonic() - started < 1.5
     assert counts.counted == ["GraphFailures"]
     assert len(api.replies("C0CRITICAL", ts)) == 1
+
+
+def test_the_graph_waits_no_longer_than_the_invocation_has(api: LocalSlackApi) -> None:
+    # Given CloudWatch answering after 3 s, a 5 s graph budget, and an invocation with 3.5 s left
+    cloudwatch, _ = stubbed_cloudwatch({"MetricWidgetImage": PNG})
+    cloudwatch.meta.events.register("before-call.cloudwatch.GetMetricWidgetImage", lambda **_: time.sleep(3))
+    ts, counts = thread_of(api), Counts()
+    started = time.monotonic()
+    graphs = poster(api, cloudwatch, counts, budget=5.0, invocation_left=3.5)
+    attached = graphs.attach(alert_of("sns_alb_target_5xx.json"), "C0CRITICAL", ts)
+    # Then it gives up when the invocation's reserve begins (0.5 s), not at the budget, and posts the link
+    assert attached is False
+    assert time.monotonic() - started < 1.5
+    assert counts.counted == ["GraphFailures"]
+    assert len(api.replies("C0CRITICAL", ts)) == 1
+
+
+class UnreadableStore:
+    def get_incident(self, key: str) -> None:
+        raise ConnectionError("DynamoDB unreachable")
+
+
+class LifecycleWithUnreadableStore:
+    store = UnreadableStore()
+
+
+def test_an_unreadable_incident_store_skips_the_graph_and_keeps_the_alert(
+    api: LocalSlackApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given an incident just opened (its message is out) and a store that cannot be read back
+    cloudwatch, stubber = stubbed_cloudwatch()
+    counts = Counts()
+    graphs = poster(api, cloudwatch, counts)
+    # When the graph is attached: it does not raise (a raise would fail, and so re-post, the delivered alert)
+    with caplog.at_level(logging.WARNING, logger="graph-test"):
+        graphs.attach_opened(LifecycleWithUnreadableStore(), alert_of("sns_alb_target_5xx.json"), {"outcome": "opened"})
+    # Then it is counted and logged with the error's type, and CloudWatch was not asked
+    assert counts.counted == ["GraphFailures"]
+    [record] = [r for r in caplog.records if r.getMessage().startswith("graph skipped")]
+    assert record.__dict__["error_type"] == "ConnectionError"
+    stubber.assert_no_pending_responses()
 
 
 # --- through the handler, bot-token mode -------------------------------------------------------------------------

@@ -59,6 +59,7 @@ def build_graph_poster(
         logger=logger,
         budget_seconds=settings.graph_budget_seconds,
         now=lambda: datetime.now(UTC),
+        remaining_seconds=invocation_left,
     )
 
 

@@ -30,6 +30,7 @@ from lambdas.shared.bounded import bounded
 BEFORE = timedelta(hours=1)
 AFTER = timedelta(minutes=15)
 WIDTH, HEIGHT = 800, 360
+RESERVE_SECONDS = 3.0  # of the invocation, kept for the console link and the batch's other alerts
 GRAPH_EMOJI = "📈"
 OPENED = "opened"  # incidents.model.Outcome.OPENED, as the incident loop's result says it
 _STATISTICS = {"sum": "Sum", "average": "Average", "minimum": "Minimum", "maximum": "Maximum",
@@ -128,10 +129,11 @@ class GraphPoster:
     logger: Any
     budget_seconds: float
     now: Callable[[], datetime]
+    remaining_seconds: Callable[[], float] = lambda: float("inf")  # the invocation's time left
 
     def attach(self, alert: Alert, channel_id: str, thread_ts: str) -> bool:
         """The graph in the thread (True), else the console link there (False); never raises."""
-        deadline = time.monotonic() + self.budget_seconds
+        deadline = time.monotonic() + min(self.budget_seconds, self.remaining_seconds() - RESERVE_SECONDS)
 
         def time_left() -> float:
             return deadline - time.monotonic()
@@ -169,10 +171,17 @@ class GraphPoster:
         if result.get("outcome") != OPENED:
             return
         key = incident_key(alert)
-        incident = lifecycle.store.get_incident(key) if key else None
+        error_type: str | None = None
+        try:  # the alert is out: a failing lookup must not fail (and so re-post) it
+            incident = lifecycle.store.get_incident(key) if key else None
+        except Exception as error:
+            incident, error_type = None, type(error).__name__
         if incident is None or not incident.ts:
             self.count("GraphFailures", 1)
-            self.logger.warning("graph skipped: the opened incident's message is not recorded", extra={"incident": key})
+            self.logger.warning(
+                "graph skipped: the opened incident's message is not recorded",
+                extra={"incident": key, "error_type": error_type},
+            )
             return
         self.attach(alert, incident.channel_id, incident.ts)
 
