@@ -301,7 +301,14 @@ def _aws_resources(endpoint: str) -> tuple[dict[str, str], str]:
     peer's webhook URL encrypted with a KMS key, as its `kms_key_arn` option deploys it."""
     import boto3
 
-    from tests.aws_tables import FAKE_CREDENTIALS, IDEMPOTENCY_TABLE, INCIDENT_TABLE, REGION, create_table
+    from tests.aws_tables import (
+        FAKE_CREDENTIALS,
+        IDEMPOTENCY_TABLE,
+        INCIDENT_TABLE,
+        REGION,
+        RESULTS_TABLE,
+        create_table,
+    )
 
     session = boto3.session.Session(
         aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
@@ -314,6 +321,7 @@ def _aws_resources(endpoint: str) -> tuple[dict[str, str], str]:
     dynamodb = session.client("dynamodb", endpoint_url=endpoint)
     create_table(dynamodb, "bench-idempotency", IDEMPOTENCY_TABLE)
     create_table(dynamodb, "bench-incidents", INCIDENT_TABLE)
+    create_table(dynamodb, "bench-results", RESULTS_TABLE)
     kms = session.client("kms", endpoint_url=endpoint)
     key = kms.create_key(Description="bench notify-slack webhook")["KeyMetadata"]["KeyId"]
     encrypted = kms.encrypt(KeyId=key, Plaintext=PEER_WEBHOOK.encode())["CiphertextBlob"]
@@ -321,6 +329,10 @@ def _aws_resources(endpoint: str) -> tuple[dict[str, str], str]:
         "SLACK_WEBHOOK_SECRET_ARN": secret["ARN"],
         "IDEMPOTENCY_TABLE_NAME": "bench-idempotency",
         "INCIDENT_TABLE_NAME": "bench-incidents",
+        # issue 13: a threshold alarm reads none of them, the router only needs to parse them
+        "SYNTHETIC_RESULTS_TABLE_NAME": "bench-results",
+        "ERROR_LOG_GROUP": "/aws/ecs/staging/error",
+        "GRAPH_REGION": "ap-northeast-1",
     }
     return references, base64.b64encode(encrypted).decode()
 

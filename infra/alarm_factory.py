@@ -1,7 +1,8 @@
 """One way to make an alarm: stable name, routing metadata in the description, actions to the topic.
 
 Every construct that alarms (service alarms, router, synthetics) goes through AlarmFactory, so each
-alarm carries its severity, category and runbook link (lambdas/shared/alarm_metadata.py) and sends
+alarm carries its severity, category, runbook link and the runbook's first step (lambdas/shared/
+alarm_metadata.py, infra/runbooks.py) and sends
 both ALARM and OK to the alert topic. An alarm whose silence means "we cannot see" (a wrong id, a
 resource that stopped reporting) opts in to `notify_insufficient_data`: INSUFFICIENT_DATA then goes to
 the alert topic too, where the router turns it into one "monitoring blind" notice (decisions.md lists
@@ -23,6 +24,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
+from infra.runbooks import first_step, runbook_names
 from lambdas.shared.alarm_metadata import Category, Severity, format_alarm_description, resource_group
 
 
@@ -37,6 +39,13 @@ class AlarmFactory:
 
     def runbook_url(self, runbook: str) -> str:
         return f"{self.config.runbook_base}/runbooks/{runbook}.md"
+
+    def first_step(self, runbook: str) -> str:
+        config = self.config
+        names = runbook_names(
+            prefix=config.prefix, environment=config.environment, health_base_url=str(config.health_base_url)
+        )
+        return first_step(runbook, names)
 
     def create(
         self,
@@ -74,6 +83,7 @@ class AlarmFactory:
                 runbook_url=self.runbook_url(runbook),
                 group=group or metric_group(metric),
                 fault=fault,
+                first_step=self.first_step(runbook),
             ),
             metric=metric,
             threshold=threshold,

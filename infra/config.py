@@ -27,10 +27,12 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from lambdas.alert_router.enrichment.settings import BOUNDS as ENRICHMENT_BOUNDS
+from lambdas.alert_router.enrichment.settings import DEFAULTS as ENRICHMENT_DEFAULTS
 from lambdas.alert_router.grouping.keys import GROUPING_LIMITS, GroupingError, parse_grouping
 from lambdas.alert_router.incidents.silences import WEEKDAYS, SilenceError, parse_windows, silences_everything
 from lambdas.alert_router.routing.sentry_rules import SentryRouting, parse_sentry_routing
-from lambdas.alert_router.settings import SettingsError, parse_overrides
+from lambdas.alert_router.settings import SettingsError, parse_oncall, parse_overrides
 from lambdas.shared.urls import CREDENTIALS_REFUSED, has_credentials
 from lambdas.synthetic_monitor.checks import (
     DEFAULT_TIMEOUT_MS,
@@ -302,6 +304,24 @@ class IntakeConfig(_Strict):
     max_concurrency: Annotated[int, Field(ge=2, le=1000)] = 2
 
 
+def _enrichment_field(name: str) -> Any:
+    low, high = ENRICHMENT_BOUNDS[name]
+    return Field(default=ENRICHMENT_DEFAULTS[name], ge=low, le=high)
+
+
+class EnrichmentConfig(_Strict):
+    """The cause and the graph in the message (lambdas/alert_router/enrichment/settings.py; the same bounds)."""
+
+    # 5xx alarms carry the top error messages of the error log group (one Logs Insights query each)
+    top_errors: bool = False
+    top_errors_minutes: int = _enrichment_field("TOP_ERRORS_MINUTES")
+    # the most one invocation waits for causes (0: none are read)
+    budget_ms: int = _enrichment_field("ENRICHMENT_BUDGET_MS")
+    # bot-token mode: the alarm metric's graph in the incident thread
+    graphs: bool = True
+    graph_budget_ms: int = _enrichment_field("GRAPH_BUDGET_MS")
+
+
 class RouterConfig(_Strict):
     reserved_concurrency: Annotated[int, Field(ge=1, le=50)] = 5
     timeout_seconds: Annotated[int, Field(ge=10, le=300)] = 60
@@ -315,6 +335,9 @@ class RouterConfig(_Strict):
     sentry_routing: dict[str, str] = {}
     grouping: GroupingConfig = GroupingConfig()
     intake: IntakeConfig = IntakeConfig()
+    enrichment: EnrichmentConfig = EnrichmentConfig()
+    # Who a critical alert mentions: a Slack user group "<!subteam^S0123ABCD>" or a user "<@U0123ABCD>"
+    oncall_handle: str | None = None
 
     @model_validator(mode="after")
     def _intake_fits(self) -> RouterConfig:
@@ -326,6 +349,14 @@ class RouterConfig(_Strict):
         if self.intake.max_concurrency > self.reserved_concurrency:
             raise ValueError("intake.max_concurrency must not exceed reserved_concurrency")
         return self
+
+    @field_validator("oncall_handle")
+    @classmethod
+    def _slack_mention(cls, handle: str | None) -> str | None:
+        try:
+            return parse_oncall(handle)  # the router's own rule
+        except SettingsError as error:
+            raise ValueError(str(error).replace("ONCALL_HANDLE", "oncall_handle")) from None
 
     @field_validator("sentry_routing")
     @classmethod

@@ -19,6 +19,7 @@ from infra.constructs.ecs_monitoring import EcsMonitoring
 from infra.constructs.logs import LogsConstruct
 from infra.constructs.rds_monitoring import RdsMonitoring
 from infra.constructs.redis_monitoring import RedisMonitoring
+from infra.constructs.router_enrichment import RouterEnrichment
 from infra.constructs.sentry_intake import SentryIntakeConstruct
 from infra.constructs.synthetic_alarms import SyntheticAlarms, SyntheticMetrics, Vantage
 from infra.constructs.synthetics import MAX_EVENT_AGE, SyntheticsConstruct
@@ -116,6 +117,7 @@ class MonitoringStack(Stack):
             # The probe stacks' functions: the same physical name, in their own Regions.
             probe_function_name=f"{config.prefix}-{MONITOR_NAME}" if config.synthetics.probe_regions else None,
         )
+        self._wire_router_enrichment(config, factory)
 
         # On-call's reading order: is it up (and from where), then the service's parts, then our own pipeline.
         rows = self.dashboard.add_row
@@ -142,6 +144,31 @@ class MonitoringStack(Stack):
             value=self.logs.key.key_arn,
             description="Key of the ECS log groups; adopted groups: aws logs associate-kms-key --kms-key-id <this>",
         )
+
+    def _wire_router_enrichment(self, config: EnvironmentConfig, factory: AlarmFactory) -> None:
+        """The cause and the graph in the message (issue 13): the monitor keeps its results, the router reads
+        them, the error log and the metric graphs."""
+        router, results = self.alert_router, self.synthetics.results_table
+        assert results is not None  # the home stack's monitor keeps them
+        self.router_enrichment = RouterEnrichment(
+            self,
+            "RouterEnrichment",
+            enrichment=config.router.enrichment,
+            oncall_handle=config.router.oncall_handle,
+            environment=config.environment,
+            metrics_namespace=router.metrics_namespace,
+            error_log_group=self.logs.groups["error"],
+            factory=factory,
+            fallback_topic=self.alerting.fallback_topic,
+        )
+        for name, value in self.router_enrichment.environment.items():
+            router.function.add_environment(name, value)
+        router.function.add_environment("SYNTHETIC_RESULTS_TABLE_NAME", results.table_name)
+        # lambdas/shared/synthetic_results.py: BatchWriteItem by the monitor, one Query by the router
+        results.grant(self.synthetics.project_function.role, "dynamodb:BatchWriteItem")
+        results.grant(router.role, "dynamodb:Query")
+        if self.router_enrichment.policy is not None:
+            router.role.attach_inline_policy(self.router_enrichment.policy)
 
 
 def vantage(config: EnvironmentConfig) -> Vantage | None:

@@ -12,6 +12,7 @@ import pytest
 from moto import mock_aws
 
 from lambdas.shared.local_context import LocalLambdaContext
+from lambdas.shared.synthetic_results import PROCESS_RESULTS
 from tests.aws_tables import FAKE_CREDENTIALS, REGION
 
 
@@ -28,6 +29,14 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         for handler in getattr(candidate, "handlers", ()):
             if isinstance(handler, logging.StreamHandler) and getattr(handler.stream, "closed", False):
                 handler.stream = sys.stdout  # not setStream: it flushes the closed stream first
+
+
+@pytest.fixture(autouse=True)
+def _no_synthetic_results_from_other_tests() -> Iterator[None]:
+    """The monitor's in-process results (no table) would otherwise reach a later test's router as a cause."""
+    PROCESS_RESULTS.clear()
+    yield
+    PROCESS_RESULTS.clear()
 
 
 @pytest.fixture

@@ -24,6 +24,8 @@ A local Slack Web API (bot-token mode): chat.postMessage and chat.update, bearer
         api.delete_message("C0CRITICAL", ts)                   # then thread_not_found / message_not_found
         api.posts("C0CRITICAL"), api.replies("C0CRITICAL", ts), api.updates("C0CRITICAL")
         print(api.render_channel("C0CRITICAL"))     # top-level messages (as updated) with their threads
+        api.files("C0CRITICAL")     # files shared (the external upload: files.getUploadURLExternal, the bytes
+                                    # POSTed to its upload_url on this server, files.completeUploadExternal)
 
 `render_terminal(payload)` turns a Block Kit message into plain text for a terminal.
 """
@@ -323,6 +325,8 @@ class LocalSlackApi(_LoopbackServer):
         self._updates: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._calls: list[str] = []
         self._faults: dict[str, deque[ApiFault]] = defaultdict(deque)  # method ("*": any) -> next answers
+        self._uploads: dict[str, dict[str, Any]] = {}  # file id -> what getUploadURLExternal was told, and the bytes
+        self._files: dict[str, list[dict[str, Any]]] = defaultdict(list)  # channel id -> files shared
         self.auth_failures = 0
         self.latency = 0.0  # seconds before every answer: makes concurrent clients overlap in tests
         super().__init__(_api_handler_for(self), "local-slack-api")
@@ -389,6 +393,11 @@ class LocalSlackApi(_LoopbackServer):
         with self._lock:
             return [json.loads(json.dumps(m)) for m in self._updates[channel_id]]
 
+    def files(self, channel_id: str) -> list[dict[str, Any]]:
+        """Files shared into a channel by files.completeUploadExternal: id, title, filename, bytes, thread_ts."""
+        with self._lock:
+            return [dict(item) for item in self._files[channel_id]]
+
     def calls(self) -> list[str]:
         """Every API method called (answered ok or not), in order."""
         with self._lock:
@@ -400,6 +409,8 @@ class LocalSlackApi(_LoopbackServer):
             self._updates.clear()
             self._calls.clear()
             self._faults.clear()
+            self._uploads.clear()
+            self._files.clear()
             self.auth_failures = 0
             self.latency = 0.0
         self.release_stuck_answers()
@@ -422,13 +433,17 @@ class LocalSlackApi(_LoopbackServer):
             queue = self._faults[method] if self._faults[method] else self._faults["*"]
             return queue.popleft() if queue else None
 
-    def _call(
+    def _call(  # noqa: PLR0911 - one return per answer, as Slack gives them
         self, method: str, authorization: str | None, args: dict[str, Any]
     ) -> tuple[int, dict[str, Any], str | None]:
         if authorization != f"Bearer {self.token}":
             with self._lock:
                 self.auth_failures += 1
             return 200, {"ok": False, "error": "not_authed" if not authorization else "invalid_auth"}, None
+        if method == "files.getUploadURLExternal":
+            return self._upload_url(args)
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(args)
         channel = str(args.get("channel") or "")
         if channel not in self.channel_ids.values():
             return 200, {"ok": False, "error": "channel_not_found"}, None
@@ -466,6 +481,62 @@ class LocalSlackApi(_LoopbackServer):
             )
         return 200, {"ok": True, "channel": channel, "ts": ts}, None
 
+    # --- the external file upload (https://docs.slack.dev/messaging/working-with-files#upload) ---
+    def _upload_url(self, args: dict[str, Any]) -> tuple[int, dict[str, Any], str | None]:
+        length = str(args.get("length") or "")
+        if not args.get("filename") or not length.isdigit() or int(length) <= 0:
+            return 200, {"ok": False, "error": "invalid_arguments"}, None
+        with self._lock:
+            self._counter += 1
+            file_id = f"F{self._counter:08d}"
+            self._uploads[file_id] = {"filename": args["filename"], "length": int(length), "data": None}
+        return 200, {"ok": True, "upload_url": f"{self._origin}/upload/{file_id}", "file_id": file_id}, None
+
+    def _receive_upload(self, file_id: str, data: bytes) -> tuple[int, str]:
+        """The POST of the bytes to the upload URL: 200 "OK - <length>" as Slack answers."""
+        with self._lock:
+            upload = self._uploads.get(file_id)
+            if upload is None:
+                return 404, "not found"
+            upload["data"] = data
+        return 200, f"OK - {len(data)}"
+
+    def _complete_upload(self, args: dict[str, Any]) -> tuple[int, dict[str, Any], str | None]:
+        files = args.get("files")
+        files = json.loads(files) if isinstance(files, str) else files
+        channel, thread_ts = str(args.get("channel_id") or ""), args.get("thread_ts")
+        if not isinstance(files, list) or not files:
+            return 200, {"ok": False, "error": "invalid_arguments"}, None
+        if channel not in self.channel_ids.values():
+            return 200, {"ok": False, "error": "channel_not_found"}, None
+        with self._lock:
+            uploads = [self._uploads.get(str(item.get("id"))) for item in files if isinstance(item, dict)]
+            if len(uploads) != len(files) or any(u is None or u["data"] is None for u in uploads):
+                return 200, {"ok": False, "error": "file_not_found"}, None
+            if thread_ts and not any(m["ts"] == thread_ts for m in self._messages[channel]):
+                return 200, {"ok": False, "error": "thread_not_found"}, None
+            shared = []
+            for item, upload in zip(files, uploads, strict=True):
+                assert upload is not None
+                entry = {"id": item["id"], "title": item.get("title") or upload["filename"],
+                         "filename": upload["filename"], "bytes": upload["data"], "thread_ts": thread_ts}  # fmt: skip
+                self._files[channel].append(entry)
+                shared.append({"id": entry["id"], "title": entry["title"], "size": len(upload["data"])})
+            self._counter += 1
+            ts = f"{1_780_000_000 + self._counter}.{self._counter:06d}"
+            text = " ".join(f"📎 {item['title']}" for item in shared)
+            self._messages[channel].append(
+                {
+                    "text": text,
+                    "ts": ts,
+                    "channel": channel,
+                    "thread_ts": thread_ts,
+                    "files": shared,
+                    "reply_broadcast": False,
+                }
+            )
+        return 200, {"ok": True, "files": [{"id": item["id"], "title": item["title"]} for item in shared]}, None
+
 
 def _api_args(content_type: str, body: bytes) -> dict[str, Any]:
     if content_type.startswith("application/json"):
@@ -483,6 +554,10 @@ def _api_handler_for(api: LocalSlackApi) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
+            if self.path.startswith("/upload/"):  # the upload URL: no token, the URL is the credential
+                status, said = api._receive_upload(self.path.removeprefix("/upload/"), body)
+                _send(self, status, "text/plain", said.encode(), None)
+                return
             method = self.path.split("?", 1)[0].removeprefix("/api/").strip("/")
             try:
                 args = _api_args(self.headers.get("Content-Type") or "", body)
@@ -540,4 +615,7 @@ def render_terminal(payload: dict[str, Any]) -> str:
                 lines.append(f"  {label.strip('*')}: {value.replace(chr(10), '; ')}")
         elif kind == "context":
             lines.append("  " + "  ".join(_plain(e.get("text", "")) for e in block.get("elements") or []))
+        elif kind == "actions":  # link buttons (buttons without a URL are the app's own: not shown)
+            links = [f"[{e['text']['text']}] <{e['url']}>" for e in block.get("elements") or [] if e.get("url")]
+            lines += ["  " + "  ".join(links)] if links else []
     return "\n".join(lines)

@@ -390,6 +390,20 @@ class SyntheticAlarms(Construct):
             runbook="synthetic-monitor-not-running",
             datapoints=1,  # one failed run is a bug worth a look; it stays in ALARM for N periods, no flapping
         )
+        self._alarm(
+            "synthetic-results-not-kept",
+            summary=(
+                f"The synthetic monitor could not keep its results for the alert router in {self._runs()}:"
+                " synthetic alerts go out without the check's own reason (its logs say why)."
+            ),
+            metric=self.metrics.metric(names.RESULTS_WRITE_FAILURES, "Sum"),
+            threshold=1,
+            comparison=GE,
+            missing=cw.TreatMissingData.NOT_BREACHING,  # no run, no point: the not-running alarm says so
+            severity=Severity.WARNING,
+            category=Category.ERRORS,
+            runbook="synthetic-monitor-not-running",
+        )
 
     def _availability_widgets(self, probe_function_name: str | None) -> list[cw.IWidget]:
         """Is it up, and from where: each check's success and latency, from the home Region and each probe."""

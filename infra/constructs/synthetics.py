@@ -4,6 +4,9 @@ Choices (docs/operations/decisions.md has the reasons):
 - The function's settings are parsed by the Lambda's own parser (`settings_from_env`), so synthesis fails
   on what the monitor would reject, and the alarms are made for exactly the checks it runs.
 - One run at a time (reserved concurrency 1) and no retries of late runs: the next run is a period away.
+- Each run's results are kept for the alert router in `results_table` (lambdas/shared/synthetic_results.py:
+  one item per check, a TTL), so a synthetic alarm's message says what the check saw. The stack grants the
+  monitor its writes and the router its reads.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_cdk import Acknowledgment, Duration, Fn, Validations
+from aws_cdk import Acknowledgment, Duration, Fn, RemovalPolicy, Validations
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -19,6 +23,7 @@ from constructs import Construct
 
 from infra.config import EnvironmentConfig, VpcConfig
 from infra.constructs.function import ProjectFunction
+from lambdas.shared import synthetic_results
 from lambdas.synthetic_monitor import metric_names as names
 from lambdas.synthetic_monitor.settings import Settings, options_environment, probe_environment, settings_from_env
 
@@ -32,10 +37,11 @@ MAX_EVENT_AGE = Duration.seconds(60)
 
 
 class SyntheticsConstruct(Construct):
-    """`function`, `rule`, `settings` (what the monitor will run), `namespace`, `period`.
+    """`function`, `rule`, `settings` (what the monitor will run), `namespace`, `period`, `results_table`.
 
     `probe_region` makes it a probe stack's monitor: it runs there and reports into config.region (the home
-    Region). The stack adds the rule's target (EventBridge invoking the function) and, for a probe, the grant."""
+    Region), and keeps no results table (the router reads the home monitor's). The stack adds the rule's target
+    (EventBridge invoking the function), the results table's grants and, for a probe, the put grant."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, probe_region: str | None = None
@@ -66,6 +72,7 @@ class SyntheticsConstruct(Construct):
             **(self._vpc_props(synthetics.vpc) if synthetics.vpc else {}),
         )
         self.function = self.project_function.function
+        self.results_table = None if probe_region is not None else self._results_table()
         if synthetics.vpc:
             self._grant_vpc_access()
         # A late run is worthless: do not let Lambda's async queue retry it after a function error or
@@ -79,6 +86,25 @@ class SyntheticsConstruct(Construct):
             description=f"Runs the synthetic monitor every {synthetics.schedule_minutes} min",
             schedule=events.Schedule.rate(self.period),
         )
+
+    def _results_table(self) -> dynamodb.Table:
+        """The latest results, for the alert router (keys and attributes: lambdas/shared/synthetic_results.py)."""
+        table = dynamodb.Table(
+            self,
+            "ResultsTable",
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="check", type=dynamodb.AttributeType.STRING),
+            time_to_live_attribute=synthetic_results.TTL_ATTRIBUTE,
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            # the latest run's results, rewritten every run: nothing in it outlives an hour
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.function.add_environment("RESULTS_TABLE_NAME", table.table_name)
+        return table
 
     def _vpc_props(self, vpc: VpcConfig) -> dict[str, Any]:
         """Imported by id only (no context lookups), so synthesis stays offline."""

@@ -33,6 +33,9 @@ from lambdas.alert_router.delivery.defaults import default_deduplicator, default
 from lambdas.alert_router.delivery.engine import DeliveryError
 from lambdas.alert_router.delivery.idempotency import Claim, Deduplicator, Result
 from lambdas.alert_router.delivery.webhook import Sender
+from lambdas.alert_router.enrichment.defaults import build_enricher
+from lambdas.alert_router.enrichment.enrich import Enricher
+from lambdas.alert_router.enrichment.model import NOTHING
 from lambdas.alert_router.grouping.plan import Delivery, Digest, Group, Routed, plan_deliveries
 from lambdas.alert_router.intake.events import is_sqs_event, is_sweep, parse_event
 from lambdas.alert_router.models import Alert, Payload
@@ -57,6 +60,7 @@ from lambdas.shared.observability import init_sentry
 
 if TYPE_CHECKING:  # bot-token mode's modules are imported only when that mode is on
     from lambdas.alert_router.delivery.web_api import SlackApi
+    from lambdas.alert_router.enrichment.graph import GraphPoster
     from lambdas.alert_router.incidents.loop import Lifecycle
     from lambdas.alert_router.incidents.store import IncidentStore
 
@@ -95,7 +99,11 @@ def lambda_handler(
     count("Received", len(alerts))
     if lifecycle is None:
         sender = sender or default_sender(settings, context)
-    batch = Batch(settings, deduplicator or default_deduplicator(settings, context), sender, lifecycle)
+    # issue 13: the cause in the message, and (bot-token mode) the graph in the incident's thread
+    enricher = build_enricher(settings.enrichment, context, count=count, logger=logger)
+    graphs = _graph_poster(settings, bot, lifecycle, context)
+    deduplicator = deduplicator or default_deduplicator(settings, context)
+    batch = Batch(settings, deduplicator, sender, lifecycle, enricher=enricher, graphs=graphs)
     results, failures = batch.deliver(alerts)
     logger.set_correlation_id(None)
     if is_sqs_event(event):
@@ -108,15 +116,24 @@ def lambda_handler(
 
 
 class Batch:
-    """One invocation's alerts through claim -> group -> render -> post -> remember (module docstring)."""
+    """One invocation's alerts through claim -> group -> enrich -> render -> post -> remember (module docstring)."""
 
     def __init__(
-        self, settings: Settings, deduplicator: Deduplicator, sender: Sender | None, lifecycle: Lifecycle | None
+        self,
+        settings: Settings,
+        deduplicator: Deduplicator,
+        sender: Sender | None,
+        lifecycle: Lifecycle | None,
+        *,
+        enricher: Enricher | None = None,
+        graphs: GraphPoster | None = None,
     ) -> None:
         self.settings = settings
         self.deduplicator = deduplicator
         self.sender = sender
         self.lifecycle = lifecycle
+        self.enricher = enricher
+        self.graphs = graphs
         self.posts = 0  # Slack messages posted (webhook mode; bot-token mode counts its own)
 
     def deliver(self, alerts: list[Alert]) -> tuple[list[Result], dict[int, str]]:
@@ -161,6 +178,7 @@ class Batch:
                 elif i not in failures and i not in results:  # an echoed member: its group's result is kept
                     results[i] = outcome
                     self._counted(member, outcome)
+                    self._attach_graph(member, outcome)
         for i, alert in enumerate(alerts):
             if i not in results:  # every alert is in a message (grouping/plan.py); a bug must not drop one
                 results[i], failures[i] = record_failure(alert, RuntimeError("no message carried this alert"))
@@ -241,6 +259,11 @@ class Batch:
         if result.get("status") in ("delivered", "dry-run"):
             count_delivered(self.settings.environment, str(result.get("channel") or member.channel), member.route)
 
+    def _attach_graph(self, member: Routed, result: Result) -> None:
+        """Bot-token mode: the alarm's graph into the thread of an incident this message opened."""
+        if self.graphs is not None and self.lifecycle is not None:
+            self.graphs.attach_opened(self.lifecycle, member.alert, result)
+
     # --- rendering, with its fallbacks -----------------------------------------------------------------------
 
     def _context(self, alert: Alert) -> Any:
@@ -250,7 +273,8 @@ class Batch:
         """An alert's own message. A rendering bug must not lose it: it is then posted as received, counted."""
         context = self._context(member.alert)
         try:
-            return render(member.alert, member.route, context)
+            enrichment = self.enricher.enrich(member.alert) if self.enricher is not None else NOTHING
+            return render(member.alert, member.route, context, enrichment)
         except Exception:
             logger.exception("rendering failed: posting the alert as received")
             count("RenderFailures")
@@ -270,3 +294,12 @@ class Batch:
 
 def _base(member: Routed) -> Result:
     return {"message_id": member.alert.message_id, "alarm_name": member.alert.alarm_name}
+
+
+def _graph_poster(settings: Settings, bot: Any, lifecycle: Lifecycle | None, context: Any) -> GraphPoster | None:
+    """Bot-token mode with graphs on: the poster of the alarm's graph into a new incident's thread."""
+    if lifecycle is None or bot is None or not settings.enrichment.graphs:
+        return None
+    from lambdas.alert_router.enrichment.defaults import build_graph_poster  # noqa: PLC0415 - bot-token mode only
+
+    return build_graph_poster(settings.enrichment, bot, context, lifecycle.api, count=count, logger=logger)

@@ -37,14 +37,12 @@ _STATE_EMOJI = {State.ALARM: "🔴", State.OK: "✅", State.INSUFFICIENT_DATA: "
 _STATE_COLOUR = {State.ALARM: "#d0021b", State.OK: "#2eb67d", State.INSUFFICIENT_DATA: "#9b9b9b"}
 _STATE_LABEL = {State.ALARM: "ALARM", State.OK: "OK", State.INSUFFICIENT_DATA: "INSUFFICIENT DATA"}
 
-UNPARSED_EMOJI = "ℹ️"  # noqa: RUF001 - the information emoji, on purpose
-UNPARSED_COLOUR = "#439fe0"
-
 
 class SourceKind(StrEnum):
     SNS_ALARM = "sns-alarm"
     EVENTBRIDGE_ALARM = "eventbridge-alarm"
     SENTRY = "sentry"
+    RDS_EVENT = "rds-event"
     UNPARSED = "unparsed"
 
 
@@ -81,6 +79,20 @@ class SentryFacts:
     dataset: str | None = None
     description: str | None = None  # metric alert: "1000 events in the last 10 minutes"
     issue_id: str | None = None  # the issue (issue, event_alert) or the metric alert's incident
+
+
+@dataclass(frozen=True)
+class RdsEventFacts:
+    """An RDS event notification (intake/rds.py): what happened to which database, and its category."""
+
+    source_type: str  # db-instance | db-cluster | db-snapshot | ...
+    source_id: str
+    message: str
+    event_code: str | None = None  # RDS-EVENT-0004
+    category: str | None = None  # availability | failure | failover | low storage | ... (None: not known)
+    source_arn: str | None = None
+    identifier_link: str | None = None  # the console page of the source, as RDS sends it
+    event_time: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +156,8 @@ class Alert:
     # Sentry webhooks (source SENTRY); delivery_id is Sentry's Request-ID, stable across redeliveries
     sentry: SentryFacts | None = None
     delivery_id: str | None = None
+    # RDS event notifications (source RDS_EVENT)
+    rds: RdsEventFacts | None = None
 
     @property
     def dedup_key(self) -> str | None:

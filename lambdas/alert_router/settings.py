@@ -29,6 +29,10 @@ Environment variables:
                                  "category"?, "channel"?}
     CHANNELS                     JSON {"critical": .., "errors": .., "performance": ..} channel names
                                  (alerts-critical / alerts-errors / alerts-performance)
+    SYNTHETIC_RESULTS_TABLE_NAME, ERROR_LOG_GROUP, TOP_ERRORS, TOP_ERRORS_MINUTES, ENRICHMENT_BUDGET_MS,
+    GRAPHS, GRAPH_BUDGET_MS      the cause and the graph in the message: enrichment/settings.py
+    ONCALL_HANDLE                who a critical alert mentions: a user group <!subteam^S0123ABCD> or a user
+                                 <@U0123ABCD> (none: nobody is mentioned)
     SENTRY_ROUTING               JSON {"critical_levels"?, "critical_rule"?, "performance_issue_category"?,
                                  "performance_aggregate"?}: regexes replacing routing.SentryRouting's defaults
     GROUPING                     JSON {"enabled"?, "inhibit"?, "storm_threshold"?, "join_window_minutes"?,
@@ -58,6 +62,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lambdas.alert_router.enrichment.settings import EnrichmentSettings, EnrichmentSettingsError, enrichment_from_env
 from lambdas.alert_router.grouping.keys import GroupingConfig, GroupingError, parse_grouping
 from lambdas.alert_router.incidents.model import LifecycleConfig
 from lambdas.alert_router.incidents.silences import MaintenanceWindow, SilenceError, parse_windows
@@ -77,6 +82,8 @@ SLACK_API = "https://slack.com/api/"
 _API_BASE = re.compile(r"^(https://slack\.com/api/|http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?/\S*)$")
 _BOT_TOKEN = re.compile(r"^xox[bp]-[A-Za-z0-9-]+$")
 _CHANNEL_ID = re.compile(r"^[A-Za-z0-9]+$")
+# A user group or user mention in Slack's syntax: https://docs.slack.dev/messaging/formatting-message-text
+ONCALL_HANDLE = re.compile(r"^(<!subteam\^[A-Z0-9]{2,20}>|<@[UW][A-Z0-9]{2,20}>)$")
 # A channel name as config writes it (lower case, digits, hyphens; Slack allows up to 80 characters)
 CHANNEL_NAME = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
 # name -> (lowest, highest) accepted, in the variable's own unit
@@ -111,13 +118,20 @@ class Settings:
     lifecycle: LifecycleConfig = field(default_factory=LifecycleConfig)
     maintenance_windows: tuple[MaintenanceWindow, ...] = ()
     grouping: GroupingConfig = field(default_factory=GroupingConfig)
+    oncall_handle: str | None = None
+    enrichment: EnrichmentSettings = field(default_factory=EnrichmentSettings)
 
     def render_context(self, region: str | None) -> RenderContext:
         dashboard = self.dashboard_url
+        in_console = False
         if dashboard is None and self.dashboard_name and region:
-            dashboard = dashboard_console_url(self.dashboard_name, region)
+            dashboard, in_console = dashboard_console_url(self.dashboard_name, region), True
         return RenderContext(
-            environment=self.environment, display_time_zone=self.display_time_zone, dashboard_url=dashboard
+            environment=self.environment,
+            display_time_zone=self.display_time_zone,
+            dashboard_url=dashboard,
+            dashboard_in_console=in_console,
+            oncall=self.oncall_handle,
         )
 
 
@@ -153,7 +167,27 @@ def settings_from_env(environ: Mapping[str, str]) -> Settings:
         ),
         maintenance_windows=_windows(get("MAINTENANCE_WINDOWS")),
         grouping=_grouping(get("GROUPING")),
+        oncall_handle=parse_oncall(get("ONCALL_HANDLE")),
+        enrichment=_enrichment(get),
     )
+
+
+def _enrichment(get: Any) -> EnrichmentSettings:
+    try:
+        return enrichment_from_env(get)
+    except EnrichmentSettingsError as error:
+        raise SettingsError(str(error)) from None
+
+
+def parse_oncall(text: str | None) -> str | None:
+    """The on-call handle as Slack writes a mention; anything else is refused (it is put in messages as is)."""
+    if text is None:
+        return None
+    if not ONCALL_HANDLE.match(text):
+        raise SettingsError(
+            "ONCALL_HANDLE must be a Slack user group <!subteam^S0123ABCD> or user <@U0123ABCD> (upper-case id)"
+        )
+    return text
 
 
 @functools.cache

@@ -9,6 +9,7 @@ as `Key: value` lines a human also reads in the console:
     Category: performance
     Group: AWS/ECS ClusterName=pb-production ServiceName=pb-production-backend
     Runbook: https://github.com/org/repo/blob/main/docs/operations/runbooks/ecs-cpu-high.md
+    First step: Dashboard `peoplebooster-production-service`, row ECS (Fargate): one service or both?
 
 `Group:` names the fault an alarm belongs to: the router folds the alarms of one group that fire
 together into one message (lambdas/alert_router/grouping/). By default it is the resource the alarm
@@ -18,6 +19,9 @@ monitor's checks and dependencies share the service's host). An alarm that names
 symptom adds `Fault: <words>` ("Database unhealthy"), which a group message leads with.
 
 The same cdk-monitoring-constructs convention (`Runbook: <url>`) lets alarms made elsewhere join in.
+`First step:` is the runbook's first investigation step, written by the stack at synthesis
+(infra/runbooks.py): the Slack message shows it, so the first thing to do is in the alert itself. It is
+the part of the description that gives way: it is shortened to keep the whole within CloudWatch's limit.
 """
 
 from __future__ import annotations
@@ -50,11 +54,17 @@ class AlarmMetadata:
     summary: str | None = None
     group: str | None = None
     fault: str | None = None
+    first_step: str | None = None
 
 
-_LINE = re.compile(r"^\s*(severity|category|group|fault|runbook)\s*:\s*(\S.*?)\s*$", re.IGNORECASE | re.MULTILINE)
+_LINE = re.compile(
+    r"^\s*(severity|category|group|fault|runbook|first step)\s*:\s*(\S.*?)\s*$", re.IGNORECASE | re.MULTILINE
+)
 # Dimensions that say which deployment a metric is from, not which resource: left out of a group key.
 _NOT_A_RESOURCE = frozenset({"environment"})
+ELLIPSIS = "…"
+# Less room than this for the first step: it is left out rather than cut to a stub.
+MIN_FIRST_STEP = 40
 
 
 def resource_group(namespace: str, dimensions: Iterable[tuple[str, str]]) -> str:
@@ -73,6 +83,7 @@ def format_alarm_description(
     runbook_url: str,
     group: str | None = None,
     fault: str | None = None,
+    first_step: str | None = None,
 ) -> str:
     lines = [f"Severity: {severity.value}", f"Category: {category.value}"]
     if group:
@@ -80,6 +91,13 @@ def format_alarm_description(
     if fault:
         lines.append(f"Fault: {_one_line(fault)}")
     text = f"{summary.strip()}\n\n" + "\n".join([*lines, f"Runbook: {runbook_url}"])
+    if first_step:
+        step = _one_line(first_step)  # one line: the parser reads to the end of the line
+        room = MAX_DESCRIPTION_LENGTH - len(text) - len("\nFirst step: ")
+        if len(step) > room:
+            step = step[: max(0, room - len(ELLIPSIS))].rstrip() + ELLIPSIS
+        if room >= MIN_FIRST_STEP:
+            text += f"\nFirst step: {step}"
     if len(text) > MAX_DESCRIPTION_LENGTH:
         raise ValueError(f"alarm description is {len(text)} characters; CloudWatch allows {MAX_DESCRIPTION_LENGTH}")
     return text
@@ -105,6 +123,7 @@ def parse_alarm_metadata(description: str | None) -> AlarmMetadata:
         summary=summary,
         group=found.get("group"),
         fault=found.get("fault"),
+        first_step=found.get("first step"),
     )
 
 

@@ -25,9 +25,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambdas.shared.deadline_http import TRANSPORT_ERRORS, Deadline
 from lambdas.shared.observability import init_sentry
+from lambdas.shared.synthetic_results import results_store
 from lambdas.synthetic_monitor.checks import CheckResult, judge
 from lambdas.synthetic_monitor.metrics import count_put_failure, emit_metrics, probe_metric_data
 from lambdas.synthetic_monitor.probe import Target, probe_all
+from lambdas.synthetic_monitor.results import count_write_failures, keep_results
 from lambdas.synthetic_monitor.settings import ProbeRegion, Settings, load_settings
 
 SERVICE = "synthetic-monitor"
@@ -38,6 +40,9 @@ MIN_RUN_MS = 100
 # (kept to log, count a failure and return).
 PUT_BUDGET_MS = 5000
 PUT_RESERVE_MS = 500
+# Writing the results for the router: at most this long, and never into the last second of the Lambda.
+RESULTS_BUDGET_MS = 2000
+RESULTS_RESERVE_MS = 1000
 
 logger = Logger(service=SERVICE)
 init_sentry(SERVICE)  # at import, so Sentry's Lambda integration wraps the first invocation too
@@ -62,6 +67,15 @@ def lambda_handler(
     ]
     if settings.probe is None:
         emit_metrics(results, environment=settings.environment, namespace=settings.namespace)
+        # Only the home monitor's results are read by the router (a probe's are alarmed in the home Region).
+        keep_results(
+            results_store(settings.results_table),
+            results,
+            at=now,
+            seconds=min(RESULTS_BUDGET_MS, context.get_remaining_time_in_millis() - RESULTS_RESERVE_MS) / 1000,
+            logger=logger,
+            count=lambda failures: count_write_failures(settings.namespace, settings.environment, failures),
+        )
     else:
         budget_ms = min(PUT_BUDGET_MS, context.get_remaining_time_in_millis() - PUT_RESERVE_MS)
         deadline = Deadline.after(max(budget_ms, 0) / 1000)

@@ -62,6 +62,9 @@ PROBE_CHECK_LATENCY = MetricSpec(CHECK_LATENCY.name, CHECK_LATENCY.unit, PROBE_C
 # EMF in the probe's own Region: 1 per run whose put into the home Region failed (the put's failure cannot be
 # counted where the put failed to go; the home Region hears it as the probe's missing data).
 PROBE_PUT_FAILURES = MetricSpec("ProbePutFailures", "Count", PROBE_DIMENSIONS)
+# 1 when the run's results could not be written for the alert router, else 0 (results.py; written after
+# the write, so not one of ALL_METRICS, which emit_metrics writes).
+RESULTS_WRITE_FAILURES = MetricSpec("ResultsWriteFailures", "Count", SERVICE_DIMENSIONS)
 
 # What the home Region's monitor writes (EMF).
 ALL_METRICS = (

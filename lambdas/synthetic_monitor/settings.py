@@ -16,6 +16,8 @@ Every variable is optional, so a local run needs none:
     FRONTEND_LATENCY_BUDGET_MS    its latency budget (default 3000) and timeout (default 6000)
     FRONTEND_TIMEOUT_MS
     RUN_DEADLINE_MS               hard deadline of one run (default 10000; also capped by the Lambda's time left)
+    RESULTS_TABLE_NAME            DynamoDB table where each run's results are kept for the alert router
+                                  (results.py); unset: kept in the process (local runs, the demo)
     POWERTOOLS_METRICS_NAMESPACE  EMF namespace (default PeopleBooster/Synthetics)
     METRICS_REGION                probe stacks only: the home Region. Set, the results are put into its
                                   CloudWatch (PutMetricData) with a `region` dimension instead of printed as EMF
@@ -75,6 +77,7 @@ class Settings:
     namespace: str
     reading: Reading = TOLERANT
     probe: ProbeRegion | None = None
+    results_table: str | None = None
 
     def url_of(self, check: Check) -> str:
         """A check's absolute URL: paths are appended to the base URL (keeping any base path)."""
@@ -119,6 +122,7 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         namespace=env.get("POWERTOOLS_METRICS_NAMESPACE", "").strip() or DEFAULT_NAMESPACE,
         reading=reading,
         probe=_probe(env),
+        results_table=env.get("RESULTS_TABLE_NAME", "").strip() or None,
     )
 
 

@@ -47,9 +47,11 @@ def test_full_scenario_fires_the_right_alarms_into_the_right_channels_and_recove
         changes = [(old, new) for name, old, new in result.transitions if name == alarm]
         assert changes[-1] == ("ALARM", "OK"), alarm
         mine = [p for payloads in result.messages.values() for p in payloads if alarm in _text(p)]
-        assert mine[-1]["text"].startswith("✅ [staging] OK"), (alarm, mine[-1]["text"])
+        # the last message about it is its recovery (alone, or the group it recovered with)
+        assert mine[-1]["text"].startswith("✅ [staging] RESOLVED · "), (alarm, mine[-1]["text"])
         assert mine[-1]["attachments"][0]["color"] == "#2eb67d", alarm
-        assert any(p["text"].startswith("🔴 [staging] ALARM") for p in mine[:-1]), alarm
+        firing = ("🔴 [staging] CRITICAL · ", "🟠 [staging] WARNING · ")
+        assert any(p["text"].startswith(firing) for p in mine[:-1]), alarm
     # And the start-up INSUFFICIENT_DATA -> OK transitions were not announced as recoveries
     assert sum(len(p) for p in result.messages.values()) < len(result.transitions)
 
@@ -64,7 +66,7 @@ def test_the_database_fault_is_one_message_that_names_the_database_and_one_recov
     assert sum(len(p) for p in result.messages.values()) <= 3
     [alarm] = [p for p in result.messages["alerts-critical"] if p["text"].startswith("🔴")]
     # And it leads with the cause, and names all three alarms
-    assert alarm["text"].startswith("🔴 [staging] ALARM · CRITICAL · Database unhealthy · 3 alarms: ")
+    assert alarm["text"].startswith("🔴 [staging] CRITICAL · Database unhealthy · 3 alarms: ")
     for name in ("ready-failing", "health-failing", "dependency-database"):
         assert f"peoplebooster-staging-synthetic-{name}" in _text(alarm)
     assert "alerts-errors" not in result.messages  # the warnings are folded into it

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from lambdas.alert_router.delivery.idempotency import Claim
+from lambdas.alert_router.enrichment import defaults as enrichment_defaults
 from lambdas.alert_router.settings import load_settings
+from lambdas.shared import synthetic_results
 from lambdas.shared.alarm_metadata import parse_alarm_metadata
 from lambdas.shared.local_context import LocalLambdaContext
 from tests.emf import emf_series
@@ -266,8 +268,14 @@ def test_role_grants_exactly_what_the_router_does(synthesized: dict[str, Synthes
             if {"Ref": role_id} in policy["Properties"]["Roles"]
             for statement in policy["Properties"]["PolicyDocument"]["Statement"]
         ]
-        grants = {json.dumps(s["Resource"], sort_keys=True): sorted(_list(s["Action"])) for s in statements}
-        # Then each resource gets exactly its actions, and '*' only for X-Ray
+        grants: dict[str, list[str]] = {}
+        for statement in statements:  # one entry per resource, whichever policies and statements grant it
+            for resource in (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            ):
+                grants.setdefault(json.dumps(resource, sort_keys=True), []).extend(_list(statement["Action"]))
+        grants = {resource: sorted(actions) for resource, actions in grants.items()}
+        # Then each resource gets exactly its actions, and '*' only for X-Ray and the actions without a resource type
         assert all(s["Effect"] == "Allow" and "Condition" not in s for s in statements)
         table_arn = json.dumps({"Fn::GetAtt": [_table_id(synth), "Arn"]}, sort_keys=True)
         incident_arn = {"Fn::GetAtt": [_table_id(synth, "pk"), "Arn"]}
@@ -293,8 +301,31 @@ def test_role_grants_exactly_what_the_router_does(synthesized: dict[str, Synthes
             ],
             key_arn: ["kms:Decrypt"],
             log_group: ["logs:CreateLogStream", "logs:PutLogEvents"],
-            '"*"': ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+            # enrichment (issue 13): the monitor's results, the error log's top errors, the metric graph
+            json.dumps({"Fn::GetAtt": [_results_table_id(synth), "Arn"]}, sort_keys=True): ["dynamodb:Query"],
+            json.dumps({"Fn::GetAtt": [_error_log_group_id(synth), "Arn"]}, sort_keys=True): ["logs:StartQuery"],
+            '"*"': [
+                "cloudwatch:GetMetricWidgetImage",
+                "logs:GetQueryResults",
+                "logs:StopQuery",
+                "xray:PutTelemetryRecords",
+                "xray:PutTraceSegments",
+            ],
         }, synth.config.environment
+
+
+def _results_table_id(synth: Synthesized) -> str:
+    (logical_id,) = [lid for lid in synth.resources("AWS::DynamoDB::Table") if lid.startswith("SyntheticsResults")]
+    return logical_id
+
+
+def _error_log_group_id(synth: Synthesized) -> str:
+    (logical_id,) = [
+        lid
+        for lid, group in synth.resources("AWS::Logs::LogGroup").items()
+        if group["Properties"].get("LogGroupName") == f"/aws/ecs/{synth.config.environment}/error"
+    ]
+    return logical_id
 
 
 def _list(value: str | list[str]) -> list[str]:
@@ -426,6 +457,11 @@ def _event(name: str, **message_changes: Any) -> dict[str, Any]:
     return event
 
 
+class _NoCloudWatch:
+    def get_metric_widget_image(self, **_: Any) -> Any:
+        raise ConnectionError("CloudWatch is unreachable")
+
+
 def _emit_every_fallback(module: Any, slack: LocalSlack, context: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Drive the handler through each fallback it has; the metric names it writes are read back from EMF."""
     with monkeypatch.context() as patch:  # ParseFailures: a parser bug, routed by the Severity line instead
@@ -450,7 +486,14 @@ def _emit_every_fallback(module: Any, slack: LocalSlack, context: Any, monkeypat
     module.lambda_handler(_event("sns_anomaly_detection_alarm.json"), context, deduplicator=Unavailable())
     slack.fail("alerts-performance", status=400, body="invalid_blocks")  # PlainTextFallbacks
     module.lambda_handler(_event("sns_japanese_description.json"), context)
-    return ["ParseFailures", "RenderFailures", "IdempotencyDegraded", "PlainTextFallbacks"]
+    with monkeypatch.context() as patch:  # EnrichmentFailures: the monitor's results cannot be read
+
+        def unreadable() -> Any:
+            raise ConnectionError("the results table is unreachable")
+
+        patch.setattr(synthetic_results.PROCESS_RESULTS, "latest", unreadable)
+        module.lambda_handler(_event("sns_synthetic_live_check_failing.json", OldStateValue="OK"), context)
+    return ["ParseFailures", "RenderFailures", "IdempotencyDegraded", "PlainTextFallbacks", "EnrichmentFailures"]
 
 
 def test_handler_emf_matches_the_dashboard_and_alarms(
@@ -496,6 +539,10 @@ def test_handler_emf_matches_the_dashboard_and_alarms(
         load_settings.cache_clear()
         sweep = json.loads((EVENTS_DIR / "scheduled" / "sweep.json").read_text())
         assert module.lambda_handler(sweep, context)["sweep"] == "done"
+        # GraphFailures: CloudWatch cannot draw the new incident's graph (the thread gets the console link)
+        patch.setenv("GRAPH_REGION", "ap-northeast-1")
+        load_settings.cache_clear()
+        patch.setattr(enrichment_defaults, "sdk_client", lambda *_: _NoCloudWatch())
         # UpdateFailures: the recovery's chat.update of an incident fails
         module.lambda_handler(_event("sns_metric_math_alarm.json"), context)
         api.fail("chat.update", error="cant_update_message")
@@ -543,7 +590,7 @@ def test_handler_emf_matches_the_dashboard_and_alarms(
     # And each fallback the handler took has an alarm, to both topics (the router itself may be broken)
     alarmed = {alarm["MetricName"]: alarm for alarm in router_alarms.values()}
     both = [staging.topic_ref("alerts"), staging.topic_ref("alerts-fallback")]
-    for metric in (*fallbacks, "UpdateFailures"):
+    for metric in (*fallbacks, "UpdateFailures", "GraphFailures"):
         assert metric in emitted, f"the handler did not write {metric}"
         assert metric in alarmed, f"no alarm on {metric}"
         assert alarmed[metric]["AlarmActions"] == both, metric

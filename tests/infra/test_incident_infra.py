@@ -24,7 +24,7 @@ from lambdas.alert_router.incidents.store import (
 from lambdas.alert_router.intake.events import is_sweep
 from lambdas.alert_router.settings import settings_from_env
 from lambdas.shared.alarm_metadata import parse_alarm_metadata
-from tests.aws_tables import CREATE_ARGUMENTS, IDEMPOTENCY_TABLE, INCIDENT_TABLE, create_table
+from tests.aws_tables import CREATE_ARGUMENTS, IDEMPOTENCY_TABLE, INCIDENT_TABLE, RESULTS_TABLE, create_table
 from tests.infra.conftest import Synthesized, resolve_join
 from tools.silence import critical_alarm_names
 
@@ -95,7 +95,7 @@ def test_the_moto_tables_of_the_tests_are_the_deployed_ones(staging: Synthesized
         for table in staging.resources("AWS::DynamoDB::Table").values()
     ]
     # Then the definitions the integration tests build their moto tables from are exactly those
-    assert sorted(map(repr, deployed)) == sorted(map(repr, [INCIDENT_TABLE, IDEMPOTENCY_TABLE]))
+    assert sorted(map(repr, deployed)) == sorted(map(repr, [INCIDENT_TABLE, IDEMPOTENCY_TABLE, RESULTS_TABLE]))
 
 
 @pytest.fixture

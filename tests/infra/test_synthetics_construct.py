@@ -61,6 +61,9 @@ STAGING_SYNTHETIC_ALARMS: list[tuple[str, str, dict[str, str], str, float, str, 
     # the front end is another https host: its own certificate alarm
     ("synthetic-frontend-certificate-expiring", "CertificateDaysRemaining", {"check": "frontend"}, "Minimum", 21,
      "LessThanThreshold", "ignore", None, "warning", "errors", "synthetic-certificate-expiring"),
+    # the results kept for the alert router could not be written (issue 13)
+    ("synthetic-results-not-kept", "ResultsWriteFailures", {}, "Sum", 1, "GreaterThanOrEqualToThreshold",
+     "notBreaching", None, "warning", "errors", "synthetic-monitor-not-running"),
 ]  # fmt: skip
 
 
@@ -294,6 +297,7 @@ def test_variant_alarms_follow_the_checks(variant: Template) -> None:
         *(f"synthetic-dependency-{dependency}" for dependency in names.KNOWN_DEPENDENCIES),
         "synthetic-monitor-not-running",
         "synthetic-monitor-errors",
+        "synthetic-results-not-kept",
     }
     assert alarms["synthetic-payments-latency-high"]["Threshold"] == 500
     assert parse_alarm_metadata(alarms["synthetic-live-failing"]["AlarmDescription"]).severity == "critical"

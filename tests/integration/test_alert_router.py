@@ -42,6 +42,7 @@ SPACED = replace(FAST, min_interval=1.0)
 EXPECTED_CHANNELS = {
     "eventbridge_alarm_state_change.json": ["alerts-performance"],
     "sns_anomaly_detection_alarm.json": ["alerts-errors"],
+    "sns_alb_target_5xx.json": ["alerts-critical"],
     "sns_batch_with_bad_record.json": ["alerts-performance", "alerts-errors", "alerts-errors"],
     "sns_composite_alarm.json": ["alerts-critical"],
     "sns_insufficient_data.json": ["alerts-errors"],
@@ -54,7 +55,7 @@ EXPECTED_CHANNELS = {
     "sns_percentile_alarm_alb_latency_p95.json": ["alerts-performance"],
     "sns_plain_text.json": ["alerts-errors"],
     "sns_synthetic_live_check_failing.json": ["alerts-critical"],
-    "sns_unknown_json_rds_event.json": ["alerts-errors"],
+    "sns_rds_event_shutdown.json": ["alerts-critical"],
 }
 
 
@@ -80,9 +81,9 @@ def environment(slack: LocalSlack, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         "DASHBOARD_URL",
     ):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("ENVIRONMENT", "staging")
+    monkeypatch.setenv("ENVIRONMENT", "production")  # the events are production's alarms
     monkeypatch.setenv("DISPLAY_TIME_ZONE", "Asia/Tokyo")
-    monkeypatch.setenv("DASHBOARD_NAME", "peoplebooster-staging")
+    monkeypatch.setenv("DASHBOARD_NAME", "peoplebooster-production-service")
     monkeypatch.setenv("SLACK_WEBHOOK_URLS", slack.webhook_urls())
     load_settings.cache_clear()
     yield
@@ -142,8 +143,12 @@ def test_each_event_lands_in_its_channel(
 
 
 def test_no_record_goes_to_critical_when_it_is_unparsed(slack: LocalSlack, clock: FakeClock) -> None:
-    invoke(load("sns_unknown_json_rds_event.json"), sender_for(slack, clock))
+    # Given JSON the router does not know, however loudly it says CRITICAL
+    event = load("sns_plain_text.json")
+    event["Records"][0]["Sns"]["Message"] = json.dumps({"Severity": "CRITICAL", "Source ID": "db-1", "detail": "x"})
+    invoke(event, sender_for(slack, clock))
     assert slack.messages("alerts-critical") == []
+    assert len(slack.messages("alerts-errors")) == 1
 
 
 def insufficient_data_to_ok(configuration_updated: str | None, message_id: str = "m-id-ok") -> dict[str, Any]:
@@ -186,7 +191,7 @@ def test_insufficient_data_to_ok_long_after_the_configuration_is_data_back_once(
     # Then one short "data is back" message, where the monitoring-blind notice was, and the decision is logged
     assert result["results"][0]["status"] == "delivered"
     [payload] = slack.messages("alerts-errors")
-    assert payload["text"] == "✅ [staging] Data is back: peoplebooster-production-ecs-backend-cpu-high is OK"
+    assert payload["text"] == "✅ [production] DATA BACK · ecs-backend-cpu-high: now OK"
     assert slack.messages("alerts-performance") == []
     assert slack_problems(payload) == []
     logs = json_logs.getvalue()
@@ -237,7 +242,7 @@ def test_bot_mode_resolves_an_incident_through_insufficient_data(monkeypatch: py
         [post] = api.posts("C0PERF")
         assert [reply["text"][:24] for reply in api.replies("C0PERF", post["ts"])] == ["✅ Resolved after 10 min:"]
         [notice] = api.posts("C0ERRORS")
-        assert notice["attachments"][0]["blocks"][0]["text"]["text"].startswith("✅ DATA BACK · ")
+        assert notice["blocks"][0]["text"]["text"].startswith("✅ DATA BACK · ")
         assert incident.notice_ts is None  # cleared: nothing left for the sweep
 
 
@@ -245,10 +250,10 @@ def test_terminal_rendering_of_a_received_message(slack: LocalSlack, clock: Fake
     invoke(load("sns_metric_alarm_ecs_cpu.json"), sender_for(slack, clock))
     [payload] = slack.messages("alerts-performance")
     text = render_terminal(payload)
-    assert text.splitlines()[0] == "🔴 ALARM · WARNING · peoplebooster-production-ecs-backend-cpu-high"
-    assert "CPUUtilization 93.4% > 80% for 5 min" in text
+    assert text.splitlines()[0] == "🟠 WARNING · ecs-backend-cpu-high · production · since 12:14 JST"
+    assert "*CPUUtilization was 93.4%, above the 80% threshold, for 5 min*" in text
     assert (
-        "Runbook <https://github.com/peoplebooster/monitoring/blob/main/docs/operations/runbooks/ecs-cpu-high.md>"
+        "[Runbook] <https://github.com/peoplebooster/monitoring/blob/main/docs/operations/runbooks/ecs-cpu-high.md>"
         in text
     )
 
@@ -268,7 +273,7 @@ def test_a_refused_message_is_delivered_as_plain_text_and_says_so(slack: LocalSl
     assert result["results"][0]["plain_text_fallback"] is True
     [payload] = slack.messages(CHANNEL)
     assert set(payload) == {"text"}
-    assert payload["text"].startswith("🔴 [staging] ALARM · WARNING: peoplebooster-production-ecs-backend-cpu-high")
+    assert payload["text"].startswith("🟠 [production] WARNING · ecs-backend-cpu-high: CPUUtilization was 93.4%")
 
 
 def test_posts_to_one_webhook_are_spaced(slack: LocalSlack, clock: FakeClock) -> None:
@@ -427,7 +432,7 @@ def test_a_rendering_bug_posts_the_alert_as_received_and_counts_it(
     assert slack_problems(payload) == []
     text = json.dumps(payload, ensure_ascii=False)
     assert "peoplebooster-production-ecs-backend-cpu-high" in text
-    assert "ECS backend CPU above 80% for 5 minutes." in text
+    assert "ECS backend (peoplebooster-production-backend) CPU above 80% for 5 min." in text
     assert "Threshold Crossed" in text
     assert emf_points(capfd.readouterr().out, "RenderFailures") == [1.0]
     assert "rendering failed" in json_logs.getvalue()
@@ -450,8 +455,8 @@ def test_a_parser_failure_is_logged_counted_and_routed_by_the_severity_line(
     # Then it still pages: routed by its description's "Severity: critical", shown as received, named
     assert result["results"][0]["channel"] == "alerts-critical"
     [payload] = slack.messages("alerts-critical")
-    header = payload["attachments"][0]["blocks"][0]["text"]["text"]
-    assert header == "🔴 CRITICAL · peoplebooster-production-backend-degraded"
+    header = payload["blocks"][0]["text"]["text"]
+    assert header == "🔴 CRITICAL · checkout-degraded · production"
     assert "failed to read this notification (KeyError)" in json.dumps(payload, ensure_ascii=False)
     assert slack_problems(payload) == []
     # And the failure is logged with its type and where it happened, and counted (the alarm watches it)
@@ -488,7 +493,7 @@ def test_emf_metrics_have_the_documented_names_and_dimensions(
     out = capfd.readouterr().out
     blobs = emf_blobs(out)
     series = emf_series(out)
-    counts = ("PeopleBooster/AlertRouter", (("environment", "staging"), ("service", "alert-router")))
+    counts = ("PeopleBooster/AlertRouter", (("environment", "production"), ("service", "alert-router")))
     assert series["Received"] == series["Unparsed"] == {counts}
     assert {tuple(name for name, _ in dims) for _, dims in series["Delivered"]} == {
         ("channel", "environment", "service", "severity")

@@ -136,6 +136,12 @@ def invoke(api: LocalSlackApi, clock: FakeClock, store: IncidentStore) -> Invoke
     return run
 
 
+def header(message: dict[str, Any]) -> str:
+    """The headline of a message: its first top-level block (issue 13's layout)."""
+    text: str = message["blocks"][0]["text"]["text"]
+    return text
+
+
 def texts(messages: list[dict[str, Any]]) -> list[str]:
     return [m["text"] for m in messages]
 
@@ -152,20 +158,19 @@ def test_alarm_alarm_ok_is_one_post_two_replies_and_one_update(api: LocalSlackAp
     [post] = api.posts(CRITICAL)
     replies = api.replies(CRITICAL)
     assert [r["thread_ts"] for r in replies] == [post["ts"], post["ts"]]
-    assert replies[0]["text"].startswith("🔴 ALARM again: peoplebooster-production-alb-5xx-rate-high")
-    assert replies[1]["text"] == "✅ Resolved after 14 min: peoplebooster-production-alb-5xx-rate-high"
+    assert replies[0]["text"].startswith("🔴 ALARM again: checkout-alb-5xx-rate-high")
+    assert replies[1]["text"] == "✅ Resolved after 14 min: checkout-alb-5xx-rate-high"
     assert not any(r["reply_broadcast"] for r in replies)
     [update] = api.updates(CRITICAL)
     assert update["ts"] == post["ts"]
     assert result["results"][0]["outcome"] == "resolved"
     # And the original now says resolved, when, and for how long, in a valid message
-    header = post["attachments"][0]["blocks"][0]["text"]["text"]
-    assert header.startswith("✅ RESOLVED · CRITICAL · peoplebooster-production-alb-5xx-rate-high")
+    assert header(post).startswith("✅ RESOLVED · checkout-alb-5xx-rate-high")
     assert post["attachments"][0]["color"] == "#2eb67d"
-    status = post["attachments"][0]["blocks"][1]["elements"][0]["text"]
+    status = post["blocks"][1]["elements"][0]["text"]
     assert status == "*Resolved* 2026-11-29 03:28:15 UTC (2026-11-29 12:28:15 JST) · open for 14 min"
     for message in [post, *replies]:
-        assert slack_problems({k: message[k] for k in ("text", "attachments")}) == []
+        assert slack_problems({k: message[k] for k in ("text", "blocks", "attachments") if k in message}) == []
     assert api.posts("C0ERRORS") == api.posts("C0PERF") == []
 
 
@@ -174,8 +179,8 @@ def test_a_new_alarm_after_recovery_opens_a_new_thread(api: LocalSlackApi, invok
     invoke(alarm_event("OK", OPENED + timedelta(minutes=10), "m-2"))
     invoke(alarm_event("ALARM", OPENED + timedelta(hours=2), "m-3"))
     first, second = api.posts(CRITICAL)
-    assert first["attachments"][0]["blocks"][0]["text"]["text"].startswith("✅ RESOLVED")
-    assert second["attachments"][0]["blocks"][0]["text"]["text"].startswith("🔴 ALARM")
+    assert header(first).startswith("✅ RESOLVED")
+    assert header(second).startswith("🔴 CRITICAL")
     assert api.replies(CRITICAL, second["ts"]) == []
 
 
@@ -250,7 +255,7 @@ def test_flapping_collapses_into_one_thread_then_stable_again(
     assert len(notices) == 1
     assert notices[0]["reply_broadcast"] is True
     assert [r["reply_broadcast"] for r in replies] == [False, True, False, False]
-    assert posts[1]["attachments"][0]["blocks"][0]["text"]["text"].startswith("🔴 ALARM")
+    assert header(posts[1]).startswith("🔴 CRITICAL")
     # When the sweep runs after 30 quiet minutes
     clock.at(OPENED + timedelta(minutes=18 + 31))
     swept = invoke({"action": "sweep"})
@@ -315,7 +320,7 @@ def test_a_silence_suppresses_then_summarises(
     # Then one summary in the channel the alerts would have gone to
     [summary] = api.posts(CRITICAL)
     assert summary["text"] == "🔕 Silence ended: 2 alerts not posted (ALB migration)"
-    assert "peoplebooster-production-alb-5xx-rate-high x2" in json.dumps(summary, ensure_ascii=False)
+    assert "checkout-alb-5xx-rate-high x2" in json.dumps(summary, ensure_ascii=False)
     assert list_silences(store, now=OPENED + timedelta(minutes=70), include_ended=True) == []
 
 
@@ -362,16 +367,14 @@ def test_maintenance_window_from_config_suppresses_and_summarises(
     invoke({"action": "sweep"})
     # Then it is announced as a first ALARM (a top-level post that opens the incident), and summarised once
     announced, summary = api.posts(CRITICAL)
-    assert announced["attachments"][0]["blocks"][0]["text"]["text"].startswith("🔴 ALARM · CRITICAL")
+    assert header(announced).startswith("🔴 CRITICAL · checkout-alb-5xx-rate-high")
     assert summary["text"] == "🔕 Silence ended: 1 alert not posted (maintenance window alb)"
-    assert "Still in ALARM*, posted now: peoplebooster-production-alb-5xx-rate-high" in json.dumps(
-        summary, ensure_ascii=False
-    )
+    assert "Still in ALARM*, posted now: checkout-alb-5xx-rate-high" in json.dumps(summary, ensure_ascii=False)
     # And its recovery resolves in the announced post's thread
     clock.at(OPENED + timedelta(hours=1, minutes=10))
     invoke(alarm_event("OK", OPENED + timedelta(hours=1, minutes=10), "m-2"))
     [resolved] = api.replies(CRITICAL, announced["ts"])
-    assert resolved["text"] == "✅ Resolved after 1 h 10 min: peoplebooster-production-alb-5xx-rate-high"
+    assert resolved["text"] == "✅ Resolved after 1 h 10 min: checkout-alb-5xx-rate-high"
 
 
 # --- Slack failures -----------------------------------------------------------------------------------------------
@@ -394,13 +397,13 @@ def test_a_failed_update_keeps_the_thread_reply_and_the_sweep_repairs_it(
     result = invoke(alarm_event("OK", OPENED + timedelta(minutes=14), "m-2"))
     # Then the invocation succeeds, the reply is there, the original is not updated yet
     assert result["results"][0]["outcome"] == "resolved"
-    assert texts(api.replies(CRITICAL)) == ["✅ Resolved after 14 min: peoplebooster-production-alb-5xx-rate-high"]
+    assert texts(api.replies(CRITICAL)) == ["✅ Resolved after 14 min: checkout-alb-5xx-rate-high"]
     assert api.updates(CRITICAL) == []
     # And the next sweep updates the original
     clock.at(OPENED + timedelta(minutes=20))
     invoke({"action": "sweep"})
     [update] = api.updates(CRITICAL)
-    assert update["attachments"][0]["blocks"][0]["text"]["text"].startswith("✅ RESOLVED")
+    assert header(update).startswith("✅ RESOLVED")
     assert len(api.replies(CRITICAL)) == 1
 
 
@@ -478,9 +481,7 @@ def test_default_path_keeps_state_in_memory_for_the_process(api: LocalSlackApi) 
     handler.lambda_handler(alarm_event("OK", OPENED + timedelta(minutes=7), "d-2"), context)
     # Then they form one thread
     [post] = api.posts(CRITICAL)
-    assert texts(api.replies(CRITICAL, post["ts"])) == [
-        "✅ Resolved after 7 min: peoplebooster-production-alb-5xx-rate-high"
-    ]
+    assert texts(api.replies(CRITICAL, post["ts"])) == ["✅ Resolved after 7 min: checkout-alb-5xx-rate-high"]
     assert len(api.updates(CRITICAL)) == 1
     incident_defaults._in_memory_store.cache_clear()
 
@@ -523,7 +524,7 @@ def test_dynamodb_items_have_the_documented_layout(api: LocalSlackApi, clock: Fa
     assert int(group["expires_at"]["N"]) == int(OPENED.timestamp()) + 86_400
     [item] = items.values()
     assert item["pk"]["S"] == "incident#arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:" + (
-        "peoplebooster-production-alb-5xx-rate-high"
+        "checkout-alb-5xx-rate-high"
     )
     assert item["kind"]["S"] == "incident"
     assert item["sweep"]["S"] == "incident"  # open: in the sparse index
@@ -660,7 +661,7 @@ def test_a_silenced_alert_waits_for_the_lease_of_an_invocation_opening_the_incid
 
 
 def post_key() -> str:
-    return "arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:peoplebooster-production-alb-5xx-rate-high"
+    return "arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:checkout-alb-5xx-rate-high"
 
 
 def test_a_failing_sweep_is_logged_and_counted_not_raised_and_the_next_sweep_converges(
@@ -700,7 +701,7 @@ def test_an_adhoc_silence_ending_announces_what_is_still_in_alarm(
     result = invoke({"action": "sweep"})
     # Then the alarm is posted top-level as its first ALARM, the summary lists it, and the incident is open
     announced, summary = api.posts(CRITICAL)
-    assert announced["text"].startswith("🔴 [staging] ALARM · CRITICAL: peoplebooster-production-alb-5xx-rate-high")
+    assert announced["text"].startswith("🔴 [staging] CRITICAL · checkout-alb-5xx-rate-high")
     assert "Still in ALARM" in json.dumps(summary, ensure_ascii=False)
     assert result["open_incidents"] == 1
     # And the sweep's repeat counts from the announcement, not from the silenced ALARM
@@ -727,7 +728,7 @@ def test_a_sentry_metric_alert_resolves_in_its_thread(api: LocalSlackApi, invoke
     assert result["results"][0]["outcome"] == "resolved"
     [update] = api.updates(perf)
     assert update["ts"] == post["ts"]
-    assert post["attachments"][0]["blocks"][0]["text"]["text"].startswith("✅ RESOLVED")
+    assert header(post).startswith("✅ RESOLVED")
 
 
 # --- the lease follows the invocation's remaining time -----------------------------------------------------------
@@ -780,23 +781,23 @@ def test_an_incident_that_loses_its_data_gets_one_notice_which_data_back_clears(
     # Then one notice in #alerts-errors, nothing new in #alerts-critical, and its original says "no data"
     assert blind["results"][0]["outcome"] == "monitoring-blind"
     [notice] = api.posts(ERRORS)
-    assert notice["text"].startswith("⚪ [staging] Monitoring blind: peoplebooster-production-alb-5xx-rate-high")
+    assert notice["text"].startswith("⚪ [staging] MONITORING BLIND · checkout-alb-5xx-rate-high")
     [post] = api.posts(CRITICAL)
     assert api.replies(CRITICAL) == []
-    assert post["attachments"][0]["blocks"][0]["text"]["text"].startswith("⚪ INSUFFICIENT DATA")
-    assert "#alerts-errors" in json.dumps(post["attachments"][0]["blocks"][1], ensure_ascii=False)
+    assert header(post).startswith("⚪ INSUFFICIENT DATA")
+    assert "#alerts-errors" in json.dumps(post["blocks"][1], ensure_ascii=False)
     # When the data returns with the alarm still in ALARM, then a reply, the original back in ALARM, the notice
     # resolved in place
     invoke(alarm_event("ALARM", OPENED + timedelta(minutes=25), "m-4", old="INSUFFICIENT_DATA"))
     [post] = api.posts(CRITICAL)
-    assert post["attachments"][0]["blocks"][0]["text"]["text"].startswith("🔴 ALARM")
+    assert header(post).startswith("🔴 CRITICAL")
     assert [reply["text"][:7] for reply in api.replies(CRITICAL, post["ts"])] == ["🔴 ALARM"]
     [notice] = api.posts(ERRORS)
-    assert notice["attachments"][0]["blocks"][0]["text"]["text"].startswith("✅ DATA BACK")
-    status = notice["attachments"][0]["blocks"][1]["elements"][0]["text"]
+    assert header(notice).startswith("✅ DATA BACK")
+    status = notice["blocks"][1]["elements"][0]["text"]
     assert status.startswith("✅ *Data is back* after 20 min · now ALARM")
     for message in (notice, post):
-        assert slack_problems({k: message[k] for k in ("text", "attachments")}) == []
+        assert slack_problems({k: message[k] for k in ("text", "blocks", "attachments") if k in message}) == []
 
 
 def test_missing_data_with_nothing_open_is_cleared_in_the_notices_thread(api: LocalSlackApi, invoke: Invoke) -> None:
@@ -805,9 +806,9 @@ def test_missing_data_with_nothing_open_is_cleared_in_the_notices_thread(api: Lo
     assert result["results"][0]["outcome"] == "data-back"
     [notice] = api.posts(ERRORS)
     assert [reply["text"] for reply in api.replies(ERRORS, notice["ts"])] == [
-        "✅ Data is back: peoplebooster-production-alb-5xx-rate-high is OK"
+        "✅ Data is back: checkout-alb-5xx-rate-high is OK"
     ]
-    assert notice["attachments"][0]["blocks"][0]["text"]["text"].startswith("✅ DATA BACK")
+    assert header(notice).startswith("✅ DATA BACK")
     assert api.posts(CRITICAL) == []  # never a page
 
 
@@ -818,12 +819,12 @@ def test_a_notice_that_could_not_be_cleared_is_cleared_by_the_sweep(
     api.fail("chat.update", error="cant_update_message")
     invoke(alarm_event("OK", OPENED + timedelta(minutes=12), "m-2", old="INSUFFICIENT_DATA"))
     [notice] = api.posts(ERRORS)
-    assert notice["attachments"][0]["blocks"][0]["text"]["text"].startswith("⚪ MONITORING BLIND")
+    assert header(notice).startswith("⚪ MONITORING BLIND")
     clock.at(OPENED + timedelta(minutes=15))
     swept = invoke({"action": "sweep"})
     assert swept["outcomes"] == {"original-updated": 1}
     [notice] = api.posts(ERRORS)
-    assert notice["attachments"][0]["blocks"][0]["text"]["text"].startswith("✅ DATA BACK")
+    assert header(notice).startswith("✅ DATA BACK")
     assert invoke({"action": "sweep"})["outcomes"] == {}  # done: nothing left to sweep
 
 

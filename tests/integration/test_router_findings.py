@@ -108,7 +108,7 @@ def router_logs() -> Iterator[io.StringIO]:
 
 
 def header(message: dict[str, Any]) -> str:
-    text: str = message["attachments"][0]["blocks"][0]["text"]["text"]
+    text: str = message["blocks"][0]["text"]["text"]
     return text
 
 
@@ -131,7 +131,7 @@ def test_a_late_ok_does_not_resolve_an_incident_whose_alarm_fired_again(bot: Loc
     # Then it is recognised as older than the ALARM of t3: nothing says "Resolved", the original is not rewritten
     assert result["results"][0]["status"] == "late-ignored"
     [post] = bot.posts(CRITICAL)
-    assert header(post).startswith("🔴 ALARM")
+    assert header(post).startswith("🔴 CRITICAL")
     assert not any("Resolved" in reply["text"] for reply in bot.replies(CRITICAL, post["ts"]))
     assert bot.updates(CRITICAL) == []
 
@@ -166,7 +166,7 @@ def test_a_recovery_after_the_message_was_deleted_does_not_fail_the_event(bot: L
     # Then the event succeeds and the recovery is visible, posted top-level instead
     assert result["results"][0]["status"] == "delivered"
     [posted] = bot.posts(CRITICAL)
-    assert posted["text"].startswith(f"✅ [staging] OK: {name}")
+    assert posted["text"].startswith(f"✅ [staging] RESOLVED · {name}:")
 
 
 def test_the_sweep_does_not_keep_failing_on_a_deleted_message_it_could_not_update(
@@ -303,5 +303,5 @@ def test_refused_blocks_are_posted_as_plain_text_in_bot_token_mode(bot: LocalSla
     name = unique("refused")
     invoke(alarm_event(name, "ALARM", T1, unique("m")))
     [posted] = bot.posts(CRITICAL)
-    assert posted["text"].startswith(f"🔴 [staging] ALARM · CRITICAL: {name}")
+    assert posted["text"].startswith(f"🔴 [staging] CRITICAL · {name}:")
     assert "attachments" not in posted

@@ -111,7 +111,7 @@ def test_the_committed_sqs_event_is_one_message_in_the_critical_channel(
     # And one message in #alerts-critical names the fault and all three alarms; #alerts-errors stays quiet
     assert set(slack.all_messages()) == {"alerts-critical"}
     [message] = slack.messages("alerts-critical")
-    assert message["text"].startswith("🔴 [staging] ALARM · CRITICAL · Database unhealthy · 3 alarms: ")
+    assert message["text"].startswith("🔴 [staging] CRITICAL · Database unhealthy · 3 alarms: ")
     for name in (READY, HEALTH, DATABASE):
         assert name in json.dumps(message)
     assert slack_problems(message) == []
@@ -131,7 +131,7 @@ def test_recoveries_are_one_message_too(slack: LocalSlack) -> None:
         queue.send(body)
     queue.deliver(router(slack, InMemoryDeduplicator()))
     [message] = posted(slack)
-    assert message["text"].startswith("✅ [staging] OK · Database unhealthy · 3 alarms: ")
+    assert message["text"].startswith("✅ [staging] RESOLVED · Database unhealthy · 3 alarms: ")
 
 
 # --- partial failures, redelivery, idempotency ------------------------------------------------------------------
@@ -280,7 +280,7 @@ def test_bot_token_mode_opens_one_thread_per_fault_and_a_later_member_joins_it(a
     # Given /health failing and the database dependency first (warnings: the errors channel)
     deliver_bodies(fault(only=(HEALTH, DATABASE)), invoke)
     [thread] = api.posts("C0ERRORS")
-    assert thread["text"].startswith("🔴 [staging] ALARM · WARNING · Database unhealthy · 2 alarms")
+    assert thread["text"].startswith("🟠 [staging] WARNING · Database unhealthy · 2 alarms")
     [reply] = api.replies("C0ERRORS", thread["ts"])  # the other member, named (the thread is shared)
     assert reply["text"].startswith(f"{HEALTH} · 🔴 ALARM")
     # When /health failing's OK arrives five minutes later, it replies in that thread, naming itself

@@ -10,7 +10,8 @@ Shapes understood (each parser in its own module of this package):
 - SNS records whose `Message` is a CloudWatch alarm notification, and EventBridge `CloudWatch Alarm State
   Change` events, delivered directly or wrapped in an SNS message (cloudwatch.py);
 - Sentry webhooks that the Sentry intake wrapped in its envelope (sentry.py, lambdas/shared/sentry_envelope.py);
-- anything else (plain text, unknown JSON such as RDS event notifications) becomes an unparsed Alert that
+- RDS event notifications (rds.py);
+- anything else (plain text, unknown JSON) becomes an unparsed Alert that
   carries the raw text, whole (the renderer cuts it for Slack, the handler logs it whole), so nothing is
   dropped;
 - the scheduled sweep event of bot-token mode (`is_sweep`).
@@ -26,6 +27,7 @@ from typing import Any
 
 from lambdas.alert_router.intake.cloudwatch import EVENTBRIDGE_DETAIL_TYPE, parse_cloudwatch_alarm, parse_eventbridge
 from lambdas.alert_router.intake.fields import dump, get_map, get_str, parse_arn, to_state
+from lambdas.alert_router.intake.rds import is_rds_event, parse_rds_event
 from lambdas.alert_router.intake.sentry import parse_sentry
 from lambdas.alert_router.models import Alert, SourceKind
 from lambdas.shared.sentry_envelope import SENTRY_SOURCE
@@ -120,6 +122,8 @@ def parse_sns_message(
             return _safe(parse_sentry, payload, raw_text=message, **envelope)
         if get_str(payload, "AlarmName") or get_str(payload, "AlarmArn"):
             return _safe(parse_cloudwatch_alarm, payload, raw_text=message, **envelope)
+        if is_rds_event(payload):
+            return _safe(parse_rds_event, payload, raw_text=message, **envelope)
     return unparsed(message, message_id=message_id, subject=subject, topic_arn=topic_arn)
 
 

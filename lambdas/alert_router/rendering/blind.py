@@ -9,10 +9,11 @@ the notice resolved in place and in its thread (bot-token mode, see incidents/de
 from __future__ import annotations
 
 from lambdas.alert_router.models import Alert, Payload, State
-from lambdas.alert_router.rendering.blocks import code_span, context_block, header_block, message, section_block
+from lambdas.alert_router.rendering.blocks import code_span
 from lambdas.alert_router.rendering.context import RenderContext
-from lambdas.alert_router.rendering.facts import alarm_console_url, format_elapsed
-from lambdas.alert_router.rendering.text import escape, link
+from lambdas.alert_router.rendering.facts import alarm_console_url, format_elapsed, format_times
+from lambdas.alert_router.rendering.layout import Layout, Link, clock, compose, join, short_name
+from lambdas.alert_router.rendering.text import escape
 from lambdas.shared.alarm_metadata import parse_alarm_metadata
 
 BLIND_LABEL = "MONITORING BLIND"
@@ -76,45 +77,60 @@ def render_blind_notice(alert: Alert, context: RenderContext) -> Payload:
     metric = alert.primary_metric
     what = f"{code_span(f'{metric.namespace} {metric.metric_name}')} of " if metric and metric.namespace else ""
     resource, check = _resource(alert)
-    lines = [f"*{for_how_long}* from {what}{resource}: this alarm cannot tell whether it is healthy."]
+    more = []
     if alert.previous_state is State.ALARM:
-        lines.append("It was *in ALARM* when the data stopped: that alert is not resolved, we cannot see it.")
-    lines.append(f"*Usually:* {_USUAL_CAUSES}.")
+        more.append("It was *in ALARM* when the data stopped: that alert is not resolved, we cannot see it.")
+    more.append(f"*Usually:* {_USUAL_CAUSES}.")
     first = f"`{escape(check)}`" if check else "the metric in the CloudWatch console: when did it last have data?"
-    lines.append(f"*Check first:* {first}")
-    console = alarm_console_url(alert)
     runbook = parse_alarm_metadata(alert.description).runbook_url
     section = f"{runbook.rsplit('/', 1)[0]}/{RUNBOOK_SECTION}" if runbook else None
-    links = [
-        link(console, "Open alarm in console") if console else None,
-        link(section, "What to do when monitoring is blind") if section else None,
-        link(runbook, "Alarm runbook") if runbook else None,
-    ]
-    return message(
-        f"{State.INSUFFICIENT_DATA.emoji} [{context.environment}] Monitoring blind: {escape(name)}"
-        + (f" has had no data for {minutes} min" if minutes else " has no data"),
-        BLIND_COLOUR,
-        [
-            header_block(f"{State.INSUFFICIENT_DATA.emoji} {BLIND_LABEL} · {name}"),
-            section_block("\n".join(lines)),
-            context_block([f"Environment {escape(context.environment)}", *links]),
-        ],
+    times = format_times(alert.state_change_time, context.display_time_zone) if alert.state_change_time else None
+    layout = Layout(
+        emoji=State.INSUFFICIENT_DATA.emoji,
+        label=BLIND_LABEL,
+        what=short_name(name, context.environment),
+        where=context.environment,
+        when=clock(alert.state_change_time, context.display_time_zone, firing=True),
+        colour=BLIND_COLOUR,
+        environment=context.environment,
+        cause=f"{for_how_long} from {what}{resource}: this alarm cannot tell whether it is healthy.",
+        notification_cause=f"no data for {minutes} min" if minutes else "no data",
+        more=tuple(more),
+        first_step=first,
+        links=(
+            Link("What to do", section, "blind-help", primary=True),
+            Link("Alarm runbook", runbook, "runbook"),
+            Link("Console", alarm_console_url(alert), "console"),
+        ),
+        details=tuple(
+            line
+            for line in (
+                join([f"Alarm {code_span(name)}", *(times or ())]),
+                f"_{escape(alert.reason)}_" if alert.reason else None,
+            )
+            if line
+        ),
     )
+    return compose(layout)
 
 
 def render_data_back(alert: Alert, context: RenderContext) -> Payload:
     """INSUFFICIENT_DATA -> OK (webhook mode, not right after a deploy): one short line where the notice was."""
     name = alert.alarm_name or "unnamed alarm"
     state = alert.state or State.OK
-    console = alarm_console_url(alert)
-    line = (
-        f"{State.OK.emoji} *Data is back* for {escape(name)}: now {state.label}."
-        " If it was in ALARM before the data stopped, this is its recovery."
-    )
-    return message(
-        f"{State.OK.emoji} [{context.environment}] Data is back: {escape(name)} is {state.label}",
-        State.OK.colour,
-        [section_block(line), context_block([link(console, "Open alarm in console") if console else None])],
+    return compose(
+        Layout(
+            emoji=State.OK.emoji,
+            label=DATA_BACK_LABEL,
+            what=short_name(name, context.environment),
+            where=context.environment,
+            when=clock(alert.state_change_time, context.display_time_zone, firing=False),
+            colour=State.OK.colour,
+            environment=context.environment,
+            cause=f"Data is back, now {state.label}. If it was in ALARM before the data stopped, this is its recovery.",
+            notification_cause=f"now {state.label}",
+            links=(Link("Console", alarm_console_url(alert), "console"),),
+        )
     )
 
 

@@ -4,11 +4,12 @@ durations, times in UTC and the display zone, and partition- and region-aware co
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lambdas.alert_router.models import AlarmKind, Alert, State
+from lambdas.alert_router.rendering.context import RenderContext
 
 _COMPARISON_SYMBOL = {
     "GreaterThanOrEqualToThreshold": "≥",
@@ -16,7 +17,7 @@ _COMPARISON_SYMBOL = {
     "LessThanThreshold": "<",
     "LessThanOrEqualToThreshold": "≤",
 }
-_BAND_WORDS = {
+BAND_WORDS = {
     "GreaterThanUpperThreshold": "above the expected band",
     "LessThanLowerThreshold": "below the expected band",
     "LessThanLowerOrGreaterThanUpperThreshold": "outside the expected band",
@@ -71,16 +72,16 @@ def human_reason(alert: Alert) -> str | None:  # noqa: PLR0911 - one return per 
         if alert.triggering_children:
             return f"Triggered by {', '.join(alert.triggering_children)}"
         return f"Rule {alert.alarm_rule}" if alert.alarm_rule else alert.reason
-    subject = _subject_label(alert)
+    subject = subject_label(alert)
     if subject is None:
         return alert.reason
     suffix = unit_suffix(alert.unit, alert.metric_name)
     value = f" {format_number(alert.datapoints[0])}{suffix}" if alert.datapoints else ""
-    window = _window(alert)
+    window = alarm_window(alert)
     if alert.state is State.INSUFFICIENT_DATA:
         return f"{subject}: not enough data to evaluate{window}"
     if alert.alarm_kind is AlarmKind.ANOMALY:
-        band = _BAND_WORDS.get(alert.comparison or "", "outside the expected band")
+        band = BAND_WORDS.get(alert.comparison or "", "outside the expected band")
         if alert.state is State.OK:
             return f"{subject}{value} back within the expected band"
         return f"{subject}{value} {band}{window}"
@@ -93,7 +94,7 @@ def human_reason(alert: Alert) -> str | None:  # noqa: PLR0911 - one return per 
     return alert.reason
 
 
-def _subject_label(alert: Alert) -> str | None:
+def subject_label(alert: Alert) -> str | None:
     if alert.metric_name:
         return f"{alert.metric_name} ({alert.statistic})" if _is_percentile(alert.statistic) else alert.metric_name
     returned = next((q for q in alert.metrics if q.return_data and q.id != alert.threshold_metric_id), None)
@@ -108,7 +109,7 @@ def _is_percentile(statistic: str | None) -> bool:
     return statistic is not None and re.fullmatch(r"(?i)(p|tm|tc|ts|wm)\d+(\.\d+)?", statistic) is not None
 
 
-def _window(alert: Alert) -> str:
+def alarm_window(alert: Alert) -> str:
     periods = alert.datapoints_to_alarm or alert.evaluation_periods
     period = alert.period or next((q.period for q in alert.metrics if q.period), None)
     if not period or not periods:
@@ -148,18 +149,36 @@ def dashboard_console_url(name: str, region: str, partition: str | None = None) 
     return f"{base}/cloudwatch/home?region={region}#dashboards/dashboard/{quote(name, safe='')}"
 
 
+# The dashboard opens on the hour before the state change and the half hour after it.
+DASHBOARD_BEFORE = timedelta(hours=1)
+DASHBOARD_AFTER = timedelta(minutes=30)
+
+
+def dashboard_window_url(context: RenderContext, moment: datetime | None) -> str | None:
+    """The dashboard link, opened on the alarm's time window when it is our dashboard's console page.
+
+    The console's dashboard route takes `start` and `end` after the dashboard name (what the console itself
+    writes when a time range is picked), as ISO 8601 times: the format CloudWatch documents for a dashboard's
+    `start`/`end` (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html).
+    """
+    if context.dashboard_url is None or moment is None or not context.dashboard_in_console:
+        return context.dashboard_url
+    start, end = (moment - DASHBOARD_BEFORE).astimezone(UTC), (moment + DASHBOARD_AFTER).astimezone(UTC)
+    return f"{context.dashboard_url}?start={start:%Y-%m-%dT%H:%M:%S}.000Z&end={end:%Y-%m-%dT%H:%M:%S}.000Z"
+
+
 def format_times(moment: datetime, zone_name: str) -> tuple[str, str | None]:
     """("2026-11-29 03:14:15 UTC", "2026-11-29 12:14:15 JST") - the local one only when the zone is known."""
     utc = moment.astimezone(UTC)  # stdlib's UTC: correct even without a tz database
     utc_text = f"{utc:%Y-%m-%d %H:%M:%S} UTC"
-    zone = _zone(zone_name)
+    zone = zone_of(zone_name)
     if zone is None or zone_name.upper() in ("UTC", "ETC/UTC"):
         return utc_text, None
     local = moment.astimezone(zone)
     return utc_text, f"{local:%Y-%m-%d %H:%M:%S} {local.tzname() or zone_name}"
 
 
-def _zone(name: str) -> ZoneInfo | None:
+def zone_of(name: str) -> ZoneInfo | None:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

@@ -1,14 +1,15 @@
-"""A group of alarms of one fault -> one Slack message: the fault first, every member named, then the
-lead alarm's own message (rendering/render.py), so the single-alarm design carries over unchanged.
+"""A group of alarms of one fault -> one Slack message: the fault as the headline, every member named, then
+the lead alarm's own message (rendering/layout.py: cause, first step, buttons, details) under it.
 
-    🔴 ALARM · CRITICAL · Database unhealthy · 3 alarms
+    🔴 CRITICAL · Database unhealthy · 3 alarms                 <- the lead's header block, its text replaced
     ready failing (critical) · CheckSuccess 0 < 1 for 3 min
     health failing · CheckSuccess 0 < 1 for 3 min
     dependency database · DependencyHealthy 0 < 1 for 3 min
-    ───── then the lead's message (its header, reason, facts, links)
+    ───── then the rest of the lead's message
 
+The lead's header keeps its block id (the severity an updated original says again), so one headline shows.
 A group of one is exactly the alert's own message. The lock-screen `text` is the fault line with every
-member: "🔴 [prod] ALARM · CRITICAL · Database unhealthy · 3 alarms: ready failing (critical), health failing,
+member: "🔴 [prod] CRITICAL · Database unhealthy · 3 alarms: ready failing (critical), health failing,
 dependency database".
 """
 
@@ -22,6 +23,7 @@ from lambdas.alert_router.models import Payload, State
 from lambdas.alert_router.rendering.blocks import context_block, header_block, section_block
 from lambdas.alert_router.rendering.context import RenderContext
 from lambdas.alert_router.rendering.facts import alarm_console_url, human_reason
+from lambdas.alert_router.rendering.layout import SEPARATOR, state_label
 from lambdas.alert_router.rendering.text import (
     FALLBACK_TEXT_LIMIT,
     MAX_BLOCKS,
@@ -40,18 +42,15 @@ def render_group(group: Group, lead: Payload, context: RenderContext) -> Payload
     """`lead`: the lead alarm's own rendering (the handler renders it, with its fallback)."""
     if len(group.members) == 1:
         return lead
-    state = group.lead.alert.state or State.ALARM
-    # as the single message: "ALARM · CRITICAL · ..."; a recovery is not critical any more, its severity only
-    # chose the channel. The state word first also lets bot-token mode mark the message RESOLVED in place.
-    level = state.label if state is State.OK else f"{state.label} · {group.lead.route.severity.value.upper()}"
-    label = f"{level} · {group_title(group)} · {len(group.members)} alarms"
+    # the words of the single message (layout.state_label): "CRITICAL · ...", a recovery "RESOLVED · ..."
+    emoji, word, _colour = state_label(group.lead.alert.state or State.ALARM, group.lead.route.severity)
+    label = SEPARATOR.join((word, group_title(group), f"{len(group.members)} alarms"))
     labels = member_labels(group.members)
-    text = f"{state.emoji} [{context.environment}] {escape(label)}: " + ", ".join(escape(item) for item in labels)
-    headline = f"{state.emoji} {label}"
+    text = f"{emoji} [{context.environment}] {escape(label)}: " + ", ".join(escape(item) for item in labels)
     lines = [_member_line(member, label) for member, label in zip(group.members, labels, strict=True)]
-    added: list[dict[str, Any] | None] = [header_block(headline), *packed_sections(lines)]
-    added.append(context_block([_grouped_line(group, labels)]))
-    return with_blocks_first(lead, [block for block in added if block is not None], truncate(text, FALLBACK_TEXT_LIMIT))
+    added: list[dict[str, Any] | None] = [*packed_sections(lines), context_block([_grouped_line(group, labels)])]
+    blocks = [block for block in added if block is not None]
+    return with_group_head(lead, f"{emoji} {label}", blocks, truncate(text, FALLBACK_TEXT_LIMIT))
 
 
 def _grouped_line(group: Group, labels: list[str]) -> str:
@@ -145,6 +144,19 @@ def packed_sections(lines: list[str]) -> list[dict[str, Any] | None]:
         else:
             sections.append(line)
     return [section_block(text) for text in sections]
+
+
+def with_group_head(payload: Payload, headline: str, blocks: list[dict[str, Any]], text: str) -> Payload:
+    """The lead's top-level header says `headline` and `blocks` follow it; a lead without one (a fallback
+    rendering) gets a header of its own first."""
+    top = payload.get("blocks")
+    if isinstance(top, list):
+        at = next((i for i, block in enumerate(top) if block.get("type") == "header"), None)
+        if at is not None:
+            header = header_block(headline, top[at].get("block_id"))
+            merged = [*top[:at], header, *blocks, *top[at + 1 :]]
+            return {**payload, "text": text, "blocks": merged[:MAX_BLOCKS]}
+    return with_blocks_first(payload, [header_block(headline), *blocks], text)
 
 
 def with_blocks_first(payload: Payload, blocks: list[dict[str, Any]], text: str) -> Payload:

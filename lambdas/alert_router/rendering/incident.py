@@ -2,8 +2,10 @@
 
 The top-level message of an incident is the router's usual rendering (render.render). Everything here
 is smaller: a thread reply is one line with the state, the human reason and the time; the original, when
-updated, keeps its blocks and gets a status line (block id `incident-status`) and the new state's colour and
-header prefix, so the channel shows at a glance what is still open.
+updated, keeps its blocks and gets a status line (block id `incident-status`, right under the headline) and
+the new state's colour and headline prefix, so the channel shows at a glance what is still open. Firing
+again, the headline takes back the severity its block id keeps (layout.py). Originals posted before the
+layout of issue 13 (all blocks inside the attachment) are updated the same way inside their attachment.
 """
 
 from __future__ import annotations
@@ -18,15 +20,20 @@ from lambdas.alert_router.models import Alert, Payload, State
 from lambdas.alert_router.rendering.blind import DATA_BACK_LABEL, data_back_line
 from lambdas.alert_router.rendering.context import RenderContext
 from lambdas.alert_router.rendering.facts import format_elapsed, format_times, human_reason
+from lambdas.alert_router.rendering.layout import HEADLINE_BLOCK_PREFIX, RESOLVED_LABEL, severity_look
 from lambdas.alert_router.rendering.text import FALLBACK_TEXT_LIMIT, SECTION_LIMIT, escape, truncate
+from lambdas.shared.alarm_metadata import Severity
 
 STATUS_BLOCK_ID = "incident-status"
-RESOLVED_LABEL = "RESOLVED"
+FIRING_LABEL = "ALARM"  # render_original: firing again, at the severity the headline's block id keeps
 FLAPPING_EMOJI = "🔁"
 REPEAT_EMOJI = "⏰"
 SILENCE_EMOJI = "🔕"
-# "🔴 ALARM" in the header, "🔴 [staging] ALARM" in the fallback text
-_PREFIX = re.compile(r"^(?:🔴|✅|⚪) (\[[^\]]*\] )?(?:ALARM|OK|INSUFFICIENT DATA|RESOLVED|MONITORING BLIND|DATA BACK)")
+# "🔴 CRITICAL" in the header, "🔴 [staging] CRITICAL" in the notification text (and the labels of before)
+_PREFIX = re.compile(
+    r"^(?:🔴|🟠|ℹ️|✅|⚪) (\[[^\]]*\] )?"  # noqa: RUF001 - the information emoji, on purpose
+    r"(?:CRITICAL|WARNING|INFO|ALARM|OK|INSUFFICIENT DATA|RESOLVED|MONITORING BLIND|DATA BACK)"
+)
 _MAX_SUMMARY_LINES = 20
 
 
@@ -36,13 +43,15 @@ def _when(moment: float, context: RenderContext) -> str:
 
 
 def _message(text: str, colour: str, lines: list[str | None], context_line: str | None = None) -> Payload:
+    """A thread reply or notice: its line as a top-level block (shown once), the time in the coloured attachment
+    (without a time, no attachment: its colour would have nothing to mark)."""
     body = "\n".join(line for line in lines if line)
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": truncate(body, SECTION_LIMIT), "verbatim": True}}
-    ]
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": truncate(body, SECTION_LIMIT), "verbatim": True}}
+    payload: Payload = {"text": truncate(text, FALLBACK_TEXT_LIMIT), "blocks": [section]}
     if context_line:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context_line, "verbatim": True}]})
-    return {"text": truncate(text, FALLBACK_TEXT_LIMIT), "attachments": [{"color": colour, "blocks": blocks}]}
+        context = {"type": "context", "elements": [{"type": "mrkdwn", "text": context_line, "verbatim": True}]}
+        payload["attachments"] = [{"color": colour, "blocks": [context]}]
+    return payload
 
 
 def render_state_reply(alert: Alert, context: RenderContext, *, again: bool) -> Payload:
@@ -74,8 +83,17 @@ def render_resolved_reply(alert: Alert, opened_at: float, resolved_at: float, co
 
 
 def render_original(original: Mapping[str, Any], *, emoji: str, label: str, colour: str, status: str) -> Payload:
-    """The top-level message as first posted, with a new header prefix, colour and one status line."""
+    """The top-level message as first posted, with a new headline prefix, colour and one status line.
+
+    `label` FIRING_LABEL: firing again, with the emoji, label and colour of the severity the headline keeps."""
     updated: Payload = copy.deepcopy(dict(original))
+    top = updated.get("blocks")
+    attachments = updated.get("attachments") or []
+    holder: list[dict[str, Any]] = top if top else next((a.get("blocks") or [] for a in attachments), [])
+    header = next((block for block in holder if block.get("type") == "header"), None)
+    kept = str(header.get("block_id", "")) if header else ""
+    if label == FIRING_LABEL and kept.startswith(HEADLINE_BLOCK_PREFIX):
+        emoji, label, colour = severity_look(Severity(kept.removeprefix(HEADLINE_BLOCK_PREFIX)))
 
     def new_prefix(found: re.Match[str]) -> str:
         return f"{emoji} {found.group(1) or ''}{label}"
@@ -83,22 +101,21 @@ def render_original(original: Mapping[str, Any], *, emoji: str, label: str, colo
     text = updated.get("text")
     if isinstance(text, str):
         updated["text"] = _PREFIX.sub(new_prefix, text, count=1)
-    for attachment in updated.get("attachments") or []:
+    if header is not None:
+        header["text"]["text"] = _PREFIX.sub(new_prefix, header["text"]["text"], count=1)
+    status_block = {
+        "type": "context",
+        "block_id": STATUS_BLOCK_ID,
+        "elements": [{"type": "mrkdwn", "text": truncate(status, 2000), "verbatim": True}],
+    }
+    blocks = [block for block in holder if block.get("block_id") != STATUS_BLOCK_ID]
+    blocks.insert(1 if blocks and blocks[0] is header else 0, status_block)
+    if top:
+        updated["blocks"] = blocks[:50]
+    elif attachments:
+        attachments[0]["blocks"] = blocks[:50]
+    for attachment in attachments:
         attachment["color"] = colour
-        blocks = [block for block in attachment.get("blocks") or [] if block.get("block_id") != STATUS_BLOCK_ID]
-        for block in blocks:
-            if block.get("type") == "header":
-                header = block["text"]["text"]
-                block["text"]["text"] = _PREFIX.sub(new_prefix, header, count=1)
-        blocks.insert(
-            1,
-            {
-                "type": "context",
-                "block_id": STATUS_BLOCK_ID,
-                "elements": [{"type": "mrkdwn", "text": truncate(status, 2000), "verbatim": True}],
-            },
-        )
-        attachment["blocks"] = blocks[:50]
     return updated
 
 
@@ -111,7 +128,9 @@ def render_resolved_original(
 
 def render_reopened_original(original: Mapping[str, Any], at: float, context: RenderContext) -> Payload:
     status = f"*Flapping* · in ALARM again since {_when(at, context)}; updates in the thread"
-    return render_original(original, emoji=State.ALARM.emoji, label="ALARM", colour=State.ALARM.colour, status=status)
+    return render_original(
+        original, emoji=State.ALARM.emoji, label=FIRING_LABEL, colour=State.ALARM.colour, status=status
+    )
 
 
 def render_blind_original(
@@ -139,7 +158,9 @@ def render_data_back_original(
 ) -> Payload:
     """An open incident's first message once its data is back and the alarm is still (again) in ALARM."""
     status = f"{data_back_line(at - blind_since if blind_since else None, State.ALARM)} · {_when(at, context)}"
-    return render_original(original, emoji=State.ALARM.emoji, label="ALARM", colour=State.ALARM.colour, status=status)
+    return render_original(
+        original, emoji=State.ALARM.emoji, label=FIRING_LABEL, colour=State.ALARM.colour, status=status
+    )
 
 
 def render_data_back_reply(alarm_name: str, blind_since: float | None, at: float, state: State) -> Payload:
@@ -154,7 +175,9 @@ def render_reminder_original(original: Mapping[str, Any], opened_at: float, now:
         f"{REPEAT_EMOJI} *Still in ALARM after {format_elapsed(now - opened_at)}* (reminder {repeat});"
         " the first message of this incident was deleted"
     )
-    return render_original(original, emoji=State.ALARM.emoji, label="ALARM", colour=State.ALARM.colour, status=status)
+    return render_original(
+        original, emoji=State.ALARM.emoji, label=FIRING_LABEL, colour=State.ALARM.colour, status=status
+    )
 
 
 def render_flapping_notice(alarm_name: str, transitions: int, window_seconds: int, state: State) -> Payload:

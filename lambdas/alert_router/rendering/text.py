@@ -30,6 +30,9 @@ TRUNCATION_MARKER = "… [truncated]"
 # Our own emoji, counted as the short code Slack stores them as.
 _KNOWN_EMOJI = {
     "🔴": len(":red_circle:"),
+    "🟠": len(":large_orange_circle:"),
+    "👉": len(":point_right:"),
+    "📈": len(":chart_with_upwards_trend:"),
     "✅": len(":white_check_mark:"),
     "⚪": len(":white_circle:"),
     "ℹ": len(":information_source:"),  # noqa: RUF001 - the information emoji, on purpose

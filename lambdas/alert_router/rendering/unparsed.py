@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import Any
 
-from lambdas.alert_router.models import UNPARSED_COLOUR, UNPARSED_EMOJI, Alert, Payload, State
-from lambdas.alert_router.rendering.blocks import code, context_block, header_block, message, section_block
+from lambdas.alert_router.models import Alert, Payload
+from lambdas.alert_router.rendering.blocks import code, section_block
 from lambdas.alert_router.rendering.context import RenderContext
+from lambdas.alert_router.rendering.layout import Layout, compose, severity_look
 from lambdas.alert_router.rendering.text import escape
 from lambdas.shared.alarm_metadata import Severity
 
@@ -38,27 +38,25 @@ def render_unparsed(
     notification a parser failed on (with the severity its description's metadata gave it)."""
     title = alert.alarm_name or alert.subject or "Unrecognised notification"
     raw = _readable(alert.raw_text or "")
-    label = severity.value.upper()
-    state = alert.state or State.ALARM
-    emoji, colour = (UNPARSED_EMOJI, UNPARSED_COLOUR) if severity is Severity.INFO else (state.emoji, state.colour)
-    header = f"{emoji} {label} · {title}"
-    fallback = f"{emoji} [{context.environment}] {label}: {escape(title)}"
+    emoji, label, colour = severity_look(severity)
     if why is None and alert.parse_error:
         why = f"The router failed to read this notification ({escape(alert.parse_error)})"
     why = why or "The router did not recognise this message"
     source = alert.topic_arn.rsplit(":", 1)[-1] if alert.topic_arn else None
-    blocks: list[dict[str, Any] | None] = [
-        header_block(header),
-        section_block(code(raw)) if raw.strip() else None,
-        context_block(
-            [
-                f"Environment {escape(context.environment)}",
-                f"Topic {escape(source)}" if source else None,
-                f"{why}; it is shown as received.",
-            ]
-        ),
-    ]
-    return message(fallback, colour, blocks)
+    layout = Layout(
+        emoji=emoji,
+        label=label,
+        what=title,
+        where=context.environment,
+        colour=colour,
+        environment=context.environment,
+        cause=f"{why}; it is shown as received.",
+        notification_cause=escape(why),
+        extra_blocks=tuple(block for block in (section_block(code(raw)),) if block is not None),
+        details=tuple(line for line in (f"Topic {escape(source)}" if source else None,) if line),
+        severity=severity,
+    )
+    return compose(layout)
 
 
 def _readable(raw: str) -> str:

@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from fnmatch import fnmatchcase
 
-from lambdas.alert_router.models import Alert, SentryFacts, SourceKind, State
+from lambdas.alert_router.models import Alert, RdsEventFacts, SentryFacts, SourceKind, State
+from lambdas.alert_router.routing.rds_rules import rds_severity
 from lambdas.alert_router.routing.rules import Rule, default_rules, explicit_severity, match_rule
 from lambdas.alert_router.routing.sentry_rules import SentryRouting, sentry_category, sentry_severity
 from lambdas.shared.alarm_metadata import Category, Severity, parse_alarm_metadata
@@ -105,6 +106,8 @@ def route(alert: Alert, config: RoutingConfig, *, stateful: bool = False) -> Rou
     channels = config.channels
     if alert.is_unparsed:
         return _route_unparsed(alert, channels)
+    if alert.source is SourceKind.RDS_EVENT and alert.rds is not None:
+        return route_rds(alert, alert.rds, config)
     if alert.state is None and alert.source is not SourceKind.SENTRY:
         # shown as received (rendering.py): Info, like any message the router cannot fully read
         return Route(channel=channels.errors, severity=Severity.INFO, category=None, decided_by="unknown state")
@@ -180,6 +183,20 @@ def _route_unparsed(alert: Alert, channels: Channels) -> Route:
         decided_by="metadata read from the raw notification",
         note=f"the router could not read this notification ({alert.parse_error}); routed by its Severity line",
     )
+
+
+def route_rds(alert: Alert, facts: RdsEventFacts, config: RoutingConfig) -> Route:
+    """By the event's category (rds_rules.py); an override on "<source id>: <message>" wins."""
+    override = next((item for item in config.overrides if item.matches(alert.alarm_name)), None)
+    category_name, severity, category = rds_severity(facts.category)
+    decided_by = f"rds category {category_name}"
+    if override and override.severity:
+        decided_by, severity = f"override {override.match}", override.severity
+    category = (override.category if override else None) or category
+    channel = config.channels.critical if severity is Severity.CRITICAL else config.channels.for_category(category)
+    if override and override.channel:
+        channel = override.channel
+    return Route(channel=channel, severity=severity, category=category, decided_by=decided_by)
 
 
 def route_sentry(alert: Alert, facts: SentryFacts, config: RoutingConfig) -> Route:

@@ -313,6 +313,20 @@ def _table(*actions: str, index: str | None = None, index_actions: tuple[str, ..
     return calls
 
 
+def _log_group_queries(t: DeployedTemplate, name: str) -> list[tuple[str, str]]:
+    # lambdas/alert_router/enrichment/top_errors.py: StartQuery is authorized on the log group, in the ARN form
+    # with the trailing ":*" ("use this version ... in IAM policies ... for most API actions":
+    # https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_LogGroup.html; the StartQuery
+    # policy of https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/OpenSearch-Dashboards-CreateRole.html);
+    # GetQueryResults and StopQuery have no resource type ("*"):
+    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html
+    return [
+        ("logs:StartQuery", t.arn("logs", f"log-group:{name}:*")),
+        ("logs:GetQueryResults", "*"),
+        ("logs:StopQuery", "*"),
+    ]
+
+
 ENVIRONMENT_CALLS: dict[str, Any] = {
     "SLACK_WEBHOOK_SECRET_ARN": _secret,
     "SENTRY_CLIENT_SECRET_ARN": _secret,
@@ -324,6 +338,15 @@ ENVIRONMENT_CALLS: dict[str, Any] = {
     "INCIDENT_TABLE_NAME": _table(
         "dynamodb:GetItem", "dynamodb:PutItem", index="sweep", index_actions=("dynamodb:Query",)
     ),
+    # lambdas/shared/synthetic_results.py: the monitor's BatchWriteItem, the router's Query
+    # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html
+    "RESULTS_TABLE_NAME": _table("dynamodb:BatchWriteItem"),
+    "SYNTHETIC_RESULTS_TABLE_NAME": _table("dynamodb:Query"),
+    "ERROR_LOG_GROUP": _log_group_queries,
+    # lambdas/alert_router/enrichment/graph.py: GetMetricWidgetImage has no resource type ("*")
+    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
+    # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricWidgetImage.html
+    "GRAPH_REGION": lambda t, region: [("cloudwatch:GetMetricWidgetImage", "*")],
 }
 PUBLISHED_TOPIC_VARIABLES = ("ALERT_TOPIC_ARN",)
 

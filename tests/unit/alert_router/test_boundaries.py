@@ -37,7 +37,8 @@ def test_an_override_never_matches_an_alert_without_an_alarm_name() -> None:
 def test_reason_data_that_is_not_a_json_object_is_ignored(reason_data: str) -> None:
     event = fixture()
     event["detail"]["state"]["reasonData"] = reason_data
+    own_stat = event["detail"]["configuration"]["metrics"][0]["metricStat"]["stat"]
     alert = parse_eventbridge(event)
-    assert (alert.threshold, alert.statistic) == (None, "Average")  # the metric's own stat still reads
-    assert alert.datapoints == (77.0, 75.0, 74.0, 73.0, 73.0)  # from the reason text instead
+    assert (alert.threshold, alert.statistic) == (None, own_stat)  # the metric's own stat still reads
+    assert alert.datapoints == (1630.0, 1598.0, 1560.0, 1521.0, 1490.0)  # from the reason text instead
     assert json.loads(json.dumps(alert.reason)) == event["detail"]["state"]["reason"]

@@ -47,11 +47,11 @@ def test_a_metric_alarms_state_change_gives_every_fact() -> None:
         namespace="AWS/RDS",
         metric_name="DatabaseConnections",
         dimensions=(("DBInstanceIdentifier", "peoplebooster-production-db"),),
-        statistic="Average",
-        threshold=72.0,
+        statistic="Maximum",
+        threshold=1441.6,
         comparison="GreaterThanThreshold",
         period=60,
-        datapoints=(77.0, 75.0, 74.0, 73.0, 73.0),  # newest first (reasonData lists them oldest first)
+        datapoints=(1630.0, 1598.0, 1560.0, 1521.0, 1490.0),  # newest first (reasonData lists them oldest first)
         subject="s",
         topic_arn="arn:aws:sns:ap-northeast-1:123456789012:t",
     )
@@ -74,7 +74,7 @@ def test_facts_missing_from_the_event_come_from_the_alarm_arn_the_reason_and_the
     assert alert.alarm_name == "peoplebooster-production-rds-connections-high"
     assert (alert.region, alert.account, alert.alarm_arn) == ("ap-northeast-1", "123456789012", ALARM_ARN)
     assert alert.state_change_time == datetime(2026, 11, 29, 3, 20, 41, tzinfo=UTC)  # the event's `time`
-    assert alert.datapoints == (77.0, 75.0, 74.0, 73.0, 73.0)  # read from the reason text
+    assert alert.datapoints == (1630.0, 1598.0, 1560.0, 1521.0, 1490.0)  # read from the reason text
     assert (alert.statistic, alert.unit, alert.threshold, alert.period) == (None, None, None, 300)
 
 
@@ -110,12 +110,12 @@ def test_a_metric_math_alarm_keeps_each_query_and_no_single_metric() -> None:
             namespace="AWS/RDS",
             metric_name="DatabaseConnections",
             dimensions=(("DBInstanceIdentifier", "peoplebooster-production-db"),),
-            stat="Average",
+            stat="Maximum",
             period=60,
         ),
     )
     assert (alert.namespace, alert.metric_name, alert.dimensions) == (None, None, ())
-    assert (alert.statistic, alert.period) == ("Average", 60)  # from reasonData
+    assert (alert.statistic, alert.period) == ("Maximum", 60)  # from reasonData
 
 
 def test_an_anomaly_band_or_a_threshold_metric_makes_an_anomaly_alarm() -> None:

@@ -44,11 +44,17 @@ def test_the_group_message_leads_with_the_fault_and_names_every_member() -> None
     payload = render_group(group, lead_payload(group), CONTEXT)
     # Then the lock-screen line says what broke, how bad, and every member (critical ones say so)
     assert payload["text"] == (
-        "🔴 [prod] ALARM · CRITICAL · Database unhealthy · 3 alarms: "
+        "🔴 [prod] CRITICAL · Database unhealthy · 3 alarms: "
         "ready failing (critical), dependency database, health failing"
     )
-    blocks = payload["attachments"][0]["blocks"]
-    assert blocks[0]["text"]["text"] == "🔴 ALARM · CRITICAL · Database unhealthy · 3 alarms"
+    blocks = payload["blocks"]
+    # The headline is the group's, once: the lead's own header block (its id kept) says it
+    lead = lead_payload(group)
+    assert blocks[0] == {
+        **lead["blocks"][0],
+        "text": {**lead["blocks"][0]["text"], "text": "🔴 CRITICAL · Database unhealthy · 3 alarms"},
+    }
+    assert [b["type"] for b in blocks].count("header") == 1
     # And each member has a line with its reason, linked to its alarm in the console
     members = blocks[1]["text"]["text"].splitlines()
     assert len(members) == 3
@@ -58,24 +64,26 @@ def test_the_group_message_leads_with_the_fault_and_names_every_member() -> None
     assert "pb-prod-synthetic-ready-failing|ready failing (critical)>*" in members[0]
     # And the folded members' channel is named: they are not posted there again
     assert "not posted again in #alerts-errors: dependency database, health failing" in blocks[2]["elements"][0]["text"]
-    # And then comes the lead's own message, unchanged
-    assert blocks[3:] == lead_payload(group)["attachments"][0]["blocks"]
+    # And then comes the rest of the lead's own message (cause, first step, buttons; details), unchanged
+    assert blocks[3:] == lead["blocks"][1:]
+    assert payload["attachments"] == lead["attachments"]
     assert slack_problems(payload) == []
 
 
 def test_the_recovery_of_a_group_says_ok_without_the_old_severity() -> None:
     group = group_of(database_fault(State.OK))
     payload = render_group(group, lead_payload(group), CONTEXT)
-    assert payload["text"].startswith("✅ [prod] OK · Database unhealthy · 3 alarms: ")
-    assert "recovered" in payload["attachments"][0]["blocks"][1]["text"]["text"]
+    assert payload["text"].startswith("✅ [prod] RESOLVED · Database unhealthy · 3 alarms: ")
+    assert "recovered" in payload["blocks"][1]["text"]["text"]
 
 
 def test_bot_token_mode_resolves_a_group_message_in_place() -> None:
-    # The incident loop marks an original resolved by its state word: the group's header has it first
+    # The incident loop marks an original resolved through its headline block: the group's header is that block
     group = group_of(database_fault())
     original = render_group(group, lead_payload(group), CONTEXT)
     resolved = render_resolved_original(original, 0.0, 600.0, CONTEXT)
-    assert resolved["attachments"][0]["blocks"][0]["text"]["text"].startswith("✅ RESOLVED · CRITICAL · Database")
+    assert resolved["blocks"][0]["text"]["text"] == "✅ RESOLVED · Database unhealthy · 3 alarms"
+    assert resolved["text"].startswith("✅ [prod] RESOLVED · Database unhealthy · 3 alarms: ")
 
 
 def test_a_member_reply_in_a_shared_thread_says_whose_it_is() -> None:
@@ -126,7 +134,7 @@ def test_a_digest_counts_and_links_and_names_every_alert() -> None:
     pages = render_digest(digest, CONTEXT)
     first = pages[0].payload
     text = json.dumps([page.payload for page in pages], ensure_ascii=False)
-    blocks = first["attachments"][0]["blocks"]
+    blocks = first["blocks"]
     assert blocks[0]["text"]["text"] == "🔴 ALARM STORM · 200 alerts"
     summary = blocks[1]["text"]["text"]
     assert summary.startswith("*200 in ALARM (200 warning)*\n*By resource:* ECS svc000 (5) · ECS svc001 (5)")
@@ -149,7 +157,7 @@ def test_a_digest_too_big_for_one_message_continues_and_drops_nothing() -> None:
     pages = render_digest(digest, CONTEXT)
     assert len(pages) > 1
     for index, page in enumerate(pages, start=1):
-        blocks = page.payload["attachments"][0]["blocks"]
+        blocks = page.payload["blocks"]
         assert len(blocks) <= 50
         assert sum(slack_length(b["text"]["text"]) for b in blocks if b["type"] == "section") <= MESSAGE_BUDGET + 3000
         assert slack_problems(page.payload) == []

@@ -441,7 +441,7 @@ def test_data_back_resolves_the_notice_in_its_thread_and_in_place() -> None:
     assert back.outcome is Outcome.DATA_BACK
     assert back.message is not None
     assert (back.message.kind, back.message.target) == (StepKind.REPLY, Target.NOTICE)
-    assert "Data is back* after 25 min" in back.message.payload["attachments"][0]["blocks"][0]["text"]["text"]
+    assert "Data is back* after 25 min" in back.message.payload["blocks"][0]["text"]["text"]
     assert back.notice_update is not None
     assert back.notice_update.target is Target.NOTICE
     header = back.notice_update.payload["attachments"][0]["blocks"][0]["text"]["text"]

@@ -51,8 +51,8 @@ def test_single_metric_alarm_reads_trigger_state_time_and_region() -> None:
     assert alert.state_change_time == datetime(2026, 11, 29, 3, 14, 15, 926000, tzinfo=UTC)
     assert (alert.namespace, alert.metric_name, alert.statistic) == ("AWS/ECS", "CPUUtilization", "AVERAGE")
     assert alert.dimensions == (
-        ("ServiceName", "peoplebooster-production-backend"),
         ("ClusterName", "peoplebooster-production"),
+        ("ServiceName", "peoplebooster-production-backend"),
     )
     assert (alert.threshold, alert.comparison, alert.period, alert.evaluation_periods) == (
         80.0,
@@ -67,7 +67,7 @@ def test_single_metric_alarm_reads_trigger_state_time_and_region() -> None:
 def test_percentile_alarm_uses_extended_statistic() -> None:
     [alert] = parse_event(load("sns_percentile_alarm_alb_latency_p95.json"))
     assert alert.statistic == "p95"
-    assert alert.datapoints_to_alarm == 3
+    assert alert.datapoints_to_alarm == 5
 
 
 def test_alarm_name_comes_from_the_message_not_the_subject() -> None:
@@ -93,7 +93,7 @@ def test_legacy_fixture_without_alarm_arn() -> None:
     [alert] = parse_event(load("sns_legacy_without_alarm_arn.json"))
     assert alert.alarm_arn is None
     assert alert.region == "ap-northeast-1"
-    assert alert.dimensions == (("CacheClusterId", "peoplebooster-production-redis-0001"),)
+    assert alert.dimensions == (("CacheClusterId", "peoplebooster-production-redis-001"), ("CacheNodeId", "0001"))
 
 
 def test_metric_math_alarm_keeps_its_queries() -> None:
@@ -120,7 +120,7 @@ def test_composite_alarm_reads_rule_and_triggering_child() -> None:
     assert alert.alarm_kind is AlarmKind.COMPOSITE
     assert alert.alarm_rule is not None
     assert alert.alarm_rule.startswith("ALARM(")
-    assert alert.triggering_children == ("peoplebooster-production-alb-target-5xx",)
+    assert alert.triggering_children == ("peoplebooster-production-alb-backend-target-5xx",)
 
 
 def test_composite_children_as_plain_strings_are_understood() -> None:
@@ -142,8 +142,8 @@ def test_eventbridge_event_is_parsed_with_reason_data() -> None:
     assert alert.message_id == "c4c1c1c9-6542-e61b-6ef0-8c4d36933a92"
     assert (alert.namespace, alert.metric_name) == ("AWS/RDS", "DatabaseConnections")
     assert alert.dimensions == (("DBInstanceIdentifier", "peoplebooster-production-db"),)
-    assert alert.threshold == 72.0
-    assert alert.datapoints[0] == 77.0  # newest first
+    assert alert.threshold == 1441.6
+    assert alert.datapoints[0] == 1630.0  # newest first
     assert alert.comparison == "GreaterThanThreshold"
     assert alert.previous_state is State.OK
 
@@ -156,7 +156,7 @@ def test_eventbridge_event_wrapped_in_sns_is_recognised() -> None:
 
 @pytest.mark.parametrize(
     ("fixture", "raw_start"),
-    [("sns_plain_text.json", "Deployment 2026.11.29-3"), ("sns_unknown_json_rds_event.json", '{"Event Source"')],
+    [("sns_plain_text.json", "Deployment 2026.11.29-3")],
 )
 def test_anything_else_becomes_unparsed_with_its_raw_text(fixture: str, raw_start: str) -> None:
     [alert] = parse_event(load(fixture))
@@ -246,3 +246,26 @@ def test_unrecognised_input_is_kept_whole_for_the_log() -> None:
     text = "x" * 50_000 + "end"
     [alert] = parse_event(sns_event(text))
     assert alert.raw_text == text  # the renderer cuts it for Slack; the handler logs it whole
+
+
+def test_an_rds_event_is_read_with_its_category() -> None:
+    # Given RDS's notification of a DB instance shutdown (RDS-EVENT-0004)
+    [alert] = parse_event(load("sns_rds_event_shutdown.json"))
+    # Then it is an RDS event, named by its source and message, in the availability category
+    assert alert.source is SourceKind.RDS_EVENT
+    assert alert.rds is not None
+    assert (alert.rds.source_type, alert.rds.source_id) == ("db-instance", "peoplebooster-production-db")
+    assert (alert.rds.event_code, alert.rds.category) == ("RDS-EVENT-0004", "availability")
+    assert alert.alarm_name == "peoplebooster-production-db: DB instance shutdown"
+    assert alert.rds.event_time == datetime(2026, 11, 29, 3, 2, 11, 123000, tzinfo=UTC)  # RDS writes UTC
+    assert (alert.region, alert.account) == ("ap-northeast-1", "123456789012")
+
+
+def test_an_rds_event_of_an_unknown_id_has_no_category_and_a_broken_one_is_kept() -> None:
+    message = {"Event Source": "db-cluster", "Source ID": "c1", "Event Message": "Something new", "Event ID": "x"}
+    [alert] = parse_event(sns_event(json.dumps(message)))
+    assert alert.rds is not None
+    assert (alert.rds.event_code, alert.rds.category, alert.rds.event_time) == (None, None, None)
+    # And a message missing the keys of an RDS event is not one: it is shown as received
+    [other] = parse_event(sns_event(json.dumps({"Event Source": "db-instance"})))
+    assert other.source is SourceKind.UNPARSED

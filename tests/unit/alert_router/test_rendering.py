@@ -32,6 +32,28 @@ def all_text(payload: dict[str, Any]) -> str:
     return json.dumps(payload, ensure_ascii=False)
 
 
+def headline(payload: dict[str, Any]) -> str:
+    header = payload["blocks"][0]
+    assert header["type"] == "header"
+    text: str = header["text"]["text"]
+    return text
+
+
+def buttons(payload: dict[str, Any]) -> dict[str, str]:
+    """action_id -> url of the link buttons."""
+    return {
+        element["action_id"]: element["url"]
+        for block in payload["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    }
+
+
+def details(payload: dict[str, Any]) -> str:
+    text: str = payload["attachments"][0]["blocks"][0]["elements"][0]["text"]
+    return text
+
+
 def test_escape_neutralises_mentions_and_links() -> None:
     escaped = escape("<!channel> & <https://evil|click> @here @everyone")
     assert "<" not in escaped
@@ -74,12 +96,13 @@ def test_malicious_description_cannot_ping_or_link() -> None:
     )
     # When rendered
     payload = rendered(alert)
-    # Then every rule holds and the only links are ours
+    # Then every rule holds, nothing links or pings, and the runbook is a button (a URL field, no mrkdwn link)
     assert slack_problems(payload) == []
     text = all_text(payload)
     assert "<!channel>" not in text
     assert "<https://evil.example|click>" not in text
-    assert "https://evil.example/x%7Clabel|Runbook>" in text  # the "|" cannot relabel the link
+    assert "<@U123>" not in text
+    assert buttons(payload)["runbook"] == "https://evil.example/x|label"
 
 
 def test_huge_texts_are_truncated_within_slack_limits() -> None:
@@ -108,7 +131,7 @@ def test_huge_texts_are_truncated_within_slack_limits() -> None:
 def test_unparsed_message_is_shown_raw_and_truncated() -> None:
     payload = rendered(Alert(source=SourceKind.UNPARSED, raw_text="<!here> " + "x" * 10_000, subject="Hi"))
     assert slack_problems(payload) == []
-    section = payload["attachments"][0]["blocks"][1]["text"]["text"]
+    section = payload["blocks"][2]["text"]["text"]
     assert section.startswith("```\n&lt;!here&gt;")
     assert section.endswith("```")
     assert len(section) <= 3000
@@ -214,13 +237,13 @@ def test_human_reason(message: dict[str, Any], expected: str) -> None:
 
 def test_recovery_header_has_no_severity_and_green_colour() -> None:
     payload = rendered(Alert(source=SourceKind.SNS_ALARM, state=State.OK, previous_state=State.ALARM, alarm_name="x"))
-    assert payload["attachments"][0]["blocks"][0]["text"]["text"] == "✅ OK · x"
+    assert headline(payload) == "✅ RESOLVED · x · staging"
     assert payload["attachments"][0]["color"] == State.OK.colour
 
 
 def test_dashboard_link_keeps_its_query() -> None:
     payload = rendered(Alert(source=SourceKind.SNS_ALARM, state=State.ALARM, alarm_name="x"))
-    assert "<https://dash.example/d?a=1&b=2|Dashboard>" in all_text(payload)
+    assert buttons(payload)["dashboard"] == "https://dash.example/d?a=1&b=2"
 
 
 def test_without_a_known_display_zone_the_utc_time_is_still_converted_to_utc() -> None:
@@ -238,7 +261,7 @@ def test_an_alarm_with_an_unknown_state_keeps_name_description_and_reason() -> N
     }
     payload = rendered(parse_sns_message(json.dumps(message)))
     text = all_text(payload)
-    assert payload["attachments"][0]["blocks"][0]["text"]["text"].endswith("rds-free-storage-low")
+    assert headline(payload).endswith("rds-free-storage-low · staging")
     for expected in ("rds-free-storage-low", "RDS free storage below 10 GB", "Threshold Crossed: 1 datapoint"):
         assert expected in text
     assert slack_problems(payload) == []
@@ -255,7 +278,7 @@ def test_the_fallback_rendering_keeps_the_alerts_facts() -> None:
     assert "Reason: r" in text
     assert slack_problems(payload) == []
     # And the header still says how bad it is: a critical alarm does not turn into INFO
-    assert payload["attachments"][0]["blocks"][0]["text"]["text"] == "🔴 CRITICAL · a<b"
+    assert headline(payload) == "🔴 CRITICAL · a<b · staging"
 
 
 # --- Slack's count: emoji as their short codes ----------------------------------------------------------------
@@ -285,8 +308,8 @@ def test_an_alarm_named_in_emoji_still_fits_the_header_as_slack_counts_it() -> N
     name = "🔥" * 140 + "-checkout"
     alert = parse_sns_message(json.dumps({"AlarmName": name, "NewStateValue": "ALARM", "NewStateReason": "r"}))
     payload = rendered(alert)
-    header = payload["attachments"][0]["blocks"][0]["text"]["text"]
-    # Then the header is cut, visibly, to what Slack accepts, and the message is valid
+    header = headline(payload)
+    # Then the name is cut, visibly, to what Slack accepts, the rest of the headline kept, and the message is valid
     assert slack_length(header) <= 150
-    assert header.endswith("… [truncated]")
+    assert header.endswith("… · staging")
     assert slack_problems(payload) == []
