@@ -14,12 +14,11 @@ from lambdas.sentry_intake.trimming import fit_envelope
 from lambdas.sentry_intake.webhook import (
     MAX_BODY_BYTES,
     Decision,
-    HttpRequest,
     decide,
-    request_from_event,
     sign,
     signature_valid,
 )
+from lambdas.shared.function_url import HttpRequest, request_from_event
 from tools.sentry_events import (
     EVENTS,
     FIXED_TIMESTAMP,
