@@ -11,18 +11,23 @@ does not post them twice.
 
 Bot-token mode (a bot token instead of webhooks, see settings.py) adds the incident lifecycle
 (incidents/): one thread per incident, resolved in place, repeats, flapping, silences; a scheduled event
-runs the sweep (intake.events.is_sweep).
+runs the sweep (intake.events.is_sweep); a click on an incident's buttons arrives from the interactivity
+endpoint as an action event (lambdas/shared/slack_actions.py). Maintenance windows (config) apply in both
+modes; webhook mode checks them before posting.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from lambdas.alert_router.delivery.defaults import default_deduplicator, default_sender
 from lambdas.alert_router.delivery.engine import DeliveryError
 from lambdas.alert_router.delivery.idempotency import Deduplicator, Once, Result
 from lambdas.alert_router.delivery.webhook import Sender
+from lambdas.alert_router.incidents.model import incident_key
+from lambdas.alert_router.incidents.silences import active_window
 from lambdas.alert_router.intake.events import is_sweep, parse_event
 from lambdas.alert_router.models import Alert, Payload
 from lambdas.alert_router.rendering.context import RenderContext
@@ -42,6 +47,7 @@ from lambdas.alert_router.telemetry import (
     webhook_result,
 )
 from lambdas.shared.observability import init_sentry, traced
+from lambdas.shared.slack_actions import ActionEventError, parse_action_event
 
 if TYPE_CHECKING:  # bot-token mode's modules are imported only when that mode is on
     from lambdas.alert_router.delivery.web_api import SlackApi
@@ -77,6 +83,16 @@ def lambda_handler(
             logger.info("sweep skipped: webhook mode keeps no incident state")
             return {"sweep": "skipped", "reason": "webhook mode"}
         return lifecycle.sweep()
+    try:
+        action = parse_action_event(event)
+    except ActionEventError as error:  # the endpoint's bug: kept by Lambda's retries and the dead-letter queue
+        logger.error("action event refused", extra={"error": str(error)})
+        raise
+    if action is not None:
+        if lifecycle is None:
+            logger.warning("Slack action ignored: webhook mode has no incidents", extra={"action_id": action.action_id})
+            return {"action": "ignored", "reason": "webhook mode"}
+        return lifecycle.act(action)
     alerts = parse_event(event)
     count("Received", len(alerts))
     if lifecycle is None:
@@ -112,6 +128,12 @@ def handle_alert(
     if decision.channel is None:
         return {**base, "status": "suppressed", "note": decision.note}
     channel = decision.channel
+    if lifecycle is None and incident_key(alert) is not None:  # bot-token mode applies windows in its loop
+        window = active_window(alert.alarm_name, settings.maintenance_windows, datetime.now(UTC))
+        if window is not None:
+            count("Silenced")
+            logger.info("silenced by a maintenance window", extra={"window": window.name, "match": window.match})
+            return {**base, "status": "silenced", "window": window.name}
     payload = _render(alert, decision, settings.render_context(alert.region))
 
     def deliver() -> Result:

@@ -510,12 +510,17 @@ def test_bot_mode_metrics_have_the_service_and_environment_dimensions(
 # --- the DynamoDB layout the infrastructure must create -----------------------------------------------------------
 
 
+def incident_items(dynamodb: Any) -> list[dict[str, Any]]:
+    """The incident records (the table also keeps history items, tests/integration/test_slack_actions.py)."""
+    return [i for i in dynamodb.scan(TableName="incidents")["Items"] if i["kind"]["S"] == "incident"]
+
+
 def test_dynamodb_items_have_the_documented_layout(api: LocalSlackApi, clock: FakeClock, dynamodb: Any) -> None:
     store = DynamoDBIncidentStore("incidents", client=dynamodb, clock=clock)
     context = LocalLambdaContext(function_name="alert-router")
     run = {"deduplicator": InMemoryDeduplicator(), "slack_api": web_api(api, clock), "store": store, "now": clock}
     handler.lambda_handler(alarm_event("ALARM", OPENED, "m-1"), context, **run)
-    [item] = dynamodb.scan(TableName="incidents")["Items"]
+    [item] = incident_items(dynamodb)
     assert item["pk"]["S"] == "incident#arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:" + (
         "peoplebooster-production-alb-5xx-rate-high"
     )
@@ -524,7 +529,7 @@ def test_dynamodb_items_have_the_documented_layout(api: LocalSlackApi, clock: Fa
     assert int(item["expires_at"]["N"]) == int(OPENED.timestamp()) + 30 * 86_400
     assert item["version"]["N"] == "2"  # the claim, then the commit
     handler.lambda_handler(alarm_event("OK", OPENED + timedelta(minutes=3), "m-2"), context, **run)
-    [item] = dynamodb.scan(TableName="incidents")["Items"]
+    [item] = incident_items(dynamodb)
     assert "sweep" not in item  # resolved: out of the index
     assert json.loads(item["data"]["S"])["open"] is False
 

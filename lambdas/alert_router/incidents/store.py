@@ -16,6 +16,10 @@ Table design (one table, on-demand):
     GSI "sweep" (partition key `sweep`, projection ALL): the sweep and silence matching query it instead of
     scanning the table. IAM: GetItem, PutItem on the table, Query on the table and its indexes.
 
+Incident history (`history#...` items, 90 days, lambdas/shared/incident_history.py) is written by
+`put_history`: one unconditional PutItem per state change applied (and again for an acknowledgement), read
+by `make alarm-report`. In memory the entries are kept by their key for the process.
+
 The silence CLI calls `create_silence`, `list_silences` and `expire_silence` below with `store_from_env()`.
 """
 
@@ -31,6 +35,7 @@ from typing import Any, Protocol, TypeVar
 
 from lambdas.alert_router.incidents.model import Incident, dumps
 from lambdas.alert_router.incidents.silences import Silence, expired, new_silence
+from lambdas.shared.incident_history import HistoryEntry, put_request
 
 SWEEP_INDEX = "sweep"
 INCIDENT_TTL_SECONDS = 30 * 86_400
@@ -50,6 +55,7 @@ class IncidentStore(Protocol):
     def get_silence(self, silence_id: str) -> Silence | None: ...
     def put_silence(self, silence: Silence, expected_version: int | None) -> Silence: ...
     def sweep_silences(self) -> list[Silence]: ...
+    def put_history(self, entry: HistoryEntry) -> None: ...
 
 
 def _expected(version: int) -> int | None:
@@ -61,6 +67,7 @@ class InMemoryIncidentStore:
     """The same contract in the process: locally several events in one process behave as deployed."""
 
     _items: dict[str, tuple[int, str]] = field(default_factory=dict, repr=False)
+    _history: dict[str, HistoryEntry] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def _get(self, pk: str) -> tuple[int, dict[str, Any]] | None:
@@ -104,6 +111,15 @@ class InMemoryIncidentStore:
             keys = [pk for pk in self._items if pk.startswith("silence#")]
         found = [self.get_silence(pk.removeprefix("silence#")) for pk in keys]
         return [silence for silence in found if silence is not None and not silence.summarised]
+
+    def put_history(self, entry: HistoryEntry) -> None:
+        with self._lock:
+            self._history[entry.pk] = entry  # the same change again replaces its entry, as in the table
+
+    def history(self) -> list[HistoryEntry]:
+        """The entries kept, by alarm and time (tests, the demo)."""
+        with self._lock:
+            return sorted(self._history.values(), key=lambda e: (e.alarm_key, e.changed_at, e.state))
 
 
 class DynamoDBIncidentStore:
@@ -192,6 +208,9 @@ class DynamoDBIncidentStore:
 
     def sweep_silences(self) -> list[Silence]:
         return [Silence.from_data(data, version) for version, data in self._query("silence")]
+
+    def put_history(self, entry: HistoryEntry) -> None:
+        self._client.put_item(**put_request(self._table, entry))
 
 
 def update_with_retry(

@@ -13,6 +13,8 @@ from lambdas.alert_router.rendering.text import slack_length
 
 # A "<" in mrkdwn is only ours: links <https://...|label>; anything else means unescaped input.
 _OUR_LINK = re.compile(r"<https://[^|<>\s]+\|[^<>]+>")
+# ... and the mentions we write ourselves: who clicked a button, the escalation group
+_OUR_MENTION = re.compile(r"<@[UW][A-Z0-9]+>|<!subteam\^S[A-Z0-9]+>")
 _FORBIDDEN_RENDERINGS = ("None", "null", "nan")
 
 
@@ -62,10 +64,12 @@ def slack_problems(payload: dict[str, Any], *, placeholders: bool = True) -> lis
                 problems.append("empty context")
             if any(slack_length(e["text"]) > 2000 for e in block["elements"]):
                 problems.append("context text length")
+        elif block["type"] == "actions":
+            problems += _actions_problems(block)
         else:
             problems.append(f"unexpected block {block['type']}")
     for mrkdwn in [*_mrkdwn_texts(blocks), text if isinstance(text, str) else ""]:
-        leftover = _OUR_LINK.sub("", mrkdwn)
+        leftover = _OUR_MENTION.sub("", _OUR_LINK.sub("", mrkdwn))
         if "<" in leftover or ">" in leftover:
             problems.append(f"unescaped < or > in {mrkdwn[:80]!r}")
         if re.search(r"&(?!amp;|lt;|gt;)", leftover):
@@ -76,4 +80,22 @@ def slack_problems(payload: dict[str, Any], *, placeholders: bool = True) -> lis
                 problems.append(f"{word!r} rendered in {mrkdwn[:80]!r}")
         if re.search(r"@(channel|here|everyone)\b", leftover):  # escaped ones carry a word joiner
             problems.append("a broadcast mention would ping")
+    return problems
+
+
+def _actions_problems(block: dict[str, Any]) -> list[str]:
+    """Buttons: https://docs.slack.dev/reference/block-kit/blocks/actions-block and
+    https://docs.slack.dev/reference/block-kit/block-elements/button-element (text 75, value 2000, ids 255)."""
+    elements = block.get("elements", [])
+    problems = [] if 0 < len(elements) <= 25 else ["actions elements"]
+    if len(block.get("block_id", "")) > 255:
+        problems.append("block_id length")
+    for element in elements:
+        label = element.get("text", {})
+        if element.get("type") != "button" or label.get("type") != "plain_text":
+            problems.append(f"unexpected element {element.get('type')}")
+        elif not 0 < slack_length(label["text"]) <= 75 or not 0 < len(element.get("action_id", "")) <= 255:
+            problems.append("button text or action_id length")
+        elif len(element.get("value", "")) > 2000 or element.get("style") not in (None, "primary", "danger"):
+            problems.append("button value or style")
     return problems
