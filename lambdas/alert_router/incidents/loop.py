@@ -72,6 +72,7 @@ _ACTION_COUNTS = {
     Outcome.SILENCED_FROM_SLACK: "SilencedFromSlack",
     Outcome.UNSILENCED: "Unsilenced",
     Outcome.ANSWERED: "ActionsAnswered",
+    Outcome.DUPLICATE: "Duplicates",
 }
 
 
