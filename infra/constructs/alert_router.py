@@ -68,6 +68,20 @@ FALLBACK_ALARMS = {
         "router-plain-text-fallbacks",
         "Slack refused the alert router's Block Kit message; it was posted as plain text only",
     ),
+    # bot-token mode, acting from Slack (issue 14)
+    "HistoryWriteFailures": (
+        "router-history-write-failures",
+        "Bot-token mode: the incident history could not be written; the alarm report misses those state changes",
+    ),
+    "EscalationPageFailures": (
+        "router-escalation-page-failures",
+        "Bot-token mode: an escalation could not be published to the escalation topic (email, SMS); the sweep"
+        " repeats it",
+    ),
+    "AnswerFallbacks": (
+        "router-answer-fallbacks",
+        "Bot-token mode: Slack refused the private answer to a button click; it was said in the thread instead",
+    ),
 }
 RETRY_ATTEMPTS = 2
 WIDGET_WIDTH = 6
@@ -76,8 +90,8 @@ WIDGET_HEIGHT = 6
 
 class AlertRouterConstruct(Construct):
     """Public: `function`, `role`, `secret`, `table`, `incident_table`, `sweep_rule`, `dead_letter_queue`,
-    `dlq_alarm`, `errors_alarm`, `sweep_alarm`, `fallback_alarms` (metric -> alarm), `widgets` and
-    `incident_widgets` (dashboard rows, added by the stack)."""
+    `dlq_alarm`, `errors_alarm`, `sweep_alarm`, `fallback_alarms` (metric -> alarm), `widgets`,
+    `incident_widgets` and `action_widgets` (dashboard rows and a graph, added by the stack)."""
 
     def __init__(
         self,
@@ -281,6 +295,24 @@ class AlertRouterConstruct(Construct):
 
         self.widgets = self._widgets(config)
         self.incident_widgets = self._incident_widgets(config.environment)
+        # Bot-token mode's actions from Slack (issue 14): the stack puts it in the Slack buttons row
+        self.action_widgets = [
+            _graph(
+                "Acted from Slack (buttons, escalations, history)",
+                [
+                    self._router_metric(name, config.environment, label)
+                    for name, label in (
+                        ("Acknowledged", "acknowledged"),
+                        ("SilencedFromSlack", "silenced from Slack"),
+                        ("Unsilenced", "unsilenced"),
+                        ("ActionsAnswered", "clicks answered (nothing to do)"),
+                        ("Escalations", "escalated"),
+                        ("EscalationPages", "escalation topic"),
+                        ("HistoryWrites", "history entries"),
+                    )
+                ],
+            )
+        ]
         # Stack-level outputs with fixed names: the deployment guide refers to them.
         stack = Stack.of(self)
         CfnOutput(
@@ -455,10 +487,20 @@ def router_environment(config: EnvironmentConfig, *, dashboard_name: str) -> dic
         "MAINTENANCE_WINDOWS": json.dumps(
             [window.lambda_spec() for window in incidents.maintenance_windows], separators=(",", ":")
         ),
+        **escalation_environment(config),
         "SYNTHETICS_NAMESPACE": f"{config.metrics_namespace}/Synthetics",
         "POWERTOOLS_METRICS_NAMESPACE": f"{config.metrics_namespace}/{NAMESPACE_SUFFIX}",
         "POWERTOOLS_SERVICE_NAME": NAME,
     }
+
+
+def escalation_environment(config: EnvironmentConfig) -> dict[str, str]:
+    """ESCALATION_MINUTES and ESCALATION_USER_GROUP (the topic's ARN is added by the stack, which makes it)."""
+    escalation = config.router.escalation
+    if not escalation.enabled:
+        return {}
+    group = {"ESCALATION_USER_GROUP": escalation.user_group_id} if escalation.user_group_id else {}
+    return {"ESCALATION_MINUTES": str(escalation.after_minutes), **group}
 
 
 def _graph(

@@ -104,13 +104,13 @@ def store(stores: Stores) -> IncidentStore:
     return stores.store
 
 
-Router = Callable[[dict[str, Any]], dict[str, Any]]
+Router = Callable[..., dict[str, Any]]
 
 
 @pytest.fixture
 def router(api: LocalSlackApi, clock: FakeClock, store: IncidentStore) -> Router:
     def run(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-        return router_handler.lambda_handler(
+        result: dict[str, Any] = router_handler.lambda_handler(
             event,
             context or LocalLambdaContext(function_name="alert-router", timeout_seconds=60),
             deduplicator=InMemoryDeduplicator(),
@@ -118,6 +118,7 @@ def router(api: LocalSlackApi, clock: FakeClock, store: IncidentStore) -> Router
             store=store,
             now=clock,
         )
+        return result
 
     return run
 

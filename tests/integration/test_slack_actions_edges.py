@@ -100,9 +100,10 @@ def window_around_now(match: str) -> str:
 
 
 def route(event: dict[str, Any]) -> dict[str, Any]:
-    return router_handler.lambda_handler(
+    result: dict[str, Any] = router_handler.lambda_handler(
         event, LocalLambdaContext(function_name="alert-router"), deduplicator=InMemoryDeduplicator()
     )
+    return result
 
 
 def test_webhook_mode_applies_maintenance_windows_logs_and_counts(

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from lambdas.sentry_intake.settings import Secret, SettingsError, client_secret_from_text
+from lambdas.sentry_intake.settings import SettingsError, client_secret_from_text
 from lambdas.sentry_intake.trimming import fit_envelope
 from lambdas.sentry_intake.webhook import (
     MAX_BODY_BYTES,
@@ -19,6 +19,7 @@ from lambdas.sentry_intake.webhook import (
     signature_valid,
 )
 from lambdas.shared.function_url import HttpRequest, request_from_event
+from lambdas.shared.secret import Secret
 from tools.sentry_events import (
     EVENTS,
     FIXED_TIMESTAMP,
