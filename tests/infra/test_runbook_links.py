@@ -48,6 +48,7 @@ RUNBOOK_SLUGS = (
     "synthetic-certificate-expiring",
     "synthetic-monitor-not-running",
     "sentry-intake-failing",
+    "slack-actions-failing",
 )
 SECTIONS = ("Meaning", "Likely causes", "Investigate", "Mitigate", "Escalate")
 CITED_ROW = re.compile(r"\brows? \*\*([^*]+)\*\*")
