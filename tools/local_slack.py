@@ -552,4 +552,8 @@ def render_terminal(payload: dict[str, Any]) -> str:
                 lines.append(f"  {label.strip('*')}: {value.replace(chr(10), '; ')}")
         elif kind == "context":
             lines.append("  " + "  ".join(_plain(e.get("text", "")) for e in block.get("elements") or []))
+        elif kind == "actions":  # buttons
+            lines.append(
+                "  " + "  ".join(f"[ {e.get('text', {}).get('text', '')} ]" for e in block.get("elements") or [])
+            )
     return "\n".join(lines)
