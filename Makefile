@@ -15,6 +15,9 @@ CDK := node_modules/.bin/cdk
 ENV ?= staging
 # cdk deploy's approval level; CI (no terminal) uses APPROVAL=never after a reviewed diff.
 APPROVAL ?= broadening
+# cdk diff: `template` compares with the deployed template through the bootstrap lookup role, all that CI's
+# read-only diff role may assume; `change-set` (deploy credentials) adds CloudFormation's replacement analysis.
+DIFF_METHOD ?= template
 # make alarm-report: days of history (CloudWatch keeps 14; older ones come from the incident table)
 DAYS ?= 14
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -50,7 +53,7 @@ synth: install ## Synthesize the stack for ENV (staging|production) into cdk.out
 	$(CDK) synth --quiet -c env=$(ENV)
 
 diff: install ## Show what `make deploy ENV=...` would change in the AWS account
-	$(CDK) diff -c env=$(ENV)
+	$(CDK) diff -c env=$(ENV) --method=$(DIFF_METHOD)
 
 deploy: install ## Deploy the stack for ENV to the AWS account of the current credentials (after make preflight)
 	$(PY) -m tools.preflight --env $(ENV)

@@ -6,14 +6,16 @@ A bad or missing value stops synthesis with one line naming the file and the fie
 
 from __future__ import annotations
 
+import difflib
 import re
+import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from lambdas.alert_router.incidents.silences import WEEKDAYS, SilenceError, parse_windows, silences_everything
 from lambdas.alert_router.routing.sentry_rules import SentryRouting, parse_sentry_routing
@@ -37,6 +39,7 @@ Percent = Annotated[float, Field(gt=0, le=100)]
 PositiveInt = Annotated[int, Field(gt=0)]
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,40}$")]
 ResourceId = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9._/:-]+$")]
+EcsRole = Literal["backend", "frontend"]
 
 
 class ConfigError(Exception):
@@ -89,8 +92,19 @@ class Thresholds(_Strict):
 
     ecs_cpu_percent: Percent = 80
     ecs_memory_percent: Percent = 80
+    # Per-service overrides of the two above (unset: the shared value).
+    ecs_backend_cpu_percent: Percent | None = None
+    ecs_frontend_cpu_percent: Percent | None = None
+    ecs_backend_memory_percent: Percent | None = None
+    ecs_frontend_memory_percent: Percent | None = None
     alb_target_5xx_count: PositiveInt = 10
+    # Per target group, beside the count: 5xx as a share of requests over the same window, judged only
+    # when the window had at least `alb_5xx_rate_min_requests` requests (one failed request of two is no rate).
+    alb_5xx_rate_percent: Percent = 5
+    alb_5xx_rate_min_requests: PositiveInt = 20
     alb_latency_seconds: Annotated[float, Field(gt=0, le=60)] = 3
+    # p95 is judged only in minutes with at least this many requests: on a quiet minute it is one request.
+    alb_latency_min_requests: PositiveInt = 50
     rds_connections_percent: Percent = 80
     rds_cpu_percent: Percent = 80
     redis_memory_percent: Percent = 80
@@ -106,6 +120,16 @@ class Thresholds(_Strict):
     redis_evictions_per_minute: Annotated[float, Field(ge=0)] = 0
     redis_replication_lag_seconds: Annotated[float, Field(gt=0)] = 10
     redis_replication_lag_minutes: Annotated[int, Field(ge=1, le=60)] = 15
+
+    def ecs_cpu_for(self, role: EcsRole) -> float:
+        """The CPU threshold of one service: its override, else the shared one."""
+        override = {"backend": self.ecs_backend_cpu_percent, "frontend": self.ecs_frontend_cpu_percent}[role]
+        return self.ecs_cpu_percent if override is None else override
+
+    def ecs_memory_for(self, role: EcsRole) -> float:
+        """The memory threshold of one service: its override, else the shared one."""
+        override = {"backend": self.ecs_backend_memory_percent, "frontend": self.ecs_frontend_memory_percent}[role]
+        return self.ecs_memory_percent if override is None else override
 
 
 class SlackChannels(_Strict):
@@ -434,11 +458,50 @@ def load_config(environment: str, config_dir: Path = CONFIG_DIR) -> EnvironmentC
     try:
         config = EnvironmentConfig.model_validate(raw)
     except ValidationError as error:
-        first = error.errors()[0]
+        # A mistyped key also makes the right one "missing": the unknown key is the cause, so it comes first.
+        problems = sorted(error.errors(), key=lambda problem: problem["type"] != "extra_forbidden")
+        first = problems[0]
         field = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
-        raise ConfigError(f"{path}: {field}: {_one_line(first['msg'])}{more}") from error
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ConfigError(f"{path}: {field}: {_reason(first)}{more}") from error
     return config
+
+
+def _reason(problem: ErrorDetails) -> str:
+    if problem["type"] != "extra_forbidden":
+        return _one_line(problem["msg"])
+    *parents, key = problem["loc"]
+    model = _model_at(parents)
+    if model is None:
+        return "unknown key"
+    close = difflib.get_close_matches(str(key), list(model.model_fields), n=1)
+    if close:
+        return f"unknown key (did you mean {close[0]}?)"
+    return f"unknown key (not a setting of {model.__name__} in infra/config.py)"
+
+
+def _model_at(loc: list[int | str]) -> type[BaseModel] | None:
+    """The config model that holds the keys at `loc` (list indexes skipped), or None for free-form data."""
+    model: type[BaseModel] = EnvironmentConfig
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        found = _model_in(field.annotation) if field is not None else None
+        if found is None:
+            return None
+        model = found
+    return model
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model inside an annotation such as `X`, `X | None` or `list[X]`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in typing.get_args(annotation):
+        if (found := _model_in(argument)) is not None:
+            return found
+    return None
 
 
 def _shown(path: Path) -> Path:

@@ -98,6 +98,7 @@ class MonitoringStack(Stack):
         # Least privilege: read its one secret, publish to the alert topic (and use the topic key for that).
         self.sentry_intake.secret.grant_read(self.sentry_intake.role)
         self.alerting.alert_topic.grant_publish(self.sentry_intake.role)
+        self.dashboard.add_row("Sentry intake", self.sentry_intake.widgets)
 
         self.synthetics = SyntheticsConstruct(self, "Synthetics", config=config)
         # A late run is worthless: no retries, no replay after a minute.

@@ -11,6 +11,15 @@ https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balance
 - `alb-<tg>-target-5xx` (Critical) and `alb-<tg>-latency-high` (Warning, p95): per target group, so an
   API outage and a front-end outage read differently. `alb-elb-5xx` stays per load balancer: when no
   target is healthy the ALB answers 503 itself and no target group counts it.
+- `alb-<tg>-5xx-rate` (Critical): the same window's 5xx as a share of the group's requests, beside the count,
+  so traffic growth does not turn the count into noise and a small-traffic outage is not hidden under it.
+
+Both request-gated alarms are metric math that CloudWatch evaluates: `IF(requests >= N, value, 0)`. IF with a
+comparison returns the true value where the condition holds and the scalar elsewhere, and a period with no
+RequestCount datapoint yields no datapoint at all (treated as not breaching); in `errors / requests` a missing
+5xx count is 0 (arithmetic treats missing values as 0).
+https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html ("Using IF expressions",
+"Basic arithmetic functions")
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ LT = cw.ComparisonOperator.LESS_THAN_THRESHOLD
 
 
 class AlbMonitoring(Construct):
-    """`elb_5xx`; per target group name: `no_healthy`, `unhealthy`, `target_5xx`, `latency`; `widgets`."""
+    """`elb_5xx`; per target group name: `no_healthy`, `unhealthy`, `target_5xx`, `error_rate`, `latency`; `widgets`."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, alb: AlbConfig, thresholds: Thresholds, factory: AlarmFactory
@@ -39,8 +48,8 @@ class AlbMonitoring(Construct):
         self.alb = alb
         minutes = thresholds.evaluation_minutes
         window = Duration.minutes(minutes)
-        self.elb_5xx = factory.create(
-            self,
+        self.elb_5xx = self._window_5xx(
+            factory,
             "AlbElb5xx",
             name="alb-elb-5xx",
             summary=(
@@ -49,17 +58,12 @@ class AlbMonitoring(Construct):
             ),
             metric=self.metric("HTTPCode_ELB_5XX_Count", "Sum", period=window),
             threshold=thresholds.alb_target_5xx_count,
-            comparison=GT,
-            evaluation_periods=1,
-            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,  # no datapoint: no 5xx at all
-            severity=Severity.CRITICAL,
-            category=Category.ERRORS,
-            runbook="alb-5xx-errors",
         )
         self.no_healthy: dict[str, cw.Alarm] = {}
         self.unhealthy: dict[str, cw.Alarm] = {}
         self.target_5xx: dict[str, cw.Alarm] = {}
         self.latency: dict[str, cw.Alarm] = {}
+        self.error_rate: dict[str, cw.Alarm] = {}
         for group in alb.target_groups:
             cid = "".join(part.capitalize() for part in group.name.split("-"))
             self.no_healthy[group.name] = factory.sustained(
@@ -92,8 +96,8 @@ class AlbMonitoring(Construct):
                 category=Category.ERRORS,
                 runbook="alb-unhealthy-targets",
             )
-            self.target_5xx[group.name] = factory.create(
-                self,
+            self.target_5xx[group.name] = self._window_5xx(
+                factory,
                 f"Target5xx{cid}",
                 name=f"alb-{group.name}-target-5xx",
                 summary=(
@@ -102,28 +106,94 @@ class AlbMonitoring(Construct):
                 ),
                 metric=self.target_metric("HTTPCode_Target_5XX_Count", "Sum", group, period=window),
                 threshold=thresholds.alb_target_5xx_count,
-                comparison=GT,
-                evaluation_periods=1,
-                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,  # no datapoint: no 5xx at all
-                severity=Severity.CRITICAL,
-                category=Category.ERRORS,
-                runbook="alb-5xx-errors",
             )
+            rate_floor = thresholds.alb_5xx_rate_min_requests
+            self.error_rate[group.name] = self._window_5xx(
+                factory,
+                f"ErrorRate{cid}",
+                name=f"alb-{group.name}-5xx-rate",
+                summary=(
+                    f"Targets of {group.name} answered more than {thresholds.alb_5xx_rate_percent:g}% of requests"
+                    f" with 5xx in {minutes} min (judged from {rate_floor} requests in the window)."
+                ),
+                metric=self._when_busy(
+                    group,
+                    "100 * errors / requests",
+                    {"errors": self.target_metric("HTTPCode_Target_5XX_Count", "Sum", group, period=window)},
+                    floor=rate_floor,
+                    period=window,
+                    label=f"{group.name} 5xx (% of requests)",
+                ),
+                threshold=thresholds.alb_5xx_rate_percent,
+            )
+            latency_floor = thresholds.alb_latency_min_requests
             self.latency[group.name] = factory.sustained(
                 self,
                 f"LatencyHigh{cid}",
                 name=f"alb-{group.name}-latency-high",
                 summary=(
                     f"Target group {group.name}: response time p95 above {thresholds.alb_latency_seconds:g} s"
-                    f" for {minutes} min."
+                    f" for {minutes} min (minutes with {latency_floor} requests or more)."
                 ),
-                metric=self.target_metric("TargetResponseTime", "p95", group),
+                # A quiet minute's p95 is one or two requests: it counts as 0 below the floor.
+                metric=self._when_busy(
+                    group,
+                    "p95",
+                    {"p95": self.target_metric("TargetResponseTime", "p95", group)},
+                    floor=latency_floor,
+                    period=MINUTE,
+                    label=f"{group.name} p95 (s)",
+                ),
                 threshold=thresholds.alb_latency_seconds,
                 minutes=minutes,
                 missing=cw.TreatMissingData.NOT_BREACHING,  # no requests, no latency: the synthetic monitor judges
                 runbook="alb-high-latency",
             )
         self.widgets = self._widgets()
+
+    def _window_5xx(
+        self,
+        factory: AlarmFactory,
+        construct_id: str,
+        *,
+        name: str,
+        summary: str,
+        metric: cw.IMetric,
+        threshold: float,
+    ) -> cw.Alarm:
+        """A Critical 5xx alarm on one window (the report's "in 5 min"); no datapoint means no 5xx."""
+        return factory.create(
+            self,
+            construct_id,
+            name=name,
+            summary=summary,
+            metric=metric,
+            threshold=threshold,
+            comparison=GT,
+            evaluation_periods=1,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            severity=Severity.CRITICAL,
+            category=Category.ERRORS,
+            runbook="alb-5xx-errors",
+        )
+
+    def _when_busy(
+        self,
+        group: TargetGroupConfig,
+        value: str,
+        inputs: dict[str, cw.IMetric],
+        *,
+        floor: int,
+        period: Duration,
+        label: str,
+    ) -> cw.MathExpression:
+        """`value` in periods with at least `floor` requests to the group, 0 in the others, none without requests."""
+        return cw.MathExpression(
+            expression=f"IF(requests >= {floor}, {value}, 0)",
+            using_metrics={**inputs, "requests": self.target_metric("RequestCount", "Sum", group, period=period)},
+            label=label,
+            period=period,
+        )
 
     def metric(
         self, metric_name: str, statistic: str, period: Duration = MINUTE, label: str | None = None
@@ -153,7 +223,17 @@ class AlbMonitoring(Construct):
         return [
             graph(
                 "ALB requests per minute",
-                [self.target_metric("RequestCount", "Sum", g).with_(label=g.name) for g in groups],
+                # The dashboard's period grows with the time range: divide each period's Sum by its minutes.
+                # PERIOD(m) is the metric's period in seconds (using-metric-math.html, functions table).
+                [
+                    cw.MathExpression(
+                        expression=f"requests{index} / (PERIOD(requests{index}) / 60)",
+                        using_metrics={f"requests{index}": self.target_metric("RequestCount", "Sum", g)},
+                        label=g.name,
+                        period=MINUTE,
+                    )
+                    for index, g in enumerate(groups)
+                ],
             ),
             graph(
                 "ALB target response time (s)",

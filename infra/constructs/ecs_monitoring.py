@@ -10,12 +10,14 @@ https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Container-Insight
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
 from constructs import Construct
 
 from infra.alarm_factory import AlarmFactory
-from infra.config import EcsConfig, Thresholds
+from infra.config import EcsConfig, EcsRole, Thresholds
 from infra.constructs.dashboard import graph
 from lambdas.shared.alarm_metadata import Category
 
@@ -30,19 +32,23 @@ class EcsMonitoring(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.ecs = ecs
-        self.services = (("backend", ecs.backend_service_name), ("frontend", ecs.frontend_service_name))
+        self.services: tuple[tuple[EcsRole, str], ...] = (
+            ("backend", ecs.backend_service_name),
+            ("frontend", ecs.frontend_service_name),
+        )
         minutes = thresholds.evaluation_minutes
-        self.cpu: dict[str, cw.Alarm] = {}
-        self.memory: dict[str, cw.Alarm] = {}
-        self.tasks: dict[str, cw.Alarm] = {}
+        self.cpu: dict[EcsRole, cw.Alarm] = {}
+        self.memory: dict[EcsRole, cw.Alarm] = {}
+        self.tasks: dict[EcsRole, cw.Alarm] = {}
         for role, service in self.services:
+            cpu, memory = thresholds.ecs_cpu_for(role), thresholds.ecs_memory_for(role)
             self.cpu[role] = factory.sustained(
                 self,
                 f"EcsCpuHigh{role.capitalize()}",
                 name=f"ecs-{role}-cpu-high",
-                summary=f"ECS {role} ({service}) CPU above {thresholds.ecs_cpu_percent:g}% for {minutes} min.",
+                summary=f"ECS {role} ({service}) CPU above {cpu:g}% for {minutes} min.",
                 metric=self.metric("CPUUtilization", service),
-                threshold=thresholds.ecs_cpu_percent,
+                threshold=cpu,
                 minutes=minutes,
                 missing=cw.TreatMissingData.MISSING,
                 runbook="ecs-cpu-high",
@@ -52,9 +58,9 @@ class EcsMonitoring(Construct):
                 self,
                 f"EcsMemoryHigh{role.capitalize()}",
                 name=f"ecs-{role}-memory-high",
-                summary=f"ECS {role} ({service}) memory above {thresholds.ecs_memory_percent:g}% for {minutes} min.",
+                summary=f"ECS {role} ({service}) memory above {memory:g}% for {minutes} min.",
                 metric=self.metric("MemoryUtilization", service),
-                threshold=thresholds.ecs_memory_percent,
+                threshold=memory,
                 minutes=minutes,
                 missing=cw.TreatMissingData.MISSING,
                 runbook="ecs-memory-high",
@@ -76,12 +82,12 @@ class EcsMonitoring(Construct):
             graph(
                 "ECS CPU utilisation (%)",
                 [self.metric("CPUUtilization", name).with_(label=role) for role, name in self.services],
-                alarms=[self.cpu["backend"]],
+                alarms=_one_per_threshold(self.cpu, thresholds.ecs_cpu_for),
             ),
             graph(
                 "ECS memory utilisation (%)",
                 [self.metric("MemoryUtilization", name).with_(label=role) for role, name in self.services],
-                alarms=[self.memory["backend"]],
+                alarms=_one_per_threshold(self.memory, thresholds.ecs_memory_for),
             ),
         ]
         if ecs.container_insights:
@@ -124,3 +130,11 @@ class EcsMonitoring(Construct):
             label="desired - running tasks",
             period=MINUTE,
         )
+
+
+def _one_per_threshold(alarms: dict[EcsRole, cw.Alarm], limit: Callable[[EcsRole], float]) -> list[cw.Alarm]:
+    """One threshold line per distinct threshold: services that share a threshold share its line."""
+    by_threshold: dict[float, cw.Alarm] = {}
+    for role, alarm in alarms.items():
+        by_threshold.setdefault(limit(role), alarm)
+    return list(by_threshold.values())

@@ -21,6 +21,7 @@ from constructs import Construct
 
 from infra.alarm_factory import AlarmFactory
 from infra.config import EnvironmentConfig
+from infra.constructs.dashboard import graph
 from infra.constructs.function import ProjectFunction
 from infra.retention import kept_in_production
 from lambdas.shared.alarm_metadata import Severity
@@ -36,8 +37,8 @@ NAMESPACE_SUFFIX = "SentryIntake"  # the handler's default namespace is PeopleBo
 
 class SentryIntakeConstruct(Construct):
     """Public: `function`, `role`, `secret`, `url` (the Function URL to register in Sentry), `errors_alarm`,
-    `throttles_alarm`, `signature_mismatch_alarm`. The stack grants the role what it needs (read the secret,
-    publish to the topic)."""
+    `throttles_alarm`, `signature_mismatch_alarm`, `widgets` (the dashboard row). The stack grants the role
+    what it needs (read the secret, publish to the topic)."""
 
     def __init__(
         self,
@@ -140,17 +141,12 @@ class SentryIntakeConstruct(Construct):
                 "Sentry webhooks failed the signature check (the client secret in Secrets Manager is wrong or"
                 " not filled in): those Sentry alerts are lost"
             ),
-            metric=cw.Metric(
-                namespace=f"{config.metrics_namespace}/{NAMESPACE_SUFFIX}",
-                metric_name="SignatureMismatch",
-                dimensions_map={"service": NAME, "environment": config.environment},
-                statistic="Sum",
-                period=ALARM_PERIOD,
-            ),
+            metric=intake_counter(config, "SignatureMismatch"),
             severity=Severity.WARNING,
             runbook=RUNBOOK,
             extra_topics=(fallback_topic,),
         )
+        self.widgets = self._widgets(config)
         stack = Stack.of(self)
         CfnOutput(
             stack,
@@ -164,3 +160,40 @@ class SentryIntakeConstruct(Construct):
             value=f"{config.prefix}/sentry-client-secret",
             description="Fill with: aws secretsmanager put-secret-value --secret-id <this> --secret-string <secret>",
         )
+
+    def _widgets(self, config: EnvironmentConfig) -> list[cw.IWidget]:
+        """The dashboard row: the function's health and what became of each webhook (handler.py's counters)."""
+        return [
+            graph(
+                "Sentry intake invocations / errors / throttles",
+                [
+                    self.function.metric_invocations(statistic="Sum", label="invocations"),
+                    self.function.metric_errors(statistic="Sum", label="errors"),
+                    self.function.metric_throttles(statistic="Sum", label="throttles"),
+                ],
+                alarms=[self.errors_alarm],
+            ),
+            graph(
+                "Sentry webhooks accepted / ignored / rejected",
+                [intake_counter(config, name).with_(label=name) for name in ("Accepted", "Ignored", "Rejected")],
+            ),
+            graph(
+                "Sentry webhooks refused or altered",
+                [
+                    intake_counter(config, name).with_(label=name)
+                    for name in ("SignatureMismatch", "StaleBody", "Trimmed", "Unparsed")
+                ],
+                alarms=[self.signature_mismatch_alarm],
+            ),
+        ]
+
+
+def intake_counter(config: EnvironmentConfig, name: str) -> cw.Metric:
+    """One of the handler's counters, with its EMF dimension set (service + environment), summed per 5 min."""
+    return cw.Metric(
+        namespace=f"{config.metrics_namespace}/{NAMESPACE_SUFFIX}",
+        metric_name=name,
+        dimensions_map={"service": NAME, "environment": config.environment},
+        statistic="Sum",
+        period=ALARM_PERIOD,
+    )

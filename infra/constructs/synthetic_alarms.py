@@ -11,6 +11,7 @@ Choices (docs/operations/decisions.md has the reasons):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -231,6 +232,12 @@ class SyntheticAlarms(Construct):
             for check in checks
             if check.latency_budget_ms is not None
         ]
+        # Every https check writes its own series (checks on one host draw one line on top of another).
+        certificates = [
+            metric(names.CERTIFICATE_DAYS_REMAINING, "Minimum", c.name, check=c.name)
+            for c in checks
+            if urlsplit(self.settings.url_of(c)).scheme == "https"
+        ]
         return [
             _graph(
                 "Synthetic checks up (1 = up)",
@@ -252,7 +259,54 @@ class SyntheticAlarms(Construct):
                 [metric(names.SERVICE_CPU, "Maximum", "CPU"), metric(names.SERVICE_MEMORY, "Maximum", "memory")],
                 y_max=100,
             ),
+            _graph(
+                "Dependency response time (ms) from /health",
+                [metric(names.DEPENDENCY_RESPONSE_TIME, "Maximum", d, dependency=d) for d in names.KNOWN_DEPENDENCIES],
+            ),
+            _graph(
+                "Service uptime (hours) from /health/metrics",
+                # Minimum per period: a restart shows as a drop to zero.
+                [
+                    cw.MathExpression(
+                        expression="uptime / 3600",
+                        using_metrics={"uptime": metric(names.SERVICE_UPTIME, "Minimum")},
+                        label="uptime",
+                        period=self.metrics.period,
+                    )
+                ],
+            ),
+            _graph(
+                "Service memory (MiB) from /health/metrics, when it reports bytes without a total",
+                [
+                    cw.MathExpression(
+                        expression="memory / 1048576",
+                        using_metrics={"memory": metric(names.SERVICE_MEMORY_BYTES, "Maximum")},
+                        label="memory (MiB)",
+                        period=self.metrics.period,
+                    )
+                ],
+            ),
+            _graph(
+                "Health fields missing (runs, by check and field: tolerant contract)",
+                # One line per check and field that a body did not report; nothing is drawn while none is missing.
+                [
+                    cw.MathExpression(
+                        expression=_search(self.metrics, names.FIELD_MISSING, "Sum"),
+                        label="",
+                        period=self.metrics.period,
+                    )
+                ],
+            ),
+            *([_graph("TLS certificate days remaining", certificates)] if certificates else []),
         ]
+
+
+def _search(metrics: SyntheticMetrics, spec: names.MetricSpec, statistic: str) -> str:
+    """A SEARCH over every series of `spec` in this environment, one graph line each (CloudWatch search syntax:
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/search-expression-syntax.html)."""
+    schema = ",".join((metrics.namespace, *sorted(spec.dimensions)))
+    terms = f'MetricName="{spec.name}" {names.ENVIRONMENT}="{metrics.environment}"'
+    return f"SEARCH('{{{schema}}} {terms}', '{statistic}', {metrics.period.to_seconds()})"
 
 
 def certificate_checks(settings: Settings) -> list[Check]:
@@ -272,7 +326,7 @@ def _construct_id(name: str) -> str:
 
 def _graph(
     title: str,
-    metrics: list[cw.Metric],
+    metrics: Sequence[cw.IMetric],
     *,
     y_max: float | None = None,
     annotations: list[cw.HorizontalAnnotation] | None = None,

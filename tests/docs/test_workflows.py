@@ -13,9 +13,11 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+import jsii
 import jsonschema
 import pytest
 import yaml
@@ -31,6 +33,10 @@ LONG_LIVED_KEY = re.compile(r"AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID|aws-secret
 USES_LINE = re.compile(r"^\s*(?:-\s*)?uses:\s*(?P<ref>\S+)(?P<rest>.*)$")
 PINNED = re.compile(r"^(?P<action>[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+)@(?P<sha>[0-9a-f]{40})$")
 VERSION_COMMENT = re.compile(r"^\s+#\s*v\d+\.\d+\.\d+\s*$")
+# Node for the CDK CLI in CI: 24, the newest LTS line that jsii 1.142 (aws-cdk-lib's runtime) has tested.
+# Node 26 is the Active LTS since 2026-10-28 but jsii 1.142 prints "not tested" for it; 24 is in maintenance LTS
+# until 2028-04-30 (https://github.com/nodejs/Release, schedule.json). Locally Node 20 or newer works.
+CI_NODE = "24"
 
 
 def load_workflow(text: str) -> dict[str, Any]:
@@ -126,7 +132,7 @@ def test_ci_lints_and_tests_on_pull_requests_and_main(ci: dict[str, Any]) -> Non
     assert "make test" in runs
     setup = {str(step["uses"]).split("@")[0]: step.get("with", {}) for _, _, step in steps(ci) if "uses" in step}
     assert setup["actions/setup-python"]["python-version"] == LAMBDA_PYTHON_VERSION  # CI tests on the runtime's Python
-    assert setup["actions/setup-node"]["node-version"] == "20"
+    assert setup["actions/setup-node"]["node-version"] == CI_NODE
 
 
 def test_pull_requests_get_a_diff_and_never_a_deployment(deploy: dict[str, Any]) -> None:
@@ -154,6 +160,135 @@ def test_main_deploys_staging_then_production_behind_approval(deploy: dict[str, 
     # A CloudFormation deployment must never be cancelled half-way by the next push.
     for job in (staging, production):
         assert job["concurrency"]["cancel-in-progress"] is False
+
+
+# --- manual runs deploy only from main -------------------------------------------------------------------
+
+EXPRESSION_TOKEN = re.compile(r"\s*(?:(?P<string>'[^']*')|(?P<context>github\.[a-z_]+)|(?P<op>==|!=|&&|\|\||[()!]))")
+
+
+def github_if(expression: str, **github: str) -> bool:
+    """A job's `if:` for the given `github` context: the expression subset the workflows use (string
+    literals, `github.*` properties, ==, !=, !, &&, ||, parentheses). Anything else is refused.
+    https://docs.github.com/en/actions/reference/workflows-and-actions/expressions"""
+    python, position = [], 0
+    while position < len(expression.strip()):
+        match = EXPRESSION_TOKEN.match(expression, position)
+        assert match is not None, f"expression syntax not modelled: {expression[position:]!r}"
+        if match["string"]:
+            python.append(repr(match["string"][1:-1]))
+        elif match["context"]:
+            python.append(repr(github[match["context"].removeprefix("github.")]))
+        else:
+            python.append({"&&": " and ", "||": " or ", "!": " not "}.get(match["op"], match["op"]))
+        position = match.end()
+    return bool(eval("".join(python), {"__builtins__": {}}))  # only literals and operators remain
+
+
+def job_runs(workflow: dict[str, Any], job_id: str, **github: str) -> bool:
+    """Whether a job runs for this event: its own `if:` and that of every job it needs."""
+    job = workflow["jobs"][job_id]
+    needs = job.get("needs", [])
+    return ("if" not in job or github_if(job["if"], **github)) and all(
+        job_runs(workflow, need, **github) for need in ([needs] if isinstance(needs, str) else needs)
+    )
+
+
+@pytest.mark.parametrize(
+    ("event", "ref", "deploys"),
+    [
+        ("push", "refs/heads/main", True),
+        ("workflow_dispatch", "refs/heads/main", True),
+        ("workflow_dispatch", "refs/heads/try-something", False),  # issue 17: any branch reached staging
+        ("pull_request", "refs/pull/7/merge", False),
+    ],
+)
+def test_deployments_run_only_for_main(deploy: dict[str, Any], event: str, ref: str, deploys: bool) -> None:
+    # Given every job bound to a deployment environment (the deploy roles trust only those)
+    deploying = [job_id for job_id, job in deploy["jobs"].items() if "environment" in job]
+    assert deploying == ["deploy-staging", "deploy-production"]
+    # Then it runs for a push to main and a manual run on main, and never for another branch or a pull request
+    for job_id in deploying:
+        assert job_runs(deploy, job_id, event_name=event, ref=ref) is deploys, job_id
+
+
+def test_the_expression_model_reads_what_it_is_given() -> None:
+    assert github_if("github.ref == 'refs/heads/main'", ref="refs/heads/main")
+    assert not github_if("github.ref == 'refs/heads/main'", ref="refs/heads/other")
+    other_branch = {"ref": "refs/heads/other", "event_name": "workflow_dispatch"}
+    assert github_if("!(github.ref == 'refs/heads/main') && github.event_name != 'push'", **other_branch)
+    assert not github_if("github.event_name == 'push' || (github.ref == 'refs/heads/main')", **other_branch)
+    with pytest.raises(AssertionError, match="not modelled"):
+        github_if("startsWith(github.ref, 'refs/tags/')", ref="refs/tags/v1")
+
+
+# --- the diff job never needs a change set ---------------------------------------------------------------
+
+
+def test_make_diff_compares_templates_so_the_read_only_role_suffices() -> None:
+    # Given the command `make diff` runs (CI's diff job runs `make diff ENV=...`)
+    printed = subprocess.run(
+        ["make", "--no-print-directory", "-n", "diff", "ENV=staging"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.splitlines()
+    (command,) = [line for line in printed if " diff " in line]
+    # Then it compares templates (lookup role) instead of creating a change set (deploy role)
+    assert command == "node_modules/.bin/cdk diff -c env=staging --method=template"
+    # And the pinned CLI has that option: its help lists the method and what it uses
+    cdk = REPO / "node_modules" / ".bin" / "cdk"
+    if not cdk.exists():
+        pytest.skip("the CDK CLI is not installed (make install)")
+    help_text = subprocess.run(
+        [str(cdk), "diff", "--help"], cwd=REPO, capture_output=True, text=True, timeout=120, check=True
+    ).stdout
+    assert '"template" compares templates directly and uses the lookup role' in " ".join(help_text.split())
+
+
+# --- Node: an LTS release the CDK's jsii runtime supports ------------------------------------------------
+
+JSII_RELEASE = re.compile(r"new NodeRelease\((?P<major>\d+),\{(?P<options>[^}]*)\}\)")
+
+
+def jsii_node_releases() -> dict[int, dict[str, str | bool]]:
+    """jsii's own table of Node releases (the one behind its "not tested" / "end-of-life" banners)."""
+    runtime = Path(jsii.__file__).parent / "_embedded" / "jsii" / "bin__jsii-runtime.js"
+    releases: dict[int, dict[str, str | bool]] = {}
+    for match in JSII_RELEASE.finditer(runtime.read_text(encoding="utf-8")):
+        options = match["options"]
+        end = re.search(r'endOfLife:new Date\("(\d{4}-\d\d-\d\d)"\)', options)
+        releases[int(match["major"])] = {"end_of_life": end[1] if end else "", "untested": "untested:!0" in options}
+    return releases
+
+
+def test_ci_runs_one_node_that_jsii_supports_and_that_is_not_end_of_life() -> None:
+    # Given the Node every workflow sets up
+    versions = {
+        str(step["with"]["node-version"])
+        for path in workflow_files()
+        for _, _, step in steps(load_workflow(path.read_text(encoding="utf-8")))
+        if str(step.get("uses", "")).startswith("actions/setup-node@")
+    }
+    assert versions == {CI_NODE}
+    # Then jsii (the CDK's runtime) lists it as tested, and it is not past its end of life today
+    release = jsii_node_releases()[int(CI_NODE)]
+    assert release["untested"] is False
+    assert str(release["end_of_life"]) > date.today().isoformat()
+    # And the pinned CDK CLI accepts it
+    engines = json.loads((REPO / "node_modules" / "aws-cdk" / "package.json").read_text())["engines"]["node"]
+    minimum = re.fullmatch(r">=\s*(\d+)\.\d+\.\d+", engines)
+    assert minimum is not None
+    assert int(CI_NODE) >= int(minimum[1])
+
+
+def test_jsii_table_is_read() -> None:
+    # The table the test above trusts: Node 20 end-of-life 2026-04-30, Node 26 unknown to jsii 1.142
+    releases = jsii_node_releases()
+    assert releases[20]["end_of_life"] == "2026-04-30"
+    assert 26 not in releases or releases[26]["untested"]
 
 
 def _setup(job: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -57,7 +57,7 @@ def test_shipped_configs_load() -> None:
         ),
         ({"display_time_zone": "Mars/Olympus"}, (), "display_time_zone: Value error, unknown time zone"),
         ({"alb.full_name": "my-alb"}, (), "alb.full_name: String should match pattern"),
-        ({"surprise": 1}, (), "surprise: Extra inputs are not permitted"),
+        ({"surprise": 1}, (), "surprise: unknown key (not a setting of EnvironmentConfig in infra/config.py)"),
         (
             {"synthetics.run_deadline_ms": 29000},
             (),
@@ -77,6 +77,68 @@ def test_bad_value_names_file_and_field(
     message = str(raised.value)
     assert message.startswith(f"{config_dir / 'staging.yaml'}: {expected}")
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("change", "remove", "expected"),
+    [
+        # a required key mistyped: the typo is the cause, the "missing" key its consequence
+        ({"servce_name": "peoplebooster"}, ("service_name",),
+         "servce_name: unknown key (did you mean service_name?) (and 1 more)"),
+        ({"ecs.cluster_nme": "peoplebooster-staging"}, ("ecs.cluster_name",),
+         "ecs.cluster_nme: unknown key (did you mean cluster_name?) (and 1 more)"),
+        # keys with defaults: only the typo is wrong
+        ({"thresholds.ecs_cpu_precent": 90}, (),
+         "thresholds.ecs_cpu_precent: unknown key (did you mean ecs_cpu_percent?)"),
+        ({"thresholds.ecs_backnd_cpu_percent": 90}, (),
+         "thresholds.ecs_backnd_cpu_percent: unknown key (did you mean ecs_backend_cpu_percent?)"),
+        ({"router.incidents.sweep_minuts": 5}, (),
+         "router.incidents.sweep_minuts: unknown key (did you mean sweep_minutes?)"),
+        ({"synthetics.vpc": {"vpc_id": "vpc-0a", "subnet_id": ["subnet-0a"], "security_group_ids": ["sg-0a"]}}, (),
+         "synthetics.vpc.subnet_id: unknown key (did you mean subnet_ids?) (and 1 more)"),
+        # nothing close: say where the keys are
+        ({"thresholds.pager_volume": 11}, (),
+         "thresholds.pager_volume: unknown key (not a setting of Thresholds in infra/config.py)"),
+    ],
+)  # fmt: skip
+def test_a_mistyped_key_is_named_as_unknown_before_anything_it_makes_missing(
+    tmp_path: Path, change: dict[str, object], remove: tuple[str, ...], expected: str
+) -> None:
+    # Given a staging config with a key spelled wrong (the right key gone, when it is required)
+    config_dir = _write_variant(tmp_path, change, remove)
+    # When it is loaded
+    with pytest.raises(ConfigError) as raised:
+        load_config("staging", config_dir)
+    # Then the one line names the unknown key and the key it most likely means, never "Field required" first
+    assert str(raised.value) == f"{config_dir / 'staging.yaml'}: {expected}"
+
+
+def test_a_mistyped_key_inside_a_list_item_is_named_with_its_index(tmp_path: Path) -> None:
+    # Given the second target group's full_name spelled wrong
+    data = yaml.safe_load((CONFIG_DIR / "staging.yaml").read_text())
+    group = data["alb"]["target_groups"][1]
+    group["ful_name"] = group.pop("full_name")
+    (tmp_path / "staging.yaml").write_text(yaml.safe_dump(data))
+    # Then the message points at that item and suggests the field of a target group
+    with pytest.raises(ConfigError) as raised:
+        load_config("staging", tmp_path)
+    assert str(raised.value) == (
+        f"{tmp_path / 'staging.yaml'}: alb.target_groups.1.ful_name: unknown key (did you mean full_name?) (and 1 more)"
+    )
+
+
+def test_per_service_ecs_thresholds_override_the_shared_ones(tmp_path: Path) -> None:
+    # Given an override for the frontend's CPU and the backend's memory only
+    config_dir = _write_variant(
+        tmp_path, {"thresholds.ecs_frontend_cpu_percent": 90, "thresholds.ecs_backend_memory_percent": 85}
+    )
+    thresholds = load_config("staging", config_dir).thresholds
+    # Then those services use them, and the others keep the report's 80%
+    assert (thresholds.ecs_cpu_for("backend"), thresholds.ecs_cpu_for("frontend")) == (80, 90)
+    assert (thresholds.ecs_memory_for("backend"), thresholds.ecs_memory_for("frontend")) == (85, 80)
+    # And an override is a percentage like the shared value
+    with pytest.raises(ConfigError, match=r"thresholds.ecs_backend_cpu_percent: Input should be less than or equal"):
+        load_config("staging", _write_variant(tmp_path, {"thresholds.ecs_backend_cpu_percent": 150}))
 
 
 def test_unknown_environment_and_missing_file(tmp_path: Path) -> None:

@@ -60,10 +60,6 @@ STAGING_ALARMS = [
              "Sum", 300, 1, GT, 10, "notBreaching", "critical", "errors", "alb-5xx-errors"),
     Expected("alb-frontend-target-5xx", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", FRONTEND,
              "Sum", 300, 1, GT, 10, "notBreaching", "critical", "errors", "alb-5xx-errors"),
-    Expected("alb-backend-latency-high", "AWS/ApplicationELB", "TargetResponseTime", BACKEND,
-             "p95", 60, 5, GT, 3, "notBreaching", "warning", "performance", "alb-high-latency"),
-    Expected("alb-frontend-latency-high", "AWS/ApplicationELB", "TargetResponseTime", FRONTEND,
-             "p95", 60, 5, GT, 3, "notBreaching", "warning", "performance", "alb-high-latency"),
     Expected("alb-backend-no-healthy-targets", "AWS/ApplicationELB", "HealthyHostCount", BACKEND,
              "Minimum", 60, 5, LT, 1, "missing", "critical", "errors", "alb-no-healthy-targets", blind_notice=True),
     Expected("alb-frontend-no-healthy-targets", "AWS/ApplicationELB", "HealthyHostCount", FRONTEND,
@@ -121,14 +117,76 @@ def test_service_alarm_matches_the_design(staging: Synthesized, expected: Expect
     )
 
 
+@dataclass(frozen=True)
+class Gated:
+    """A metric-math alarm: `expression` over the metrics in `inputs` (id -> metric name, statistic)."""
+
+    suffix: str
+    dimensions: dict[str, str]
+    expression: str
+    inputs: dict[str, tuple[str, str]]
+    period: int
+    evaluations: int
+    threshold: float
+    severity: str
+    category: str
+    runbook: str
+
+
+P95_OF_BUSY_MINUTES = {"p95": ("TargetResponseTime", "p95"), "requests": ("RequestCount", "Sum")}
+FIVE_XX_SHARE = {"errors": ("HTTPCode_Target_5XX_Count", "Sum"), "requests": ("RequestCount", "Sum")}
+# Judged only with enough requests (thresholds.alb_latency_min_requests 50 per minute, alb_5xx_rate_min_requests
+# 20 per window); tests/infra/test_metric_math_alarms.py evaluates the expressions as CloudWatch documents them.
+STAGING_GATED_ALARMS = [
+    *[
+        Gated(f"alb-{tg}-latency-high", dims, "IF(requests >= 50, p95, 0)", P95_OF_BUSY_MINUTES,
+              60, 5, 3, "warning", "performance", "alb-high-latency")
+        for tg, dims in (("backend", BACKEND), ("frontend", FRONTEND))
+    ],
+    *[
+        Gated(f"alb-{tg}-5xx-rate", dims, "IF(requests >= 20, 100 * errors / requests, 0)", FIVE_XX_SHARE,
+              300, 1, 5, "critical", "errors", "alb-5xx-errors")
+        for tg, dims in (("backend", BACKEND), ("frontend", FRONTEND))
+    ],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("expected", STAGING_GATED_ALARMS, ids=[row.suffix for row in STAGING_GATED_ALARMS])
+def test_request_gated_alarm_matches_the_design(staging: Synthesized, expected: Gated) -> None:
+    alarm = staging.alarms_by_name()[f"peoplebooster-staging-{expected.suffix}"]
+    # Then the alarm watches exactly one returned expression (PutMetricAlarm: one item has ReturnData true)
+    # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
+    (returned,) = [query for query in alarm["Metrics"] if query["ReturnData"]]
+    assert returned["Expression"] == expected.expression
+    assert "MetricName" not in alarm  # Metrics excludes the single-metric fields
+    assert "Namespace" not in alarm
+    # And its inputs are the target group's own metrics, each over the alarm's period
+    inputs = {query["Id"]: query["MetricStat"] for query in alarm["Metrics"] if "MetricStat" in query}
+    assert {i: (stat["Metric"]["MetricName"], stat["Stat"]) for i, stat in inputs.items()} == expected.inputs
+    for stat in inputs.values():
+        assert stat["Metric"]["Namespace"] == "AWS/ApplicationELB"
+        assert {d["Name"]: d["Value"] for d in stat["Metric"]["Dimensions"]} == expected.dimensions
+        assert stat["Period"] == expected.period
+    assert alarm["EvaluationPeriods"] == alarm["DatapointsToAlarm"] == expected.evaluations
+    assert alarm["Threshold"] == pytest.approx(expected.threshold)
+    assert alarm["ComparisonOperator"] == GT
+    assert alarm["TreatMissingData"] == "notBreaching"  # no requests at all: no datapoint, nothing to judge
+    assert alarm["AlarmActions"] == alarm["OKActions"] == [staging.topic_ref()]
+    metadata = parse_alarm_metadata(alarm["AlarmDescription"])
+    assert (metadata.severity, metadata.category) == (expected.severity, expected.category)
+    assert metadata.runbook_url is not None
+    assert metadata.runbook_url.endswith(f"/runbooks/{expected.runbook}.md")
+
+
 def test_every_service_alarm_is_expected(staging: Synthesized) -> None:
     # Given the alarms of the service (the router, the monitor and the Sentry intake add their own)
     others = tuple(
         f"peoplebooster-staging-{function}" for function in ("router", "synthetic", "sentry-intake", "slack-actions")
     )
     names = {name for name in staging.alarms_by_name() if not name.startswith(others)}
-    # Then they are exactly the table above: nothing missing, nothing unreviewed
-    assert names == {f"peoplebooster-staging-{row.suffix}" for row in STAGING_ALARMS}
+    # Then they are exactly the tables above: nothing missing, nothing unreviewed
+    designed = [row.suffix for row in STAGING_ALARMS] + [row.suffix for row in STAGING_GATED_ALARMS]
+    assert names == {f"peoplebooster-staging-{suffix}" for suffix in designed}
 
 
 def test_each_watched_resource_sends_one_blind_notice(synthesized: dict[str, Synthesized]) -> None:
@@ -220,3 +278,16 @@ def test_shipped_max_connections_follow_rds_default_formula(synthesized: dict[st
         rds = synth.config.rds
         assert rds.memory_gib is not None
         assert rds.max_connections == min(int(rds.memory_gib * GIB) // 9_531_392, 5000), synth.config.environment
+
+
+def test_ecs_thresholds_can_differ_per_service(staging: Synthesized) -> None:
+    # Given the frontend allowed more CPU and the backend more memory than the shared 80%
+    thresholds = staging.config.thresholds.model_copy(
+        update={"ecs_frontend_cpu_percent": 92, "ecs_backend_memory_percent": 88}
+    )
+    alarms = _alarm_from(staging, thresholds=thresholds)
+    # Then each alarm uses its service's value, and the others keep the shared default
+    threshold = {role: {kind: alarms[f"peoplebooster-staging-ecs-{role}-{kind}-high"]["Threshold"]
+                        for kind in ("cpu", "memory")} for role in ("backend", "frontend")}  # fmt: skip
+    assert threshold == {"backend": {"cpu": 80, "memory": 88}, "frontend": {"cpu": 92, "memory": 80}}
+    assert "92%" in alarms["peoplebooster-staging-ecs-frontend-cpu-high"]["AlarmDescription"]

@@ -93,6 +93,8 @@ def derive_key_effects(
     effects: dict[str, list[KeyEffect]] = {}
     for key in TUNABLE_KEYS:
         value = current_value(config, key)
+        if value is None:  # an unset override (thresholds.ecs_<service>_cpu_percent): the shared key drives it
+            continue
         integer = isinstance(value, int)
         changed = _perturbed(config, key, value, integer)
         if changed is None:
