@@ -101,10 +101,7 @@ def _status_lines(controls: Controls, context: RenderContext) -> list[str]:
         lines.append(f"{ACK_EMOJI} *Acked* by {mention(controls.acked_by)} at {clock(controls.acked_at, context)}")
     if controls.silenced and controls.silenced_by:
         until = None if controls.until_resolved else controls.silenced_until
-        lines.append(
-            f"{SILENCE_EMOJI} *Silenced* {silence_words(until, context)} by {mention(controls.silenced_by)}:"
-            " no reminders or escalation, a new ALARM of this alarm is held"
-        )
+        lines.append(f"{SILENCE_EMOJI} *Silenced* {silence_words(until, context)} by {mention(controls.silenced_by)}")
     if controls.escalated_at is not None and controls.open:
         waited = f" after {format_elapsed(controls.escalated_after)}" if controls.escalated_after else ""
         at = clock(controls.escalated_at, context)
@@ -134,11 +131,10 @@ def _button(action_id: str, label: str, style: str | None, value: str) -> dict[s
 def controls_blocks(controls: Controls, context: RenderContext) -> list[dict[str, Any]]:
     """The status line (if any) and the buttons (if any) of an incident's message."""
     blocks: list[dict[str, Any]] = []
-    lines: list[str | None] = [*_status_lines(controls, context)]
-    status = context_block(lines)
-    if status is not None:
-        status["block_id"] = CONTROLS_STATUS_BLOCK_ID
-        blocks.append(status)
+    lines = _status_lines(controls, context)
+    if lines:  # one line each (a context block would run them together with " · ")
+        elements = [{"type": "mrkdwn", "text": "\n".join(lines), "verbatim": True}]
+        blocks.append({"type": "context", "block_id": CONTROLS_STATUS_BLOCK_ID, "elements": elements})
     buttons = _buttons(controls) if len(controls.incident_key) <= VALUE_LIMIT else []
     if buttons:
         elements = [_button(action_id, label, style, controls.incident_key) for action_id, label, style in buttons]
