@@ -26,7 +26,6 @@ from infra.alarm_factory import AlarmFactory
 from infra.config import EnvironmentConfig
 from infra.constructs.function import ProjectFunction
 from infra.retention import kept_in_production
-from lambdas.shared.alarm_metadata import Severity
 
 NAME = "slack-actions"
 HANDLER = "lambdas.slack_actions.handler.lambda_handler"
@@ -98,43 +97,20 @@ class SlackActionsConstruct(Construct):
             auth_type=lambda_.FunctionUrlAuthType.NONE,  # Slack cannot sign with SigV4: the v0 HMAC is the auth
             invoke_mode=lambda_.InvokeMode.BUFFERED,
         )
-        self.errors_alarm = factory.create_on_any(
+        # A click that did nothing while someone waits on it: alarm on the first error, throttle or mismatch
+        self.errors_alarm, self.throttles_alarm, self.signature_mismatch_alarm = factory.signed_endpoint_alarms(
             self,
-            "ErrorsAlarm",
-            name="slack-actions-errors",
-            summary=(
+            name=NAME,
+            function=self.function,
+            signature_mismatch=self._metric("SignatureMismatch", config.environment),
+            lost=(
                 "The Slack interactivity endpoint failed an invocation (signing secret unreadable, the router could"
-                " not be invoked, or a bug): a click on Acknowledge or Silence did nothing"
-            ),
-            metric=self.function.metric_errors(statistic="Sum", period=ALARM_PERIOD),
-            severity=Severity.WARNING,
-            runbook=RUNBOOK,
-            extra_topics=(fallback_topic,),
-        )
-        self.throttles_alarm = factory.create_on_any(
-            self,
-            "ThrottlesAlarm",
-            name="slack-actions-throttles",
-            summary=(
+                " not be invoked, or a bug): a click on Acknowledge or Silence did nothing",
                 f"Slack button clicks were throttled (reserved concurrency {RESERVED_CONCURRENCY}): those clicks did"
-                " nothing"
-            ),
-            metric=self.function.metric_throttles(statistic="Sum", period=ALARM_PERIOD),
-            severity=Severity.WARNING,
-            runbook=RUNBOOK,
-            extra_topics=(fallback_topic,),
-        )
-        # A wrong or never-filled signing secret makes every genuine click a 401, which no Lambda metric shows
-        self.signature_mismatch_alarm = factory.create_on_any(
-            self,
-            "SignatureMismatchAlarm",
-            name="slack-actions-signature-mismatch",
-            summary=(
+                " nothing",
                 "Slack button clicks failed the signature check (the signing secret in Secrets Manager is wrong or"
-                " not filled in): the buttons do nothing"
+                " not filled in): the buttons do nothing",
             ),
-            metric=self._metric("SignatureMismatch", config.environment),
-            severity=Severity.WARNING,
             runbook=RUNBOOK,
             extra_topics=(fallback_topic,),
         )

@@ -17,14 +17,20 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from lambdas.alert_router.delivery.answers import Answer, no_answer, plain_text, web_api_answer, webhook_answer
+from lambdas.alert_router.delivery.answers import Answer, plain_text, web_api_answer, webhook_answer
 from lambdas.alert_router.delivery.engine import DeliveryEngine, DeliveryError, DeliveryReport
-from lambdas.alert_router.delivery.webhook import JSON_HEADERS, encode_payload
+from lambdas.alert_router.delivery.webhook import post_json
 from lambdas.alert_router.models import Payload
-from lambdas.shared.deadline_http import TRANSPORT_ERRORS, Deadline, request
+from lambdas.shared.deadline_http import Deadline
 
 SLACK_RESPONSE_URL = re.compile(r"^https://hooks\.slack\.com/actions/[A-Za-z0-9/_-]+$")
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
+
+
+def _slack_answer(status: int, body: bytes, retry_after: str | None) -> Answer:
+    """A response URL answers like the Web API (JSON `ok`) or like a webhook (`ok`): read whichever it is."""
+    read = web_api_answer if body.lstrip().startswith(b"{") else webhook_answer
+    return read(status, body, retry_after)
 
 
 def response_url_allowed(url: str, api_base_url: str) -> bool:
@@ -45,12 +51,7 @@ class ResponseUrlClient:
             raise DeliveryError("the click's response URL is not Slack's: not answered", channel=channel)
 
         def post(message: Payload, deadline: Deadline) -> Answer:
-            try:
-                answer = request("POST", url, body=encode_payload(message), headers=JSON_HEADERS, deadline=deadline)
-            except TRANSPORT_ERRORS as error:
-                return no_answer(error)
-            read = web_api_answer if answer.body.lstrip().startswith(b"{") else webhook_answer
-            return read(answer.status, answer.body, answer.headers.get("retry-after"))
+            return post_json(url, message, deadline, _slack_answer)
 
         return self.engine.deliver(
             channel=channel,

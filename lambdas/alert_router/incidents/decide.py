@@ -38,7 +38,10 @@ Records, plans and keys: model.py.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Concatenate, ParamSpec
 
 from lambdas.alert_router.incidents.model import (
     APPLIED_KEPT,
@@ -70,6 +73,8 @@ from lambdas.alert_router.rendering.incident import (
 )
 from lambdas.shared.alarm_metadata import Severity
 
+P = ParamSpec("P")
+
 
 def _fresh(incident: Incident, now: float) -> Incident:
     """A new incident of the alarm: nobody has acknowledged, silenced or escalated it yet."""
@@ -100,7 +105,36 @@ def _already_seen(previous: Incident, state: State, at: float, message_id: str |
     return None
 
 
-def decide(
+def _recording_the_change(
+    decide: Callable[Concatenate[Incident | None, Alert, P], Plan],
+) -> Callable[Concatenate[Incident | None, Alert, P], Plan]:
+    """`decide`, with the state change its plan applies (for the incident history): none for a redelivery, a
+    late notification or a same-state repeat."""
+
+    @functools.wraps(decide)
+    def decided(previous: Incident | None, alert: Alert, /, *args: P.args, **kwargs: P.kwargs) -> Plan:
+        plan = decide(previous, alert, *args, **kwargs)
+        state = (alert.state or State.ALARM).value
+        known = previous.state if previous is not None and previous.state else None
+        if plan.outcome in (Outcome.DUPLICATE, Outcome.LATE) or known == state:
+            return plan
+        at = alert.state_change_time.timestamp() if alert.state_change_time else float(kwargs["now"])  # type: ignore[arg-type]
+        return replace(plan, change=StateChange(old_state=_state_before(alert, known), new_state=state, at=at))
+
+    return decided
+
+
+def _state_before(alert: Alert, known: str | None) -> str:
+    """The notification's previous state; else the record's; else (a Sentry metric alert's first) the opposite."""
+    if alert.previous_state is not None:
+        return alert.previous_state.value
+    if known:
+        return known
+    return State.OK.value if alert.state is not State.OK else State.ALARM.value
+
+
+@_recording_the_change
+def decide(  # noqa: PLR0911 - one return per lifecycle rule, in the order of the module docstring
     previous: Incident | None,
     alert: Alert,
     *,
@@ -115,54 +149,7 @@ def decide(
     silenced: bool = False,
 ) -> Plan:
     """What one alarm notification does to its incident (payload: the usual top-level rendering; for
-    INSUFFICIENT_DATA the monitoring-blind notice, and `channel` the errors channel), with the state change
-    it applies (for the incident history): none for a redelivery, a late notification or a same-state repeat."""
-    plan = _decide(
-        previous,
-        alert,
-        key=key,
-        channel=channel,
-        channel_id=channel_id,
-        severity=severity,
-        payload=payload,
-        context=context,
-        now=now,
-        config=config,
-        silenced=silenced,
-    )
-    if plan.outcome in (Outcome.DUPLICATE, Outcome.LATE):
-        return plan
-    state = (alert.state or State.ALARM).value
-    known = previous.state if previous is not None and previous.state else None
-    if known == state:
-        return plan
-    at = alert.state_change_time.timestamp() if alert.state_change_time else now
-    return replace(plan, change=StateChange(old_state=_state_before(alert, known), new_state=state, at=at))
-
-
-def _state_before(alert: Alert, known: str | None) -> str:
-    """The notification's previous state; else the record's; else (a Sentry metric alert's first) the opposite."""
-    if alert.previous_state is not None:
-        return alert.previous_state.value
-    if known:
-        return known
-    return State.OK.value if alert.state is not State.OK else State.ALARM.value
-
-
-def _decide(  # noqa: PLR0911 - one return per lifecycle rule, in the order of the module docstring
-    previous: Incident | None,
-    alert: Alert,
-    *,
-    key: str,
-    channel: str,
-    channel_id: str,
-    severity: Severity,
-    payload: Payload,
-    context: RenderContext,
-    now: float,
-    config: LifecycleConfig,
-    silenced: bool = False,
-) -> Plan:
+    INSUFFICIENT_DATA the monitoring-blind notice, and `channel` the errors channel)."""
     state = alert.state or State.ALARM
     at = alert.state_change_time.timestamp() if alert.state_change_time else now
     message_id = alert.message_id
