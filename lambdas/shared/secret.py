@@ -52,5 +52,5 @@ def secret_value(text: Secret, *, field: str, what: str) -> Secret:
         del parsed  # may hold other secret fields
         text = Secret(found if isinstance(found, str) else "")
     if not text.reveal().strip():
-        raise SecretFormatError(f"{what} is empty: fill it in Secrets Manager (see the deployment guide)")
+        raise SecretFormatError(f"{what} is empty: fill it in Secrets Manager (see the README)")
     return Secret(text.reveal().strip())
