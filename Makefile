@@ -107,6 +107,7 @@ alarm-report: install ## Alarm noise report (Markdown, PNG, tuning) for ENV over
 bench: install ## Print the benchmarks (parse/route/render time, cold starts, probe concurrency, cost)
 	$(PY) -m bench.alert_router_bench
 	$(PY) -m bench.cold_start_bench
+	$(PY) -m bench.slack_actions_bench
 	$(PY) -m bench.synthetic_monitor_bench
 
 clean: ## Remove build output (keeps .venv and node_modules)
