@@ -41,6 +41,9 @@ from tests.clock import FakeClock
 from tests.emf import emf_points
 from tests.integration.test_incident_lifecycle import CRITICAL, OPENED, alarm_event, web_api
 from tests.unit.alert_router.slack_limits import slack_problems
+from tools.alarm_report.aws import incident_history
+from tools.alarm_report.episodes import Episode, Period
+from tools.alarm_report.stats import opening_entry
 from tools.local_slack import LocalSlackApi
 from tools.slack_interactions import TEST_SIGNING_SECRET, NoSuchButton, buttons, click, form_body, signed_event
 
@@ -571,3 +574,36 @@ def test_a_failed_history_write_is_counted_and_never_costs_the_alert(
     assert emf_points(capfd.readouterr().out, "HistoryWriteFailures") == [1.0]
     [line] = log_lines(json_logs, "incident history not written")
     assert (line["level"], line["error_type"]) == ("ERROR", "RuntimeError")
+
+
+def test_the_alarm_report_reads_the_acknowledgement_the_router_wrote(
+    api: LocalSlackApi, press: Press, clock: FakeClock, moto_dynamodb: Any
+) -> None:
+    # Given the router writing to a moto incident table laid out as deployed: an incident, acknowledged, resolved
+    create_table(moto_dynamodb, "deployed-incidents", INCIDENT_TABLE)
+    store = DynamoDBIncidentStore("deployed-incidents", client=moto_dynamodb)
+
+    def route(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+        result: dict[str, Any] = router_handler.lambda_handler(
+            event, context or LocalLambdaContext(function_name="alert-router"),
+            deduplicator=InMemoryDeduplicator(), slack_api=web_api(api, clock), store=store, now=clock,
+        )  # fmt: skip
+        return result
+
+    route(alarm_event("ALARM", OPENED, "m-1"))
+    at(4, clock)
+    payload = click(api.posts(CRITICAL)[0], "Acknowledge", response_url=api.response_url(), user_id=ALICE,
+                    user_name="alice", action_ts="9.9")  # fmt: skip
+    (action,) = read_interaction(form_body(payload)).actions
+    route(action_event(action))
+    route(alarm_event("OK", OPENED + timedelta(minutes=30), "m-2"))
+    # When the alarm report reads the table (tools/alarm_report, make alarm-report's reader)
+    period = Period(OPENED - timedelta(days=1), OPENED + timedelta(days=1))
+    entries, unreadable = incident_history(moto_dynamodb, "deployed-incidents", period)
+    # Then it finds both changes and the episode's opening entry carries who acknowledged it
+    assert unreadable == 0
+    assert sorted(e.state for e in entries) == ["ALARM", "OK"]
+    episode = Episode(ALARM_NAME, OPENED, OPENED + timedelta(minutes=30))
+    opening = opening_entry(episode, entries)
+    assert opening is not None
+    assert (opening.acked_by, opening.acked_at) == ("alice", (OPENED + timedelta(minutes=4)).timestamp())
