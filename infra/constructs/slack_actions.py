@@ -3,10 +3,13 @@ the alert router (lambdas/slack_actions).
 
 The URL's auth type is NONE because Slack cannot sign requests with AWS SigV4: authenticity is Slack's v0
 request signature (`X-Slack-Signature`, HMAC-SHA256 with the app's signing secret), checked by the function
-with the secret from Secrets Manager before anything is handed over. Throttling is reserved concurrency (a
-flood can use at most that many executions, and never starves the router or the rest of the account). The
-signing secret is created with a generated placeholder; the operator writes the Slack app's signing secret into
-it (docs/operations/deployment-guide.md, "Buttons in Slack").
+with the secret from Secrets Manager before anything is handed over. With AuthType NONE the function's resource
+policy must still allow anyone lambda:InvokeFunctionUrl (lambda:FunctionUrlAuthType = NONE) and, for URLs
+created since October 2025, lambda:InvokeFunction (lambda:InvokedViaFunctionUrl); add_function_url writes both
+(https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html; tests/infra/aws_rules/calls.py evaluates them).
+Throttling is reserved concurrency (a flood can use at most that many executions, and never starves the router
+or the rest of the account). The signing secret is created with a generated placeholder; the operator writes
+the Slack app's signing secret into it (docs/operations/deployment-guide.md, "Buttons in Slack").
 
 A failed, throttled or refused click is a button that did nothing while someone waits on it: three alarms
 (errors, throttles, signature mismatch) tell a human, through the fallback topic too. The stack grants the role

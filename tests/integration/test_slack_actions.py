@@ -239,6 +239,20 @@ def test_acknowledge_records_who_and_when_updates_the_original_and_stops_repeats
     assert opened.changed_at == OPENED.timestamp()
 
 
+def test_who_pressed_what_is_logged_by_the_endpoint_and_the_router(
+    router: Router, press: Press, clock: FakeClock, json_logs: io.StringIO
+) -> None:
+    router(alarm_event("ALARM", OPENED, "m-1"))
+    at(4, clock)
+    press("Silence 4 h", user=BOB)
+    # The endpoint logs the verified click's ids (who, which button, which message); the router what it did
+    [handed] = log_lines(json_logs, "handed to the router")
+    assert (handed["user"], handed["action_ids"], handed["channel"]) == (BOB, ["incident-silence-4h"], CRITICAL)
+    [done] = log_lines(json_logs, "slack action")
+    assert (done["user"], done["action_id"], done["outcome"]) == (BOB, "incident-silence-4h", "silenced-from-slack")
+    assert done["message_ts"] == handed["message_ts"]
+
+
 def test_double_clicks_and_redeliveries_are_idempotent(
     api: LocalSlackApi, router: Router, press: Press, clock: FakeClock
 ) -> None:
