@@ -23,7 +23,7 @@ DAYS ?= 14
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install lock synth diff deploy preflight discover smoke lint test mutation demo invoke silence alarm-report bench build clean
+.PHONY: help install lock synth diff deploy preflight discover smoke lint test mutation demo invoke silence slack-manifest alarm-report bench build clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -100,6 +100,9 @@ silence: install ## Silences in ENV's incident table: MATCH=<pattern> FOR=2h REA
 	$(PY) -m tools.silence "$${ACTION:-create}" --env $(ENV) --match "$$MATCH" --for "$$FOR" --reason "$$REASON" \
 		--id "$$ID" $(if $(filter yes,$(ALL_CRITICAL)),--all-critical)
 
+slack-manifest: install ## Print the Slack app manifest with ENV's interactivity URL (stack output) [OUT=<file>]
+	$(PY) -m tools.slack_manifest --env $(ENV)$(if $(OUT), --out "$$OUT")
+
 # HISTORY=<file> reads `aws cloudwatch describe-alarm-history --output json` output instead of AWS.
 alarm-report: install ## Alarm noise report (Markdown, PNG, tuning) for ENV over DAYS into build/alarm-report/ENV [HISTORY=<file>]
 	$(PY) -m tools.alarm_report $(if $(HISTORY),--history "$(HISTORY)",--env $(ENV) --days $(DAYS)) \
@@ -108,6 +111,7 @@ alarm-report: install ## Alarm noise report (Markdown, PNG, tuning) for ENV over
 bench: install ## Print the benchmarks (parse/route/render time, cold starts, probe concurrency, cost, grouping)
 	$(PY) -m bench.alert_router_bench
 	$(PY) -m bench.cold_start_bench
+	$(PY) -m bench.slack_actions_bench
 	$(PY) -m bench.synthetic_monitor_bench
 	$(PY) -m bench.grouping_bench
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from aws_cdk import Token
+from aws_cdk import Duration, Token
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -170,6 +171,43 @@ class AlarmFactory:
             runbook=runbook,
             notify_insufficient_data=notify_insufficient_data,
         )
+
+    def signed_endpoint_alarms(
+        self,
+        scope: Construct,
+        *,
+        name: str,
+        function: lambda_.IFunction,
+        signature_mismatch: cw.IMetric,
+        lost: tuple[str, str, str],
+        runbook: str,
+        extra_topics: tuple[sns.ITopic, ...] = (),
+    ) -> tuple[cw.Alarm, cw.Alarm, cw.Alarm]:
+        """The three alarms of a public, HMAC-signed Function URL (the Sentry intake, the Slack buttons), each on
+        the first occurrence in 5 minutes: `<name>-errors`, `<name>-throttles` (Lambda's metrics of `function`)
+        and `<name>-signature-mismatch` (the handler's count of a well-formed signature that does not match: a
+        wrong or unfilled secret, which no Lambda metric shows). `lost` says what each one cost, in that order."""
+        period = Duration.minutes(5)
+        errors, throttles, mismatch = lost
+        metrics = (
+            ("ErrorsAlarm", "errors", errors, function.metric_errors(statistic="Sum", period=period)),
+            ("ThrottlesAlarm", "throttles", throttles, function.metric_throttles(statistic="Sum", period=period)),
+            ("SignatureMismatchAlarm", "signature-mismatch", mismatch, signature_mismatch),
+        )
+        first, second, third = (
+            self.create_on_any(
+                scope,
+                construct_id,
+                name=f"{name}-{suffix}",
+                summary=summary,
+                metric=metric,
+                severity=Severity.WARNING,
+                runbook=runbook,
+                extra_topics=extra_topics,
+            )
+            for construct_id, suffix, summary, metric in metrics
+        )
+        return first, second, third
 
 
 def metric_group(metric: cw.IMetric) -> str | None:

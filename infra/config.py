@@ -32,7 +32,7 @@ from lambdas.alert_router.enrichment.settings import DEFAULTS as ENRICHMENT_DEFA
 from lambdas.alert_router.grouping.keys import GROUPING_LIMITS, GroupingError, parse_grouping
 from lambdas.alert_router.incidents.silences import WEEKDAYS, SilenceError, parse_windows, silences_everything
 from lambdas.alert_router.routing.sentry_rules import SentryRouting, parse_sentry_routing
-from lambdas.alert_router.settings import SettingsError, parse_oncall, parse_overrides
+from lambdas.alert_router.settings import USER_GROUP_ID, SettingsError, parse_oncall, parse_overrides
 from lambdas.shared.urls import CREDENTIALS_REFUSED, has_credentials
 from lambdas.synthetic_monitor.checks import (
     DEFAULT_TIMEOUT_MS,
@@ -322,6 +322,24 @@ class EnrichmentConfig(_Strict):
     graph_budget_ms: int = _enrichment_field("GRAPH_BUDGET_MS")
 
 
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class EscalationConfig(_Strict):
+    """Bot-token mode: a critical incident nobody acknowledges (or silences) within `after_minutes` of its post is
+    re-announced once in its thread, broadcast to the channel and mentioning the Slack user group `user_group_id`
+    (the secondary on-call), and published to the escalation topic, which `emails` and `sms_numbers` subscribe
+    to (docs/operations/incident-response.md, Escalation path)."""
+
+    enabled: bool = True
+    after_minutes: Annotated[int, Field(ge=5, le=240)] = 15
+    # Slack's id of the user group (Slack: People -> User groups -> the group -> its id, S...), not its @handle
+    user_group_id: Annotated[str, Field(pattern=USER_GROUP_ID.pattern)] | None = None
+    emails: list[Email] = []
+    # E.164 numbers; SMS from SNS needs the account out of the SMS sandbox (or each number verified)
+    sms_numbers: list[Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$")]] = []
+
+
 class RouterConfig(_Strict):
     reserved_concurrency: Annotated[int, Field(ge=1, le=50)] = 5
     timeout_seconds: Annotated[int, Field(ge=10, le=300)] = 60
@@ -329,8 +347,9 @@ class RouterConfig(_Strict):
     overrides: list[RouterOverride] = []
     # Second path for the router's own alarms (DLQ depth, router errors): they must reach a human
     # even when the router is broken, so they also go to an email subscription.
-    fallback_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    fallback_email: Email | None = None
     incidents: IncidentConfig = IncidentConfig()
+    escalation: EscalationConfig = EscalationConfig()
     # Entries replacing the regexes of the router's routing/sentry_rules.SentryRouting (unset: its defaults).
     sentry_routing: dict[str, str] = {}
     grouping: GroupingConfig = GroupingConfig()
@@ -363,6 +382,12 @@ class RouterConfig(_Strict):
     def _router_parses(cls, entries: dict[str, str]) -> dict[str, str]:
         parse_sentry_routing(entries)  # the router's own parser: synthesis rejects what it would reject
         return entries
+
+    @model_validator(mode="after")
+    def _sweep_can_escalate_in_time(self) -> RouterConfig:
+        if self.escalation.enabled and self.incidents.sweep_minutes > self.escalation.after_minutes:
+            raise ValueError("incidents.sweep_minutes must not exceed escalation.after_minutes (the sweep escalates)")
+        return self
 
     def sentry_routing_table(self) -> SentryRouting:
         """The whole table the router will use: defaults with this environment's entries applied."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Aspects, CfnOutput, Environment, Stack
+from aws_cdk import Acknowledgment, Aspects, CfnOutput, Environment, Stack, Validations
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
@@ -16,11 +17,13 @@ from infra.constructs.alert_router import AlertRouterConstruct
 from infra.constructs.alerting import AlertingConstruct
 from infra.constructs.dashboard import DashboardConstruct
 from infra.constructs.ecs_monitoring import EcsMonitoring
+from infra.constructs.escalation import EscalationConstruct
 from infra.constructs.logs import LogsConstruct
 from infra.constructs.rds_monitoring import RdsMonitoring
 from infra.constructs.redis_monitoring import RedisMonitoring
 from infra.constructs.router_enrichment import RouterEnrichment
 from infra.constructs.sentry_intake import SentryIntakeConstruct
+from infra.constructs.slack_actions import SlackActionsConstruct
 from infra.constructs.synthetic_alarms import SyntheticAlarms, SyntheticMetrics, Vantage
 from infra.constructs.synthetics import MAX_EVENT_AGE, SyntheticsConstruct
 from infra.constructs.synthetics import NAME as MONITOR_NAME
@@ -86,6 +89,7 @@ class MonitoringStack(Stack):
                 self.alert_router.queue, dead_letter_queue=self.alert_router.dead_letter_queue
             )
         )
+        self._act_from_slack(config, factory)
 
         self.sentry_intake = SentryIntakeConstruct(
             self,
@@ -130,6 +134,7 @@ class MonitoringStack(Stack):
         rows("Alert router", self.alert_router.widgets)
         rows("Incidents", self.alert_router.incident_widgets)
         rows("Sentry intake", self.sentry_intake.widgets)
+        rows("Slack buttons", [*self.slack_actions.widgets, *self.alert_router.action_widgets])
         self.dashboard.build(self.alarm_factory.created)
         _refuse_windows_that_silence_every_critical_alarm(config, self.alarm_factory.critical_names)
 
@@ -169,6 +174,41 @@ class MonitoringStack(Stack):
         results.grant(router.role, "dynamodb:Query")
         if self.router_enrichment.policy is not None:
             router.role.attach_inline_policy(self.router_enrichment.policy)
+
+
+    def _act_from_slack(self, config: EnvironmentConfig, factory: AlarmFactory) -> None:
+        """Issue 14: the escalation topic the router publishes to, and the interactivity endpoint that hands
+        button clicks to the router (bot-token mode; in webhook mode nothing posts buttons or escalates)."""
+        router = self.alert_router
+        self.escalation = EscalationConstruct(
+            self, "Escalation", prefix=config.prefix, key=self.alerting.key, escalation=config.router.escalation
+        )
+        router.function.add_environment("ESCALATION_TOPIC_ARN", self.escalation.topic.topic_arn)
+        self.escalation.topic.grant_publish(router.role)
+        Validations.of(router.role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+                reason=(
+                    "Publishing to the KMS-encrypted escalation topic needs kms:GenerateDataKey* on that one topic key"
+                    " (CDK's Topic.grant_publish); the resource is the key's ARN, not '*'."
+                ),
+            ),
+        )
+        self.slack_actions = SlackActionsConstruct(
+            self,
+            "SlackActions",
+            config=config,
+            router_function_arn=router.function.function_arn,
+            factory=factory,
+            fallback_topic=self.alerting.fallback_topic,
+        )
+        # Least privilege: its one secret, and an (asynchronous) invoke of the router's unqualified ARN only
+        # (Function.grant_invoke would add `<arn>:*`, every version and alias).
+        self.slack_actions.secret.grant_read(self.slack_actions.role)
+        self.slack_actions.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[router.function.function_arn])
+        )
+        CfnOutput(self, "EscalationTopicArn", value=self.escalation.topic.topic_arn)
 
 
 def vantage(config: EnvironmentConfig) -> Vantage | None:

@@ -16,6 +16,8 @@
 8. Runs the /health/live incident again with the router in bot-token mode against a local Slack Web API
    (chat.postMessage, chat.update) and prints the thread view: one message per incident, updated in place
    when it resolves, with the recovery in its thread.
+9. Acknowledges a /health/live ALARM from Slack: a click on its Acknowledge button, signed as Slack signs it,
+   sent to the real interactivity endpoint, which hands it to the router; prints the updated message.
 
 Time is compressed: each monitor run stands for one schedule period (1 minute by default).
 
@@ -493,6 +495,56 @@ def _fresh_handler(module: str) -> Callable[[dict[str, Any], Any], dict[str, Any
     return importlib.import_module(module).lambda_handler  # type: ignore[no-any-return]
 
 
+# --- 9. acting from Slack (issue 14) -------------------------------------------------------------------------
+
+
+def acknowledge_from_slack(template: Mapping[str, Any]) -> tuple[str, str]:
+    """The /health/live ALARM posted in bot-token mode with its buttons; an Acknowledge click, signed as Slack signs
+    it, through the real interactivity endpoint (which hands it to the router). (The channel before, after.)"""
+    from lambdas.alert_router.incidents.store import InMemoryIncidentStore  # noqa: PLC0415
+    from lambdas.shared.local_context import LocalLambdaContext  # noqa: PLC0415
+    from lambdas.slack_actions.handoff import LocalRouterInvoker  # noqa: PLC0415
+    from tools.local_cloudwatch import Transition, alarms_from_template, sns_event_for  # noqa: PLC0415
+    from tools.local_slack import LocalSlackApi  # noqa: PLC0415
+    from tools.slack_interactions import TEST_SIGNING_SECRET, click, signed_event  # noqa: PLC0415
+
+    alarms, _ = alarms_from_template(template)
+    live = next((a for a in alarms if a.name.endswith("synthetic-live-failing")), None)
+    if live is None:
+        raise DemoFailure("the template has no synthetic-live-failing alarm to acknowledge")
+    quiet = {"POWERTOOLS_LOG_LEVEL": os.environ.get("DEMO_LOG_LEVEL", "ERROR")}
+    store = InMemoryIncidentStore()  # this step's own incidents
+    with LocalSlackApi() as api:
+        bot = {
+            "SLACK_BOT_TOKEN": api.token,
+            "SLACK_CHANNEL_IDS": api.channel_ids_json(),
+            "SLACK_API_BASE_URL": api.base_url,
+        }
+        router = _in_environ(
+            "lambdas.alert_router", {**lambda_environment(template, "lambdas.alert_router"), **bot, **quiet}
+        )
+        endpoint_env = lambda_environment(template, "lambdas.slack_actions")
+        endpoint = _in_environ(
+            "lambdas.slack_actions", {**endpoint_env, "SLACK_SIGNING_SECRET": TEST_SIGNING_SECRET, **quiet}
+        )
+        reason = "Threshold Crossed: 3 out of the last 3 datapoints were less than the threshold (1.0)."
+        alarm = sns_event_for(Transition(live, "OK", "ALARM", reason, time.time()))
+        with contextlib.redirect_stdout(io.StringIO()):  # the functions' EMF, not for the terminal
+            router(alarm, LocalLambdaContext(function_name="alert-router"), store=store)
+            channel = next(channel_id for channel_id in api.channel_ids.values() if api.posts(channel_id))
+            (post,) = api.posts(channel)
+            before = api.render_channel(channel)
+            payload = click(
+                post, "Acknowledge", response_url=api.response_url(), user_id="U0ONCALL", user_name="oncall"
+            )
+            invoker = LocalRouterInvoker(router=lambda event, context: router(event, context, store=store))
+            answer = endpoint(signed_event(payload), LocalLambdaContext(function_name="slack-actions"), invoker=invoker)
+        outcomes = [result.get("outcome") for result in invoker.results]
+        if answer["statusCode"] != 200 or outcomes != ["acknowledged"]:
+            raise DemoFailure(f"the Acknowledge click was not applied (HTTP {answer['statusCode']}, {outcomes})")
+        return before, api.render_channel(channel)
+
+
 def _check_cell(check: Mapping[str, Any]) -> str:
     mark = "✓" if check.get("ok") else "✗"
     detail = f"{check.get('latency_ms', 0):.0f}ms" if check.get("ok") else str(check.get("reason") or "failed")
@@ -540,7 +592,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario", choices=[*sorted(SCENARIOS), "storm"], default="full")
     parser.add_argument("--replay", type=Path, help="send one Lambda test event through the router and stop")
     parser.add_argument(
-        "--no-threads", action="store_true", help="skip step 8, the thread view of one incident in bot-token mode"
+        "--no-threads", action="store_true", help="skip steps 8 and 9, bot-token mode's threads and buttons"
     )
     args = parser.parse_args(argv)
     out = sys.stdout
@@ -559,9 +611,12 @@ def main(argv: list[str] | None = None) -> int:
         print("2-6. running the scenario with the real monitor and router handlers", file=out)
         result = run_scenario(SCENARIOS[args.scenario], template=template, out=out)
         threaded = None
+        acknowledged = None
         if not args.no_threads:
             print("\n8. the /health/live incident again, with the router in bot-token mode", file=out)
             threaded = run_scenario(SCENARIOS["live"], template=template, out=io.StringIO(), slack_mode="bot")
+            print("9. a /health/live ALARM acknowledged from Slack (a signed click on its button)", file=out)
+            acknowledged = acknowledge_from_slack(template)
     except DemoFailure as failure:
         print(f"\ndemo FAILED: {failure}", file=sys.stderr)
         return 1
@@ -577,6 +632,12 @@ def main(argv: list[str] | None = None) -> int:
         for channel, view in sorted(threaded.threads.items()):
             print(f"\n#{channel}\n" + "─" * 72 + "\n" + _indent(view), file=out)
         print("", file=out)
+    if acknowledged is not None:
+        before, after = acknowledged
+        print("\n9. Acknowledge from Slack: the ALARM with its buttons ...", file=out)
+        print("─" * 72 + "\n" + _indent(before), file=out)
+        print("   ... after the signed click: the click verified, the message updated, the thread told", file=out)
+        print("─" * 72 + "\n" + _indent(after), file=out)
     for line in result.alarms_without_data:
         print(f"note: {line}", file=out)
     if result.not_evaluated:

@@ -23,6 +23,8 @@ A local Slack Web API (bot-token mode): chat.postMessage and chat.update, bearer
         api.fail("*", mode="trickle", pace=1.0)                # the same misbehaviours as the webhooks
         api.delete_message("C0CRITICAL", ts)                   # then thread_not_found / message_not_found
         api.posts("C0CRITICAL"), api.replies("C0CRITICAL", ts), api.updates("C0CRITICAL")
+        url = api.response_url()      # a click's response_url on this server; api.responses() what was posted
+        api.fail("response_url", status=404, error="expired_url")   # response URLs fail like any method
         print(api.render_channel("C0CRITICAL"))     # top-level messages (as updated) with their threads
         api.files("C0CRITICAL")     # files shared (the external upload: files.getUploadURLExternal, the bytes
                                     # POSTed to its upload_url on this server, files.completeUploadExternal)
@@ -323,6 +325,7 @@ class LocalSlackApi(_LoopbackServer):
         self._counter = 0
         self._messages: dict[str, list[dict[str, Any]]] = defaultdict(list)  # channel id -> posts, in order
         self._updates: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._responses: list[dict[str, Any]] = []  # posts to response URLs (answers to clicks), in order
         self._calls: list[str] = []
         self._faults: dict[str, deque[ApiFault]] = defaultdict(deque)  # method ("*": any) -> next answers
         self._uploads: dict[str, dict[str, Any]] = {}  # file id -> what getUploadURLExternal was told, and the bytes
@@ -407,6 +410,7 @@ class LocalSlackApi(_LoopbackServer):
         with self._lock:
             self._messages.clear()
             self._updates.clear()
+            self._responses.clear()
             self._calls.clear()
             self._faults.clear()
             self._uploads.clear()
@@ -425,6 +429,25 @@ class LocalSlackApi(_LoopbackServer):
                 lines.append(marker + render_terminal(reply).replace("\n", "\n    "))
             lines.append("")
         return "\n".join(lines)
+
+    # --- response URLs (answers to a click that only the clicking user sees) ---
+    def response_url(self) -> str:
+        """A response_url as Slack gives one with each click (https://hooks.slack.com/actions/... in Slack)."""
+        with self._lock:
+            self._counter += 1
+            return f"{self._origin}/actions/T0LOCAL/{self._counter}/local{self._counter:06d}"
+
+    def responses(self) -> list[dict[str, Any]]:
+        """Every accepted post to a response URL (url + payload), in order."""
+        with self._lock:
+            return [json.loads(json.dumps(r)) for r in self._responses]
+
+    def _respond(self, path: str, args: dict[str, Any]) -> tuple[int, dict[str, Any], str | None]:
+        if not args.get("text"):
+            return 200, {"ok": False, "error": "no_text"}, None
+        with self._lock:
+            self._responses.append({"url": f"{self._origin}{path}", **args})
+        return 200, {"ok": True}, None
 
     # --- the API ---
     def _next_fault(self, method: str) -> ApiFault | None:
@@ -558,7 +581,8 @@ def _api_handler_for(api: LocalSlackApi) -> type[BaseHTTPRequestHandler]:
                 status, said = api._receive_upload(self.path.removeprefix("/upload/"), body)
                 _send(self, status, "text/plain", said.encode(), None)
                 return
-            method = self.path.split("?", 1)[0].removeprefix("/api/").strip("/")
+            path = self.path.split("?", 1)[0]
+            method = "response_url" if path.startswith("/actions/") else path.removeprefix("/api/").strip("/")
             try:
                 args = _api_args(self.headers.get("Content-Type") or "", body)
             except ValueError:
@@ -567,6 +591,9 @@ def _api_handler_for(api: LocalSlackApi) -> type[BaseHTTPRequestHandler]:
             if api.latency:
                 time.sleep(api.latency)
             fault = api._next_fault(method)
+            if fault is None and method == "response_url":  # no token: the URL itself is the credential
+                self._answer(*api._respond(path, args))
+                return
             if fault is None:
                 self._answer(*api._call(method, self.headers.get("Authorization"), args))
                 return
@@ -615,7 +642,12 @@ def render_terminal(payload: dict[str, Any]) -> str:
                 lines.append(f"  {label.strip('*')}: {value.replace(chr(10), '; ')}")
         elif kind == "context":
             lines.append("  " + "  ".join(_plain(e.get("text", "")) for e in block.get("elements") or []))
-        elif kind == "actions":  # link buttons (buttons without a URL are the app's own: not shown)
-            links = [f"[{e['text']['text']}] <{e['url']}>" for e in block.get("elements") or [] if e.get("url")]
-            lines += ["  " + "  ".join(links)] if links else []
+        elif kind == "actions":  # buttons: a link button shows where it goes
+            lines.append(
+                "  "
+                + "  ".join(
+                    f"[{e.get('text', {}).get('text', '')}]" + (f" <{e['url']}>" if e.get("url") else "")
+                    for e in block.get("elements") or []
+                )
+            )
     return "\n".join(lines)

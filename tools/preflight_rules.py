@@ -14,8 +14,9 @@ from typing import Any
 
 from infra.config import EnvironmentConfig
 from lambdas.alert_router.settings import DEPLOYED_WEBHOOK_URL, Settings, SettingsError, parse_bot, parse_webhooks
-from lambdas.sentry_intake.settings import Secret, client_secret_from_text
 from lambdas.sentry_intake.settings import SettingsError as SentrySettingsError
+from lambdas.sentry_intake.settings import client_secret_from_text
+from lambdas.shared.secret import Secret
 from tools.aws_account import candidates
 
 # A reserved upper bound is within a few percent of the real max_connections (RDS reserves memory for the OS).

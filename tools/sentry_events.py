@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from lambdas.sentry_intake.freshness import TIME_FIELDS, signed_time
-from lambdas.sentry_intake.settings import Secret
-from lambdas.sentry_intake.webhook import request_from_event, sign, signature_valid
+from lambdas.sentry_intake.webhook import sign, signature_valid
+from lambdas.shared.function_url import request_from_event
+from lambdas.shared.secret import Secret
 
 TEST_SECRET = "test-sentry-client-secret"  # a documented test value, not a credential
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "events" / "sentry_intake"

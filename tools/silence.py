@@ -14,6 +14,12 @@ The table is `--table`, else $INCIDENT_TABLE_NAME, else the stack output `Incide
 Before creating a silence the critical alarms of ENV are read from its synthesized template (or
 `--template <file>`), so a pattern that would silence all of them is refused without `--all-critical`
 (`ALL_CRITICAL=yes`).
+
+Ad-hoc silences act only in bot-token mode (webhook mode keeps no state to check them against). The mode
+is the one the router picks: the shape of the deployed Slack secret `<prefix>/slack-webhooks` (read, never
+shown; `lambdas.alert_router.settings.secret_mode`). In webhook mode `create` refuses in one line and names
+the maintenance windows of config, which both modes apply; `list` and `expire` say it and go on (an old
+silence can still be listed and ended).
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from infra.config import ENVIRONMENTS, ConfigError, EnvironmentConfig, load_conf
 from infra.stack import stack_name
 from lambdas.alert_router.incidents.silences import Silence, SilenceError, parse_duration
 from lambdas.alert_router.incidents.store import DynamoDBIncidentStore, create_silence, expire_silence, list_silences
+from lambdas.alert_router.settings import secret_mode
 from lambdas.shared.alarm_metadata import Severity, parse_alarm_metadata
 
 TABLE_OUTPUT = "IncidentTableName"
@@ -97,6 +104,36 @@ def incident_table(
     return str(outputs[TABLE_OUTPUT])
 
 
+def slack_secret_name(config: EnvironmentConfig) -> str:
+    return f"{config.prefix}/slack-webhooks"  # infra/constructs/alert_router.py (stack output SlackWebhookSecretName)
+
+
+def slack_mode(config: EnvironmentConfig, *, secretsmanager: Any = None) -> str:
+    """The router's mode in ENV, from its secret's shape: bot-token, webhook, invalid, or unknown (unreadable)."""
+    try:
+        client = secretsmanager or boto3.client("secretsmanager", region_name=config.region)
+        text = client.get_secret_value(SecretId=slack_secret_name(config))["SecretString"]
+    except (BotoCoreError, ClientError, KeyError):
+        return "unknown"
+    return secret_mode(text)
+
+
+def mode_line(config: EnvironmentConfig, mode: str) -> str | None:
+    """One line about silences in this mode; None in bot-token mode, where they act."""
+    secret = slack_secret_name(config)
+    windows = f"router.incidents.maintenance_windows in config/{config.environment}.yaml"
+    if mode == "webhook":
+        return (
+            f"{config.prefix} runs in webhook mode ({secret} holds webhook URLs): ad-hoc silences need bot-token"
+            f" mode; {windows} apply in both modes"
+        )
+    if mode == "invalid":
+        return f"{secret} is not filled in (no Slack mode yet): a silence acts only once it holds a bot token"
+    if mode == "unknown":
+        return f"could not read {secret} to tell the Slack mode: silences act only in bot-token mode"
+    return None
+
+
 def current_user(environ: Mapping[str, str]) -> str:
     """Who creates the silence: git's user.name, else $USER."""
     try:
@@ -148,8 +185,13 @@ def run(args: argparse.Namespace, environ: Mapping[str, str], now: datetime) -> 
     if args.action == "expire" and not args.id.strip():
         raise CliError("expire needs ID=<silence id> (see make silence ACTION=list)")
     duration = parse_duration(args.duration) if args.action == "create" else None
-
     table = incident_table(args.table, config, environ)
+    mode = slack_mode(config)
+    line = mode_line(config, mode)
+    if line is not None and mode == "webhook" and args.action == "create":
+        raise CliError(line)
+    if line is not None:
+        print(f"note: {line}", file=sys.stderr)
     store = DynamoDBIncidentStore(table, client=boto3.client("dynamodb", region_name=config.region))
     if duration is not None:
         critical = critical_alarms_of(args.env, args.template)

@@ -36,6 +36,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
@@ -89,7 +90,22 @@ FALLBACK_ALARMS = {
         "router-plain-text-fallbacks",
         "Slack refused the alert router's Block Kit message; it was posted as plain text only",
     ),
+    # bot-token mode, acting from Slack (issue 14)
+    "HistoryWriteFailures": (
+        "router-history-write-failures",
+        "Bot-token mode: the incident history could not be written; the alarm report misses those state changes",
+    ),
+    "EscalationPageFailures": (
+        "router-escalation-page-failures",
+        "Bot-token mode: an escalation could not be published to the escalation topic (email, SMS); the sweep"
+        " repeats it",
+    ),
+    "AnswerFallbacks": (
+        "router-answer-fallbacks",
+        "Bot-token mode: Slack refused the private answer to a button click; it was said in the thread instead",
+    ),
 }
+ASYNC_RETRY_ATTEMPTS = 2
 # The router's own alarms are one fault (it cannot deliver): one message when several fire together.
 ROUTER_GROUP = "alert-router"
 WIDGET_WIDTH = 6
@@ -99,9 +115,8 @@ WIDGET_HEIGHT = 6
 class AlertRouterConstruct(Construct):
     """Public: `function`, `role`, `secret`, `table`, `incident_table`, `sweep_rule`, `queue` and its `queue_key`
     (the stack subscribes the queue to the alert topic), `dead_letter_queue`, `dlq_alarm`, `dlq_age_alarm`,
-    `backlog_alarm`, `delivery_failures_alarm`,
-    `errors_alarm`, `sweep_alarm`, `fallback_alarms` (metric -> alarm), `widgets` and `incident_widgets`
-    (dashboard rows, added by the stack)."""
+    `backlog_alarm`, `delivery_failures_alarm`, `errors_alarm`, `sweep_alarm`, `fallback_alarms` (metric -> alarm),
+    `widgets`, `incident_widgets` and `action_widgets` (dashboard rows and a graph, added by the stack)."""
 
     def __init__(
         self,
@@ -234,9 +249,11 @@ class AlertRouterConstruct(Construct):
                 "IDEMPOTENCY_TABLE_NAME": self.table.table_name,
                 "INCIDENT_TABLE_NAME": self.incident_table.table_name,
             },
-            # Only the sweep's schedule invokes it asynchronously: a missed sweep is made good by the next one.
-            retry_attempts=0,
+            # Asynchronous invocations: the sweep's schedule and the Slack buttons' clicks (lambdas/slack_actions).
+            # Lambda retries a failed one twice, then records it in the dead-letter queue: a click is not lost.
+            retry_attempts=ASYNC_RETRY_ATTEMPTS,
             max_event_age=Duration.minutes(max(1, config.router.incidents.sweep_minutes)),
+            on_failure=destinations.SqsDestination(self.dead_letter_queue),
         )
         self.function = router.function
         # Grants the role ReceiveMessage, ChangeMessageVisibility, GetQueueUrl, DeleteMessage,
@@ -354,6 +371,24 @@ class AlertRouterConstruct(Construct):
 
         self.widgets = self._widgets(config)
         self.incident_widgets = self._incident_widgets(config.environment)
+        # Bot-token mode's actions from Slack (issue 14): the stack puts it in the Slack buttons row
+        self.action_widgets = [
+            _graph(
+                "Acted from Slack (buttons, escalations, history)",
+                [
+                    self._router_metric(name, config.environment, label)
+                    for name, label in (
+                        ("Acknowledged", "acknowledged"),
+                        ("SilencedFromSlack", "silenced from Slack"),
+                        ("Unsilenced", "unsilenced"),
+                        ("ActionsAnswered", "clicks answered (nothing to do)"),
+                        ("Escalations", "escalated"),
+                        ("EscalationPages", "escalation topic"),
+                        ("HistoryWrites", "history entries"),
+                    )
+                ],
+            )
+        ]
         # Stack-level outputs with fixed names: the deployment guide refers to them.
         stack = Stack.of(self)
         CfnOutput(
@@ -617,10 +652,20 @@ def router_environment(config: EnvironmentConfig, *, dashboard_name: str) -> dic
             [window.lambda_spec() for window in incidents.maintenance_windows], separators=(",", ":")
         ),
         "GROUPING": json.dumps(config.router.grouping.lambda_spec(), separators=(",", ":")),
+        **escalation_environment(config),
         "SYNTHETICS_NAMESPACE": f"{config.metrics_namespace}/Synthetics",
         "POWERTOOLS_METRICS_NAMESPACE": f"{config.metrics_namespace}/{NAMESPACE_SUFFIX}",
         "POWERTOOLS_SERVICE_NAME": NAME,
     }
+
+
+def escalation_environment(config: EnvironmentConfig) -> dict[str, str]:
+    """ESCALATION_MINUTES and ESCALATION_USER_GROUP (the topic's ARN is added by the stack, which makes it)."""
+    escalation = config.router.escalation
+    if not escalation.enabled:
+        return {}
+    group = {"ESCALATION_USER_GROUP": escalation.user_group_id} if escalation.user_group_id else {}
+    return {"ESCALATION_MINUTES": str(escalation.after_minutes), **group}
 
 
 def _graph(

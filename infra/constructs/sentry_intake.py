@@ -24,7 +24,6 @@ from infra.config import EnvironmentConfig
 from infra.constructs.dashboard import graph
 from infra.constructs.function import ProjectFunction
 from infra.retention import kept_in_production
-from lambdas.shared.alarm_metadata import Severity
 
 NAME = "sentry-intake"
 HANDLER = "lambdas.sentry_intake.handler.lambda_handler"
@@ -105,44 +104,19 @@ class SentryIntakeConstruct(Construct):
             invoke_mode=lambda_.InvokeMode.BUFFERED,
         )
         # Any error or throttle is a Sentry alert nobody will see (Sentry does not retry): alarm on the first.
-        self.errors_alarm = factory.create_on_any(
+        self.errors_alarm, self.throttles_alarm, self.signature_mismatch_alarm = factory.signed_endpoint_alarms(
             self,
-            "ErrorsAlarm",
-            name="sentry-intake-errors",
-            summary=(
+            name=NAME,
+            function=self.function,
+            signature_mismatch=intake_counter(config, "SignatureMismatch"),
+            lost=(
                 "The Sentry intake failed an invocation (secret unreadable or invalid, SNS publish failed, or a bug):"
-                " that Sentry alert is lost"
-            ),
-            metric=self.function.metric_errors(statistic="Sum", period=ALARM_PERIOD),
-            severity=Severity.WARNING,
-            runbook=RUNBOOK,
-            extra_topics=(fallback_topic,),
-        )
-        self.throttles_alarm = factory.create_on_any(
-            self,
-            "ThrottlesAlarm",
-            name="sentry-intake-throttles",
-            summary=(
+                " that Sentry alert is lost",
                 f"Sentry webhooks were throttled (reserved concurrency {RESERVED_CONCURRENCY}): those Sentry alerts"
-                " are lost"
-            ),
-            metric=self.function.metric_throttles(statistic="Sum", period=ALARM_PERIOD),
-            severity=Severity.WARNING,
-            runbook=RUNBOOK,
-            extra_topics=(fallback_topic,),
-        )
-        # A wrong or never-filled client secret makes every genuine webhook a 401, which no Lambda metric
-        # shows: the handler counts Sentry-shaped requests whose signature does not match.
-        self.signature_mismatch_alarm = factory.create_on_any(
-            self,
-            "SignatureMismatchAlarm",
-            name="sentry-intake-signature-mismatch",
-            summary=(
+                " are lost",
                 "Sentry webhooks failed the signature check (the client secret in Secrets Manager is wrong or"
-                " not filled in): those Sentry alerts are lost"
+                " not filled in): those Sentry alerts are lost",
             ),
-            metric=intake_counter(config, "SignatureMismatch"),
-            severity=Severity.WARNING,
             runbook=RUNBOOK,
             extra_topics=(fallback_topic,),
         )

@@ -21,12 +21,15 @@ BatchProcessor: it handles each record on its own, and a group message is one de
 
 Bot-token mode (a bot token instead of webhooks, see settings.py) adds the incident lifecycle
 (incidents/): one thread per incident and per group, resolved in place, repeats, flapping, silences; a
-scheduled event runs the sweep (intake.events.is_sweep).
+scheduled event runs the sweep (intake.events.is_sweep); a click on an incident's buttons arrives from the
+interactivity endpoint as an action event (lambdas/shared/slack_actions.py). Maintenance windows (config)
+apply in both modes; webhook mode checks them before grouping.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from lambdas.alert_router.delivery.defaults import default_deduplicator, default_sender
@@ -37,6 +40,8 @@ from lambdas.alert_router.enrichment.defaults import build_enricher
 from lambdas.alert_router.enrichment.enrich import Enricher
 from lambdas.alert_router.enrichment.model import NOTHING
 from lambdas.alert_router.grouping.plan import Delivery, Digest, Group, Routed, plan_deliveries
+from lambdas.alert_router.incidents.model import incident_key
+from lambdas.alert_router.incidents.silences import active_window
 from lambdas.alert_router.intake.events import is_sqs_event, is_sweep, parse_event
 from lambdas.alert_router.models import Alert, Payload
 from lambdas.alert_router.rendering.digest import DigestPage, render_digest
@@ -57,6 +62,7 @@ from lambdas.alert_router.telemetry import (
     webhook_result,
 )
 from lambdas.shared.observability import init_sentry
+from lambdas.shared.slack_actions import ActionEventError, parse_action_event
 
 if TYPE_CHECKING:  # bot-token mode's modules are imported only when that mode is on
     from lambdas.alert_router.delivery.web_api import SlackApi
@@ -95,6 +101,16 @@ def lambda_handler(
             logger.info("sweep skipped: webhook mode keeps no incident state")
             return {"sweep": "skipped", "reason": "webhook mode"}
         return lifecycle.sweep()
+    try:
+        action = parse_action_event(event)
+    except ActionEventError as error:  # the endpoint's bug: kept by Lambda's retries and the dead-letter queue
+        logger.error("action event refused", extra={"error": str(error)})
+        raise
+    if action is not None:
+        if lifecycle is None:
+            logger.warning("Slack action ignored: webhook mode has no incidents", extra={"action_id": action.action_id})
+            return {"action": "ignored", "reason": "webhook mode"}
+        return lifecycle.act(action)
     alerts = parse_event(event)
     count("Received", len(alerts))
     if lifecycle is None:
@@ -145,27 +161,17 @@ class Batch:
         routed: list[Routed] = []
         for i, alert in enumerate(alerts):
             logger.set_correlation_id(alert.message_id)
-            stateful = self.lifecycle is not None
-            decision = route(alert, self.settings.routing, stateful=stateful)
-            note_routed(alert, decision, stateful=stateful)
-            base = {"message_id": alert.message_id, "alarm_name": alert.alarm_name}
-            if decision.channel is None:
-                results[i] = {**base, "status": "suppressed", "note": decision.note}
+            try:
+                admitted = self._admit(alert)
+            except Exception as error:  # in progress elsewhere, or a bug: the record is retried
+                results[i], failures[i] = record_failure(alert, error)
                 continue
-            if alert.dedup_key:  # Sentry's delivery id for Sentry webhooks, else the SNS MessageId
-                try:
-                    claim = self.deduplicator.claim(alert.dedup_key)
-                except Exception as error:  # in progress elsewhere, or a bug: the record is retried
-                    results[i], failures[i] = record_failure(alert, error)
-                    continue
-                note_degraded(claim.degraded)
-                if claim.duplicate is not None:
-                    count("Duplicates")
-                    logger.info("duplicate message, already delivered", extra={"channel": decision.channel})
-                    results[i] = {**claim.duplicate, "status": "duplicate"}
-                    continue
+            if isinstance(admitted, dict):  # suppressed, held by a window, or a duplicate: nothing to post
+                results[i] = admitted
+                continue
+            item, claim = admitted
+            if claim is not None:
                 claims[i] = claim
-            item = Routed(alert, decision)
             index[id(item)] = i
             routed.append(item)
         for delivery in plan_deliveries(routed, self.settings.grouping):
@@ -186,6 +192,28 @@ class Batch:
             why = self.deduplicator.release(claim) if i in failures else self.deduplicator.complete(claim, results[i])
             note_degraded(why)
         return [results[i] for i in range(len(alerts))], failures
+
+    def _admit(self, alert: Alert) -> Result | tuple[Routed, Claim | None]:
+        """The alert routed and claimed by its message id; or the result of one that posts nothing."""
+        stateful = self.lifecycle is not None
+        decision = route(alert, self.settings.routing, stateful=stateful)
+        note_routed(alert, decision, stateful=stateful)
+        base = {"message_id": alert.message_id, "alarm_name": alert.alarm_name}
+        if decision.channel is None:
+            return {**base, "status": "suppressed", "note": decision.note}
+        if not stateful and (window := self._maintenance_window(alert)) is not None:
+            return {**base, "status": "silenced", "window": window}
+        if not alert.dedup_key:
+            return Routed(alert, decision), None
+        claim = self.deduplicator.claim(
+            alert.dedup_key
+        )  # Sentry's delivery id for Sentry webhooks, else the SNS MessageId
+        note_degraded(claim.degraded)
+        if claim.duplicate is not None:
+            count("Duplicates")
+            logger.info("duplicate message, already delivered", extra={"channel": decision.channel})
+            return {**claim.duplicate, "status": "duplicate"}
+        return Routed(alert, decision), claim
 
     # --- one message (or digest) ---------------------------------------------------------------------------
 
@@ -258,6 +286,18 @@ class Batch:
             count("Retries", int(result.get("retries", 0)))
         if result.get("status") in ("delivered", "dry-run"):
             count_delivered(self.settings.environment, str(result.get("channel") or member.channel), member.route)
+
+    def _maintenance_window(self, alert: Alert) -> str | None:
+        """Webhook mode: the name of a configured maintenance window that holds this alarm now (bot-token mode
+        applies them in its incident loop, with a summary when they end)."""
+        if incident_key(alert) is None:
+            return None
+        window = active_window(alert.alarm_name, self.settings.maintenance_windows, datetime.now(UTC))
+        if window is None:
+            return None
+        count("Silenced")
+        logger.info("silenced by a maintenance window", extra={"window": window.name, "match": window.match})
+        return window.name
 
     def _attach_graph(self, member: Routed, result: Result) -> None:
         """Bot-token mode: the alarm's graph into the thread of an incident this message opened."""

@@ -22,7 +22,11 @@ Environment variables:
     FLAPPING_TRANSITIONS         more state changes than this within the window is flapping (4)
     FLAPPING_WINDOW_MINUTES      the flapping window, and the quiet time that makes it stable again (30)
     MAINTENANCE_WINDOWS          JSON list of {"name", "match", "days": ["sun"], "start": "02:00",
-                                 "end": "04:00", "time_zone": "Asia/Tokyo"} (none)
+                                 "end": "04:00", "time_zone": "Asia/Tokyo"} (none); they apply in both modes
+    ESCALATION_MINUTES           bot-token mode: re-announce a critical incident nobody acknowledged this long
+                                 after its post, once (unset: no escalation; the stack sets 15 by default)
+    ESCALATION_USER_GROUP        the Slack user group mentioned then (S..., the secondary on-call)
+    ESCALATION_TOPIC_ARN         the escalation SNS topic it is also published to (email, SMS)
     IDEMPOTENCY_TABLE_NAME       DynamoDB table for idempotency on the SNS MessageId (none: in-memory)
     IDEMPOTENCY_TTL_SECONDS      how long a MessageId is remembered (86400)
     ROUTING_OVERRIDES            JSON list of {"match": "<shell pattern on alarm name>", "severity"?,
@@ -92,7 +96,9 @@ LIMITS = {
     "REPEAT_INTERVAL_MINUTES": (5, 1440),
     "FLAPPING_TRANSITIONS": (2, 50),
     "FLAPPING_WINDOW_MINUTES": (5, 1440),
+    "ESCALATION_MINUTES": (5, 240),
 }
+USER_GROUP_ID = re.compile(r"^S[A-Z0-9]{6,20}$")  # a Slack user group id, as <!subteam^S...> mentions it
 
 
 class SettingsError(Exception):
@@ -120,6 +126,7 @@ class Settings:
     grouping: GroupingConfig = field(default_factory=GroupingConfig)
     oncall_handle: str | None = None
     enrichment: EnrichmentSettings = field(default_factory=EnrichmentSettings)
+    escalation_topic_arn: str | None = None
 
     def render_context(self, region: str | None) -> RenderContext:
         dashboard = self.dashboard_url
@@ -141,6 +148,11 @@ def settings_from_env(environ: Mapping[str, str]) -> Settings:
         return value or None
 
     channels = Channels(**_json_object(get("CHANNELS"), "CHANNELS", allowed={"critical", "errors", "performance"}))
+    escalation = get("ESCALATION_MINUTES")
+    group = get("ESCALATION_USER_GROUP")
+    if group is not None and not USER_GROUP_ID.match(group):
+        raise SettingsError("ESCALATION_USER_GROUP must be a Slack user group id (S...)")
+    topic = get("ESCALATION_TOPIC_ARN")
     return Settings(
         environment=get("ENVIRONMENT") or "local",
         display_time_zone=get("DISPLAY_TIME_ZONE") or "Asia/Tokyo",
@@ -164,11 +176,15 @@ def settings_from_env(environ: Mapping[str, str]) -> Settings:
             repeat_interval_seconds=60 * _bounded_int(get("REPEAT_INTERVAL_MINUTES"), "REPEAT_INTERVAL_MINUTES", 60),
             flapping_transitions=_bounded_int(get("FLAPPING_TRANSITIONS"), "FLAPPING_TRANSITIONS", 4),
             flapping_window_seconds=60 * _bounded_int(get("FLAPPING_WINDOW_MINUTES"), "FLAPPING_WINDOW_MINUTES", 30),
+            escalate_after_seconds=60 * _bounded_int(escalation, "ESCALATION_MINUTES", 0) if escalation else None,
+            escalation_group=group,
+            escalation_paged=topic is not None,
         ),
         maintenance_windows=_windows(get("MAINTENANCE_WINDOWS")),
         grouping=_grouping(get("GROUPING")),
         oncall_handle=parse_oncall(get("ONCALL_HANDLE")),
         enrichment=_enrichment(get),
+        escalation_topic_arn=topic,
     )
 
 
@@ -219,6 +235,19 @@ class BotConfig:
     base_url: str = SLACK_API
 
 
+def secret_mode(text: str) -> str:
+    """Which mode a Slack secret's text selects: "bot-token" ({"bot_token": ...}), "webhook" (a JSON object of
+    URLs) or "invalid" (not a JSON object: the generated placeholder, or a typo). The router decides by this,
+    and `make silence` asks it of the deployed secret."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return "invalid"
+    if not isinstance(value, dict):
+        return "invalid"
+    return "bot-token" if "bot_token" in value else "webhook"
+
+
 def load_bot(settings: Settings) -> BotConfig | None:
     """Bot-token mode when SLACK_BOT_TOKEN is set (local) or the secret holds a bot token; else None."""
     if settings.local_bot_token:
@@ -229,11 +258,8 @@ def load_bot(settings: Settings) -> BotConfig | None:
         use_shared_session_for_secrets()
         # cached by Parameters: load_webhooks reads the same value without another call
         text = get_secret(settings.webhook_secret_id, max_age=SECRET_MAX_AGE_SECONDS)
-        try:
+        if secret_mode(text) == "bot-token":  # otherwise load_webhooks reads (or reports) the secret
             value = json.loads(text)
-        except ValueError:
-            return None  # load_webhooks reports the invalid secret
-        if isinstance(value, dict) and "bot_token" in value:
             token, ids = value.get("bot_token"), value.get("channel_ids")
             return parse_bot(
                 token if isinstance(token, str) else "", json.dumps(ids), "the secret's channel_ids", settings

@@ -28,7 +28,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from lambdas.sentry_intake.publisher import LocalRouterPublisher, Publisher, SnsPublisher
 from lambdas.sentry_intake.settings import Settings, load_client_secret, load_settings
-from lambdas.sentry_intake.webhook import decide, request_from_event
+from lambdas.sentry_intake.webhook import decide
+from lambdas.shared.function_url import request_from_event
 from lambdas.shared.observability import init_sentry
 
 SERVICE = "sentry-intake"

@@ -24,10 +24,11 @@ frame variables cannot show it.
 from __future__ import annotations
 
 import functools
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from lambdas.shared.secret import Secret, SecretFormatError, secret_value
 
 SECRET_MAX_AGE_SECONDS = 300  # a rotated client secret is picked up within 5 minutes
 DEFAULT_MAX_HOOK_AGE_SECONDS = 300
@@ -36,29 +37,6 @@ DEFAULT_MAX_BODY_AGE_SECONDS = 86_400  # the router's default idempotency TTL
 
 class SettingsError(Exception):
     """A setting is missing or invalid; the message names the variable, never a secret value."""
-
-
-class Secret:
-    """A secret string that never shows itself: `reveal()` is the only way to the value."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('[redacted]')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
 
 
 @dataclass(frozen=True)
@@ -123,18 +101,8 @@ def load_client_secret(settings: Settings) -> Secret:
 
 
 def client_secret_from_text(text: Secret) -> Secret:
-    """The secret string, or {"client_secret": "..."} (the shape a JSON secret template gives).
-
-    No plain local holds the value when this raises, so a traceback's frame variables cannot show it.
-    """
-    if text.reveal().strip().startswith("{"):
-        try:
-            parsed = json.loads(text.reveal())
-        except ValueError:
-            raise SettingsError("the Sentry client secret is not valid JSON") from None
-        field = parsed.get("client_secret") if isinstance(parsed, dict) else None
-        del parsed  # may hold other secret fields
-        text = Secret(field if isinstance(field, str) else "")
-    if not text.reveal().strip():
-        raise SettingsError("the Sentry client secret is empty: fill it in Secrets Manager (see the README)")
-    return Secret(text.reveal().strip())
+    """The secret string, or {"client_secret": "..."} (the shape a JSON secret template gives)."""
+    try:
+        return secret_value(text, field="client_secret", what="the Sentry client secret")
+    except SecretFormatError as error:
+        raise SettingsError(str(error)) from None

@@ -27,19 +27,17 @@ whatever else is wrong with it (a 405 or 400 would tell a stranger something abo
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import json
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from lambdas.sentry_intake.freshness import signed_time, staleness
-from lambdas.sentry_intake.settings import Secret
 from lambdas.sentry_intake.trimming import fit_envelope
+from lambdas.shared.function_url import HttpRequest, json_response
+from lambdas.shared.secret import Secret
 from lambdas.shared.sentry_envelope import sentry_envelope
 
 # A Function URL (BUFFERED) invokes with the Invoke API: at most 6 MB for the whole request ("Invocation
@@ -62,13 +60,6 @@ _SHOWN_HEADER_CHARS = 64  # header values are the sender's; logs keep a bounded 
 
 
 @dataclass(frozen=True)
-class HttpRequest:
-    method: str
-    headers: Mapping[str, str]  # lower-case names
-    body: bytes | None  # None: the event's body could not be turned back into bytes (broken base64)
-
-
-@dataclass(frozen=True)
 class Decision:
     status: int
     outcome: str  # accepted | ignored | rejected: <why>
@@ -78,11 +69,7 @@ class Decision:
 
     def response(self) -> dict[str, Any]:
         """A Function URL (payload 2.0) response; the body says only what the sender may know."""
-        return {
-            "statusCode": self.status,
-            "headers": {"content-type": "application/json"},
-            "body": json.dumps({"status": self.outcome}),
-        }
+        return json_response(self.status, {"status": self.outcome})
 
 
 def sign(body: bytes, secret: str | Secret) -> str:
@@ -96,30 +83,6 @@ def signature_valid(body: bytes, signature: str | None, secret: Secret) -> bool:
     if not candidate or not candidate.isascii() or not secret.reveal():
         return False
     return hmac.compare_digest(sign(body, secret).encode(), candidate.encode())
-
-
-def request_from_event(event: object) -> HttpRequest:
-    """A Lambda Function URL / API Gateway HTTP API (payload 2.0) event -> the raw request."""
-    if not isinstance(event, Mapping):
-        return HttpRequest(method="POST", headers={}, body=None)
-    context = event.get("requestContext")
-    http = context.get("http") if isinstance(context, Mapping) else None
-    method = http.get("method") if isinstance(http, Mapping) else None
-    headers = event.get("headers")
-    body = event.get("body") or ""
-    raw: bytes | None = None
-    if isinstance(body, str) and event.get("isBase64Encoded") is True:
-        try:
-            raw = base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            raw = None  # decide() refuses it as unsigned
-    elif isinstance(body, str):
-        raw = body.encode(errors="surrogatepass")  # never raises; such bytes match no signature
-    return HttpRequest(
-        method=str(method or "POST").upper(),
-        headers={str(k).lower(): str(v) for k, v in headers.items()} if isinstance(headers, Mapping) else {},
-        body=raw,
-    )
 
 
 def timestamp_fresh(header: str | None, now: float, max_age: int) -> bool:

@@ -3,7 +3,7 @@
 CloudWatch keeps alarm history for about 14 days. In bot-token mode the router writes what it applied to
 the incident table as well, and `make alarm-report` reads it back (acknowledgements, and history older
 than CloudWatch's). The writer and the reader share this module; it does no I/O: it builds the exact
-DynamoDB requests (low-level attribute values, like lambdas/alert_router/incident_store.py).
+DynamoDB requests (low-level attribute values, like lambdas/alert_router/incidents/store.py).
 
 Item format (in the incident table, next to the `incident#` and `silence#` items):
     pk          S   "history#<alarm key>#<changed_at, epoch milliseconds, 13 digits>#<state>" - unique per

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tools.demo import SCENARIOS, DemoFailure, Phase, run_scenario, run_storm
+from tools.demo import SCENARIOS, DemoFailure, Phase, acknowledge_from_slack, run_scenario, run_storm
 from tools.synth_all import synth_home_template
 
 pytestmark = pytest.mark.slow
@@ -116,3 +116,13 @@ def test_bot_token_mode_threads_the_incident_and_resolves_it_in_place(template: 
     assert "RESOLVED" in view.splitlines()[0]
     assert "↳ ✅ *Resolved after" in view
     assert "alerts-errors" not in result.threads
+
+
+def test_the_demo_acknowledges_an_alarm_from_slack(template: dict[str, Any]) -> None:
+    # Given the demo's step 9: an ALARM in bot-token mode, and a signed click on its Acknowledge button
+    before, after = acknowledge_from_slack(template)
+    # Then the message had the buttons, and after the click says who acknowledged, without that button
+    assert "[ Acknowledge ]  [ Silence 1 h ]  [ Silence 4 h ]  [ Silence until resolved ]" in before
+    assert "✋ *Acked* by <@U0ONCALL>" in after
+    assert "[ Acknowledge ]" not in after
+    assert "↳ ✋ *Acknowledged* by <@U0ONCALL>" in after

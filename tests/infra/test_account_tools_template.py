@@ -12,10 +12,11 @@ from tools.smoke import candidates_of, choose
 ACCOUNT_REGION = "ap-northeast-1:123456789012"
 
 
-def test_production_reserves_8_concurrent_executions(production: Synthesized) -> None:
+def test_production_reserves_10_concurrent_executions(production: Synthesized) -> None:
     assert reserved_functions(production.raw) == [
         ReservedFunction("peoplebooster-production-alert-router", 5),
         ReservedFunction("peoplebooster-production-sentry-intake", 2),
+        ReservedFunction("peoplebooster-production-slack-actions", 2),
         ReservedFunction("peoplebooster-production-synthetic-monitor", 1),
     ]
 

@@ -14,15 +14,21 @@ import pytest
 
 from lambdas.alert_router.delivery.idempotency import Claim
 from lambdas.alert_router.enrichment import defaults as enrichment_defaults
+from lambdas.alert_router.incidents import defaults as incident_defaults
+from lambdas.alert_router.incidents.store import InMemoryIncidentStore
 from lambdas.alert_router.settings import load_settings
 from lambdas.shared import synthetic_results
 from lambdas.shared.alarm_metadata import parse_alarm_metadata
 from lambdas.shared.local_context import LocalLambdaContext
+from lambdas.shared.slack_actions import action_event
+from lambdas.slack_actions.interaction import read_interaction
+from tests.clock import FakeClock
 from tests.emf import emf_series
 from tests.infra.conftest import Synthesized, resolve_join
 from tools.demo import lambda_environment
 from tools.local_slack import LocalSlack, LocalSlackApi
 from tools.local_sqs import LocalQueue
+from tools.slack_interactions import click, form_body
 from tools.storm import storm_events
 
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "events" / "alert_router"
@@ -282,9 +288,18 @@ def test_role_grants_exactly_what_the_router_does(synthesized: dict[str, Synthes
         sweep_index = json.dumps({"Fn::Join": ["", [incident_arn, "/index/sweep"]]}, sort_keys=True)
         secret_arn = json.dumps({"Ref": _secret_id(synth)}, sort_keys=True)
         intake_arn = json.dumps({"Fn::GetAtt": [_intake_id(synth), "Arn"]}, sort_keys=True)
-        key_id = synth.raw["Resources"][_intake_id(synth)]["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
-        key_arn = json.dumps({"Fn::GetAtt": [key_id, "Arn"]}, sort_keys=True)
+        intake_key = synth.raw["Resources"][_intake_id(synth)]["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
+        key_arn = json.dumps({"Fn::GetAtt": [intake_key, "Arn"]}, sort_keys=True)
         log_group = json.dumps({"Fn::GetAtt": [function["LoggingConfig"]["LogGroup"]["Ref"], "Arn"]}, sort_keys=True)
+        (topic_id,) = [
+            i
+            for i, t in synth.resources("AWS::SNS::Topic").items()
+            if t["Properties"]["TopicName"].endswith("-escalation")
+        ]
+        escalation_topic = json.dumps({"Ref": topic_id}, sort_keys=True)
+        (topic_key_id,) = synth.resources("AWS::KMS::Key").keys() - {_logs_key(synth), intake_key}
+        topic_key = json.dumps({"Fn::GetAtt": [topic_key_id, "Arn"]}, sort_keys=True)
+        dead_letters = json.dumps({"Fn::GetAtt": [_queue_id(synth), "Arn"]}, sort_keys=True)
         assert grants == {
             table_arn: POWERTOOLS_IDEMPOTENCY_ACTIONS,
             # incident_store.DynamoDBIncidentStore: get_item, conditional put_item, query on the sweep index
@@ -300,6 +315,8 @@ def test_role_grants_exactly_what_the_router_does(synthesized: dict[str, Synthes
                 "sqs:ReceiveMessage",
             ],
             key_arn: ["kms:Decrypt"],
+            # the on-failure destination of its asynchronous invocations (the sweep, the Slack buttons' clicks)
+            dead_letters: ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"],
             log_group: ["logs:CreateLogStream", "logs:PutLogEvents"],
             # enrichment (issue 13): the monitor's results, the error log's top errors, the metric graph
             json.dumps({"Fn::GetAtt": [_results_table_id(synth), "Arn"]}, sort_keys=True): ["dynamodb:Query"],
@@ -311,7 +328,17 @@ def test_role_grants_exactly_what_the_router_does(synthesized: dict[str, Synthes
                 "xray:PutTelemetryRecords",
                 "xray:PutTraceSegments",
             ],
+            # the escalation topic (issue 14): publish, with its KMS key
+            escalation_topic: ["sns:Publish"],
+            topic_key: ["kms:Decrypt", "kms:GenerateDataKey*"],
         }, synth.config.environment
+
+
+def _logs_key(synth: Synthesized) -> str:
+    (logical_id,) = [
+        i for i, k in synth.resources("AWS::KMS::Key").items() if "log groups" in k["Properties"]["Description"]
+    ]
+    return logical_id
 
 
 def _results_table_id(synth: Synthesized) -> str:
@@ -496,6 +523,50 @@ def _emit_every_fallback(module: Any, slack: LocalSlack, context: Any, monkeypat
     return ["ParseFailures", "RenderFailures", "IdempotencyDegraded", "PlainTextFallbacks", "EnrichmentFailures"]
 
 
+def _alarm(message_id: str) -> dict[str, Any]:
+    """The critical metric-math alarm's ALARM under its own MessageId (the process's idempotency remembers ids)."""
+    event = _event("sns_metric_math_alarm.json")
+    event["Records"][0]["Sns"]["MessageId"] = message_id
+    return event
+
+
+def _emit_every_bot_fallback(module: Any, api: LocalSlackApi, context: Any, patch: pytest.MonkeyPatch) -> list[str]:
+    """Bot-token mode's fallbacks of acting from Slack (issue 14): the history write, the private answer to a
+    click, the escalation page."""
+
+    class NoHistory(InMemoryIncidentStore):
+        def put_history(self, entry: Any) -> None:
+            raise RuntimeError("ProvisionedThroughputExceededException")
+
+    class NoTopic:
+        def page(self, subject: str, messages: Any) -> str:
+            raise RuntimeError("NotFound: Topic does not exist")
+
+    opened = 1_795_922_055.0  # the fixture's StateChangeTime, 2026-11-29 03:14:15 UTC
+    clock = FakeClock(opened + 60, advances=False)
+    store = NoHistory()
+    module.lambda_handler(_alarm("issue-14-a"), context, store=store, now=clock)  # HistoryWriteFailures, posted
+    post = api.posts("C0CRITICAL")[-1]
+    # AnswerFallbacks: a second click on Acknowledge, whose private answer Slack refuses
+    for user, action_ts in (("U0ALICE", "1.1"), ("U0BOB", "1.2")):
+        payload = click(post, "Acknowledge", response_url=api.response_url(), user_id=user, action_ts=action_ts)
+        (action,) = read_interaction(form_body(payload)).actions
+        if user == "U0BOB":
+            api.fail("response_url", status=404, error="expired_url")
+        module.lambda_handler(action_event(action), context, store=store, now=clock)
+    # EscalationPageFailures: an unacknowledged incident escalated after 15 minutes, its topic unreachable
+    patch.setenv("ESCALATION_TOPIC_ARN", "arn:aws:sns:ap-northeast-1:123456789012:nowhere")
+    patch.setattr(incident_defaults, "default_pager", lambda settings: NoTopic())
+    load_settings.cache_clear()
+    unacknowledged = InMemoryIncidentStore()
+    module.lambda_handler(_alarm("issue-14-b"), context, store=unacknowledged, now=clock)
+    clock.now = opened + 20 * 60
+    assert module.lambda_handler({"action": "sweep"}, context, store=unacknowledged, now=clock)["outcomes"] == {
+        "escalated": 1
+    }
+    return ["HistoryWriteFailures", "AnswerFallbacks", "EscalationPageFailures"]
+
+
 def test_handler_emf_matches_the_dashboard_and_alarms(
     staging: Synthesized,
     deployed_router: tuple[Any, LocalSlack],
@@ -547,6 +618,7 @@ def test_handler_emf_matches_the_dashboard_and_alarms(
         module.lambda_handler(_event("sns_metric_math_alarm.json"), context)
         api.fail("chat.update", error="cant_update_message")
         module.lambda_handler(_event("sns_metric_math_alarm.json", NewStateValue="OK", OldStateValue="ALARM"), context)
+        fallbacks += _emit_every_bot_fallback(module, api, context, patch)
     load_settings.cache_clear()
     emitted = emf_series(capsys.readouterr().out)
     counts = {("environment", "staging"), ("service", "alert-router")}

@@ -70,7 +70,7 @@ def _namespace(synth: Synthesized, function: str) -> str:
     return str(variables["POWERTOOLS_METRICS_NAMESPACE"])
 
 
-FUNCTIONS = ("alert_router", "sentry_intake", "synthetic_monitor")
+FUNCTIONS = ("alert_router", "sentry_intake", "slack_actions", "synthetic_monitor")
 
 
 def test_the_scan_finds_the_metrics_each_function_documents() -> None:
@@ -82,6 +82,8 @@ def test_the_scan_finds_the_metrics_each_function_documents() -> None:
         "Accepted", "Ignored", "Rejected", "SignatureMismatch", "StaleBody", "Trimmed", "Unparsed",
     }  # fmt: skip
     assert {"CheckSuccess", "ServiceUptime", "DependencyResponseTime"} <= emitted_names("synthetic_monitor")
+    assert emitted_names("slack_actions") == {"Accepted", "Ignored", "Rejected", "SignatureMismatch"}
+    assert {"Acknowledged", "Escalations", "HistoryWriteFailures", "AnswerFallbacks"} <= emitted_names("alert_router")
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)

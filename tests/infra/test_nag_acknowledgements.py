@@ -97,7 +97,7 @@ def test_each_wildcard_acknowledgement_covers_one_policy_holding_what_its_reason
         report = _report(synth.template_path.parent)
         acknowledged = [v for v in report["suppressedViolations"] if v["ruleName"] == "AwsSolutions-IAM5[Resource::*]"]
         # Given every acknowledged '*' resource: one per function (X-Ray)
-        assert len(acknowledged) == len(synth.resources("AWS::Lambda::Function")) == 3
+        assert len(acknowledged) == len(synth.resources("AWS::Lambda::Function")) == 4
         for violation in acknowledged:
             # Then it was acknowledged on the very policy that holds it, not on a function or role above it
             (construct,) = violation["violatingConstructs"]

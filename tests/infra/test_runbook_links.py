@@ -50,6 +50,7 @@ RUNBOOK_SLUGS = (
     "synthetic-unreachable-from-region",
     "synthetic-probe-region-silent",
     "sentry-intake-failing",
+    "slack-actions-failing",
 )
 SECTIONS = ("Meaning", "Likely causes", "Investigate", "Mitigate", "Escalate")
 CITED_ROW = re.compile(r"\brows? \*\*([^*]+)\*\*")

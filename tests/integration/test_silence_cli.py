@@ -45,6 +45,10 @@ def template(tmp_path: Path) -> Path:
 def aws(moto_dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.delenv("INCIDENT_TABLE_NAME", raising=False)
     create_table(moto_dynamodb, "incidents", INCIDENT_TABLE)
+    # the deployed Slack secret in bot-token mode, where silences act (webhook mode: test_silence_cli_mode.py)
+    bot = {"bot_token": "xoxb-test-XXXX", "channel_ids": {"alerts-critical": "C0CRITICAL"}}
+    secrets = boto3.client("secretsmanager", region_name=REGION)
+    secrets.create_secret(Name="peoplebooster-staging/slack-webhooks", SecretString=json.dumps(bot))
     return moto_dynamodb
 
 

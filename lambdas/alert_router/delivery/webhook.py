@@ -32,6 +32,17 @@ def encode_payload(payload: Payload) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8", errors="replace")
 
 
+def post_json(
+    url: str, message: Payload, deadline: Deadline, read: Callable[[int, bytes, str | None], Answer]
+) -> Answer:
+    """One POST of the message as JSON: no answer on a transport failure, else Slack's answer as `read` reads it."""
+    try:
+        answer = request("POST", url, body=encode_payload(message), headers=JSON_HEADERS, deadline=deadline)
+    except TRANSPORT_ERRORS as error:
+        return no_answer(error)
+    return read(answer.status, answer.body, answer.headers.get("retry-after"))
+
+
 @dataclass
 class WebhookSender:
     """Posts to the webhook of a channel; one instance per process keeps the per-webhook spacing."""
@@ -45,12 +56,7 @@ class WebhookSender:
             raise DeliveryError(f"no webhook configured for channel {channel!r}", channel=channel)
 
         def post(message: Payload, deadline: Deadline) -> Answer:
-            try:
-                answer = request("POST", url, body=encode_payload(message), headers=JSON_HEADERS, deadline=deadline)
-            except TRANSPORT_ERRORS as error:
-                return no_answer(error)
-            found = webhook_answer(answer.status, answer.body, answer.headers.get("retry-after"))
-            return _without_url(found, url)
+            return _without_url(post_json(url, message, deadline, webhook_answer), url)
 
         return self.engine.deliver(
             channel=channel,

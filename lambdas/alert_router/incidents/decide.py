@@ -20,8 +20,13 @@ Rules:
 - More than `flapping_transitions` state changes within `flapping_window`: one flapping notice (broadcast
   to the channel), then thread-only replies, also for a re-ALARM after OK (the incident is re-opened in the
   same thread instead of a new top-level post), until no change for the window ("stable again", by the sweep).
+- Escalation (sweep): a critical incident in ALARM that nobody acknowledged (or silenced) within
+  `escalate_after` of its post is re-announced once in its thread with reply_broadcast, mentioning the
+  escalation group, and (`escalation_paged`) published to the escalation topic; a failed publish is repeated
+  by the next sweeps while nobody acknowledges. It counts as an announcement for the repeats.
 - Repeat (sweep): a critical incident open for `repeat_interval` since its last announcement is
-  re-announced in its thread with reply_broadcast.
+  re-announced in its thread with reply_broadcast, until somebody acknowledges it.
+- Acknowledge, silence, unsilence (buttons): actions.py.
 - Late (older than the last state change applied: Lambda's retry of an old ALARM after the OK was posted,
   SNS out of order): its message id is recorded, nothing else changes and nothing is posted.
 - Anchored (issue 13: the alert is a member of a group whose lead's thread is open, or of a storm digest):
@@ -37,7 +42,10 @@ Records, plans and keys: model.py.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Concatenate, ParamSpec
 
 from lambdas.alert_router.incidents.model import (
     APPLIED_KEPT,
@@ -46,11 +54,13 @@ from lambdas.alert_router.incidents.model import (
     LifecycleConfig,
     Outcome,
     Plan,
+    StateChange,
     Step,
     StepKind,
     Target,
 )
 from lambdas.alert_router.models import Alert, Payload, State
+from lambdas.alert_router.rendering.actions import render_escalation
 from lambdas.alert_router.rendering.context import RenderContext
 from lambdas.alert_router.rendering.group import named_reply
 from lambdas.alert_router.rendering.incident import (
@@ -68,6 +78,22 @@ from lambdas.alert_router.rendering.incident import (
     render_state_reply,
 )
 from lambdas.shared.alarm_metadata import Severity
+
+P = ParamSpec("P")
+
+
+def _fresh(incident: Incident, now: float) -> Incident:
+    """A new incident of the alarm: nobody has acknowledged, silenced or escalated it yet."""
+    return replace(
+        incident.without_silence(),
+        posted_at=now,
+        latest_original=None,
+        acked_by=None,
+        acked_name=None,
+        acked_at=None,
+        escalated_at=None,
+        page_pending=False,
+    )
 
 
 def _recent(times: tuple[float, ...], now: float, window: int) -> tuple[float, ...]:
@@ -115,6 +141,35 @@ def _named(plan: Plan, alert: Alert) -> Plan:
     return replace(plan, message=replace(step, payload=named_reply(step.payload, name)))
 
 
+def _recording_the_change(
+    decide: Callable[Concatenate[Incident | None, Alert, P], Plan],
+) -> Callable[Concatenate[Incident | None, Alert, P], Plan]:
+    """`decide`, with the state change its plan applies (for the incident history): none for a redelivery, a
+    late notification or a same-state repeat."""
+
+    @functools.wraps(decide)
+    def decided(previous: Incident | None, alert: Alert, /, *args: P.args, **kwargs: P.kwargs) -> Plan:
+        plan = decide(previous, alert, *args, **kwargs)
+        state = (alert.state or State.ALARM).value
+        known = previous.state if previous is not None and previous.state else None
+        if plan.outcome in (Outcome.DUPLICATE, Outcome.LATE) or known == state:
+            return plan
+        at = alert.state_change_time.timestamp() if alert.state_change_time else float(kwargs["now"])  # type: ignore[arg-type]
+        return replace(plan, change=StateChange(old_state=_state_before(alert, known), new_state=state, at=at))
+
+    return decided
+
+
+def _state_before(alert: Alert, known: str | None) -> str:
+    """The notification's previous state; else the record's; else (a Sentry metric alert's first) the opposite."""
+    if alert.previous_state is not None:
+        return alert.previous_state.value
+    if known:
+        return known
+    return State.OK.value if alert.state is not State.OK else State.ALARM.value
+
+
+@_recording_the_change
 def decide(  # noqa: PLR0911 - one return per lifecycle rule, in the order of the module docstring
     previous: Incident | None,
     alert: Alert,
@@ -168,8 +223,11 @@ def decide(  # noqa: PLR0911 - one return per lifecycle rule, in the order of th
         held=None,
     )
     if silenced and not (current is not None and current.open):
-        held = payload if state is State.ALARM else None
-        return Plan(Outcome.SILENCED, replace(base, held=held), notes=tuple(notes))
+        if state is not State.ALARM:
+            return Plan(Outcome.SILENCED, base, notes=tuple(notes))
+        # kept back; opened at this ALARM's time when the silence ends (plan_after_silence)
+        held = replace(base, held=payload, opened_from=_state_before(alert, current.state if current else None))
+        return Plan(Outcome.SILENCED, held, notes=tuple(notes))
     in_thread = current is not None and current.open and current.ts is not None
     flapping = (current is not None and current.flapping) or newly_flapping
     flap_notice = (
@@ -225,7 +283,7 @@ def decide(  # noqa: PLR0911 - one return per lifecycle rule, in the order of th
         outcome = Outcome.FLAPPING if flap_notice else Outcome.REPLIED
         return Plan(outcome, reopened, reply, update, clear, tuple(notes))
     opened = replace(
-        base,
+        _fresh(base, now),
         open=True,
         ts=None,  # filled with the new post's ts
         original=payload,
@@ -233,6 +291,7 @@ def decide(  # noqa: PLR0911 - one return per lifecycle rule, in the order of th
         pending_update=None,
         update_attempts=0,
         opened_at=at,
+        opened_from=_state_before(alert, current.state if current else None),
         resolved_at=None,
         announced_at=now,
         repeats=0,
@@ -259,7 +318,12 @@ def _recovered(
 ) -> Plan:
     """OK: resolve the open incident in its thread (and the notice, if data was missing), else say little."""
     if current is not None and current.open and current.ts is not None:
-        resolved = replace(base, open=False, resolved_at=at, flapping=flapping)
+        resolved = replace(base, open=False, resolved_at=at, flapping=flapping, page_pending=False)
+        ended = None
+        if current.silence_until_resolved and current.silence_id:
+            # "Silence until resolved" ends here; a silence for a time outlives the incident
+            ended = current.silence_id
+            resolved = resolved.without_silence()
         update = None
         if current.original is not None:
             update = Step(StepKind.UPDATE, render_resolved_original(current.original, current.opened_at, at, context))
@@ -267,7 +331,7 @@ def _recovered(
             StepKind.REPLY, render_resolved_reply(alert, current.opened_at, at, context), reanchor=payload
         )
         outcome = Outcome.FLAPPING if flap_notice else Outcome.RESOLVED
-        return Plan(outcome, resolved, reply, update, clear, tuple(notes))
+        return Plan(outcome, resolved, reply, update, clear, tuple(notes), end_silence=ended)
     if clear is not None and current is not None:
         back = render_data_back_reply(base.alarm_name, current.blind_since, at, State.OK)
         reply = Step(StepKind.REPLY, back, target=Target.NOTICE)
@@ -337,15 +401,31 @@ def plan_sweep(  # noqa: PLR0911 - one return per sweep rule
             )
         message = Step(StepKind.REPLY, render_stable_notice(incident.alarm_name, incident.state, quiet))
         return Plan(Outcome.STABLE, stable, message, update)
-    if (
+    waiting = (
         incident.open
         and not incident.flapping
         and not incident.anchored
         and not silenced
+        and incident.acked_at is None
         and incident.severity == Severity.CRITICAL.value
         and incident.state == State.ALARM.value
-        and now - incident.announced_at >= config.repeat_interval_seconds
+    )
+    posted = incident.posted_at or incident.opened_at
+    if (
+        waiting
+        and config.escalate_after_seconds is not None
+        and incident.escalated_at is None
+        and now - posted >= config.escalate_after_seconds
     ):
+        escalation = render_escalation(incident.alarm_name, now - posted, config.escalation_group)
+        base = incident.latest_original or incident.original
+        escalated = replace(incident, escalated_at=now, announced_at=now, page_pending=config.escalation_paged)
+        message = Step(StepKind.REPLY, escalation, broadcast=True, reanchor=base or escalation)
+        update = Step(StepKind.UPDATE, base) if base is not None else None
+        return Plan(Outcome.ESCALATED, escalated, message, update, page=config.escalation_paged)
+    if incident.page_pending and incident.open and incident.acked_at is None:
+        return Plan(Outcome.PAGED, replace(incident, page_pending=False), page=True)
+    if waiting and now - incident.announced_at >= config.repeat_interval_seconds:
         repeat = incident.repeats + 1
         reminder = render_repeat(incident.alarm_name, incident.opened_at, now, repeat)
         reanchor = (
@@ -372,7 +452,7 @@ def plan_after_silence(incident: Incident, *, now: float) -> Plan:
     if incident.open or incident.state != State.ALARM.value or incident.held is None:
         return Plan(Outcome.IDLE, None)
     opened = replace(
-        incident,
+        _fresh(incident, now),
         open=True,
         ts=None,  # filled with the new post's ts
         original=incident.held,

@@ -8,8 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 from lambdas.alert_router.delivery.defaults import engine_for, remaining_seconds
+from lambdas.alert_router.delivery.response_url import ResponseUrlClient
 from lambdas.alert_router.delivery.web_api import SlackApi, WebApiClient
 from lambdas.alert_router.incidents.loop import Counter, Lifecycle
+from lambdas.alert_router.incidents.pager import Pager, SnsPager
 from lambdas.alert_router.incidents.store import DynamoDBIncidentStore, IncidentStore, InMemoryIncidentStore
 from lambdas.alert_router.settings import BotConfig, Settings
 
@@ -24,6 +26,7 @@ def build_lifecycle(  # noqa: PLR0917 - the handler's injectable adapters, passe
     *,
     count: Counter,
     logger: Any,
+    pager: Pager | None = None,
 ) -> Lifecycle:
     lifecycle = Lifecycle(
         settings=settings,
@@ -33,10 +36,21 @@ def build_lifecycle(  # noqa: PLR0917 - the handler's injectable adapters, passe
         count=count,
         logger=logger,
         remaining_seconds=remaining_seconds(context),
+        pager=pager or default_pager(settings),
+        answers=ResponseUrlClient(api_base_url=bot.base_url, engine=engine_for(context)),
     )
     if now is not None:
         lifecycle.now = now
     return lifecycle
+
+
+def default_pager(settings: Settings) -> Pager | None:
+    return _sns_pager(settings.escalation_topic_arn) if settings.escalation_topic_arn else None
+
+
+@functools.cache
+def _sns_pager(topic_arn: str) -> Pager:
+    return SnsPager(topic_arn)  # one client per warm container
 
 
 def default_store(settings: Settings) -> IncidentStore:

@@ -10,9 +10,17 @@ chat.update fails the message and the state are kept and the original is marked 
 Every write of an incident record goes through that claim/commit loop (a silenced alert too), so a commit
 fails only when the invocation's own lease expired.
 
-The scheduled sweep (`sweep`) re-announces long-open critical incidents, says "stable again" when
-flapping stops, repeats failed updates, posts silence summaries (announcing what is still in ALARM) and
-reports the OpenIncidents gauge. A Slack failure or a busy incident there is logged and counted
+Clicks on an incident's buttons (`act`, from the interactivity endpoint) go through the same loop: the
+decision is actions.py's, the echo is the message step, a silence is stored (or ended) first, and the
+clicking user's private answer is sent after the commit. Every post and update of an incident's first
+message carries its buttons and status line for the state it leaves (rendering/actions.py). Every state
+change applied, and every acknowledgement, is written to the incident history (store.put_history); a
+failure there is logged and counted (HistoryWriteFailures) and never stops the alert.
+
+The scheduled sweep (`sweep`) escalates and re-announces long-open critical incidents, says "stable again"
+when flapping stops, repeats failed updates and escalation pages, posts silence summaries (announcing what
+is still in ALARM, and in its thread when a silence set from an incident's buttons ends) and reports the
+OpenIncidents gauge. A Slack failure or a busy incident there is logged and counted
 (SweepFailures), not raised: the next sweep converges, and a raise would only send the schedule's event
 through Lambda's retries into the DLQ and page for it.
 """
@@ -27,7 +35,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lambdas.alert_router.delivery.engine import DeliveryError, DeliveryReport, MessageGone
+from lambdas.alert_router.delivery.response_url import ResponseUrlClient
 from lambdas.alert_router.delivery.web_api import SlackApi
+from lambdas.alert_router.incidents.actions import controls_for, plan_action, plan_silence_ended
 from lambdas.alert_router.incidents.decide import decide, in_thread, plan_after_silence, plan_sweep
 from lambdas.alert_router.incidents.model import (
     Anchor,
@@ -37,14 +47,18 @@ from lambdas.alert_router.incidents.model import (
     Step,
     StepKind,
     Target,
+    history_entries,
     incident_key,
 )
-from lambdas.alert_router.incidents.silences import Silence, SilenceHit, find_silence
+from lambdas.alert_router.incidents.pager import Pager
+from lambdas.alert_router.incidents.silences import Silence, SilenceHit, expired, find_silence
 from lambdas.alert_router.incidents.store import Conflict, IncidentStore, update_with_retry
 from lambdas.alert_router.models import Alert, Payload, State
+from lambdas.alert_router.rendering.actions import mention, render_escalation_page, with_controls
 from lambdas.alert_router.rendering.incident import render_silence_summary
 from lambdas.alert_router.routing.route import Route
 from lambdas.alert_router.settings import BotConfig, Settings
+from lambdas.shared.slack_actions import IncidentAction
 
 Counter = Callable[[str, int], None]
 _STATUS = {
@@ -80,6 +94,8 @@ class Lifecycle:
     remaining_seconds: Callable[[], float] = _forever
     lease_seconds: float = 60.0
     max_wait_seconds: float = 20.0
+    pager: Pager | None = None  # the escalation topic, when configured
+    answers: ResponseUrlClient | None = None  # private answers to clicks
     _silences: list[Silence] | None = field(default=None, repr=False)
 
     # --- one alarm notification -------------------------------------------------------------------------------
@@ -113,7 +129,8 @@ class Lifecycle:
             )
             return in_thread(decided, alert, anchor, payload=payload, context=context)
 
-        outcome, retries = self._apply(key, plan)
+        applied, retries = self._apply(key, plan)
+        outcome = applied.outcome
         status = _STATUS.get(outcome, "delivered")
         if outcome is Outcome.SILENCED and hit is not None:
             self._note_suppressed(hit, key, channel, alert.alarm_name or key)
@@ -178,7 +195,8 @@ class Lifecycle:
 
     # --- the claim / post / commit loop -----------------------------------------------------------------------
 
-    def _apply(self, key: str, plan_for: Callable[[Incident | None], Plan]) -> tuple[Outcome, int]:
+    def _apply(self, key: str, plan_for: Callable[[Incident | None], Plan]) -> tuple[Plan, int]:
+        """Decide, claim, execute, commit; the plan applied (the last one decided) and the Slack retries."""
         owner = uuid.uuid4().hex
         budget = min(self.max_wait_seconds, self.remaining_seconds() - 5.0)
         started = time.monotonic()
@@ -197,13 +215,14 @@ class Lifecycle:
             for note in plan.notes:
                 self.logger.info("incident note", extra={"incident": key, "note": note})
             if plan.incident is None:
-                return plan.outcome, 0
-            if plan.message is None and plan.update is None and plan.notice_update is None:
+                return plan, 0
+            if not plan.has_io:
                 try:
                     self.store.put_incident(_released(plan.incident), expected)
                 except Conflict:
                     continue
-                return plan.outcome, 0
+                self._record_history(plan, plan.incident)
+                return plan, 0
             try:
                 claimed = self.store.put_incident(self._claim(previous, plan.incident, owner, moment), expected)
             except Conflict:
@@ -221,7 +240,8 @@ class Lifecycle:
             except Conflict:
                 # every writer holds the lease: only possible when ours expired and another invocation took over
                 self.logger.error("incident state not saved: lease expired during delivery", extra={"incident": key})
-            return plan.outcome, retries
+            self._record_history(plan, final)
+            return plan, retries
 
     def _claim(self, previous: Incident | None, target: Incident, owner: str, moment: float) -> Incident:
         record = previous or Incident(
@@ -241,6 +261,10 @@ class Lifecycle:
         assert incident is not None  # _apply only executes plans with a target state
         retries = 0
         reanchored = False
+        if plan.silence is not None:
+            self._store_silence(plan.silence)
+        if plan.end_silence is not None:
+            self._end_silence(plan.end_silence)
         if plan.message is not None:
             incident, sent, reanchored = self._send(plan, plan.message, incident)
             retries += sent
@@ -250,6 +274,8 @@ class Lifecycle:
         if plan.notice_update is not None:
             incident, sent = self._update_notice(incident, plan.notice_update.payload)
             retries += sent
+        if plan.page:
+            incident = self._page(incident)
         return _released(incident), retries
 
     def _send(self, plan: Plan, step: Step, incident: Incident) -> tuple[Incident, int, bool]:
@@ -257,8 +283,11 @@ class Lifecycle:
         if step.target is Target.NOTICE:
             return self._send_to_notice(step, incident)
         if step.kind is StepKind.POST:
-            result = self._post(incident.channel_id, step.payload)
-            if plan.outcome is Outcome.OPENED:
+            opened = plan.outcome is Outcome.OPENED
+            result = self._post(
+                incident.channel_id, self._controlled(step.payload, incident) if opened else step.payload
+            )
+            if opened:
                 incident = replace(incident, ts=result.ts)
                 self.count("IncidentsOpened", 1)
             return incident, result.retries, False
@@ -268,16 +297,16 @@ class Lifecycle:
             if step.reanchor is None:
                 self.logger.warning("incident message deleted: this reply is dropped", extra={"incident": incident.key})
                 return incident, 0, False
-            result = self._post(incident.channel_id, step.reanchor)
+            moved = replace(incident, original=step.reanchor, latest_original=None)
+            result = self._post(incident.channel_id, self._controlled(step.reanchor, moved))
             self.count("ReAnchored", 1)
             self.logger.warning(
                 "incident message deleted in Slack: posted again top-level, the incident follows the new post",
                 extra={"incident": incident.key, "old_ts": incident.ts, "new_ts": result.ts},
             )
             moved = replace(
-                incident,
+                moved,
                 ts=result.ts,
-                original=step.reanchor,
                 original_stale=False,
                 pending_update=None,
                 anchored=False,  # a message of its own now
@@ -288,6 +317,8 @@ class Lifecycle:
             self.count("FlappingNotices", 1)
         if plan.outcome is Outcome.REPEATED:
             self.count("RepeatAnnouncements", 1)
+        if plan.outcome is Outcome.ESCALATED:
+            self.count("Escalations", 1)
         return incident, result.retries, False
 
     def _send_to_notice(self, step: Step, incident: Incident) -> tuple[Incident, int, bool]:
@@ -305,9 +336,11 @@ class Lifecycle:
         return incident, result.retries, False
 
     def _update_original(self, incident: Incident, payload: Payload) -> tuple[Incident, int]:
+        """`payload` is the message without its buttons: they are added for the state the incident leaves."""
         assert incident.ts is not None
         try:
-            result = self._counted(self.api.update_message(incident.channel_id, incident.ts, payload))
+            shown = self._controlled(payload, incident)
+            result = self._counted(self.api.update_message(incident.channel_id, incident.ts, shown))
         except MessageGone:
             # deleted in Slack: there is nothing to update, and the next reply re-anchors the incident
             self.logger.warning("incident message deleted: not updated", extra={"incident": incident.key})
@@ -317,9 +350,11 @@ class Lifecycle:
             self.count("UpdateFailures", 1)
             self.logger.error("chat.update failed, the sweep will retry", extra={"error": str(error)})
             attempts = incident.update_attempts + 1
-            return replace(incident, original_stale=True, pending_update=payload, update_attempts=attempts), 0
+            stale = replace(incident, original_stale=True, pending_update=payload, update_attempts=attempts)
+            return replace(stale, latest_original=payload), 0
         self.count("Updates", 1)
-        return replace(incident, original_stale=False, pending_update=None, update_attempts=0), result.retries
+        updated = replace(incident, original_stale=False, pending_update=None, update_attempts=0)
+        return replace(updated, latest_original=payload), result.retries
 
     def _update_notice(self, incident: Incident, payload: Payload) -> tuple[Incident, int]:
         """Clear the monitoring-blind notice in place: once done (or the notice gone), the record forgets it."""
@@ -337,6 +372,125 @@ class Lifecycle:
             return replace(incident, notice=payload, notice_stale=True), 0
         self.count("Updates", 1)
         return _without_notice(incident), result.retries
+
+    def _controlled(self, payload: Payload, incident: Incident) -> Payload:
+        """The incident's first message with the buttons and status line of its state."""
+        context = self.settings.render_context(_region(incident.key))
+        return with_controls(payload, controls_for(incident, self.now()), context)
+
+    def _store_silence(self, silence: Silence) -> None:
+        try:
+            self.store.put_silence(silence, None)
+        except Conflict:  # stored by an earlier attempt of this click (its id is the click's)
+            self.logger.info("silence already stored", extra={"silence_id": silence.id})
+        self._silences = None  # read again at the next match
+
+    def _end_silence(self, silence_id: str) -> None:
+        moment = datetime.fromtimestamp(self.now(), UTC)
+        update_with_retry(
+            lambda: self.store.get_silence(silence_id),
+            lambda current: expired(current, moment) if current is not None else None,
+            self.store.put_silence,
+        )
+        self._silences = None
+
+    def _page(self, incident: Incident) -> Incident:
+        """Publish the escalation to the escalation topic; a failure is kept for the next sweep to repeat."""
+        if self.pager is None:
+            self.logger.warning("escalation not published: no escalation topic", extra={"incident": incident.key})
+            return replace(incident, page_pending=False)
+        context = self.settings.render_context(_region(incident.key))
+        posted = incident.posted_at or incident.opened_at
+        subject, messages = render_escalation_page(
+            incident.alarm_name,
+            waited=(incident.escalated_at or self.now()) - posted,
+            link=_permalink(incident),
+            opened_at=incident.opened_at,
+            context=context,
+        )
+        try:
+            message_id = self.pager.page(subject, messages)
+        except Exception as error:  # botocore's errors, a timeout: the Slack escalation is posted either way
+            self.count("EscalationPageFailures", 1)
+            self.logger.error(
+                "publishing the escalation failed, the next sweep repeats it",
+                extra={"incident": incident.key, "error_type": type(error).__name__, "error": str(error)[:300]},
+            )
+            return replace(incident, page_pending=True)
+        self.count("EscalationPages", 1)
+        self.logger.info("escalation published", extra={"incident": incident.key, "message_id": message_id})
+        return replace(incident, page_pending=False)
+
+    def _record_history(self, plan: Plan, incident: Incident) -> None:
+        """The incident history's entries for what the plan applied; a failure never costs the alert."""
+        table_writes = 0
+        try:
+            for entry in history_entries(plan, incident):
+                self.store.put_history(entry)
+                table_writes += 1
+        except Exception as error:  # the table, or an entry the format refuses: logged and counted
+            self.count("HistoryWriteFailures", 1)
+            self.logger.error(
+                "incident history not written",
+                extra={"incident": incident.key, "error_type": type(error).__name__, "error": str(error)[:300]},
+            )
+        if table_writes:
+            self.count("HistoryWrites", table_writes)
+
+    # --- a click on an incident's buttons ---------------------------------------------------------------------
+
+    def act(self, action: IncidentAction) -> dict[str, Any]:
+        key = action.incident_key
+        context = self.settings.render_context(_region(key))
+
+        def plan(previous: Incident | None) -> Plan:
+            silence_id = previous.silence_id if previous is not None else None
+            silence = self.store.get_silence(silence_id) if silence_id else None
+            return plan_action(previous, action, silence=silence, now=self.now(), context=context)
+
+        applied, _ = self._apply(key, plan)
+        if applied.answer is not None:
+            self._answer(action, applied.answer)
+        match applied.outcome:  # each name written out: tests/infra/test_custom_metrics.py reads them here
+            case Outcome.ACKNOWLEDGED:
+                self.count("Acknowledged", 1)
+            case Outcome.SILENCED_FROM_SLACK:
+                self.count("SilencedFromSlack", 1)
+            case Outcome.UNSILENCED:
+                self.count("Unsilenced", 1)
+            case Outcome.ANSWERED:
+                self.count("ActionsAnswered", 1)
+            case Outcome.DUPLICATE:
+                self.count("Duplicates", 1)
+        result = {
+            "action": action.button.action.value,
+            "outcome": applied.outcome.value,
+            "user": action.user_id,
+            "message_ts": action.message_ts,
+        }
+        self.logger.info("slack action", extra={**result, "incident": key, "action_id": action.action_id})
+        return result
+
+    def _answer(self, action: IncidentAction, payload: Payload) -> None:
+        """The clicking user's private answer; if Slack refuses it, said in the clicked message's thread."""
+        try:
+            if self.answers is None:
+                raise DeliveryError("no client for private answers", channel=action.channel_id)
+            self.answers.answer(action.response_url, payload, channel=action.channel_id)
+            return
+        except DeliveryError as error:
+            self.count("AnswerFallbacks", 1)
+            self.logger.warning(
+                "private answer failed: said in the thread instead",
+                extra={"error_type": type(error).__name__, "error": str(error)},
+            )
+        note = {"text": f"{mention(action.user_id)} {payload.get('text', '')}"}
+        try:
+            self._post(action.channel_id, note, thread_ts=action.message_ts)
+        except DeliveryError as error:
+            self.logger.error(
+                "the answer to a click reached nobody", extra={"error_type": type(error).__name__, "error": str(error)}
+            )
 
     # --- the scheduled sweep ------------------------------------------------------------------------------------
 
@@ -367,7 +521,7 @@ class Lifecycle:
                 )
 
             try:
-                outcome, _ = self._apply(listed.key, plan)
+                outcome = self._apply(listed.key, plan)[0].outcome
             except (DeliveryError, IncidentBusy, Conflict) as error:
                 failures.append(f"{listed.alarm_name}: {error}")
                 open_incidents += 1 if listed.open else 0
@@ -405,6 +559,13 @@ class Lifecycle:
         posted = 0
         context = self.settings.render_context(None)
         try:
+            if stored.incident_key is not None:  # set from an incident's buttons: said in its thread first
+                here = self.settings.render_context(_region(stored.incident_key))
+
+                def ended(previous: Incident | None) -> Plan:
+                    return plan_silence_ended(previous, silence_id, now=moment, context=here)
+
+                self._apply(stored.incident_key, ended)
             alarming: dict[str, list[str]] = {}
             for key in stored.keys:
                 still = self._announce_after_silence(key, moment)
@@ -463,6 +624,13 @@ def _released(incident: Incident) -> Incident:
 
 def _without_notice(incident: Incident) -> Incident:
     return replace(incident, notice_channel_id=None, notice_ts=None, notice=None, blind_since=None, notice_stale=False)
+
+
+def _permalink(incident: Incident) -> str | None:
+    """A link to the incident's message (Slack redirects it into the workspace of whoever opens it)."""
+    if incident.ts is None:
+        return None
+    return f"https://slack.com/archives/{incident.channel_id}/p{incident.ts.replace('.', '')}"
 
 
 def _region(key: str) -> str | None:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from lambdas.alert_router.incidents.silences import Silence
 from lambdas.alert_router.models import Alert, Payload, SourceKind
+from lambdas.shared.incident_history import HistoryEntry
 
 APPLIED_KEPT = 20  # message ids remembered per alarm (a bound on the item's size); SNS redelivers within minutes
 
@@ -25,6 +27,10 @@ class LifecycleConfig:
     repeat_interval_seconds: int = 3600
     flapping_transitions: int = 4  # more than this many changes within the window is flapping
     flapping_window_seconds: int = 1800
+    # Escalation: a critical incident nobody acknowledged this long after its post is re-announced (None: off)
+    escalate_after_seconds: int | None = None
+    escalation_group: str | None = None  # the Slack user group mentioned then (S...)
+    escalation_paged: bool = False  # and published to the escalation topic
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,19 @@ class Incident:
     notice: Payload | None = None  # what it shows, or (notice_stale) what it must be updated to
     blind_since: float | None = None
     notice_stale: bool = False  # clearing it failed; the sweep repeats the update
+    # What people did from Slack (issue 14); reset when a new incident opens
+    opened_from: str = ""  # the state before the ALARM that opened it (its history entry is put again on ack)
+    posted_at: float = 0.0  # when its first message was posted: escalation counts from there
+    latest_original: Payload | None = None  # the first message as last updated (the base of the next update)
+    acked_by: str | None = None  # Slack user id
+    acked_name: str | None = None
+    acked_at: float | None = None
+    silence_id: str | None = None  # a silence set from its buttons, while it lasts
+    silenced_by: str | None = None
+    silenced_until: float | None = None
+    silence_until_resolved: bool = False
+    escalated_at: float | None = None
+    page_pending: bool = False  # publishing the escalation failed; the sweep repeats it
     lease_owner: str | None = None
     lease_until: float = 0.0
     version: int = 0  # store-managed, for conditional writes
@@ -68,6 +87,10 @@ class Incident:
     def needs_sweep(self) -> bool:
         """Open, flapping or with a stale original or notice: the sweep has something to check."""
         return self.open or self.flapping or self.original_stale or self.notice_stale
+
+    def without_silence(self) -> Incident:
+        """The incident with no silence of its buttons (ended, unsilenced, or a new incident)."""
+        return replace(self, silence_id=None, silenced_by=None, silenced_until=None, silence_until_resolved=False)
 
     def to_data(self) -> dict[str, Any]:
         data = asdict(self)
@@ -148,12 +171,28 @@ class Outcome(StrEnum):
     REPEATED = "repeated"
     STABLE = "stable-again"
     REPAIRED = "original-updated"
+    ACKNOWLEDGED = "acknowledged"
+    SILENCED_FROM_SLACK = "silenced-from-slack"
+    UNSILENCED = "unsilenced"
+    SILENCE_ENDED = "silence-ended"
+    ESCALATED = "escalated"
+    PAGED = "escalation-paged"  # the escalation topic, published again after a failure
+    ANSWERED = "answered"  # a click that changes nothing: the user gets a private answer
     IDLE = "idle"
     LATE = "late-ignored"  # older than the newest notification applied
     SILENCED = "silenced"
     BLIND = "monitoring-blind"  # INSUFFICIENT_DATA: the notice posted
     DATA_BACK = "data-back"  # the notice cleared
     JOINED = "joined-group"  # opened in a group's or a digest's thread
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """A state change applied to an incident: its incident-history entry (lambdas/shared/incident_history.py)."""
+
+    old_state: str
+    new_state: str
+    at: float  # the alarm's StateChangeTime
 
 
 @dataclass(frozen=True)
@@ -164,6 +203,50 @@ class Plan:
     update: Step | None = None  # of the incident's first message
     notice_update: Step | None = None  # of the monitoring-blind notice
     notes: tuple[str, ...] = field(default_factory=tuple)
+    change: StateChange | None = None  # the state change this plan applies, recorded in the incident history
+    silence: Silence | None = None  # a silence to store before the message (set from a button)
+    end_silence: str | None = None  # a silence to end before the message (unsilenced, or resolved)
+    page: bool = False  # publish the escalation to the escalation topic after the message
+    answer: Payload | None = None  # a private answer to the clicking user, after the commit
+
+    @property
+    def has_io(self) -> bool:
+        """Anything to do besides storing the state: then the incident is claimed first."""
+        steps = (self.message, self.update, self.notice_update, self.silence, self.end_silence)
+        return self.page or any(step is not None for step in steps)
+
+
+def history_entries(plan: Plan, incident: Incident) -> list[HistoryEntry]:
+    """The incident-history entries for what `plan` applied, `incident` being the state committed: one for a
+    state change (with the thread's ts), and for an acknowledgement the ALARM entry that opened the incident
+    again, with who and when (same key: it replaces the first)."""
+    entries = []
+    if plan.change is not None:
+        change = plan.change
+        entries.append(
+            HistoryEntry(
+                alarm_key=incident.key,
+                alarm_name=incident.alarm_name,
+                state=change.new_state,
+                old_state=change.old_state,
+                changed_at=change.at,
+                message_ts=incident.ts,
+            )
+        )
+    if plan.outcome is Outcome.ACKNOWLEDGED and incident.acked_at is not None:
+        entries.append(
+            HistoryEntry(
+                alarm_key=incident.key,
+                alarm_name=incident.alarm_name,
+                state="ALARM",
+                old_state=incident.opened_from or "OK",
+                changed_at=incident.opened_at,
+                message_ts=incident.ts,
+                acked_by=incident.acked_name or incident.acked_by,
+                acked_at=incident.acked_at,
+            )
+        )
+    return entries
 
 
 def incident_key(alert: Alert) -> str | None:

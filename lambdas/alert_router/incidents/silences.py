@@ -73,6 +73,8 @@ class Silence:
     suppressed: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     keys: tuple[str, ...] = ()  # incident keys suppressed, checked for "still in ALARM" at the end
     summarised: bool = False
+    incident_key: str | None = None  # set from this incident's buttons (Slack): told in its thread when it ends
+    until_resolved: bool = False  # ends when that incident resolves (`until` is then only the longest it lasts)
     version: int = 0
 
     def matches(self, alarm_name: str | None) -> bool:
@@ -107,6 +109,8 @@ class Silence:
             "suppressed": {ch: dict(names) for ch, names in self.suppressed.items()},
             "keys": list(self.keys),
             "summarised": self.summarised,
+            "incident_key": self.incident_key,
+            "until_resolved": self.until_resolved,
         }
 
     @classmethod
@@ -124,6 +128,8 @@ class Silence:
             },
             keys=tuple(str(key) for key in data.get("keys", ())),
             summarised=bool(data.get("summarised", False)),
+            incident_key=str(data["incident_key"]) if data.get("incident_key") else None,
+            until_resolved=bool(data.get("until_resolved", False)),
             version=version,
         )
 
@@ -226,6 +232,15 @@ def find_silence(
             stored = next((s for s in silences if s.id == record.id), None)
             return SilenceHit(stored or record, window)
     return None
+
+
+def active_window(
+    alarm_name: str | None, windows: Collection[MaintenanceWindow], now: datetime
+) -> MaintenanceWindow | None:
+    """The first maintenance window active at `now` whose pattern matches the alarm name (webhook mode checks
+    this before posting: windows are config, they need no state)."""
+    hit = find_silence(alarm_name, (), windows, now)
+    return hit.window if hit is not None else None
 
 
 def parse_windows(items: Any) -> tuple[MaintenanceWindow, ...]:

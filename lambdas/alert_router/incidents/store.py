@@ -16,6 +16,10 @@ Table design (one table, on-demand):
     GSI "sweep" (partition key `sweep`, projection ALL): the sweep and silence matching query it instead of
     scanning the table. IAM: GetItem, PutItem on the table, Query on the table and its indexes.
 
+Incident history (`history#...` items, 90 days, lambdas/shared/incident_history.py) is written by
+`put_history`: one unconditional PutItem per state change applied (and again for an acknowledgement), read
+by `make alarm-report`. In memory the entries are kept by their key for the process.
+
 The silence CLI calls `create_silence`, `list_silences` and `expire_silence` below with `store_from_env()`.
 """
 
@@ -31,6 +35,7 @@ from typing import Any, Protocol, TypeVar
 
 from lambdas.alert_router.incidents.model import GroupThread, Incident, dumps
 from lambdas.alert_router.incidents.silences import Silence, expired, new_silence
+from lambdas.shared.incident_history import HistoryEntry, put_request
 
 SWEEP_INDEX = "sweep"
 INCIDENT_TTL_SECONDS = 30 * 86_400
@@ -54,6 +59,8 @@ class IncidentStore(Protocol):
     def get_group(self, key: str) -> GroupThread | None: ...
     def put_group(self, thread: GroupThread, expected_version: int | None) -> GroupThread: ...
 
+    def put_history(self, entry: HistoryEntry) -> None: ...
+
 
 def _expected(version: int) -> int | None:
     return version if version > 0 else None
@@ -64,6 +71,7 @@ class InMemoryIncidentStore:
     """The same contract in the process: locally several events in one process behave as deployed."""
 
     _items: dict[str, tuple[int, str]] = field(default_factory=dict, repr=False)
+    _history: dict[str, HistoryEntry] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def _get(self, pk: str) -> tuple[int, dict[str, Any]] | None:
@@ -115,6 +123,15 @@ class InMemoryIncidentStore:
     def put_group(self, thread: GroupThread, expected_version: int | None) -> GroupThread:
         version = self._put(f"group#{thread.key}", thread.to_data(), expected_version)
         return replace(thread, version=version)
+
+    def put_history(self, entry: HistoryEntry) -> None:
+        with self._lock:
+            self._history[entry.pk] = entry  # the same change again replaces its entry, as in the table
+
+    def history(self) -> list[HistoryEntry]:
+        """The entries kept, by alarm and time (tests, the demo)."""
+        with self._lock:
+            return sorted(self._history.values(), key=lambda e: (e.alarm_key, e.changed_at, e.state))
 
 
 class DynamoDBIncidentStore:
@@ -212,6 +229,9 @@ class DynamoDBIncidentStore:
         expires = thread.last_joined_at + GROUP_TTL_SECONDS
         version = self._put(f"group#{thread.key}", "group", thread.to_data(), expected_version, False, expires)
         return replace(thread, version=version)
+
+    def put_history(self, entry: HistoryEntry) -> None:
+        self._client.put_item(**put_request(self._table, entry))
 
 
 def update_with_retry(

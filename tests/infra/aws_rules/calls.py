@@ -327,9 +327,21 @@ def _log_group_queries(t: DeployedTemplate, name: str) -> list[tuple[str, str]]:
     ]
 
 
+def _invoke(t: DeployedTemplate, arn: str) -> list[tuple[str, str]]:
+    # lambdas/slack_actions/handoff.py: Invoke (InvocationType Event) of the router by the ARN in the variable;
+    # authorized as lambda:InvokeFunction on the function ARN, unqualified as sent
+    # (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html,
+    # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html)
+    if ":function:" not in arn:
+        raise UnresolvedToken(f"{arn} is not a function ARN")
+    return [("lambda:InvokeFunction", arn)]
+
+
 ENVIRONMENT_CALLS: dict[str, Any] = {
     "SLACK_WEBHOOK_SECRET_ARN": _secret,
     "SENTRY_CLIENT_SECRET_ARN": _secret,
+    "SLACK_SIGNING_SECRET_ARN": _secret,
+    "ROUTER_FUNCTION_NAME": _invoke,
     # Powertools DynamoDBPersistenceLayer: get, put (conditional), update, delete on failure.
     "IDEMPOTENCY_TABLE_NAME": _table(
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"
@@ -348,7 +360,8 @@ ENVIRONMENT_CALLS: dict[str, Any] = {
     # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricWidgetImage.html
     "GRAPH_REGION": lambda t, region: [("cloudwatch:GetMetricWidgetImage", "*")],
 }
-PUBLISHED_TOPIC_VARIABLES = ("ALERT_TOPIC_ARN",)
+# the Sentry intake's alert topic; the router's escalation topic (lambdas/alert_router/incidents/pager.py)
+PUBLISHED_TOPIC_VARIABLES = ("ALERT_TOPIC_ARN", "ESCALATION_TOPIC_ARN")
 
 
 def function_role_calls(t: DeployedTemplate) -> Iterator[Call]:

@@ -102,6 +102,7 @@ def _bounds(model: Any, field: str) -> tuple[int, int]:
         ("REPEAT_INTERVAL_MINUTES", "IncidentConfig", "repeat_interval_minutes", 1),
         ("FLAPPING_TRANSITIONS", "IncidentConfig", "flapping_transitions", 1),
         ("FLAPPING_WINDOW_MINUTES", "IncidentConfig", "flapping_window_minutes", 1),
+        ("ESCALATION_MINUTES", "EscalationConfig", "after_minutes", 1),
     ],
 )
 def test_config_and_the_router_accept_the_same_range(variable: str, model: str, field: str, unit: int) -> None:

@@ -44,7 +44,7 @@ def test_a_log_line_with_the_settings_does_not_show_the_secret() -> None:
 
 @pytest.mark.parametrize("text", [f'{{"client_secret": "{SECRET}"', f'{{"other": "{SECRET}"}}'])
 def test_errors_about_a_broken_secret_do_not_show_it(text: str) -> None:
-    from lambdas.sentry_intake.settings import Secret
+    from lambdas.shared.secret import Secret
 
     with pytest.raises(SettingsError) as raised:
         client_secret_from_text(Secret(text))

@@ -9,17 +9,17 @@ import time
 
 import pytest
 
-from lambdas.sentry_intake.settings import Secret, SettingsError, client_secret_from_text
+from lambdas.sentry_intake.settings import SettingsError, client_secret_from_text
 from lambdas.sentry_intake.trimming import fit_envelope
 from lambdas.sentry_intake.webhook import (
     MAX_BODY_BYTES,
     Decision,
-    HttpRequest,
     decide,
-    request_from_event,
     sign,
     signature_valid,
 )
+from lambdas.shared.function_url import HttpRequest, request_from_event
+from lambdas.shared.secret import Secret
 from tools.sentry_events import (
     EVENTS,
     FIXED_TIMESTAMP,
