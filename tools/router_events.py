@@ -190,7 +190,7 @@ def _dimensions(properties: Mapping[str, Any]) -> list[dict[str, str]]:
 
 
 def _math_queries(properties: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """A metric-math alarm's `Metrics` as SNS sends them (the shape of events/alert_router/sns_metric_math_alarm.json)."""
+    """A metric-math alarm's `Metrics` as SNS sends them (events/alert_router/sns_metric_math_alarm.json)."""
     queries = []
     for query in properties["Metrics"]:
         if "Expression" in query:
