@@ -184,16 +184,54 @@ def _description(scenario: Scenario, properties: Mapping[str, Any]) -> str:
     return scenario.summary + "\n" + description.split("\n", 1)[1]
 
 
+def _dimensions(properties: Mapping[str, Any]) -> list[dict[str, str]]:
+    """CloudFormation's `{"Name", "Value"}` dimensions as SNS sends them (`{"value", "name"}`)."""
+    return [{"value": item["Value"], "name": item["Name"]} for item in properties.get("Dimensions", [])]
+
+
+def _math_queries(properties: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A metric-math alarm's `Metrics` as SNS sends them (events/alert_router/sns_metric_math_alarm.json)."""
+    queries = []
+    for query in properties["Metrics"]:
+        if "Expression" in query:
+            entry = {"Expression": query["Expression"], "Id": query["Id"], "Label": query.get("Label", "")}
+        else:
+            stat, metric = query["MetricStat"], query["MetricStat"]["Metric"]
+            entry = {
+                "Id": query["Id"],
+                "MetricStat": {
+                    "Metric": {
+                        "Dimensions": _dimensions(metric),
+                        "MetricName": metric["MetricName"],
+                        "Namespace": metric["Namespace"],
+                    },
+                    "Period": stat["Period"],
+                    "Stat": stat["Stat"],
+                },
+            }
+        queries.append(entry | {"ReturnData": query.get("ReturnData", True)})
+    return queries
+
+
+def _period(properties: Mapping[str, Any]) -> int:
+    """The alarm's period: its own, or (metric math) that of its first metric."""
+    if "Period" in properties:
+        return int(properties["Period"])
+    return int(next(q["MetricStat"]["Period"] for q in properties["Metrics"] if "MetricStat" in q))
+
+
 def _sns_message(scenario: Scenario, properties: Mapping[str, Any], region: str, topic: str) -> dict[str, Any]:
-    trigger: dict[str, Any] = {"MetricName": properties["MetricName"], "Namespace": properties["Namespace"]}
-    if "ExtendedStatistic" in properties:
-        trigger |= {"StatisticType": "ExtendedStatistic", "ExtendedStatistic": properties["ExtendedStatistic"]}
+    trigger: dict[str, Any] = {}
+    if "Metrics" in properties:
+        trigger |= {"Period": _period(properties)}
     else:
-        trigger |= {"StatisticType": "Statistic", "Statistic": properties["Statistic"].upper()}
+        trigger |= {"MetricName": properties["MetricName"], "Namespace": properties["Namespace"]}
+        if "ExtendedStatistic" in properties:
+            trigger |= {"StatisticType": "ExtendedStatistic", "ExtendedStatistic": properties["ExtendedStatistic"]}
+        else:
+            trigger |= {"StatisticType": "Statistic", "Statistic": properties["Statistic"].upper()}
+        trigger |= {"Unit": None, "Dimensions": _dimensions(properties), "Period": properties["Period"]}
     trigger |= {
-        "Unit": None,
-        "Dimensions": [{"value": item["Value"], "name": item["Name"]} for item in properties.get("Dimensions", [])],
-        "Period": properties["Period"],
         "EvaluationPeriods": properties["EvaluationPeriods"],
         "DatapointsToAlarm": properties.get("DatapointsToAlarm", properties["EvaluationPeriods"]),
         "ComparisonOperator": properties["ComparisonOperator"],
@@ -201,6 +239,8 @@ def _sns_message(scenario: Scenario, properties: Mapping[str, Any], region: str,
         "TreatMissingData": properties.get("TreatMissingData", "missing"),
         "EvaluateLowSampleCountPercentile": "",
     }
+    if "Metrics" in properties:
+        trigger["Metrics"] = _math_queries(properties)
     arn = f"arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:{properties['AlarmName']}"
     message: dict[str, Any] = {
         "AlarmName": properties["AlarmName"],
@@ -229,7 +269,7 @@ def reason(scenario: Scenario, properties: Mapping[str, Any]) -> str:
     needed = int(properties.get("DatapointsToAlarm", evaluation))
     if scenario.new == "INSUFFICIENT_DATA":
         return f"Insufficient Data: {evaluation} datapoint{'s were' if evaluation != 1 else ' was'} unknown."
-    period = timedelta(seconds=int(properties["Period"]))
+    period = timedelta(seconds=_period(properties))
     start = datetime.fromisoformat(scenario.at).replace(second=0, microsecond=0) - period
     points = ", ".join(
         f"{value} ({start - i * period:%d/%m/%y %H:%M:%S})" for i, value in enumerate(scenario.datapoints)

@@ -618,6 +618,7 @@ class AlertRouterConstruct(Construct):
                     self._router_metric("FlappingNotices", environment, "flapping notices"),
                     self._router_metric("BlindNotices", environment, "monitoring-blind notices"),
                     self._router_metric("ReAnchored", environment, "re-posted (message deleted)"),
+                    self._router_metric("GraphsAttached", environment, "graphs attached"),
                 ],
             ),
             _graph(

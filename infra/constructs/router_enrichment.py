@@ -27,6 +27,7 @@ from constructs import Construct
 
 from infra.alarm_factory import AlarmFactory
 from infra.config import EnrichmentConfig
+from infra.constructs.alert_router import ROUTER_GROUP
 from lambdas.shared.alarm_metadata import Category, Severity
 
 ROUTER = "alert-router"  # the `service` dimension of the router's metrics (lambdas/alert_router/telemetry.py)
@@ -105,6 +106,7 @@ class RouterEnrichment(Construct):
                 category=Category.ERRORS,
                 runbook="router-errors",
                 extra_topics=(fallback_topic,),
+                group=ROUTER_GROUP,  # the router's own alarms are one fault: one message
             )
             for metric, (name, summary) in ENRICHMENT_ALARMS.items()
         }

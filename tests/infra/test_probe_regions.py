@@ -402,9 +402,11 @@ def test_cdk_nag_checked_every_stack_and_acknowledged_only_the_puts_and_tracing_
     places = sorted(violation["acknowledgedAt"].split("/", 1)[0] + "/" + violation["acknowledgedAt"].rsplit("/", 1)[-1]
                     for violation in acknowledged)  # fmt: skip
     probes = [probe_stack_name(probed.home.config, region) for region in PROBE_REGIONS]
-    # Then each probe stack's two '*' (X-Ray, PutMetricData) and the home stack's three (X-Ray) were judged there
+    # Then each probe stack's two '*' (X-Ray, PutMetricData) and the home stack's four (X-Ray) and the router's
+    # reads (Logs Insights results, metric graphs) were judged there
     assert places == sorted(
-        [f"{PREFIX}monitoring/TracingPolicy"] * 3
+        [f"{PREFIX}monitoring/TracingPolicy"] * 4
+        + [f"{PREFIX}monitoring/Reads"]
         + [f"{stack}/TracingPolicy" for stack in probes]
         + [f"{stack}/PutIntoHomeRegion" for stack in probes]
     )
