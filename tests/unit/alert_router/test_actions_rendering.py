@@ -91,7 +91,7 @@ def test_the_escalation_mentions_the_group_in_the_notification_text() -> None:
     notice = render_escalation("a-critical-alarm", 16 * 60, "S0SECONDARY")
     assert notice["text"] == "🚨 <!subteam^S0SECONDARY> Not acknowledged after 16 min: a-critical-alarm"
     assert slack_problems(notice) == []
-    assert "escalating" in render_escalation("a", 900, None)["attachments"][0]["blocks"][0]["text"]["text"]
+    assert "escalating" in render_escalation("a", 900, None)["blocks"][0]["text"]["text"]
 
 
 def test_the_escalation_page_fits_sns_email_and_sms() -> None:
