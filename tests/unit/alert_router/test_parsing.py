@@ -65,9 +65,26 @@ def test_single_metric_alarm_reads_trigger_state_time_and_region() -> None:
 
 
 def test_percentile_alarm_uses_extended_statistic() -> None:
-    [alert] = parse_event(load("sns_percentile_alarm_alb_latency_p95.json"))
+    trigger = {
+        "MetricName": "TargetResponseTime",
+        "Namespace": "AWS/ApplicationELB",
+        "StatisticType": "ExtendedStatistic",
+        "ExtendedStatistic": "p95",
+        "Period": 60,
+        "EvaluationPeriods": 5,
+        "DatapointsToAlarm": 5,
+    }
+    message = {"AlarmName": "latency", "NewStateValue": "ALARM", "Trigger": trigger}
+    [alert] = parse_event(sns_event(json.dumps(message)))
     assert alert.statistic == "p95"
     assert alert.datapoints_to_alarm == 5
+
+
+def test_the_stacks_p95_alarm_keeps_its_percentile_inside_the_metric_math() -> None:
+    # The stack's latency alarm is p95 gated by the request count (metric math): the percentile is a query's stat
+    [alert] = parse_event(load("sns_percentile_alarm_alb_latency_p95.json"))
+    assert "p95" in {query.stat for query in alert.metrics}
+    assert alert.datapoints_to_alarm is not None
 
 
 def test_alarm_name_comes_from_the_message_not_the_subject() -> None:
