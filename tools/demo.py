@@ -613,9 +613,9 @@ def main(argv: list[str] | None = None) -> int:
         threaded = None
         acknowledged = None
         if not args.no_threads:
-            print("\n8. the /health/live incident again, with the router in bot-token mode", file=out)
+            # steps 8 and 9 run now and are printed after step 7, the webhook messages
+            print("   then the /health/live incident in bot-token mode, and a signed click on its button", file=out)
             threaded = run_scenario(SCENARIOS["live"], template=template, out=io.StringIO(), slack_mode="bot")
-            print("9. a /health/live ALARM acknowledged from Slack (a signed click on its button)", file=out)
             acknowledged = acknowledge_from_slack(template)
     except DemoFailure as failure:
         print(f"\ndemo FAILED: {failure}", file=sys.stderr)

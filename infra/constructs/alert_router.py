@@ -568,7 +568,10 @@ class AlertRouterConstruct(Construct):
                 ],
                 annotations=[self.errors_alarm.to_annotation()],
             ),
-            _graph("Alerts delivered (channel, severity)", [delivered]),
+            _graph(
+                "Alerts received / delivered (channel, severity)",
+                [self._router_metric("Received", environment, "received"), delivered],
+            ),
             _graph(
                 "Router retries / failures / unparsed / suppressed / grouped",
                 [

@@ -159,6 +159,7 @@ class Batch:
         claims: dict[int, Claim] = {}
         index: dict[int, int] = {}  # id(Routed) -> position in `alerts`
         routed: list[Routed] = []
+        delivered: list[tuple[Routed, Result]] = []
         for i, alert in enumerate(alerts):
             logger.set_correlation_id(alert.message_id)
             try:
@@ -184,7 +185,10 @@ class Batch:
                 elif i not in failures and i not in results:  # an echoed member: its group's result is kept
                     results[i] = outcome
                     self._counted(member, outcome)
-                    self._attach_graph(member, outcome)
+                    delivered.append((member, outcome))
+        # Graphs only after every message of the batch is out: drawing one may take seconds
+        for member, outcome in delivered:
+            self._attach_graph(member, outcome)
         for i, alert in enumerate(alerts):
             if i not in results:  # every alert is in a message (grouping/plan.py); a bug must not drop one
                 results[i], failures[i] = record_failure(alert, RuntimeError("no message carried this alert"))

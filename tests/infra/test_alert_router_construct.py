@@ -434,7 +434,7 @@ def test_dashboard_row_shows_invocations_deliveries_failures_and_dlq(staging: Sy
     titles = [w["properties"]["title"] for w in row]
     assert titles == [
         "Router invocations / errors / throttles",
-        "Alerts delivered (channel, severity)",
+        "Alerts received / delivered (channel, severity)",
         "Router retries / failures / unparsed / suppressed / grouped",
         "Router fallbacks (parse, render, idempotency, plain text)",
         "Router intake queue / dead letters (messages)",
