@@ -293,6 +293,7 @@ def test_dashboard_has_an_incidents_row(staging: Synthesized) -> None:
             drawn[name] = options.get("stat", "Average")
     assert drawn == {
         "OpenIncidents": "Maximum",
+        "GraphsAttached": "Sum",
         "Silenced": "Sum",
         "IncidentsOpened": "Sum",
         "ThreadReplies": "Sum",

@@ -105,11 +105,27 @@ def test_each_wildcard_acknowledgement_covers_one_policy_holding_what_its_reason
             # Then it was acknowledged on the very policy that holds it, not on a function or role above it
             (construct,) = violation["violatingConstructs"]
             assert construct["constructPath"] == violation["acknowledgedAt"] + "/Resource"
-            # And that policy holds X-Ray's two actions on '*' and nothing else
             policy = _resource_at(synth, construct["constructPath"])
-            (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
-            assert sorted(statement["Action"]) == sorted(XRAY_ACTIONS)
-            assert statement["Resource"] == "*"
+            statements = policy["Properties"]["PolicyDocument"]["Statement"]
+            if violation["acknowledgedAt"].endswith("/TracingPolicy"):
+                # And a tracing policy holds X-Ray's two actions on '*' and nothing else
+                (statement,) = statements
+                assert sorted(statement["Action"]) == sorted(XRAY_ACTIONS)
+                assert statement["Resource"] == "*"
+                continue
+            # And the router's reads grant on '*' only the actions that have no resource type
+            wildcard = [a for st in statements if st["Resource"] == "*" for a in _actions(st)]
+            assert sorted(wildcard) == sorted(NO_RESOURCE_TYPE_READS)
+
+
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html and
+# list_amazoncloudwatch.html: these actions have no resource type, so '*' is the only resource that grants them
+NO_RESOURCE_TYPE_READS = ("logs:GetQueryResults", "logs:StopQuery", "cloudwatch:GetMetricWidgetImage")
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else list(actions)
 
 
 def _resource_at(synth: Synthesized, path: str) -> dict[str, Any]:
