@@ -122,7 +122,7 @@ def test_the_demo_acknowledges_an_alarm_from_slack(template: dict[str, Any]) -> 
     # Given the demo's step 9: an ALARM in bot-token mode, and a signed click on its Acknowledge button
     before, after = acknowledge_from_slack(template)
     # Then the message had the buttons, and after the click says who acknowledged, without that button
-    assert "[ Acknowledge ]  [ Silence 1 h ]  [ Silence 4 h ]  [ Silence until resolved ]" in before
+    assert "[Acknowledge]  [Silence 1 h]  [Silence 4 h]  [Silence until resolved]" in before
     assert "✋ *Acked* by <@U0ONCALL>" in after
     assert "[ Acknowledge ]" not in after
     assert "↳ ✋ *Acknowledged* by <@U0ONCALL>" in after

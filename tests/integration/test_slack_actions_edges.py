@@ -116,7 +116,7 @@ def test_webhook_mode_applies_maintenance_windows_logs_and_counts(
     result = route(alarm_event("ALARM", datetime.now(UTC), "m-1"))
     assert result["results"][0] | {"message_id": None} == {
         "message_id": None,
-        "alarm_name": "peoplebooster-production-alb-5xx-rate-high",
+        "alarm_name": "checkout-alb-5xx-rate-high",
         "status": "silenced",
         "window": "upgrade",
     }

@@ -36,7 +36,7 @@ def test_the_url_from_the_stack_output_goes_into_the_request_url(
         assert interactivity_url("staging", cloudformation=client) == URL
     text = manifest_for(URL, MANIFEST.read_text(encoding="utf-8"))
     assert yaml.safe_load(text)["settings"]["interactivity"]["request_url"] == URL
-    assert "# post the alerts" in text  # the comments stay
+    assert "# chat.postMessage and chat.update" in text  # the comments stay
     assert main(["--env", "staging", "--url", URL, "--out", str(tmp_path / "app.yaml")]) == 0
     assert yaml.safe_load((tmp_path / "app.yaml").read_text())["settings"]["interactivity"]["request_url"] == URL
 
