@@ -175,7 +175,6 @@ class MonitoringStack(Stack):
         if self.router_enrichment.policy is not None:
             router.role.attach_inline_policy(self.router_enrichment.policy)
 
-
     def _act_from_slack(self, config: EnvironmentConfig, factory: AlarmFactory) -> None:
         """Issue 14: the escalation topic the router publishes to, and the interactivity endpoint that hands
         button clicks to the router (bot-token mode; in webhook mode nothing posts buttons or escalates)."""
