@@ -325,7 +325,10 @@ def _aws_resources(endpoint: str) -> tuple[dict[str, str], str]:
     kms = session.client("kms", endpoint_url=endpoint)
     key = kms.create_key(Description="bench notify-slack webhook")["KeyMetadata"]["KeyId"]
     encrypted = kms.encrypt(KeyId=key, Plaintext=PEER_WEBHOOK.encode())["CiphertextBlob"]
+    # issue 14: the escalation topic (published to only by the sweep of an unacknowledged incident)
+    escalation = session.client("sns", endpoint_url=endpoint).create_topic(Name="bench-alerts-escalation")
     references = {
+        "ESCALATION_TOPIC_ARN": escalation["TopicArn"],
         "SLACK_WEBHOOK_SECRET_ARN": secret["ARN"],
         "IDEMPOTENCY_TABLE_NAME": "bench-idempotency",
         "INCIDENT_TABLE_NAME": "bench-incidents",
