@@ -212,12 +212,15 @@ def test_the_alert_topic_feeds_the_intake_queue_which_redrives_to_the_dlq(
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
-def test_only_the_sweep_invokes_asynchronously_and_is_not_retried(staging: Synthesized) -> None:
+def test_asynchronous_invocations_are_retried_then_kept_in_the_dead_letter_queue(staging: Synthesized) -> None:
+    # The sweep's schedule and the Slack buttons' clicks invoke the router asynchronously (alerts come from the
+    # intake queue, whose redrive keeps them): a failed click is retried twice, then recorded in the DLQ
     router_id, _ = _router(staging)
     _, invoke_config = _one(staging, "AWS::Lambda::EventInvokeConfig", FunctionName={"Ref": router_id})
-    assert invoke_config["MaximumRetryAttempts"] == 0
+    assert invoke_config["MaximumRetryAttempts"] == 2
     assert invoke_config["MaximumEventAgeInSeconds"] == 60 * staging.config.router.incidents.sweep_minutes
-    assert "DestinationConfig" not in invoke_config  # failed alerts are the queue's: redrive to the DLQ
+    destination = invoke_config["DestinationConfig"]["OnFailure"]["Destination"]
+    assert destination == {"Fn::GetAtt": [_queue_id(staging), "Arn"]}
 
 
 def test_dead_letter_queue_is_encrypted_ssl_only_and_keeps_two_weeks(staging: Synthesized) -> None:
@@ -650,7 +653,7 @@ def test_handler_emf_matches_the_dashboard_and_alarms(
                 dims = tuple(sorted(zip(pairs[::2], pairs[1::2], strict=True)))
                 assert emitted[name] == {(ROUTER_NAMESPACE, dims)}, name
                 watched += 1
-    assert watched == 12
+    assert watched == 13  # Delivered (a SEARCH), Received and the 11 counters and fallbacks of the router's row
     # And every alarm on a router metric watches exactly what the handler writes (a different name or
     # dimension set would be a different CloudWatch metric: an alarm that never sees a datapoint)
     router_alarms = {

@@ -62,6 +62,7 @@ def test_dashboard_leads_with_the_alarm_overview_then_availability_then_the_serv
         "## Alert router",
         "## Incidents",
         "## Sentry intake",
+        "## Slack buttons",
     ]
     assert widgets[1]["type"] == "alarm"
     # And the availability row opens with every check's success (1 = up), the front end's included
