@@ -1,7 +1,7 @@
 """A group of alarms of one fault -> one Slack message: the fault as the headline, every member named, then
 the lead alarm's own message (rendering/layout.py: cause, first step, buttons, details) under it.
 
-    🔴 CRITICAL · Database unhealthy · 3 alarms                 <- the lead's header block, its text replaced
+    🔴 CRITICAL · Database unhealthy · 3 alarms · production · since 12:14 JST   <- the lead's header block
     ready failing (critical) · CheckSuccess 0 < 1 for 3 min
     health failing · CheckSuccess 0 < 1 for 3 min
     dependency database · DependencyHealthy 0 < 1 for 3 min
@@ -23,7 +23,7 @@ from lambdas.alert_router.models import Payload, State
 from lambdas.alert_router.rendering.blocks import context_block, header_block, section_block
 from lambdas.alert_router.rendering.context import RenderContext
 from lambdas.alert_router.rendering.facts import alarm_console_url, human_reason
-from lambdas.alert_router.rendering.layout import SEPARATOR, state_label
+from lambdas.alert_router.rendering.layout import SEPARATOR, clock, state_label
 from lambdas.alert_router.rendering.text import (
     FALLBACK_TEXT_LIMIT,
     MAX_BLOCKS,
@@ -38,19 +38,24 @@ from lambdas.shared.alarm_metadata import Severity
 MEMBER_LINE_LIMIT = 480  # one member's line, its console link included; at most the storm threshold of them
 
 
-def render_group(group: Group, lead: Payload, context: RenderContext) -> Payload:
-    """`lead`: the lead alarm's own rendering (the handler renders it, with its fallback)."""
+def render_group(group: Group, payload: Payload, context: RenderContext) -> Payload:
+    """`payload`: the lead alarm's own rendering (the handler renders it, with its fallback)."""
     if len(group.members) == 1:
-        return lead
+        return payload
     # the words of the single message (layout.state_label): "CRITICAL · ...", a recovery "RESOLVED · ..."
-    emoji, word, _colour = state_label(group.lead.alert.state or State.ALARM, group.lead.route.severity)
+    lead = group.lead.alert
+    state = lead.state or State.ALARM
+    emoji, word, _colour = state_label(state, group.lead.route.severity)
     label = SEPARATOR.join((word, group_title(group), f"{len(group.members)} alarms"))
+    # where and since when, as the single message's headline says them
+    when = clock(lead.state_change_time, context.display_time_zone, firing=state is State.ALARM)
+    headline = SEPARATOR.join(part for part in (f"{emoji} {label}", context.environment, when) if part)
     labels = member_labels(group.members)
     text = f"{emoji} [{context.environment}] {escape(label)}: " + ", ".join(escape(item) for item in labels)
     lines = [_member_line(member, label) for member, label in zip(group.members, labels, strict=True)]
     added: list[dict[str, Any] | None] = [*packed_sections(lines), context_block([_grouped_line(group, labels)])]
     blocks = [block for block in added if block is not None]
-    return with_group_head(lead, f"{emoji} {label}", blocks, truncate(text, FALLBACK_TEXT_LIMIT))
+    return with_group_head(payload, headline, blocks, truncate(text, FALLBACK_TEXT_LIMIT))
 
 
 def _grouped_line(group: Group, labels: list[str]) -> str:

@@ -52,7 +52,10 @@ def test_the_group_message_leads_with_the_fault_and_names_every_member() -> None
     lead = lead_payload(group)
     assert blocks[0] == {
         **lead["blocks"][0],
-        "text": {**lead["blocks"][0]["text"], "text": "🔴 CRITICAL · Database unhealthy · 3 alarms"},
+        "text": {
+            **lead["blocks"][0]["text"],
+            "text": "🔴 CRITICAL · Database unhealthy · 3 alarms · prod · since 12:00 JST",
+        },
     }
     assert [b["type"] for b in blocks].count("header") == 1
     # And each member has a line with its reason, linked to its alarm in the console
@@ -82,7 +85,9 @@ def test_bot_token_mode_resolves_a_group_message_in_place() -> None:
     group = group_of(database_fault())
     original = render_group(group, lead_payload(group), CONTEXT)
     resolved = render_resolved_original(original, 0.0, 600.0, CONTEXT)
-    assert resolved["blocks"][0]["text"]["text"] == "✅ RESOLVED · Database unhealthy · 3 alarms"
+    assert (
+        resolved["blocks"][0]["text"]["text"] == "✅ RESOLVED · Database unhealthy · 3 alarms · prod · since 12:00 JST"
+    )
     assert resolved["text"].startswith("✅ [prod] RESOLVED · Database unhealthy · 3 alarms: ")
 
 
