@@ -186,15 +186,15 @@ class Batch:
                     results[i] = outcome
                     self._counted(member, outcome)
                     delivered.append((member, outcome))
-        # Graphs only after every message of the batch is out: drawing one may take seconds
-        for member, outcome in delivered:
-            self._attach_graph(member, outcome)
         for i, alert in enumerate(alerts):
             if i not in results:  # every alert is in a message (grouping/plan.py); a bug must not drop one
                 results[i], failures[i] = record_failure(alert, RuntimeError("no message carried this alert"))
         for i, claim in claims.items():
             why = self.deduplicator.release(claim) if i in failures else self.deduplicator.complete(claim, results[i])
             note_degraded(why)
+        # Graphs last: every message of the batch is out and remembered, and drawing one may take seconds
+        for member, outcome in delivered:
+            self._attach_graph(member, outcome)
         return [results[i] for i in range(len(alerts))], failures
 
     def _admit(self, alert: Alert) -> Result | tuple[Routed, Claim | None]:
@@ -209,9 +209,8 @@ class Batch:
             return {**base, "status": "silenced", "window": window}
         if not alert.dedup_key:
             return Routed(alert, decision), None
-        claim = self.deduplicator.claim(
-            alert.dedup_key
-        )  # Sentry's delivery id for Sentry webhooks, else the SNS MessageId
+        # the key: Sentry's delivery id for Sentry webhooks, else the SNS MessageId
+        claim = self.deduplicator.claim(alert.dedup_key)
         note_degraded(claim.degraded)
         if claim.duplicate is not None:
             count("Duplicates")
