@@ -92,7 +92,7 @@ mutation: install ## Mutation testing (mutmut) of parsing, routing, incidents, d
 demo: install ## Run the whole alerting pipeline locally on 127.0.0.1 (no AWS account needed)
 	$(PY) -m tools.demo $(ARGS)
 
-invoke: install ## Run one Lambda locally: make invoke FN=alert_router|synthetic_monitor|sentry_intake EVENT=events/<fn>/x.json
+invoke: install ## Run one Lambda locally: make invoke FN=alert_router|synthetic_monitor|sentry_intake|slack_actions EVENT=events/<fn>/x.json
 	$(PY) -m tools.invoke $(FN) $(EVENT)
 
 # MATCH, FOR, REASON and ID reach the command through the environment ("$$MATCH"), so any quoting survives.

@@ -10,7 +10,10 @@ checked with; when neither it nor SENTRY_CLIENT_SECRET_ARN is set, the test secr
 tools/sentry_events.py (which signed events/sentry_intake/) is used. The event is sent as if now: its
 Sentry-Hook-Timestamp and, when it is validly signed with that secret, the times inside its body are moved
 to now and the body signed again (the intake refuses stale ones); accepted alerts go straight to the local
-router (which then posts to SLACK_WEBHOOK_URLS or prints).
+router (which then posts to SLACK_WEBHOOK_URLS or prints). For the Slack actions endpoint,
+SLACK_SIGNING_SECRET is the signing secret (default: the test secret of tools/slack_interactions.py, which
+signed events/slack_actions/); a validly signed click is signed again as if sent now and handed to the local
+router (in webhook mode the router answers that webhook mode has no incidents).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from pathlib import Path
 
 from lambdas.shared.local_context import LocalLambdaContext
 
-FUNCTIONS = ("alert_router", "synthetic_monitor", "sentry_intake")
+FUNCTIONS = ("alert_router", "synthetic_monitor", "sentry_intake", "slack_actions")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
         if not os.environ.get("SENTRY_CLIENT_SECRET_ARN"):
             os.environ.setdefault("SENTRY_CLIENT_SECRET", TEST_SECRET)
         event = with_fresh_times(event, os.environ.get("SENTRY_CLIENT_SECRET") or TEST_SECRET)
+    if args.function == "slack_actions":
+        from tools.slack_interactions import TEST_SIGNING_SECRET, with_fresh_signature  # noqa: PLC0415
+
+        if not os.environ.get("SLACK_SIGNING_SECRET_ARN"):
+            os.environ.setdefault("SLACK_SIGNING_SECRET", TEST_SIGNING_SECRET)
+        event = with_fresh_signature(event, os.environ.get("SLACK_SIGNING_SECRET") or TEST_SIGNING_SECRET)
     handler = importlib.import_module(f"lambdas.{args.function}.handler").lambda_handler
     context = LocalLambdaContext(function_name=f"local-{args.function.replace('_', '-')}")
     result = handler(event, context)

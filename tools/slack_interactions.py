@@ -14,6 +14,8 @@ The test secret is obviously fake.
 from __future__ import annotations
 
 import base64
+import copy
+import hmac
 import json
 import time
 from collections.abc import Mapping
@@ -117,3 +119,23 @@ def signed_event(
         "body": base64.b64encode(body).decode() if base64_body else body.decode(),
         "isBase64Encoded": base64_body,
     }
+
+
+def with_fresh_signature(
+    event: dict[str, Any], secret: str = TEST_SIGNING_SECRET, now: float | None = None
+) -> dict[str, Any]:
+    """A copy of a Function URL event sent now: when it is validly signed with `secret` (whatever its age), a
+    fresh X-Slack-Request-Timestamp signed again (the endpoint refuses one older than 5 minutes); a forged or
+    unsigned event is returned as it is, and stays refused."""
+    fresh = copy.deepcopy(event)
+    headers = fresh.get("headers")
+    if not isinstance(headers, dict) or not isinstance(fresh.get("body"), str):
+        return fresh
+    body = base64.b64decode(fresh["body"]) if fresh.get("isBase64Encoded") is True else fresh["body"].encode()
+    stamp, signature = str(headers.get("x-slack-request-timestamp")), str(headers.get("x-slack-signature"))
+    if not hmac.compare_digest(sign(stamp, body, secret), signature):
+        return fresh
+    moment = str(int(time.time() if now is None else now))
+    headers["x-slack-request-timestamp"] = moment
+    headers["x-slack-signature"] = sign(moment, body, secret)
+    return fresh

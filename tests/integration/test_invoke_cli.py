@@ -13,7 +13,14 @@ from tools.health_service import HealthService
 from tools.local_slack import LocalSlack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-LOCAL_ONLY = ("SLACK_WEBHOOK_URLS", "SLACK_BOT_TOKEN", "SLACK_WEBHOOK_SECRET_ARN", "SENTRY_DSN", "HEALTH_BASE_URL")
+LOCAL_ONLY = (
+    "SLACK_WEBHOOK_URLS",
+    "SLACK_BOT_TOKEN",
+    "SLACK_WEBHOOK_SECRET_ARN",
+    "SLACK_SIGNING_SECRET",
+    "SENTRY_DSN",
+    "HEALTH_BASE_URL",
+)
 
 
 def _invoke(function: str, event: str, **env: str) -> tuple[int, dict[str, Any] | None, str]:
@@ -84,6 +91,22 @@ def test_a_signed_sentry_event_goes_through_the_router_to_slack() -> None:
         assert printed is not None
         assert printed["statusCode"] == 202
         assert len(slack.messages("alerts-critical")) == 1
+
+
+def test_the_committed_slack_click_is_verified_now_and_handed_to_the_router() -> None:
+    # Given the committed click (signed long ago with the test signing secret): it is signed again as if sent now
+    code, printed, _ = _invoke("slack_actions", "events/slack_actions/block_action_acknowledge.json")
+    assert code == 0
+    assert printed == {"statusCode": 200, "headers": {"content-type": "text/plain"}, "body": ""}
+
+
+def test_a_click_signed_with_another_secret_stays_refused() -> None:
+    code, printed, _ = _invoke(
+        "slack_actions", "events/slack_actions/block_action_acknowledge.json", SLACK_SIGNING_SECRET="another"
+    )
+    assert code == 0
+    assert printed is not None
+    assert printed["statusCode"] == 401
 
 
 def test_an_unreadable_event_is_one_clear_line_and_exit_2() -> None:
