@@ -2,9 +2,9 @@
 
 A socket timeout is not a deadline: CPython resets it on every read, so a server that trickles one byte
 per second keeps `http.client` waiting for as long as it likes. Here every read of the response waits only
-for the time left until the deadline (the synthetic monitor's probe does the same for its GETs), and the
-body is read at most `max_body` bytes, so an endless body ends too. `Deadline` and `DeadlineSocket` are what
-a GET with redirects (the synthetic monitor's probe) needs as well.
+for the time left until the deadline, and the body is read at most `max_body` bytes, so an endless body ends
+too. The synthetic monitor's probe (a GET with redirects) reads through the same `Deadline` and
+`DeadlineSocket`.
 
 Only the stdlib (`socket`, `ssl`, `http.client`): requests and urllib3 have no total deadline either, and
 cost 60-100 ms of cold start. Not bounded: the DNS lookup inside `socket.create_connection` (the resolver

@@ -21,7 +21,6 @@ TLS is always verified against the system trust store (or the given context).
 from __future__ import annotations
 
 import http.client
-import io
 import socket
 import ssl
 import threading
@@ -32,6 +31,7 @@ from urllib.parse import urljoin, urlsplit
 
 from aws_lambda_powertools import Logger
 
+from lambdas.shared.deadline_http import Deadline, DeadlineSocket
 from lambdas.shared.urls import without_credentials
 from lambdas.synthetic_monitor.checks import Response
 from lambdas.synthetic_monitor.redirects import address_kind, address_refusal, host_refusal, is_address
@@ -67,42 +67,6 @@ class _RedirectRefused(_Failure):
 Addresses = list[tuple[socket.AddressFamily, tuple[object, ...]]]
 
 
-class _Deadline:
-    def __init__(self, at: float) -> None:
-        self.at = at
-
-    def remaining(self) -> float:
-        left = self.at - time.monotonic()
-        if left <= 0:
-            raise TimeoutError
-        return left
-
-
-class _DeadlineReader(io.RawIOBase):
-    """A socket's read side where every read waits at most until the shared deadline."""
-
-    def __init__(self, sock: socket.socket, deadline: _Deadline) -> None:
-        self._sock = sock
-        self._deadline = deadline
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        self._sock.settimeout(self._deadline.remaining())
-        return self._sock.recv_into(buffer)
-
-
-class _DeadlineSocket:
-    """What http.client.HTTPResponse needs from a socket (makefile), bound to a deadline."""
-
-    def __init__(self, sock: socket.socket, deadline: _Deadline) -> None:
-        self._reader = _DeadlineReader(sock, deadline)
-
-    def makefile(self, _mode: str) -> io.BufferedReader:
-        return io.BufferedReader(self._reader)
-
-
 def default_ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
@@ -115,7 +79,7 @@ def probe(target: Target, *, deadline_ms: int | None = None, ssl_context: ssl.SS
     """
     budget_ms = min(target.timeout_ms, deadline_ms) if deadline_ms is not None else target.timeout_ms
     started = time.monotonic()
-    deadline = _Deadline(started + budget_ms / 1000)
+    deadline = Deadline(started + budget_ms / 1000)
     statuses: list[int] = []  # the status line, when one arrived before a failure
     try:
         body, not_after, content_type = _get(target, deadline, ssl_context, statuses)
@@ -141,7 +105,7 @@ def probe(target: Target, *, deadline_ms: int | None = None, ssl_context: ssl.SS
 
 
 def _get(
-    target: Target, deadline: _Deadline, ssl_context: ssl.SSLContext | None, statuses: list[int]
+    target: Target, deadline: Deadline, ssl_context: ssl.SSLContext | None, statuses: list[int]
 ) -> tuple[bytes, float | None, str | None]:
     """(body, certificate notAfter, Content-Type) of the final answer, after the redirects the policy allows."""
     url = target.url
@@ -242,7 +206,7 @@ def _describe(error: BaseException, budget_ms: int) -> str:
     return f"network error ({strerror or type(error).__name__})"
 
 
-def _open(addresses: Addresses, deadline: _Deadline) -> socket.socket:
+def _open(addresses: Addresses, deadline: Deadline) -> socket.socket:
     """A TCP connection to the first of `addresses` that answers (like socket.create_connection, but to
     addresses already resolved and checked)."""
     failure: OSError = OSError("no address to connect to")
@@ -265,7 +229,7 @@ def _open(addresses: Addresses, deadline: _Deadline) -> socket.socket:
 
 
 def _connect(
-    url: str, addresses: Addresses, deadline: _Deadline, ssl_context: ssl.SSLContext | None
+    url: str, addresses: Addresses, deadline: Deadline, ssl_context: ssl.SSLContext | None
 ) -> tuple[socket.socket, float | None]:
     parts = urlsplit(url)
     https = parts.scheme == "https"
@@ -284,7 +248,7 @@ def _connect(
     return tls, ssl.cert_time_to_seconds(not_after) if isinstance(not_after, str) else None
 
 
-def _send(sock: socket.socket, url: str, deadline: _Deadline) -> http.client.HTTPResponse:
+def _send(sock: socket.socket, url: str, deadline: Deadline) -> http.client.HTTPResponse:
     parts = urlsplit(url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     host = parts.netloc.rpartition("@")[2]  # never send userinfo
@@ -294,7 +258,7 @@ def _send(sock: socket.socket, url: str, deadline: _Deadline) -> http.client.HTT
     )
     sock.settimeout(deadline.remaining())
     sock.sendall(request.encode("ascii"))
-    response = http.client.HTTPResponse(_DeadlineSocket(sock, deadline), method="GET")  # type: ignore[arg-type]
+    response = http.client.HTTPResponse(DeadlineSocket(sock, deadline), method="GET")  # type: ignore[arg-type]
     response.begin()
     return response
 
