@@ -382,6 +382,7 @@ class AlertRouterConstruct(Construct):
                         ("SilencedFromSlack", "silenced from Slack"),
                         ("Unsilenced", "unsilenced"),
                         ("ActionsAnswered", "clicks answered (nothing to do)"),
+                        ("ActionsIgnored", "clicks ignored (webhook mode)"),
                         ("Escalations", "escalated"),
                         ("EscalationPages", "escalation topic"),
                         ("HistoryWrites", "history entries"),

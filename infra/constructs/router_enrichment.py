@@ -27,10 +27,9 @@ from constructs import Construct
 
 from infra.alarm_factory import AlarmFactory
 from infra.config import EnrichmentConfig
-from infra.constructs.alert_router import ROUTER_GROUP
+from infra.constructs.alert_router import NAME, ROUTER_GROUP
 from lambdas.shared.alarm_metadata import Category, Severity
 
-ROUTER = "alert-router"  # the `service` dimension of the router's metrics (lambdas/alert_router/telemetry.py)
 # metric -> (alarm name, what it means)
 ENRICHMENT_ALARMS = {
     "EnrichmentFailures": (
@@ -93,7 +92,7 @@ class RouterEnrichment(Construct):
                 metric=cw.Metric(
                     namespace=metrics_namespace,
                     metric_name=metric,
-                    dimensions_map={"service": ROUTER, "environment": environment},
+                    dimensions_map={"service": NAME, "environment": environment},  # the router's `service`
                     statistic="Sum",
                     period=Duration.minutes(5),
                 ),

@@ -109,6 +109,7 @@ def lambda_handler(
     if action is not None:
         if lifecycle is None:
             logger.warning("Slack action ignored: webhook mode has no incidents", extra={"action_id": action.action_id})
+            count("ActionsIgnored")  # old buttons pressed after a switch back from bot-token mode
             return {"action": "ignored", "reason": "webhook mode"}
         return lifecycle.act(action)
     alerts = parse_event(event)

@@ -129,11 +129,13 @@ def test_webhook_mode_applies_maintenance_windows_logs_and_counts(
     assert len(webhooks.messages("alerts-critical")) == 1
 
 
-def test_webhook_mode_ignores_a_click(webhooks: LocalSlack) -> None:
+def test_webhook_mode_ignores_a_click_and_counts_it(webhooks: LocalSlack, capfd: pytest.CaptureFixture[str]) -> None:
     # A click can only come from bot-token mode's buttons; after a switch back to webhooks it changes nothing
     (action,) = read_interaction(form_body(click(MESSAGE, "Acknowledge", response_url=RESPONSE_URL))).actions
     assert route(action_event(action)) == {"action": "ignored", "reason": "webhook mode"}
     assert webhooks.all_messages() == {}
+    # And it is counted (graphed in the Slack buttons row), not only logged
+    assert emf_points(capfd.readouterr().out, "ActionsIgnored") == [1.0]
 
 
 # --- the deployed endpoint: secret from Secrets Manager, an asynchronous invoke of the router ----------------------
